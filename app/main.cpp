@@ -1,0 +1,39 @@
+// tocsin: centralized log collector and alert router. main() only parses the command line.
+
+#include "app/commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+int main(int argc, char** argv) {
+  CLI::App cli{"tocsin — log collector and alert router"};
+  cli.require_subcommand(1);
+  std::string config_file;
+
+  auto* run = cli.add_subcommand("run", "Collect, archive and alert in one process");
+  run->add_option("-c,--config", config_file, "Config file")->required();
+
+  auto* check = cli.add_subcommand("check-config", "Validate a config file and exit");
+  check->add_option("-c,--config", config_file, "Config file")->required();
+
+  tocsin::app::parse_options parse_options;
+  auto* parse = cli.add_subcommand("parse", "Decode stdin lines into Event JSON lines");
+  parse->add_option("--format", parse_options.format, "Input format")
+      ->check(CLI::IsMember({"auto", "rfc5424", "rfc3164", "gelf"}));
+  parse->add_option("--timezone", parse_options.timezone,
+                    "Zone for RFC 3164 timestamps: local, UTC, +HH:MM or an IANA name");
+
+  auto* version = cli.add_subcommand("version", "Print versions and exit");
+
+  CLI11_PARSE(cli, argc, argv);
+  try {
+    if (run->parsed()) return tocsin::app::run_daemon(config_file);
+    if (check->parsed()) return tocsin::app::run_check_config(config_file);
+    if (parse->parsed()) return tocsin::app::run_parse(parse_options);
+    if (version->parsed()) return tocsin::app::run_version();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  return 2;
+}

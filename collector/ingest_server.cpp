@@ -1,0 +1,530 @@
+#include "collector/ingest_server.hpp"
+
+#include "collector/gelf.hpp"
+#include "collector/gelf_chunk_assembler.hpp"
+#include "collector/stream_framer.hpp"
+#include "collector/syslog_decoder.hpp"
+#include "core/timezone.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace tocsin::collector {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using udp = asio::ip::udp;
+using steady = std::chrono::steady_clock;
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+constexpr std::size_t initial_tcp_buffer = 16 * 1024;
+constexpr std::size_t max_udp_datagram = 65536;
+constexpr int udp_receive_buffer = 4 * 1024 * 1024;
+constexpr auto backpressure_poll = std::chrono::milliseconds(10);
+constexpr auto error_log_interval = std::chrono::seconds(1);
+
+const char* transport_name(config::transport t) {
+  switch (t) {
+    case config::transport::udp: return "udp";
+    case config::transport::tcp: return "tcp";
+    case config::transport::tls: return "tls";
+    case config::transport::http: return "http";
+  }
+  return "?";
+}
+
+std::string format_endpoint(const asio::ip::address& address, unsigned short port) {
+  std::string out;
+  if (address.is_v6() && !address.to_v6().is_v4_mapped()) {
+    out = '[' + address.to_string() + ']';
+  } else {
+    out = address.is_v6() ? address.to_v6().to_v4().to_string() : address.to_string();
+  }
+  out += ':';
+  out += std::to_string(port);
+  return out;
+}
+
+// Counters, connection count and the rate-limited rejection log of one input, shared by shards.
+class input_stats {
+ public:
+  input_stats(const config::input_config& cfg, metrics_registry& metrics)
+      : name_(cfg.name),
+        metrics_(metrics),
+        messages(metrics.get_counter("tocsin_input_messages_total",
+                                     "Messages accepted by an input.", {{"input", cfg.name}})),
+        bytes(metrics.get_counter("tocsin_input_bytes_total", "Bytes received by an input.",
+                                  {{"input", cfg.name}})),
+        connections(metrics.get_gauge("tocsin_input_connections", "Open connections of an input.",
+                                      {{"input", cfg.name}})) {}
+
+  // Counts a rejected message or a refused connection, and logs at most once a second.
+  void error(const char* code, const char* what, std::string_view source) {
+    counter* c;
+    {
+      std::lock_guard lock(mutex_);
+      auto& slot = errors_[code];
+      if (slot == nullptr) {
+        slot = &metrics_.get_counter("tocsin_input_errors_total",
+                                     "Messages or connections an input rejected, by reason.",
+                                     {{"input", name_}, {"reason", code}});
+      }
+      c = slot;
+    }
+    c->inc();
+    const auto now = steady::now().time_since_epoch().count();
+    auto last = last_log_.load(std::memory_order_relaxed);
+    if (now - last < std::chrono::duration_cast<steady::duration>(error_log_interval).count() ||
+        !last_log_.compare_exchange_strong(last, now)) {
+      suppressed_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    const auto suppressed = suppressed_.exchange(0, std::memory_order_relaxed);
+    spdlog::warn("input {}: rejected from {}: {} [{}]{}", name_, source, what ? what : code, code,
+                 suppressed ? fmt::format(" ({} more since last report)", suppressed) : "");
+  }
+
+  const std::string name_;
+  metrics_registry& metrics_;
+  counter& messages;
+  counter& bytes;
+  gauge& connections;
+  std::atomic<std::size_t> open_connections{0};
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, counter*> errors_;
+  std::atomic<steady::rep> last_log_{0};
+  std::atomic<std::uint64_t> suppressed_{0};
+};
+
+// One input's decoding state on one shard: format choice, zone, decompression scratch.
+class message_decoder {
+ public:
+  message_decoder(const config::input_config& cfg, std::size_t max_message_bytes)
+      : cfg_(cfg),
+        max_message_bytes_(max_message_bytes),
+        timezone_(input_timezone::from_name(cfg.timezone).value_or(input_timezone::local())) {}
+
+  // One message: a UDP datagram (GELF may be compressed) or a TCP frame.
+  decode_status decode(std::string_view data, event& ev) {
+    if (cfg_.type == config::input_type::gelf) {
+      if (cfg_.transport_kind == config::transport::udp) {
+        return decode_gelf_payload(data, max_message_bytes_, scratch_, ev);
+      }
+      return decode_gelf_json(data, ev);
+    }
+    if (data.size() > max_message_bytes_) {
+      return decode_status::fail("message_too_large", "message longer than max_message_bytes");
+    }
+    const syslog_decode_context ctx{ev.received_at, &timezone_};
+    switch (cfg_.format) {
+      case config::syslog_format::rfc5424: return decode_rfc5424(data, ev);
+      case config::syslog_format::rfc3164: return decode_rfc3164(data, ctx, ev);
+      case config::syslog_format::auto_detect: break;
+    }
+    return decode_syslog_auto(data, ctx, ev);
+  }
+
+ private:
+  const config::input_config& cfg_;
+  const std::size_t max_message_bytes_;
+  input_timezone timezone_;
+  std::string scratch_;
+};
+
+// One thread and io_context; every input has a socket or acceptor on every shard.
+struct shard {
+  asio::io_context io{1};
+  std::thread thread;
+  event ev;  // reused for every message on this shard: keeps the parse path allocation-free
+};
+
+// What a receiver needs to deliver one message.
+struct input_context {
+  const config::input_config& cfg;
+  const config::limits_config& limits;
+  input_stats& stats;
+  event_sink& sink;
+};
+
+void deliver(shard& sh, const input_context& in, message_decoder& decoder, std::string_view data,
+             std::string_view source) {
+  event& ev = sh.ev;
+  ev.clear();
+  ev.received_at = std::chrono::system_clock::now();
+  ev.source.assign(source);
+  ev.input = in.cfg.name;
+  const decode_status status = decoder.decode(data, ev);
+  if (!status.is_ok()) {
+    in.stats.error(status.code, status.what, source);
+    return;
+  }
+  in.stats.messages.inc();
+  in.sink.consume(ev);
+}
+
+class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
+ public:
+  udp_receiver(shard& sh, input_context in, udp::socket socket)
+      : shard_(sh),
+        in_(in),
+        socket_(std::move(socket)),
+        decoder_(in.cfg, in.limits.max_message_bytes),
+        expiry_timer_(sh.io),
+        buffer_(max_udp_datagram) {
+    if (in.cfg.type == config::input_type::gelf) {
+      gelf_chunk_limits limits;
+      limits.max_message_bytes = in.limits.max_message_bytes;
+      chunks_.emplace(limits);
+    }
+  }
+
+  void start() {
+    receive();
+    if (chunks_) expire_chunks();
+  }
+
+ private:
+  void receive() {
+    socket_.async_receive_from(
+        asio::buffer(buffer_), sender_,
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+          if (ec == asio::error::operation_aborted) return;
+          if (!ec) self->handle(std::string_view(self->buffer_.data(), n));
+          self->receive();
+        });
+  }
+
+  void handle(std::string_view datagram) {
+    in_.stats.bytes.inc(datagram.size());
+    if (sender_ != last_sender_ || source_.empty()) {
+      last_sender_ = sender_;
+      source_ = format_endpoint(sender_.address(), sender_.port());
+    }
+    if (!in_.sink.accepting()) {  // UDP cannot push back: drop and count
+      in_.stats.error("queue_full", "outputs are full, datagram dropped", source_);
+      return;
+    }
+    if (chunks_) {
+      const auto r = chunks_->add(datagram, steady::now());
+      count_lost_chunked_messages(r.timed_out, r.evicted);
+      if (r.state == chunk_result::rejected) {
+        in_.stats.error(r.error.code, r.error.what, source_);
+        return;
+      }
+      if (r.state == chunk_result::pending) return;
+      datagram = r.payload;
+    }
+    deliver(shard_, in_, decoder_, datagram, source_);
+  }
+
+  void expire_chunks() {
+    expiry_timer_.expires_after(std::chrono::seconds(1));
+    expiry_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;
+      self->count_lost_chunked_messages(self->chunks_->expire(steady::now()), 0);
+      self->expire_chunks();
+    });
+  }
+
+  void count_lost_chunked_messages(std::size_t timed_out, std::size_t evicted) {
+    for (std::size_t i = 0; i < timed_out; ++i) {
+      in_.stats.error("chunk_timeout", "GELF message incomplete after 5s, dropped", "-");
+    }
+    for (std::size_t i = 0; i < evicted; ++i) {
+      in_.stats.error("chunk_evicted", "too many incomplete GELF messages, oldest dropped", "-");
+    }
+  }
+
+  shard& shard_;
+  input_context in_;
+  udp::socket socket_;
+  message_decoder decoder_;
+  std::optional<gelf_chunk_assembler> chunks_;
+  asio::steady_timer expiry_timer_;
+  std::vector<char> buffer_;
+  udp::endpoint sender_, last_sender_;
+  std::string source_;
+};
+
+class tcp_session : public std::enable_shared_from_this<tcp_session> {
+ public:
+  tcp_session(shard& sh, input_context in, tcp::socket socket)
+      : shard_(sh),
+        in_(in),
+        socket_(std::move(socket)),
+        decoder_(in.cfg, in.limits.max_message_bytes),
+        framer_(in.cfg.type == config::input_type::gelf ? stream_framer::mode::nul
+                                                        : stream_framer::mode::syslog,
+                in.limits.max_message_bytes),
+        idle_timer_(sh.io),
+        pause_timer_(sh.io),
+        buffer_(std::min(initial_tcp_buffer, framer_.buffer_bytes())) {}
+
+  void start() {
+    boost::system::error_code ec;
+    const auto remote = socket_.remote_endpoint(ec);
+    source_ = ec ? "unknown" : format_endpoint(remote.address(), remote.port());
+    socket_.set_option(asio::socket_base::keep_alive(true), ec);
+    last_activity_ = steady::now();
+    watch_idle(in_.limits.idle_timeout);
+    read();
+  }
+
+  ~tcp_session() {
+    in_.stats.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    in_.stats.connections.add(-1);
+  }
+
+ private:
+  void read() {
+    if (!socket_.is_open()) return;
+    if (!in_.sink.accepting()) {  // backpressure: leave the bytes in the kernel until there is room
+      pause_timer_.expires_after(backpressure_poll);
+      pause_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec) self->read();
+      });
+      return;
+    }
+    if (used_ == buffer_.size()) {
+      buffer_.resize(std::min(buffer_.size() * 2, framer_.buffer_bytes()));
+    }
+    socket_.async_read_some(
+        asio::buffer(buffer_.data() + used_, buffer_.size() - used_),
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+          if (ec) {
+            if (ec != asio::error::operation_aborted) self->drain(true);
+            self->close();
+            return;
+          }
+          self->last_activity_ = steady::now();
+          self->in_.stats.bytes.inc(n);
+          self->used_ += n;
+          self->drain(false);
+          self->read();
+        });
+  }
+
+  // Hands every complete frame in the buffer to the decoder, then keeps the partial tail.
+  void drain(bool at_end) {
+    std::size_t start = 0;
+    for (;;) {
+      const std::string_view rest(buffer_.data() + start, used_ - start);
+      const auto r = at_end ? framer_.finish(rest) : framer_.next(rest);
+      start += r.consumed;
+      if (r.what == stream_framer::result::kind::need_more) break;
+      if (r.what == stream_framer::result::kind::error) {
+        in_.stats.error(r.error_code, "framing error", source_);
+      } else {
+        deliver(shard_, in_, decoder_, r.frame, source_);
+      }
+    }
+    if (start > 0) {
+      std::memmove(buffer_.data(), buffer_.data() + start, used_ - start);
+      used_ -= start;
+    }
+    // A large message grew the buffer; give the memory back once it is gone.
+    if (used_ == 0 && buffer_.size() > initial_tcp_buffer) {
+      buffer_.resize(initial_tcp_buffer);
+      buffer_.shrink_to_fit();
+    }
+  }
+
+  // Closes the connection when nothing arrived for idle_timeout (half-open peers included).
+  void watch_idle(std::chrono::steady_clock::duration wait) {
+    idle_timer_.expires_after(wait);
+    idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;
+      const auto idle_for = steady::now() - self->last_activity_;
+      const auto limit = self->in_.limits.idle_timeout;
+      if (idle_for >= limit) {
+        spdlog::debug("input {}: closing idle connection from {}", self->in_.cfg.name,
+                      self->source_);
+        self->close();
+      } else {
+        self->watch_idle(limit - idle_for);
+      }
+    });
+  }
+
+  void close() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    idle_timer_.cancel();
+    pause_timer_.cancel();
+  }
+
+  shard& shard_;
+  input_context in_;
+  tcp::socket socket_;
+  message_decoder decoder_;
+  stream_framer framer_;
+  asio::steady_timer idle_timer_;
+  asio::steady_timer pause_timer_;
+  std::vector<char> buffer_;
+  std::size_t used_ = 0;  // bytes [0, used_) of buffer_ are received and not yet consumed
+  std::string source_;
+  steady::time_point last_activity_;
+};
+
+class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
+ public:
+  tcp_listener(shard& sh, input_context in, tcp::acceptor acceptor)
+      : shard_(sh), in_(in), acceptor_(std::move(acceptor)), retry_timer_(sh.io) {}
+
+  void start() { accept(); }
+
+ private:
+  void accept() {
+    acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec,
+                                                       tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (ec) {
+        // Out of file descriptors and the like: back off instead of spinning.
+        self->in_.stats.error("accept_failed", "accept failed", ec.message());
+        self->retry_timer_.expires_after(std::chrono::milliseconds(100));
+        self->retry_timer_.async_wait([self](boost::system::error_code e) {
+          if (!e) self->accept();
+        });
+        return;
+      }
+      self->admit(std::move(socket));
+      self->accept();
+    });
+  }
+
+  void admit(tcp::socket socket) {
+    auto& open = in_.stats.open_connections;
+    if (open.fetch_add(1, std::memory_order_relaxed) >= in_.limits.max_connections) {
+      open.fetch_sub(1, std::memory_order_relaxed);
+      boost::system::error_code ec;
+      const auto remote = socket.remote_endpoint(ec);
+      in_.stats.error("too_many_connections", "connection refused: max_connections reached",
+                      ec ? "unknown" : format_endpoint(remote.address(), remote.port()));
+      socket.close(ec);
+      return;
+    }
+    in_.stats.connections.add(1);
+    std::make_shared<tcp_session>(shard_, in_, std::move(socket))->start();
+  }
+
+  shard& shard_;
+  input_context in_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer retry_timer_;
+};
+
+asio::ip::address resolve_host(asio::io_context& io, const std::string& host) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (!ec) return address;
+  tcp::resolver resolver(io);
+  auto results = resolver.resolve(host, "", ec);
+  if (ec || results.empty()) {
+    throw std::runtime_error("cannot resolve '" + host + "': " + ec.message());
+  }
+  return results.begin()->endpoint().address();
+}
+
+}  // namespace
+
+struct ingest_server::impl {
+  const config::config& cfg;
+  event_sink& sink;
+  metrics_registry& metrics;
+  std::vector<std::unique_ptr<shard>> shards;
+  std::vector<std::unique_ptr<input_stats>> stats;
+  std::vector<std::string> bound;
+  bool running = false;
+
+  void bind_input(const config::input_config& in, input_stats& st);
+};
+
+void ingest_server::impl::bind_input(const config::input_config& in, input_stats& st) {
+  if (in.transport_kind != config::transport::udp && in.transport_kind != config::transport::tcp) {
+    throw std::runtime_error("input " + in.name + ": transport " +
+                             transport_name(in.transport_kind) + " is not supported yet");
+  }
+  const auto address = resolve_host(shards.front()->io, in.listen.host);
+  unsigned short port = in.listen.port;
+  for (auto& sh : shards) {
+    const input_context ctx{in, cfg.limits, st, sink};
+    // Port 0: the first shard lets the kernel choose, the others join that port.
+    try {
+      if (in.transport_kind == config::transport::udp) {
+        udp::socket socket(sh->io);
+        const udp::endpoint ep(address, port);
+        socket.open(ep.protocol());
+        socket.set_option(reuse_port(true));
+        boost::system::error_code ignored;
+        socket.set_option(asio::socket_base::receive_buffer_size(udp_receive_buffer), ignored);
+        socket.bind(ep);
+        port = socket.local_endpoint().port();
+        std::make_shared<udp_receiver>(*sh, ctx, std::move(socket))->start();
+      } else {
+        tcp::acceptor acceptor(sh->io);
+        const tcp::endpoint ep(address, port);
+        acceptor.open(ep.protocol());
+        acceptor.set_option(asio::socket_base::reuse_address(true));
+        acceptor.set_option(reuse_port(true));
+        acceptor.bind(ep);
+        acceptor.listen(asio::socket_base::max_listen_connections);
+        port = acceptor.local_endpoint().port();
+        std::make_shared<tcp_listener>(*sh, ctx, std::move(acceptor))->start();
+      }
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error("input " + in.name + ": cannot listen on " + in.listen.host + ":" +
+                               std::to_string(port) + "/" + transport_name(in.transport_kind) +
+                               ": " + e.code().message());
+    }
+  }
+  bound.push_back(in.name + " " + transport_name(in.transport_kind) + " " +
+                  format_endpoint(address, port));
+}
+
+ingest_server::ingest_server(const config::config& cfg, event_sink& sink,
+                             metrics_registry& metrics, std::size_t shards)
+    : impl_(std::make_unique<impl>(impl{cfg, sink, metrics, {}, {}, {}, false})) {
+  if (shards == 0) shards = std::max(1U, std::thread::hardware_concurrency());
+  for (std::size_t i = 0; i < shards; ++i) impl_->shards.push_back(std::make_unique<shard>());
+}
+
+ingest_server::~ingest_server() { stop(); }
+
+void ingest_server::start() {
+  for (const auto& in : impl_->cfg.inputs) {
+    impl_->stats.push_back(std::make_unique<input_stats>(in, impl_->metrics));
+    impl_->bind_input(in, *impl_->stats.back());
+  }
+  for (auto& sh : impl_->shards) {
+    sh->thread = std::thread([&io = sh->io] {
+      auto guard = asio::make_work_guard(io);
+      io.run();
+    });
+  }
+  impl_->running = true;
+}
+
+void ingest_server::stop() {
+  if (!impl_) return;
+  for (auto& sh : impl_->shards) sh->io.stop();
+  for (auto& sh : impl_->shards) {
+    if (sh->thread.joinable()) sh->thread.join();
+  }
+  // Destroying the io_contexts destroys the pending handlers, and with them every socket.
+  impl_->shards.clear();
+  impl_->running = false;
+}
+
+std::vector<std::string> ingest_server::describe_bound() const { return impl_->bound; }
+
+}  // namespace tocsin::collector

@@ -1,0 +1,151 @@
+#pragma once
+// Typed configuration (DESIGN.md, "Config (YAML, v1 schema)") and its loader.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tocsin::config {
+
+using duration = std::chrono::milliseconds;
+
+// Where a value came from, for FILE:LINE:COL messages. Line and column are 1-based.
+struct source_location {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+// A host:port pair as written (`0.0.0.0:5514`, `[::1]:9095`, `localhost:80`).
+struct endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct tls_config {
+  std::string cert, key, ca;
+  std::string client_auth = "none";  // none | optional | required
+  std::vector<std::string> permitted_peers;
+};
+
+enum class input_type { syslog, gelf };
+enum class transport { udp, tcp, tls, http };
+enum class syslog_format { auto_detect, rfc5424, rfc3164 };
+
+struct input_config {
+  std::string name;
+  input_type type = input_type::syslog;
+  transport transport_kind = transport::udp;
+  endpoint listen;
+  syslog_format format = syslog_format::auto_detect;  // key `format`, syslog only
+  std::string timezone = "local";  // key `timezone`: zone for RFC 3164 timestamps
+  std::optional<tls_config> tls;
+  source_location where;
+};
+
+struct limits_config {
+  std::size_t max_message_bytes = 65536;
+  std::size_t max_connections = 1024;
+  duration idle_timeout = std::chrono::minutes(5);
+};
+
+enum class output_type { file, kafka };
+
+struct output_config {
+  output_type type = output_type::file;
+  std::string path;   // file: path template with {host} {app} {date}
+  std::string topic;  // kafka
+  source_location where;
+};
+
+struct admin_config {
+  endpoint listen{"127.0.0.1", 9095};
+  std::string token_file;
+};
+
+struct kafka_config {
+  std::string brokers;
+  std::string topic = "tocsin.alerts";
+  std::string group = "tocsin-router";
+  std::map<std::string, std::string> properties;
+};
+
+struct bus_config {
+  std::string type = "embedded";  // embedded | kafka
+  kafka_config kafka;
+};
+
+// One node of the route tree (Alertmanager semantics). Unset fields inherit from the parent.
+struct route_config {
+  std::string receiver;
+  std::optional<std::vector<std::string>> group_by;
+  std::optional<duration> group_wait, group_interval, repeat_interval;
+  std::vector<std::string> matchers;  // e.g. severity="critical", instance=~"web.*"
+  bool continue_matching = false;     // key `continue`
+  std::vector<route_config> routes;
+  source_location where;
+};
+
+struct inhibit_rule_config {
+  std::vector<std::string> source_matchers, target_matchers, equal;
+  source_location where;
+};
+
+// A receiver: a name plus at most one integration, kept as validated key/value settings until
+// the router (issue 5) gives each integration its own typed struct.
+struct receiver_config {
+  std::string name;
+  std::string integration;  // "" (drops), slack, email, webhook, pagerduty, alertmanager, file
+  std::map<std::string, std::string> settings;  // scalar settings of the integration
+  source_location where;
+};
+
+struct config {
+  std::filesystem::path file;  // the file it was loaded from (rules_files resolve against it)
+  std::string node_name;       // default: hostname
+  std::filesystem::path data_dir = "./var/lib";
+  std::optional<admin_config> admin;  // admin listener starts only when configured
+  std::vector<input_config> inputs;
+  limits_config limits;
+  std::vector<output_config> outputs;
+  bus_config bus;
+  std::vector<std::string> rules_files;
+  std::optional<route_config> route;
+  std::vector<inhibit_rule_config> inhibit_rules;
+  std::vector<receiver_config> receivers;
+};
+
+// Every problem found in a config, each formatted `FILE:LINE:COL: message`.
+class config_error : public std::runtime_error {
+ public:
+  explicit config_error(std::vector<std::string> errors);
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  std::vector<std::string> errors_;
+};
+
+// Loads and validates a config file. Throws config_error listing every error found (not just
+// the first), or config_error with one message when the file cannot be read or parsed.
+config load_file(const std::filesystem::path& file);
+
+// Same, from text; `file_name` is used in messages.
+config load_string(const std::string& yaml, const std::filesystem::path& file_name);
+
+// Parses a Go/Prometheus duration (`500ms`, `10s`, `5m`, `4h`, `1h30m`, `1d`); nullopt if invalid.
+std::optional<duration> parse_duration(std::string_view text);
+
+// Parses `host:port` / `[v6]:port`; nullopt if invalid. The host is kept without brackets;
+// port 0 is valid (the OS picks a free port, which tests use).
+std::optional<endpoint> parse_endpoint(std::string_view text);
+
+// `host:port`, with brackets around an IPv6 host: the form parse_endpoint() reads.
+std::string to_string(const endpoint& e);
+
+}  // namespace tocsin::config

@@ -1,0 +1,64 @@
+#include "core/timezone.hpp"
+
+#include <date/tz.h>
+
+#include <charconv>
+#include <string>
+
+namespace tocsin {
+
+input_timezone input_timezone::utc() { return input_timezone{}; }
+
+input_timezone input_timezone::local() {
+  input_timezone tz;
+  try {
+    tz.zone_ = date::current_zone();
+  } catch (const std::exception&) {
+    tz.zone_ = nullptr;  // no /etc/localtime: UTC, as the C library does
+  }
+  return tz;
+}
+
+std::optional<input_timezone> input_timezone::from_name(std::string_view name) {
+  if (name == "local") return local();
+  if (name == "UTC" || name == "utc" || name == "Z") return utc();
+  if (name.size() == 6 && (name[0] == '+' || name[0] == '-') && name[3] == ':') {
+    int h = 0, m = 0;
+    auto rh = std::from_chars(name.data() + 1, name.data() + 3, h);
+    auto rm = std::from_chars(name.data() + 4, name.data() + 6, m);
+    if (rh.ec != std::errc{} || rm.ec != std::errc{} || rh.ptr != name.data() + 3 ||
+        rm.ptr != name.data() + 6 || h > 23 || m > 59) {
+      return std::nullopt;
+    }
+    input_timezone tz;
+    tz.fixed_offset_ = std::chrono::seconds((h * 3600 + m * 60) * (name[0] == '-' ? -1 : 1));
+    return tz;
+  }
+  try {
+    input_timezone tz;
+    tz.zone_ = date::locate_zone(std::string(name));
+    return tz;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::chrono::seconds input_timezone::offset_at(std::chrono::sys_seconds t) const {
+  if (zone_ == nullptr) return fixed_offset_;
+  return zone_->get_info(t).offset;
+}
+
+std::chrono::seconds input_timezone::offset_for_local(std::chrono::local_seconds t) const {
+  if (zone_ == nullptr) return fixed_offset_;
+  const auto info = zone_->get_info(date::local_seconds(t.time_since_epoch()));
+  switch (info.result) {
+    case date::local_info::unique:
+    case date::local_info::ambiguous:
+      return info.first.offset;
+    case date::local_info::nonexistent:
+      return info.first.offset;  // a skipped time is read with the offset before the change
+  }
+  return info.first.offset;
+}
+
+}  // namespace tocsin

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package tocsin needs to build, test and benchmark — build
+# dependencies and the real test peers alike. Idempotent: installs only what is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev clang-format clang-tidy
+  # libraries
+  libboost-dev libre2-dev librdkafka-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev
+  nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libsqlite3-dev zlib1g-dev libssl-dev
+  libhowardhinnant-date-dev tzdata libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # real test peers
+  bsdutils rsyslog kcat python3 python3-graypy python3-aiosmtpd prometheus-alertmanager
+  procps iproute2 curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]}; run as root (or with sudo)" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # --no-install-recommends keeps rsyslog and friends from pulling in services we do not need.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# rsyslog's package may start a system daemon; tests run their own instances on loopback only.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet rsyslog 2>/dev/null; then
+  systemctl stop rsyslog || true
+fi
