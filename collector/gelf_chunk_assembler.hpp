@@ -1,0 +1,109 @@
+#pragma once
+// Reassembly of chunked GELF UDP datagrams.
+
+#include <bitset>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "collector/event.hpp"
+
+namespace tocsin::collector {
+
+struct gelf_chunk_limits {
+  // Cap on one reassembled (still compressed) message. The UDP input passes
+  // limits.max_message_bytes (factor 1): the decoder caps the decompressed size at the same
+  // value, and a message that is legal after decompression is never larger compressed
+  // (incompressible data grows by a few bytes of zlib framing only). The default is the most
+  // the protocol can carry: 128 chunks of 8192 bytes.
+  std::size_t max_message_bytes = 128 * 8192;
+  // Incomplete messages kept at once; when full, the oldest is evicted (and counted).
+  std::size_t max_pending_messages = 1000;
+  // Bytes buffered over all incomplete messages; the oldest are evicted to stay under it.
+  // Raised to max_message_bytes if smaller, so one message can always complete.
+  std::size_t max_pending_bytes = 64 * 1024 * 1024;
+  // GELF: "all chunks MUST arrive within 5 seconds", counted from the first chunk seen.
+  std::chrono::steady_clock::duration timeout = std::chrono::seconds(5);
+};
+
+// What one datagram did. `payload` is the whole message (a non-chunked datagram as is, or the
+// reassembled chunks) and stays valid until the next add() and while the datagram does.
+// `timed_out` and `evicted` count incomplete messages dropped during this call; callers count
+// them as errors "chunk_timeout" and "chunk_evicted" whatever `state` is.
+struct chunk_result {
+  enum state_t { complete, pending, rejected };
+  state_t state = pending;
+  std::string_view payload;
+  decode_status error;  // set when state == rejected
+  std::uint32_t timed_out = 0;
+  std::uint32_t evicted = 0;
+};
+
+// Reassembles chunked GELF (magic 1e 0f, 8-byte message id, sequence number, sequence count,
+// then data). At most 128 chunks; duplicates are ignored, order does not matter. A message
+// whose chunks disagree on the count, or that outgrows max_message_bytes, is rejected once;
+// its remaining chunks are swallowed until it would have timed out. Memory is bounded by
+// max_pending_messages and max_pending_bytes. Time is passed in so tests need no sleeping.
+// Not thread-safe: one assembler per shard.
+class gelf_chunk_assembler {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  static constexpr std::size_t header_bytes = 12;
+  static constexpr unsigned max_chunks = 128;
+
+  explicit gelf_chunk_assembler(gelf_chunk_limits limits = {});
+
+  // True when the datagram starts with the chunked-GELF magic bytes.
+  static bool is_chunk(std::string_view datagram);
+
+  // Feeds one datagram received at `now` (expiring stale messages first). Errors:
+  // "bad_chunk_header" (shorter than 12 bytes), "bad_chunk_count" (0 or > 128),
+  // "bad_chunk_seq" (seq >= count), "chunk_count_mismatch", "message_too_large".
+  chunk_result add(std::string_view datagram, clock::time_point now);
+
+  // Drops messages whose first chunk is older than the timeout; returns how many incomplete
+  // messages were dropped (count them as "chunk_timeout"). Call it from a timer as well, so
+  // timeouts are counted when no traffic arrives.
+  std::size_t expire(clock::time_point now);
+
+  std::size_t pending_messages() const { return order_.size(); }
+  std::size_t pending_bytes() const { return pending_bytes_; }
+
+ private:
+  struct span {
+    std::uint32_t offset = 0;
+    std::uint32_t size = 0;
+  };
+  struct message {
+    std::uint64_t id = 0;
+    clock::time_point first_seen;
+    unsigned count = 0;
+    unsigned received = 0;
+    bool dead = false;     // rejected: later chunks are swallowed, expiry is not counted
+    std::string data;      // chunk bodies in arrival order
+    std::vector<span> spans;  // by sequence number, into `data`
+    std::bitset<max_chunks> have;
+  };
+  // Message ids are chosen by senders (or attackers): mix them before bucketing.
+  struct id_hash {
+    std::size_t operator()(std::uint64_t id) const noexcept;
+  };
+  using message_list = std::list<message>;
+
+  void kill(message& m);
+  void erase(message_list::iterator it);
+
+  gelf_chunk_limits limits_;
+  message_list order_;  // oldest first
+  std::unordered_map<std::uint64_t, message_list::iterator, id_hash> index_;
+  std::size_t pending_bytes_ = 0;
+  std::string assembled_;
+};
+
+}  // namespace tocsin::collector

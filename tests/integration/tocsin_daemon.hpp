@@ -1,0 +1,390 @@
+#pragma once
+// Shared by the integration tests: a real `tocsin run` on loopback ports with its own temp dir,
+// plus the small socket and metrics helpers the tests need. Header-only because every
+// tests/integration/*_test.cpp is its own executable and this folder has no library target.
+
+#include "tests/support/support.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace tocsin::test {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// How long a test waits for something the daemon does "soon" (archive flush is ≤ 200 ms).
+inline constexpr auto patience = 10s;
+
+// --- sockets -------------------------------------------------------------------------------------
+
+inline sockaddr_in loopback(std::uint16_t port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return addr;
+}
+
+// One datagram to 127.0.0.1:port; false if it could not be sent.
+inline bool send_udp(std::uint16_t port, std::string_view payload) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const sockaddr_in addr = loopback(port);
+  const auto n = ::sendto(fd, payload.data(), payload.size(), 0,
+                          reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  ::close(fd);
+  return n == static_cast<ssize_t>(payload.size());
+}
+
+// A blocking TCP client connection to 127.0.0.1 that closes itself.
+class tcp_client {
+ public:
+  tcp_client() = default;
+  explicit tcp_client(std::uint16_t port) { connect(port); }
+  ~tcp_client() { close(); }
+  tcp_client(const tcp_client&) = delete;
+  tcp_client& operator=(const tcp_client&) = delete;
+  tcp_client(tcp_client&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  tcp_client& operator=(tcp_client&& o) noexcept {
+    if (this != &o) {
+      close();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+
+  bool connect(std::uint16_t port) {
+    close();
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return false;
+    const sockaddr_in addr = loopback(port);
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) close();
+    return fd_ >= 0;
+  }
+
+  [[nodiscard]] bool is_open() const { return fd_ >= 0; }
+  [[nodiscard]] int fd() const { return fd_; }
+
+  // Writes everything (MSG_NOSIGNAL: a reset connection is a false return, not SIGPIPE).
+  bool send_all(std::string_view data) {
+    if (fd_ < 0) return false;
+    while (!data.empty()) {
+      const auto n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  // True when the peer closed (EOF or reset) within `timeout`; data it sent is discarded.
+  bool closed_by_peer(std::chrono::milliseconds timeout) {
+    if (fd_ < 0) return true;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    char buf[512];
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      const int r = ::poll(&p, 1, static_cast<int>(left.count()));
+      if (r <= 0) continue;
+      const auto n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+      if (n == 0) return true;
+      if (n < 0 && errno != EAGAIN && errno != EINTR) return true;
+    }
+  }
+
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// --- Prometheus text -----------------------------------------------------------------------------
+
+using label_set = std::map<std::string, std::string>;
+
+struct metric_sample {
+  std::string name;
+  label_set labels;
+  double value = 0;
+};
+
+inline std::vector<metric_sample> parse_metrics(std::string_view text) {
+  std::vector<metric_sample> out;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    metric_sample s;
+    std::size_t i = line.find_first_of("{ ");
+    if (i == std::string::npos) continue;
+    s.name = line.substr(0, i);
+    if (line[i] == '{') {
+      ++i;
+      while (i < line.size() && line[i] != '}') {
+        const auto eq = line.find('=', i);
+        if (eq == std::string::npos || eq + 1 >= line.size() || line[eq + 1] != '"') break;
+        std::string key = line.substr(i, eq - i), value;
+        std::size_t j = eq + 2;
+        for (; j < line.size() && line[j] != '"'; ++j) {
+          if (line[j] == '\\' && j + 1 < line.size()) {
+            ++j;
+            value += line[j] == 'n' ? '\n' : line[j];
+          } else {
+            value += line[j];
+          }
+        }
+        s.labels.emplace(std::move(key), std::move(value));
+        i = j + 1;
+        if (i < line.size() && line[i] == ',') ++i;
+      }
+      i = line.find(' ', i);
+      if (i == std::string::npos) continue;
+    }
+    try {
+      s.value = std::stod(line.substr(i + 1));
+    } catch (const std::exception&) {
+      continue;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// --- the daemon ----------------------------------------------------------------------------------
+
+struct daemon_options {
+  std::size_t max_message_bytes = 65536;
+  std::size_t max_connections = 1024;
+  std::string idle_timeout = "5m";
+  // Archive path template relative to the daemon's temp dir; {host} {app} {date} as in DESIGN.md.
+  std::string archive_template = "log/{host}/{app}.log";
+};
+
+// `tocsin run` with syslog UDP+TCP on one port, GELF UDP+TCP on another, admin on a third, all on
+// 127.0.0.1, and a file archive under its temp dir. Started by the constructor (throws with the
+// daemon's log when it does not become ready); SIGTERM on stop() or destruction. When the test
+// has failed, the daemon's log is printed.
+class tocsin_daemon {
+ public:
+  explicit tocsin_daemon(daemon_options options = {}) : options_(std::move(options)) {
+    std::set<std::uint16_t> ports;
+    while (ports.size() < 3) ports.insert(free_port());
+    auto it = ports.begin();
+    admin_port_ = *it++;
+    syslog_port_ = *it++;
+    gelf_port_ = *it;
+
+    const std::string ip = "127.0.0.1:";
+    std::ostringstream cfg;
+    cfg << "data_dir: " << (dir_ / "lib").string() << "\n"
+        << "admin: { listen: " << ip << admin_port_ << " }\n"
+        << "inputs:\n"
+        << "  - { name: syslog-udp, type: syslog, transport: udp, listen: " << ip << syslog_port_
+        << " }\n"
+        << "  - { name: syslog-tcp, type: syslog, transport: tcp, listen: " << ip << syslog_port_
+        << " }\n"
+        << "  - { name: gelf-udp, type: gelf, transport: udp, listen: " << ip << gelf_port_
+        << " }\n"
+        << "  - { name: gelf-tcp, type: gelf, transport: tcp, listen: " << ip << gelf_port_
+        << " }\n"
+        << "limits: { max_message_bytes: " << options_.max_message_bytes
+        << ", max_connections: " << options_.max_connections
+        << ", idle_timeout: " << options_.idle_timeout << " }\n"
+        << "outputs:\n"
+        << "  - { type: file, path: \"" << (dir_ / options_.archive_template).string() << "\" }\n";
+    config_path_ = dir_.write_file("tocsin.yaml", cfg.str());
+
+    process_options po;
+    po.stdout_path = dir_ / "tocsin.stdout";
+    po.stderr_path = dir_ / "tocsin.stderr";
+    po.cwd = dir_.path();
+    process_ = std::make_unique<child_process>(
+        std::vector<std::string>{tocsin_binary().string(), "run", "-c", config_path_.string()},
+        po);
+
+    const bool ready = wait_until(
+        [&] {
+          if (!process_->running()) return true;  // stop waiting; reported below
+          return http_get("127.0.0.1", admin_port_, "/healthz", 1s).status == 200;
+        },
+        patience);
+    if (!ready || !process_->running() || !wait_for_tcp(syslog_port_, patience) ||
+        !wait_for_tcp(gelf_port_, patience)) {
+      throw std::runtime_error("tocsin did not become ready; its log:\n" + log_text());
+    }
+  }
+
+  ~tocsin_daemon() {
+    if (process_ && process_->running()) process_->stop();
+    if (::testing::Test::HasFailure()) {
+      std::cerr << "---- tocsin log (" << dir_.path().string() << ") ----\n"
+                << tail(log_text(), 8000) << "---- end of tocsin log ----\n";
+    }
+  }
+  tocsin_daemon(const tocsin_daemon&) = delete;
+  tocsin_daemon& operator=(const tocsin_daemon&) = delete;
+
+  [[nodiscard]] const temp_dir& dir() const { return dir_; }
+  [[nodiscard]] std::filesystem::path log_root() const { return dir_ / "log"; }
+  [[nodiscard]] const std::filesystem::path& config_path() const { return config_path_; }
+  [[nodiscard]] std::uint16_t syslog_port() const { return syslog_port_; }
+  [[nodiscard]] std::uint16_t gelf_port() const { return gelf_port_; }
+  [[nodiscard]] std::uint16_t admin_port() const { return admin_port_; }
+  [[nodiscard]] pid_t pid() const { return process_->pid(); }
+  [[nodiscard]] bool running() { return process_->running(); }
+  void signal(int sig) { process_->signal(sig); }
+  // SIGTERM; the exit status (0 for a clean shutdown).
+  int stop() { return process_->stop(); }
+
+  // What the daemon logged so far (stdout then stderr).
+  [[nodiscard]] std::string log_text() const {
+    std::string out;
+    for (const char* name : {"tocsin.stdout", "tocsin.stderr"}) {
+      try {
+        out += read_file(dir_ / name);
+      } catch (const std::exception&) {
+      }
+    }
+    return out;
+  }
+
+  // Every archived event in every file under the archive root, file by file.
+  [[nodiscard]] std::vector<json> events() const {
+    std::vector<json> out;
+    for (const auto& file : find_files(log_root(), ".log")) {
+      auto lines = read_json_lines(file);
+      out.insert(out.end(), std::make_move_iterator(lines.begin()),
+                 std::make_move_iterator(lines.end()));
+    }
+    return out;
+  }
+
+  // The first archived event for which `pred` holds, polling until `timeout`.
+  std::optional<json> wait_for_event(const std::function<bool(const json&)>& pred,
+                                     std::chrono::milliseconds timeout = patience) const {
+    std::optional<json> found;
+    wait_until(
+        [&] {
+          for (auto& ev : events()) {
+            if (pred(ev)) {
+              found = std::move(ev);
+              return true;
+            }
+          }
+          return false;
+        },
+        timeout);
+    return found;
+  }
+
+  // The archived event whose `field` equals `value` (e.g. a unique message or app).
+  std::optional<json> wait_for_event_with(const std::string& field, const std::string& value,
+                                          std::chrono::milliseconds timeout = patience) const {
+    return wait_for_event(
+        [&](const json& ev) { return ev.contains(field) && ev[field] == value; }, timeout);
+  }
+
+  [[nodiscard]] std::string metrics_text() const {
+    return http_get("127.0.0.1", admin_port_, "/metrics", 5s).body;
+  }
+
+  // Sum of the samples of `name` whose labels include all of `labels`.
+  [[nodiscard]] double metric(std::string_view name, const label_set& labels = {}) const {
+    double sum = 0;
+    for (const auto& s : parse_metrics(metrics_text())) {
+      if (s.name != name) continue;
+      bool match = true;
+      for (const auto& [k, v] : labels) {
+        const auto f = s.labels.find(k);
+        if (f == s.labels.end() || f->second != v) match = false;
+      }
+      if (match) sum += s.value;
+    }
+    return sum;
+  }
+
+  [[nodiscard]] double input_errors(const std::string& input, const std::string& reason = {}) const {
+    label_set labels{{"input", input}};
+    if (!reason.empty()) labels.emplace("reason", reason);
+    return metric("tocsin_input_errors_total", labels);
+  }
+  [[nodiscard]] double input_messages(const std::string& input) const {
+    return metric("tocsin_input_messages_total", {{"input", input}});
+  }
+  [[nodiscard]] double input_connections(const std::string& input) const {
+    return metric("tocsin_input_connections", {{"input", input}});
+  }
+
+  // Polls until the metric sum satisfies `pred`; returns whether it did.
+  bool wait_for_metric(std::string_view name, const label_set& labels,
+                       const std::function<bool(double)>& pred,
+                       std::chrono::milliseconds timeout = patience) const {
+    return wait_until([&] { return pred(metric(name, labels)); }, timeout);
+  }
+
+  [[nodiscard]] bool healthy() const {
+    const auto r = http_get("127.0.0.1", admin_port_, "/healthz", 5s);
+    return r.status == 200 && r.body.rfind("ok", 0) == 0;
+  }
+
+ private:
+  static std::string tail(const std::string& s, std::size_t n) {
+    return s.size() <= n ? s : "...\n" + s.substr(s.size() - n);
+  }
+
+  daemon_options options_;
+  temp_dir dir_{"tocsin-it"};
+  std::filesystem::path config_path_;
+  std::uint16_t admin_port_ = 0, syslog_port_ = 0, gelf_port_ = 0;
+  std::unique_ptr<child_process> process_;
+};
+
+// The short host name, as `logger` puts it in RFC 3164 headers.
+inline std::string short_hostname() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof buf - 1);
+  std::string h = buf;
+  return h.substr(0, h.find('.'));
+}
+
+// A value of `field` as a string ("" when absent or not a string).
+inline std::string text_field(const json& ev, const std::string& field) {
+  const auto it = ev.find(field);
+  return it != ev.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace tocsin::test
