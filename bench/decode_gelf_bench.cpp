@@ -25,9 +25,8 @@ const std::string typical_gelf =
 std::string zlib_compress(const std::string& in) {
   uLongf size = compressBound(static_cast<uLong>(in.size()));
   std::string out(size, '\0');
-  compress2(reinterpret_cast<Bytef*>(out.data()), &size,
-            reinterpret_cast<const Bytef*>(in.data()), static_cast<uLong>(in.size()),
-            Z_DEFAULT_COMPRESSION);
+  compress2(reinterpret_cast<Bytef*>(out.data()), &size, reinterpret_cast<const Bytef*>(in.data()),
+            static_cast<uLong>(in.size()), Z_DEFAULT_COMPRESSION);
   out.resize(size);
   return out;
 }
@@ -56,7 +55,10 @@ void BM_gelf_chunk_reassembly_3x8k(benchmark::State& state) {
   std::string payload(3 * 8000, 'x');
   std::string chunks[3];
   for (int i = 0; i < 3; ++i) {
-    chunks[i] = std::string("\x1e\x0f" "abcdefgh", 10);
+    chunks[i] = std::string(
+        "\x1e\x0f"
+        "abcdefgh",
+        10);
     chunks[i] += static_cast<char>(i);
     chunks[i] += static_cast<char>(3);
     chunks[i] += payload.substr(static_cast<std::size_t>(i) * 8000, 8000);

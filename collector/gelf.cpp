@@ -254,14 +254,14 @@ class inflater {
     zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     zs_.avail_in = static_cast<uInt>(in.size());
     // Room for one byte past the cap: producing it proves the output is too large.
-    const std::size_t limit = max_bytes == std::numeric_limits<std::size_t>::max()
-                                  ? max_bytes
-                                  : max_bytes + 1;
+    const std::size_t limit =
+        max_bytes == std::numeric_limits<std::size_t>::max() ? max_bytes : max_bytes + 1;
     std::size_t produced = 0;
     std::size_t size = std::min(limit, std::max<std::size_t>(in.size() * 4, 4096));
     for (;;) {
       out.resize(size);
-      const std::size_t room = std::min<std::size_t>(size - produced, std::numeric_limits<uInt>::max());
+      const std::size_t room =
+          std::min<std::size_t>(size - produced, std::numeric_limits<uInt>::max());
       zs_.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
       zs_.avail_out = static_cast<uInt>(room);
       const int rc = inflate(&zs_, Z_NO_FLUSH);
@@ -344,8 +344,7 @@ decode_status decode_gelf_json(std::string_view text, event& out) {
     message_key = "message";
   }
   if (out.message.empty()) {
-    return decode_status::fail("missing_message",
-                               "GELF short_message must be a non-empty string");
+    return decode_status::fail("missing_message", "GELF short_message must be a non-empty string");
   }
   for (const std::string_view key : {"_app", "_application_name", "_tag"}) {
     out.app = non_empty_string(obj, key);

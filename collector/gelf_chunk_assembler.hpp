@@ -21,12 +21,12 @@ struct gelf_chunk_limits {
   // value, and a message that is legal after decompression is never larger compressed
   // (incompressible data grows by a few bytes of zlib framing only). The default is the most
   // the protocol can carry: 128 chunks of 8192 bytes.
-  std::size_t max_message_bytes = 128 * 8192;
+  std::size_t max_message_bytes = std::size_t{128} * 8192;
   // Incomplete messages kept at once; when full, the oldest is evicted (and counted).
   std::size_t max_pending_messages = 1000;
   // Bytes buffered over all incomplete messages; the oldest are evicted to stay under it.
   // Raised to max_message_bytes if smaller, so one message can always complete.
-  std::size_t max_pending_bytes = 64 * 1024 * 1024;
+  std::size_t max_pending_bytes = std::size_t{64} << 20;
   // GELF: "all chunks MUST arrive within 5 seconds", counted from the first chunk seen.
   std::chrono::steady_clock::duration timeout = std::chrono::seconds(5);
 };
@@ -85,8 +85,8 @@ class gelf_chunk_assembler {
     clock::time_point first_seen;
     unsigned count = 0;
     unsigned received = 0;
-    bool dead = false;     // rejected: later chunks are swallowed, expiry is not counted
-    std::string data;      // chunk bodies in arrival order
+    bool dead = false;        // rejected: later chunks are swallowed, expiry is not counted
+    std::string data;         // chunk bodies in arrival order
     std::vector<span> spans;  // by sequence number, into `data`
     std::bitset<max_chunks> have;
   };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 namespace tocsin::collector {
@@ -71,7 +72,9 @@ std::string_view trim_json_space(std::string_view f) {
 }  // namespace
 
 stream_framer::stream_framer(mode m, std::size_t max_frame_bytes)
-    : mode_(m), max_frame_bytes_(max_frame_bytes) {}
+    // Clamped so that buffer_bytes() and the "limit + 1" check below cannot overflow.
+    : mode_(m),
+      max_frame_bytes_(std::min(max_frame_bytes, std::numeric_limits<std::size_t>::max() / 2)) {}
 
 void stream_framer::reset() {
   state_ = state::frame_start;

@@ -230,6 +230,10 @@ constexpr decode_status bad_sd(const char* what) {
   return decode_status::fail("bad_structured_data", what);
 }
 
+constexpr decode_status duplicate_sd_id =
+    decode_status::fail("duplicate_sd_id", "rfc5424: an SD-ID appears twice in one message");
+
+// Elements whose SD-IDs are checked for duplicates on the stack, as they are parsed.
 constexpr std::size_t inline_sd_ids = 16;
 
 // Checks the SD-IDs of all elements for duplicates when there were too many for the inline
@@ -262,16 +266,14 @@ decode_status scan_structured_data(const char*& p, const char* end, std::vector<
   while (p < end && *p == '[') {
     ++p;
     const char* id_end = scan_sd_name(p, end);
-    if (id_end == nullptr)
+    if (id_end == nullptr) {
       return bad_sd("rfc5424: SD-ID must be 1-32 printable characters except = ] \" and space");
+    }
     const string_view id(p, static_cast<std::size_t>(id_end - p));
     p = id_end;
     if (element_count < inline_sd_ids) {
       for (std::size_t i = 0; i < element_count; ++i) {
-        if (ids[i] == id) {
-          return decode_status::fail("duplicate_sd_id",
-                                     "rfc5424: an SD-ID appears twice in one message");
-        }
+        if (ids[i] == id) return duplicate_sd_id;
       }
       ids[element_count] = id;
     }
@@ -287,13 +289,15 @@ decode_status scan_structured_data(const char*& p, const char* end, std::vector<
       if (*p != ' ') return bad_sd("rfc5424: expected ' ' or ']' in SD-ELEMENT");
       ++p;
       const char* name_end = scan_sd_name(p, end);
-      if (name_end == nullptr)
+      if (name_end == nullptr) {
         return bad_sd(
             "rfc5424: PARAM-NAME must be 1-32 printable characters except = ] \" and space");
+      }
       const string_view name(p, static_cast<std::size_t>(name_end - p));
       p = name_end;
-      if (end - p < 2 || p[0] != '=' || p[1] != '"')
+      if (end - p < 2 || p[0] != '=' || p[1] != '"') {
         return bad_sd("rfc5424: expected =\" after PARAM-NAME");
+      }
       p += 2;
       // PARAM-VALUE runs to the first unescaped '"'. A backslash always swallows the next
       // byte here: for \" \\ \] that is the escape; any other pair is kept literally anyway.
@@ -310,9 +314,7 @@ decode_status scan_structured_data(const char*& p, const char* end, std::vector<
     }
     if (!has_params) sd.push_back({id, {}, {}});
   }
-  if (element_count > inline_sd_ids && has_duplicate_sd_id(sd)) {
-    return decode_status::fail("duplicate_sd_id", "rfc5424: an SD-ID appears twice in one message");
-  }
+  if (element_count > inline_sd_ids && has_duplicate_sd_id(sd)) return duplicate_sd_id;
   return decode_status::ok();
 }
 

@@ -259,7 +259,12 @@ class tocsin_daemon {
   tocsin_daemon& operator=(const tocsin_daemon&) = delete;
 
   [[nodiscard]] const temp_dir& dir() const { return dir_; }
-  [[nodiscard]] std::filesystem::path log_root() const { return dir_ / "log"; }
+  // The fixed directory part of the archive template: every archive file is below it.
+  [[nodiscard]] std::filesystem::path log_root() const {
+    const std::string& t = options_.archive_template;
+    const auto slash = t.rfind('/', t.find('{'));
+    return slash == std::string::npos ? dir_.path() : dir_ / t.substr(0, slash);
+  }
   [[nodiscard]] const std::filesystem::path& config_path() const { return config_path_; }
   [[nodiscard]] std::uint16_t syslog_port() const { return syslog_port_; }
   [[nodiscard]] std::uint16_t gelf_port() const { return gelf_port_; }

@@ -56,8 +56,8 @@ std::string random_bytes(std::size_t n, unsigned seed) {
 struct step {
   std::string datagram;
   chunk_result::state_t state;
-  const char* error = nullptr;   // expected code when rejected
-  std::string payload = {};      // expected payload when complete
+  const char* error = nullptr;  // expected code when rejected
+  std::string payload = {};     // expected payload when complete
 };
 
 struct sequence_case {
@@ -76,11 +76,13 @@ std::vector<sequence_case> sequence_cases() {
       {"zlib_passes_through", {{"\x78\x9c\x01\x02", C, nullptr, "\x78\x9c\x01\x02"}}},
       {"single_chunk", {{chunk(1, 0, 1, abc), C, nullptr, abc}}},
       {"in_order",
-       {{chunk(1, 0, 3, "aa"), P}, {chunk(1, 1, 3, "bb"), P}, {chunk(1, 2, 3, "cc"), C, nullptr,
-                                                               "aabbcc"}}},
+       {{chunk(1, 0, 3, "aa"), P},
+        {chunk(1, 1, 3, "bb"), P},
+        {chunk(1, 2, 3, "cc"), C, nullptr, "aabbcc"}}},
       {"reverse_order",
-       {{chunk(1, 2, 3, "cc"), P}, {chunk(1, 1, 3, "bb"), P}, {chunk(1, 0, 3, "aa"), C, nullptr,
-                                                               "aabbcc"}}},
+       {{chunk(1, 2, 3, "cc"), P},
+        {chunk(1, 1, 3, "bb"), P},
+        {chunk(1, 0, 3, "aa"), C, nullptr, "aabbcc"}}},
       {"duplicates_ignored",
        {{chunk(1, 1, 3, "bb"), P},
         {chunk(1, 1, 3, "XX"), P},  // duplicate with other data: the first copy wins
@@ -94,7 +96,9 @@ std::vector<sequence_case> sequence_cases() {
         {chunk(1, 1, 2, "1b"), C, nullptr, "1a1b"}}},
       {"empty_chunks", {{chunk(1, 0, 2, ""), P}, {chunk(1, 1, 2, "x"), C, nullptr, "x"}}},
       {"late_duplicate_starts_new_message",
-       {{chunk(1, 0, 2, "a"), P}, {chunk(1, 1, 2, "b"), C, nullptr, "ab"}, {chunk(1, 1, 2, "b"), P}},
+       {{chunk(1, 0, 2, "a"), P},
+        {chunk(1, 1, 2, "b"), C, nullptr, "ab"},
+        {chunk(1, 1, 2, "b"), P}},
        1},
       {"count_0", {{chunk(1, 0, 0, "x"), R, "bad_chunk_count"}}},
       {"count_129", {{chunk(1, 0, 129, "x"), R, "bad_chunk_count"}}},
@@ -102,10 +106,15 @@ std::vector<sequence_case> sequence_cases() {
       {"seq_equals_count", {{chunk(1, 3, 3, "x"), R, "bad_chunk_seq"}}},
       {"seq_above_count", {{chunk(1, 200, 3, "x"), R, "bad_chunk_seq"}}},
       {"seq_127_of_128", {{chunk(1, 127, 128, "x"), P}}, 1},
-      {"header_too_short", {{std::string("\x1e\x0f" "123456789", 11), R, "bad_chunk_header"}}},
+      {"header_too_short",
+       {{std::string("\x1e\x0f"
+                     "123456789",
+                     11),
+         R, "bad_chunk_header"}}},
       {"magic_only", {{std::string("\x1e\x0f", 2), R, "bad_chunk_header"}}},
       {"bad_chunk_does_not_disturb_message",
-       {{chunk(1, 0, 2, "a"), P}, {chunk(1, 5, 2, "zz"), R, "bad_chunk_seq"},
+       {{chunk(1, 0, 2, "a"), P},
+        {chunk(1, 5, 2, "zz"), R, "bad_chunk_seq"},
         {chunk(1, 1, 2, "b"), C, nullptr, "ab"}}},
       {"count_mismatch",
        {{chunk(1, 0, 3, "a"), P},
@@ -114,7 +123,8 @@ std::vector<sequence_case> sequence_cases() {
         {chunk(1, 1, 3, "b"), P}},
        1},
       {"single_chunk_id_collides_with_pending",
-       {{chunk(1, 0, 2, "a"), P}, {chunk(1, 0, 1, "x"), R, "chunk_count_mismatch"}}, 1},
+       {{chunk(1, 0, 2, "a"), P}, {chunk(1, 0, 1, "x"), R, "chunk_count_mismatch"}},
+       1},
   };
 }
 
@@ -187,10 +197,10 @@ TEST(gelf_chunk_assembler, chunked_zlib_gelf_end_to_end) {
       R"({"version":"1.1","host":"app1","short_message":"big one","_blob":")" + blob + "\"}";
   uLongf size = compressBound(static_cast<uLong>(text.size()));
   std::string z(size, '\0');
-  ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(z.data()), &size,
-                      reinterpret_cast<const Bytef*>(text.data()),
-                      static_cast<uLong>(text.size()), 9),
-            Z_OK);
+  ASSERT_EQ(
+      compress2(reinterpret_cast<Bytef*>(z.data()), &size,
+                reinterpret_cast<const Bytef*>(text.data()), static_cast<uLong>(text.size()), 9),
+      Z_OK);
   z.resize(size);
   auto chunks = split(77, z);
   ASSERT_GE(chunks.size(), 2u);

@@ -49,8 +49,7 @@ const std::string docker_example =
 std::vector<json_case> json_cases() {
   return {
       {"spec_example", spec_example, nullptr, "example.org", "",
-       "A short message that helps you identify what is going on", 1,
-       "2013-11-21T17:11:02.307200Z",
+       "A short message that helps you identify what is going on", 1, "2013-11-21T17:11:02.307200Z",
        R"({"full_message":"Backtrace here\n\nmore stuff","some_env_var":"bar","some_info":"foo","user_id":9001})"},
       {"graypy_1_0", graypy_example, nullptr, "vm", "", "hello world", 4,
        "2026-11-26T04:48:33.876885Z",
@@ -59,8 +58,8 @@ std::vector<json_case> json_cases() {
        "GET / HTTP/1.1 200", 6, "2023-11-14T22:13:20.123Z",
        R"({"command":"nginx -g daemon off;","container_id":"8c3a5f1e2b4d9a7c6e5f4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c3b2a19081","container_name":"web","created":"2023-11-14T22:10:00.000000000Z","image_id":"sha256:0123abcd","image_name":"nginx:1.25","tag":"8c3a5f1e2b4d"})"},
       {"minimal", R"({"host":"h","short_message":"m"})", nullptr, "h", "", "m"},
-      {"version_missing_other_value",
-       R"({"version":"2.0","host":"h","short_message":"m"})", nullptr, "h", "", "m"},
+      {"version_missing_other_value", R"({"version":"2.0","host":"h","short_message":"m"})",
+       nullptr, "h", "", "m"},
       {"version_number", R"({"version":1.1,"host":"h","short_message":"m"})", nullptr, "h", "",
        "m"},
       // app: _app, then _application_name, then _tag; the field stays in fields too.
@@ -72,65 +71,62 @@ std::vector<json_case> json_cases() {
        "an", "m", -1, "", R"({"application_name":"an","tag":"t"})"},
       {"app_empty_falls_through", R"({"host":"h","short_message":"m","_app":"","_tag":"t"})",
        nullptr, "h", "t", "m", -1, "", R"({"app":"","tag":"t"})"},
-      {"app_not_string", R"({"host":"h","short_message":"m","_app":7})", nullptr, "h", "", "m",
-       -1, "", R"({"app":7})"},
+      {"app_not_string", R"({"host":"h","short_message":"m","_app":7})", nullptr, "h", "", "m", -1,
+       "", R"({"app":7})"},
       // message: short_message, else `message`.
       {"message_fallback", R"({"host":"h","message":"from message"})", nullptr, "h", "",
        "from message"},
       {"message_fallback_on_empty_short",
        R"({"host":"h","short_message":"","message":"from message"})", nullptr, "h", "",
        "from message"},
-      {"message_kept_in_fields", R"({"host":"h","short_message":"s","message":"m"})", nullptr,
-       "h", "", "s", -1, "", R"({"message":"m"})"},
+      {"message_kept_in_fields", R"({"host":"h","short_message":"s","message":"m"})", nullptr, "h",
+       "", "s", -1, "", R"({"message":"m"})"},
       // level
-      {"level_numeric_string", R"({"host":"h","short_message":"m","level":"3"})", nullptr, "h",
-       "", "m", 3},
-      {"level_float_integral", R"({"host":"h","short_message":"m","level":7.0})", nullptr, "h",
-       "", "m", 7},
+      {"level_numeric_string", R"({"host":"h","short_message":"m","level":"3"})", nullptr, "h", "",
+       "m", 3},
+      {"level_float_integral", R"({"host":"h","short_message":"m","level":7.0})", nullptr, "h", "",
+       "m", 7},
       {"level_zero", R"({"host":"h","short_message":"m","level":0})", nullptr, "h", "", "m", 0},
-      {"level_out_of_range", R"({"host":"h","short_message":"m","level":8})", nullptr, "h", "",
-       "m", -1, "", R"({"level":8})"},
+      {"level_out_of_range", R"({"host":"h","short_message":"m","level":8})", nullptr, "h", "", "m",
+       -1, "", R"({"level":8})"},
       {"level_negative", R"({"host":"h","short_message":"m","level":-1})", nullptr, "h", "", "m",
        -1, "", R"({"level":-1})"},
-      {"level_name", R"({"host":"h","short_message":"m","level":"ERROR"})", nullptr, "h", "",
-       "m", -1, "", R"({"level":"ERROR"})"},
-      {"level_fraction", R"({"host":"h","short_message":"m","level":2.5})", nullptr, "h", "",
-       "m", -1, "", R"({"level":2.5})"},
+      {"level_name", R"({"host":"h","short_message":"m","level":"ERROR"})", nullptr, "h", "", "m",
+       -1, "", R"({"level":"ERROR"})"},
+      {"level_fraction", R"({"host":"h","short_message":"m","level":2.5})", nullptr, "h", "", "m",
+       -1, "", R"({"level":2.5})"},
       {"level_null", R"({"host":"h","short_message":"m","level":null})", nullptr, "h", "", "m"},
       // timestamp
-      {"timestamp_integer", R"({"host":"h","short_message":"m","timestamp":1385053862})",
-       nullptr, "h", "", "m", -1, "2013-11-21T17:11:02Z"},
+      {"timestamp_integer", R"({"host":"h","short_message":"m","timestamp":1385053862})", nullptr,
+       "h", "", "m", -1, "2013-11-21T17:11:02Z"},
       {"timestamp_epoch_zero", R"({"host":"h","short_message":"m","timestamp":0})", nullptr, "h",
        "", "m", -1, "1970-01-01T00:00:00Z"},
       {"timestamp_float_whole", R"({"host":"h","short_message":"m","timestamp":1385053862.0})",
        nullptr, "h", "", "m", -1, "2013-11-21T17:11:02.000Z"},
       {"timestamp_string_ms", R"({"host":"h","short_message":"m","timestamp":"1385053862.5"})",
        nullptr, "h", "", "m", -1, "2013-11-21T17:11:02.500Z"},
-      {"timestamp_string_us",
-       R"({"host":"h","short_message":"m","timestamp":"1385053862.123456"})", nullptr, "h", "",
-       "m", -1, "2013-11-21T17:11:02.123456Z"},
+      {"timestamp_string_us", R"({"host":"h","short_message":"m","timestamp":"1385053862.123456"})",
+       nullptr, "h", "", "m", -1, "2013-11-21T17:11:02.123456Z"},
       {"timestamp_string_int", R"({"host":"h","short_message":"m","timestamp":"1385053862"})",
        nullptr, "h", "", "m", -1, "2013-11-21T17:11:02Z"},
       {"timestamp_leap_day", R"({"host":"h","short_message":"m","timestamp":1709164800.25})",
        nullptr, "h", "", "m", -1, "2024-02-29T00:00:00.250Z"},
-      {"timestamp_last_second",
-       R"({"host":"h","short_message":"m","timestamp":253402300799})", nullptr, "h", "", "m",
-       -1, "9999-12-31T23:59:59Z"},
-      {"timestamp_year_10000",
-       R"({"host":"h","short_message":"m","timestamp":253402300800})", nullptr, "h", "", "m",
-       -1, "", R"({"timestamp":253402300800})"},
+      {"timestamp_last_second", R"({"host":"h","short_message":"m","timestamp":253402300799})",
+       nullptr, "h", "", "m", -1, "9999-12-31T23:59:59Z"},
+      {"timestamp_year_10000", R"({"host":"h","short_message":"m","timestamp":253402300800})",
+       nullptr, "h", "", "m", -1, "", R"({"timestamp":253402300800})"},
       {"timestamp_milliseconds_by_mistake",
-       R"({"host":"h","short_message":"m","timestamp":1700000000123000})", nullptr, "h", "",
-       "m", -1, "", R"({"timestamp":1700000000123000})"},
-      {"timestamp_garbage", R"({"host":"h","short_message":"m","timestamp":"yesterday"})",
-       nullptr, "h", "", "m", -1, "", R"({"timestamp":"yesterday"})"},
+       R"({"host":"h","short_message":"m","timestamp":1700000000123000})", nullptr, "h", "", "m",
+       -1, "", R"({"timestamp":1700000000123000})"},
+      {"timestamp_garbage", R"({"host":"h","short_message":"m","timestamp":"yesterday"})", nullptr,
+       "h", "", "m", -1, "", R"({"timestamp":"yesterday"})"},
       {"timestamp_exponent_string", R"({"host":"h","short_message":"m","timestamp":"1e9"})",
        nullptr, "h", "", "m", -1, "", R"({"timestamp":"1e9"})"},
       {"timestamp_exponent_number", R"({"host":"h","short_message":"m","timestamp":1.7e9})",
        nullptr, "h", "", "m", -1, "2023-11-14T22:13:20.000Z"},
       // extras
-      {"id_dropped", R"({"host":"h","short_message":"m","_id":"x","_":"y","_k":"v"})", nullptr,
-       "h", "", "m", -1, "", R"({"k":"v"})"},
+      {"id_dropped", R"({"host":"h","short_message":"m","_id":"x","_":"y","_k":"v"})", nullptr, "h",
+       "", "m", -1, "", R"({"k":"v"})"},
       {"null_extras_omitted", R"({"host":"h","short_message":"m","_a":null,"b":null})", nullptr,
        "h", "", "m"},
       {"booleans_and_nested_kept",
@@ -138,26 +134,30 @@ std::vector<json_case> json_cases() {
        nullptr, "h", "", "m", -1, "", R"({"arr":[1,"x"],"obj":{"a":[1,{"b":null}]},"ok":true})"},
       {"legacy_and_unknown_keys",
        R"({"host":"h","short_message":"m","facility":"daemon","line":7,"file":"a.c","Custom":1})",
-       nullptr, "h", "", "m", -1, "",
-       R"({"Custom":1,"facility":"daemon","file":"a.c","line":7})"},
+       nullptr, "h", "", "m", -1, "", R"({"Custom":1,"facility":"daemon","file":"a.c","line":7})"},
       {"underscore_wins_over_legacy",
        R"({"host":"h","short_message":"m","facility":"legacy","_facility":"new","_Zed":1,"Zed":2})",
        nullptr, "h", "", "m", -1, "", R"({"Zed":1,"facility":"new"})"},
-      {"empty_string_extra_kept", R"({"host":"h","short_message":"m","_e":""})", nullptr, "h",
-       "", "m", -1, "", R"({"e":""})"},
+      {"empty_string_extra_kept", R"({"host":"h","short_message":"m","_e":""})", nullptr, "h", "",
+       "m", -1, "", R"({"e":""})"},
       {"duplicate_key_last_wins", R"({"host":"a","host":"b","short_message":"m"})", nullptr, "b",
        "", "m"},
       // encodings and framing
-      {"invalid_utf8_replaced", "{\"host\":\"h\",\"short_message\":\"a\xff" "b\xc3\"}", nullptr,
-       "h", "", "a\xEF\xBF\xBD" "b\xEF\xBF\xBD"},
+      {"invalid_utf8_replaced",
+       "{\"host\":\"h\",\"short_message\":\"a\xff"
+       "b\xc3\"}",
+       nullptr, "h", "",
+       "a\xEF\xBF\xBD"
+       "b\xEF\xBF\xBD"},
       {"invalid_utf8_in_key", "{\"host\":\"h\",\"short_message\":\"m\",\"_k\xe9y\":1}", nullptr,
        "h", "", "m", -1, "", "{\"k\xEF\xBF\xBDy\":1}"},
-      {"valid_utf8_kept", "{\"host\":\"h\\u00e9\",\"short_message\":\"\xe2\x82\xac \xf0\x9f\x94\xa5\"}",
-       nullptr, "h\xc3\xa9", "", "\xe2\x82\xac \xf0\x9f\x94\xa5"},
-      {"trailing_nuls", std::string(R"({"host":"h","short_message":"m"})") + '\0' + '\0',
-       nullptr, "h", "", "m"},
-      {"surrounding_whitespace", " \r\n\t{\"host\":\"h\",\"short_message\":\"m\"}\n", nullptr,
+      {"valid_utf8_kept",
+       "{\"host\":\"h\\u00e9\",\"short_message\":\"\xe2\x82\xac \xf0\x9f\x94\xa5\"}", nullptr,
+       "h\xc3\xa9", "", "\xe2\x82\xac \xf0\x9f\x94\xa5"},
+      {"trailing_nuls", std::string(R"({"host":"h","short_message":"m"})") + '\0' + '\0', nullptr,
        "h", "", "m"},
+      {"surrounding_whitespace", " \r\n\t{\"host\":\"h\",\"short_message\":\"m\"}\n", nullptr, "h",
+       "", "m"},
       {"utf8_bom", "\xEF\xBB\xBF{\"host\":\"h\",\"short_message\":\"m\"}", nullptr, "h", "", "m"},
       // rejects
       {"empty", "", "bad_json"},
@@ -165,8 +165,9 @@ std::vector<json_case> json_cases() {
       {"garbage", "not json at all", "bad_json"},
       {"trailing_garbage", R"({"host":"h","short_message":"m"} x)", "bad_json"},
       {"nul_inside", std::string(R"({"host":"h",)") + '\0' + R"("short_message":"m"})", "bad_json"},
-      {"too_deep", R"({"host":"h","short_message":"m","_x":)" + std::string(70, '[') +
-                       std::string(70, ']') + "}",
+      {"too_deep",
+       R"({"host":"h","short_message":"m","_x":)" + std::string(70, '[') + std::string(70, ']') +
+           "}",
        "bad_json"},
       {"array", R"([{"host":"h","short_message":"m"}])", "not_object"},
       {"string", R"("host")", "not_object"},
@@ -260,10 +261,10 @@ TEST(gelf_json, reuse_event_between_messages) {
 std::string zlib_compress(std::string_view in, int level = Z_DEFAULT_COMPRESSION) {
   uLongf size = compressBound(static_cast<uLong>(in.size()));
   std::string out(size, '\0');
-  EXPECT_EQ(compress2(reinterpret_cast<Bytef*>(out.data()), &size,
-                      reinterpret_cast<const Bytef*>(in.data()), static_cast<uLong>(in.size()),
-                      level),
-            Z_OK);
+  EXPECT_EQ(
+      compress2(reinterpret_cast<Bytef*>(out.data()), &size,
+                reinterpret_cast<const Bytef*>(in.data()), static_cast<uLong>(in.size()), level),
+      Z_OK);
   out.resize(size);
   return out;
 }
@@ -302,7 +303,10 @@ std::vector<payload_case> payload_cases() {
   bad_checksum.back() ^= 0x01;  // the Adler-32 trailer
   std::string gzip_bad_crc = gzip;
   gzip_bad_crc[gzip_bad_crc.size() - 5] ^= 0x01;  // CRC-32 precedes the 4-byte ISIZE
-  std::string chunk("\x1e\x0f" "12345678\x00\x01", 12);
+  std::string chunk(
+      "\x1e\x0f"
+      "12345678\x00\x01",
+      12);
   chunk += small_json;
   return {
       {"plain", small_json, 65536, nullptr},
@@ -372,14 +376,14 @@ TEST(gelf_payload, zip_bomb_rejected) {
 
 TEST(gelf_payload, large_message_grows_scratch) {
   // 300 KB of JSON squeezed into a few KB: the output buffer must grow several times.
-  std::string big = R"({"host":"h","short_message":"m","_blob":")" + std::string(300000, 'a') + "\"}";
+  std::string big =
+      R"({"host":"h","short_message":"m","_blob":")" + std::string(300000, 'a') + "\"}";
   const std::string z = zlib_compress(big);
   std::string scratch;
   event ev;
   ASSERT_TRUE(decode_gelf_payload(z, 1 << 20, scratch, ev).is_ok());
   EXPECT_EQ(ev.fields["blob"].get_ref<const std::string&>().size(), 300000u);
-  EXPECT_STREQ(decode_gelf_payload(z, big.size() - 1, scratch, ev).code,
-               "decompressed_too_large");
+  EXPECT_STREQ(decode_gelf_payload(z, big.size() - 1, scratch, ev).code, "decompressed_too_large");
   EXPECT_TRUE(decode_gelf_payload(z, big.size(), scratch, ev).is_ok());
 }
 
