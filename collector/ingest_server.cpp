@@ -63,8 +63,11 @@ class input_stats {
                                      "Messages accepted by an input.", {{"input", cfg.name}})),
         bytes(metrics.get_counter("tocsin_input_bytes_total", "Bytes received by an input.",
                                   {{"input", cfg.name}})),
-        connections(metrics.get_gauge("tocsin_input_connections", "Open connections of an input.",
-                                      {{"input", cfg.name}})) {}
+        connections(cfg.transport_kind == config::transport::udp
+                        ? nullptr
+                        : &metrics.get_gauge("tocsin_input_connections",
+                                             "Open connections of an input.",
+                                             {{"input", cfg.name}})) {}
 
   // Counts a rejected message or a refused connection, and logs at most once a second.
   void error(const char* code, const char* what, std::string_view source) {
@@ -96,7 +99,7 @@ class input_stats {
   metrics_registry& metrics_;
   counter& messages;
   counter& bytes;
-  gauge& connections;
+  gauge* const connections;  // null for UDP inputs
   std::atomic<std::size_t> open_connections{0};
 
  private:
@@ -276,13 +279,13 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
     source_ = ec ? "unknown" : format_endpoint(remote.address(), remote.port());
     socket_.set_option(asio::socket_base::keep_alive(true), ec);
     last_activity_ = steady::now();
-    watch_idle(in_.limits.idle_timeout);
+    if (in_.limits.idle_timeout.count() > 0) watch_idle(in_.limits.idle_timeout);  // 0: never
     read();
   }
 
   ~tcp_session() {
     in_.stats.open_connections.fetch_sub(1, std::memory_order_relaxed);
-    in_.stats.connections.add(-1);
+    in_.stats.connections->add(-1);
   }
 
  private:
@@ -413,7 +416,7 @@ class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
       socket.close(ec);
       return;
     }
-    in_.stats.connections.add(1);
+    in_.stats.connections->add(1);
     std::make_shared<tcp_session>(shard_, in_, std::move(socket))->start();
   }
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <set>
 #include <span>
+#include <sstream>
 #include <utility>
 
 #include "config/values.hpp"
@@ -1128,7 +1130,12 @@ void loader::load_settings(const entry& at, std::span<const setting_spec> spec,
         break;
       case setting_kind::text_map:
         if (auto v = text_map(e)) {
-          for (const auto& [name, value] : *v) settings[key + '.' + name] = value;
+          for (const auto& [name, value] : *v) {
+            std::string flat = key;
+            flat += '.';
+            flat += name;
+            settings[flat] = value;
+          }
         }
         break;
       case setting_kind::section:
@@ -1138,6 +1145,28 @@ void loader::load_settings(const entry& at, std::span<const setting_spec> spec,
   }
 }
 
+// Records where each document starts and ignores the rest. yaml-cpp's LoadAll() loops forever
+// on a stray flow token such as a ',' at the start of a line (every call returns another empty
+// document without consuming it), so documents are counted here with a cap instead, and a
+// document that starts where the previous one did is reported as that stray token.
+class document_starts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 }  // namespace
 
 config_error::config_error(std::vector<std::string> errors)
@@ -1145,28 +1174,40 @@ config_error::config_error(std::vector<std::string> errors)
 
 config load_string(const std::string& yaml, const std::filesystem::path& file_name) {
   const std::string file = file_name.string();
-  std::vector<YAML::Node> documents;
+  auto at = [&](const YAML::Mark& mark) {
+    if (mark.line < 0) return file + ": ";
+    return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) +
+           ": ";
+  };
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(yaml);
-  } catch (const YAML::ParserException& e) {
-    if (e.mark.line >= 0) {
-      throw config_error({file + ":" + std::to_string(e.mark.line + 1) + ":" +
-                          std::to_string(e.mark.column + 1) + ": " + e.msg});
+    // One pass counts documents (at most three), a second builds the first one.
+    std::istringstream stream(yaml);
+    YAML::Parser parser(stream);
+    document_starts starts;
+    while (starts.marks.size() < 3 && parser.HandleNextDocument(starts)) {
     }
-    throw config_error({file + ": " + e.msg});
+    const auto& marks = starts.marks;
+    for (std::size_t i = 1; i < marks.size(); ++i) {
+      if (marks[i].pos == marks[i - 1].pos) {
+        const auto pos = static_cast<std::size_t>(marks[i].pos);
+        throw config_error({at(marks[i]) + "unexpected " +
+                            quote(pos < yaml.size() ? yaml.substr(pos, 1) : std::string())});
+      }
+    }
+    if (marks.size() > 1) {
+      throw config_error({at(marks[1]) + "a config file holds one YAML document, found a second"});
+    }
+    if (!marks.empty()) root = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    throw config_error({at(e.mark) + e.msg});
   } catch (const YAML::Exception& e) {
     throw config_error({file + ": " + e.msg});
-  }
-  if (documents.size() > 1) {
-    const YAML::Mark mark = documents[1].Mark();
-    throw config_error({file + ":" + std::to_string(mark.line + 1) + ":" +
-                        std::to_string(mark.column + 1) +
-                        ": a config file holds one YAML document, found a second"});
   }
   loader l(file);
   config cfg;
   try {
-    cfg = l.load(documents.empty() ? YAML::Node() : documents.front());
+    cfg = l.load(root);
   } catch (const YAML::Exception& e) {
     // yaml-cpp only throws here on a bug in the walk above; report it like any other problem.
     throw config_error({file + ": " + e.what()});

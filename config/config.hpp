@@ -125,7 +125,7 @@ struct config {
 class config_error : public std::runtime_error {
  public:
   explicit config_error(std::vector<std::string> errors);
-  const std::vector<std::string>& errors() const { return errors_; }
+  [[nodiscard]] const std::vector<std::string>& errors() const { return errors_; }
 
  private:
   std::vector<std::string> errors_;

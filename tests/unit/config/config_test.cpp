@@ -245,7 +245,10 @@ const std::vector<error_case> kErrorCases = {
     {"yaml_syntax_mid_line", "a: b: c\n", {"t.yaml:1:5: illegal map value"}},
     {"second_document",
      "node_name: a\n---\nnode_name: b\n",
-     {"t.yaml:3:1: a config file holds one YAML document, found a second"}},
+     {"t.yaml:2:1: a config file holds one YAML document, found a second"}},
+    // yaml-cpp's LoadAll() never returns on this input; the loader must.
+    {"stray_comma", "# comment\n,\nnode_name: a\n", {"t.yaml:2:1: unexpected ','"}},
+    {"stray_comma_after_document", "\"a\"\n,\n", {"t.yaml:2:1: unexpected ','"}},
     {"top_level_list", "- a\n", {"t.yaml:1:1: expected a mapping at the top level, got a list"}},
 
     // Unknown and duplicate keys.
