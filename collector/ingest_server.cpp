@@ -13,7 +13,6 @@
 #include <boost/asio.hpp>
 #include <cstring>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 namespace tocsin::collector {
@@ -151,12 +150,42 @@ struct shard {
   event ev;  // reused for every message on this shard: keeps the parse path allocation-free
 };
 
+// One GELF UDP input's chunk assembler, shared by its shards: the kernel spreads datagrams over
+// shards by source address and port, and a sender may send the chunks of one message from
+// different ports (Graylog matches chunks by message id alone).
+class shared_chunk_assembler {
+ public:
+  explicit shared_chunk_assembler(gelf_chunk_limits limits) : assembler_(limits) {}
+
+  // gelf_chunk_assembler::add(), but a completed payload is copied to `out`: the assembler's own
+  // view is valid only while the lock is held.
+  chunk_result add(std::string_view chunk, steady::time_point now, std::string& out) {
+    std::lock_guard lock(mutex_);
+    chunk_result r = assembler_.add(chunk, now);
+    if (r.state == chunk_result::complete) {
+      out.assign(r.payload);
+      r.payload = out;
+    }
+    return r;
+  }
+
+  std::size_t expire(steady::time_point now) {
+    std::lock_guard lock(mutex_);
+    return assembler_.expire(now);
+  }
+
+ private:
+  std::mutex mutex_;
+  gelf_chunk_assembler assembler_;
+};
+
 // What a receiver needs to deliver one message.
 struct input_context {
   const config::input_config& cfg;
   const config::limits_config& limits;
   input_stats& stats;
   event_sink& sink;
+  shared_chunk_assembler* chunks;  // GELF UDP only
 };
 
 void deliver(shard& sh, const input_context& in, message_decoder& decoder, std::string_view data,
@@ -183,17 +212,11 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
         socket_(std::move(socket)),
         decoder_(in.cfg, in.limits.max_message_bytes),
         expiry_timer_(sh.io),
-        buffer_(max_udp_datagram) {
-    if (in.cfg.type == config::input_type::gelf) {
-      gelf_chunk_limits limits;
-      limits.max_message_bytes = in.limits.max_message_bytes;
-      chunks_.emplace(limits);
-    }
-  }
+        buffer_(max_udp_datagram) {}
 
   void start() {
     receive();
-    if (chunks_) expire_chunks();
+    if (in_.chunks) expire_chunks();
   }
 
  private:
@@ -217,8 +240,8 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
       in_.stats.error("queue_full", "outputs are full, datagram dropped", source_);
       return;
     }
-    if (chunks_) {
-      const auto r = chunks_->add(datagram, steady::now());
+    if (in_.chunks && gelf_chunk_assembler::is_chunk(datagram)) {
+      const auto r = in_.chunks->add(datagram, steady::now(), assembled_);
       count_lost_chunked_messages(r.timed_out, r.evicted);
       if (r.state == chunk_result::rejected) {
         in_.stats.error(r.error.code, r.error.what, source_);
@@ -234,7 +257,7 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
     expiry_timer_.expires_after(std::chrono::seconds(1));
     expiry_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec) return;
-      self->count_lost_chunked_messages(self->chunks_->expire(steady::now()), 0);
+      self->count_lost_chunked_messages(self->in_.chunks->expire(steady::now()), 0);
       self->expire_chunks();
     });
   }
@@ -252,7 +275,7 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
   input_context in_;
   udp::socket socket_;
   message_decoder decoder_;
-  std::optional<gelf_chunk_assembler> chunks_;
+  std::string assembled_;  // the last reassembled GELF message
   asio::steady_timer expiry_timer_;
   std::vector<char> buffer_;
   udp::endpoint sender_, last_sender_;
@@ -446,6 +469,7 @@ struct ingest_server::impl {
   metrics_registry& metrics;
   std::vector<std::unique_ptr<shard>> shards;
   std::vector<std::unique_ptr<input_stats>> stats;
+  std::vector<std::unique_ptr<shared_chunk_assembler>> chunk_assemblers;
   std::vector<std::string> bound;
   bool running = false;
 
@@ -459,8 +483,15 @@ void ingest_server::impl::bind_input(const config::input_config& in, input_stats
   }
   const auto address = resolve_host(shards.front()->io, in.listen.host);
   unsigned short port = in.listen.port;
+  shared_chunk_assembler* chunks = nullptr;
+  if (in.type == config::input_type::gelf && in.transport_kind == config::transport::udp) {
+    gelf_chunk_limits limits;
+    limits.max_message_bytes = cfg.limits.max_message_bytes;
+    chunk_assemblers.push_back(std::make_unique<shared_chunk_assembler>(limits));
+    chunks = chunk_assemblers.back().get();
+  }
   for (auto& sh : shards) {
-    const input_context ctx{in, cfg.limits, st, sink};
+    const input_context ctx{in, cfg.limits, st, sink, chunks};
     // Port 0: the first shard lets the kernel choose, the others join that port.
     try {
       if (in.transport_kind == config::transport::udp) {
@@ -496,7 +527,7 @@ void ingest_server::impl::bind_input(const config::input_config& in, input_stats
 
 ingest_server::ingest_server(const config::config& cfg, event_sink& sink,
                              metrics_registry& metrics, std::size_t shards)
-    : impl_(std::make_unique<impl>(impl{cfg, sink, metrics, {}, {}, {}, false})) {
+    : impl_(std::make_unique<impl>(impl{cfg, sink, metrics, {}, {}, {}, {}, false})) {
   if (shards == 0) shards = std::max(1U, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < shards; ++i) impl_->shards.push_back(std::make_unique<shard>());
 }

@@ -26,12 +26,12 @@ struct graypy_record {
 
 struct graypy_case {
   std::string name;
-  std::string transport;  // udp | tcp
+  std::string transport;             // udp | tcp
   std::vector<std::string> options;  // extra script options (chunk size, compression)
   std::vector<graypy_record> records;
   std::vector<std::pair<std::string, std::string>> extra;  // --extra NAME=VALUE
   std::vector<std::pair<std::string, int>> random_extra;   // --random-extra NAME:BYTES
-  std::string app;  // expected app: from _app, else _tag
+  std::string app;                                         // expected app: from _app, else _tag
   bool expect_chunked;
 };
 
@@ -104,10 +104,9 @@ TEST_P(graypy_to_tocsin, archives_every_record) {
   tocsin_daemon daemon;
   const std::string localname = "graypy-host.example.com";
 
-  std::vector<std::string> argv = {"/usr/bin/python3", sender_script().string(), "--transport",
-                                   c.transport,        "--port",
-                                   std::to_string(daemon.gelf_port()),
-                                   "--localname",      localname};
+  std::vector<std::string> argv = {
+      "/usr/bin/python3", sender_script().string(),           "--transport", c.transport,
+      "--port",           std::to_string(daemon.gelf_port()), "--localname", localname};
   argv.insert(argv.end(), c.options.begin(), c.options.end());
   for (const auto& r : c.records) argv.insert(argv.end(), {"--record", r.level + ":" + r.message});
   for (const auto& [k, v] : c.extra) argv.insert(argv.end(), {"--extra", k + "=" + v});

@@ -105,8 +105,7 @@ const std::vector<parse_case> parse_cases = {
       {"app", "shop"},
       {"severity", "alert"},
       {"message", "A short message"},
-      {"fields",
-       {{"full_message", "Backtrace here"}, {"user_id", 9001}, {"some_info", "foo"}}},
+      {"fields", {{"full_message", "Backtrace here"}, {"user_id", 9001}, {"some_info", "foo"}}},
       {"format", "gelf"}}},
 };
 
@@ -134,13 +133,14 @@ TEST_P(parse_command, prints_the_event) {
     EXPECT_EQ(ts.back(), 'Z') << ts;
     actual["timestamp"] = "2013-11-21T17:11:02.307Z";
   }
-  if (c.name == "gelf_explicit" && actual["fields"].is_object() && actual["fields"].contains("app")) {
+  if (c.name == "gelf_explicit" && actual["fields"].is_object() &&
+      actual["fields"].contains("app")) {
     // `_app` names the app; keeping it in fields as well is allowed (DESIGN: `_x`→fields.x).
     EXPECT_EQ(actual["fields"]["app"], "shop");
     actual["fields"].erase("app");
   }
-  EXPECT_EQ(actual, c.expected) << "actual:   " << actual.dump() << "\nexpected: "
-                                << c.expected.dump();
+  EXPECT_EQ(actual, c.expected) << "actual:   " << actual.dump()
+                                << "\nexpected: " << c.expected.dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(cli, parse_command, ::testing::ValuesIn(parse_cases),
@@ -151,7 +151,8 @@ TEST(parse_command_errors, rejected_line_prints_error_and_exits_1) {
            {{"--format", "rfc5424"}, "<999>1 - - - - - - bad pri"},
            {{"--format", "rfc5424"}, "this is not syslog at all"},
            {{"--format", "rfc5424"}, "<13>1 2003-13-45T99:99:99Z host app - - - impossible date"},
-           {{"--format", "rfc5424"}, "<13>1 2003-10-11T22:14:15Z h a - - [x@1 a=\"1\"][x@1 b=\"2\"] dup"},
+           {{"--format", "rfc5424"},
+            "<13>1 2003-10-11T22:14:15Z h a - - [x@1 a=\"1\"][x@1 b=\"2\"] dup"},
            {{}, "<999>1 - - - - - - bad pri in auto mode too"},
            {{"--format", "gelf"}, "[1,2,3]"},
            {{"--format", "gelf"}, R"({"version":"1.1","short_message":"no host"})"},
@@ -207,8 +208,8 @@ TEST(check_config_command, example_config_is_valid) {
   // From another directory: rules_files are relative to the config file, not the cwd.
   process_options po;
   po.cwd = "/";
-  const auto r = run_command({tocsin_binary().string(), "check-config", "-c", example.string()},
-                             {}, po);
+  const auto r =
+      run_command({tocsin_binary().string(), "check-config", "-c", example.string()}, {}, po);
   EXPECT_EQ(r.exit_code, 0) << r.stdout_text << r.stderr_text;
 }
 

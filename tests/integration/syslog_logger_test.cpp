@@ -26,9 +26,9 @@ struct logger_case {
   std::string facility;
   std::string severity;
   std::string app;
-  std::string msgid;          // empty: must be absent
-  std::string procid;         // empty: must be absent
-  json sd_element;            // null: only logger's own timeQuality may be there
+  std::string msgid;   // empty: must be absent
+  std::string procid;  // empty: must be absent
+  json sd_element;     // null: only logger's own timeQuality may be there
   std::string sd_id;
   bool has_host = true;
 };

@@ -110,17 +110,53 @@ void PrintTo(const forward_case& c, std::ostream* os) { *os << c.name; }
 
 const std::vector<forward_case> forward_cases = {
     // omfwd octet-counted, RFC 5424 with the LF rsyslog puts inside the counted bytes.
-    {"rfc5424_octet_counted", false, {"--rfc5424", "--msgid", "LOGIN", "--id=2001"}, "rs-5424",
-     "local4.notice", "user alice logged in", "rfc5424", "local4", "notice", "2001", "LOGIN"},
+    {"rfc5424_octet_counted",
+     false,
+     {"--rfc5424", "--msgid", "LOGIN", "--id=2001"},
+     "rs-5424",
+     "local4.notice",
+     "user alice logged in",
+     "rfc5424",
+     "local4",
+     "notice",
+     "2001",
+     "LOGIN"},
     // A legacy message converted to RFC 5424 by rsyslog.
-    {"rfc3164_in_rfc5424_out", false, {"--rfc3164"}, "rs-3to5", "daemon.warning",
-     "converted by rsyslog", "rfc5424", "daemon", "warning", "", ""},
+    {"rfc3164_in_rfc5424_out",
+     false,
+     {"--rfc3164"},
+     "rs-3to5",
+     "daemon.warning",
+     "converted by rsyslog",
+     "rfc5424",
+     "daemon",
+     "warning",
+     "",
+     ""},
     // The legacy forward format: RFC 3339 timestamp in an RFC 3164 header, LF framing.
-    {"legacy_forward_format", true, {"--rfc3164"}, "rs-legacy", "mail.err", "relay denied",
-     "rfc3164", "mail", "err", "", ""},
+    {"legacy_forward_format",
+     true,
+     {"--rfc3164"},
+     "rs-legacy",
+     "mail.err",
+     "relay denied",
+     "rfc3164",
+     "mail",
+     "err",
+     "",
+     ""},
     // From RFC 5424 input rsyslog writes the tag without a colon ("app[pid] msg").
-    {"legacy_forward_tag_without_colon", true, {"--rfc5424", "--id=777"}, "rs-nocolon",
-     "local2.info", "tag has no colon here", "rfc3164", "local2", "info", "777", ""},
+    {"legacy_forward_tag_without_colon",
+     true,
+     {"--rfc5424", "--id=777"},
+     "rs-nocolon",
+     "local2.info",
+     "tag has no colon here",
+     "rfc3164",
+     "local2",
+     "info",
+     "777",
+     ""},
 };
 
 class rsyslog_to_tocsin : public ::testing::TestWithParam<forward_case> {};
@@ -131,9 +167,16 @@ TEST_P(rsyslog_to_tocsin, archives_the_forwarded_event) {
   rsyslog_forwarder rsyslog(daemon.syslog_port());
 
   std::vector<std::string> argv = {
-      "logger", "-n", "127.0.0.1", "-P",
+      "logger",
+      "-n",
+      "127.0.0.1",
+      "-P",
       std::to_string(c.via_legacy ? rsyslog.legacy_port() : rsyslog.rfc5424_port()),
-      "-T", "-t", c.tag, "-p", c.priority};
+      "-T",
+      "-t",
+      c.tag,
+      "-p",
+      c.priority};
   argv.insert(argv.end(), c.logger.begin(), c.logger.end());
   argv.push_back(c.message);
   const auto sent = run_command(argv);
@@ -157,8 +200,9 @@ TEST_P(rsyslog_to_tocsin, archives_the_forwarded_event) {
   EXPECT_EQ(text_field(*ev, "procid"), c.procid);
   EXPECT_EQ(text_field(*ev, "msgid"), c.msgid);
   // rsyslog writes RFC 3339 timestamps in both templates, with an offset.
-  EXPECT_TRUE(std::regex_match(text_field(*ev, "timestamp"),
-                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d:\d\d|Z))")));
+  EXPECT_TRUE(std::regex_match(
+      text_field(*ev, "timestamp"),
+      std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d:\d\d|Z))")));
   EXPECT_EQ(daemon.input_errors("syslog-tcp"), 0);
 }
 
@@ -173,8 +217,9 @@ TEST(rsyslog_to_tocsin_stream, both_formats_many_messages) {
   constexpr int per_path = 20;
   std::string lines;
   for (int i = 0; i < per_path; ++i) lines += "message number " + std::to_string(i) + "\n";
-  for (const auto& [port, tag] : {std::pair{rsyslog.rfc5424_port(), std::string("rs-many-5424")},
-                                  std::pair{rsyslog.legacy_port(), std::string("rs-many-legacy")}}) {
+  for (const auto& [port, tag] :
+       {std::pair{rsyslog.rfc5424_port(), std::string("rs-many-5424")},
+        std::pair{rsyslog.legacy_port(), std::string("rs-many-legacy")}}) {
     const auto sent = run_command(
         {"logger", "-n", "127.0.0.1", "-P", std::to_string(port), "-T", "--rfc5424", "-t", tag},
         lines);

@@ -64,6 +64,28 @@ inline bool send_udp(std::uint16_t port, std::string_view payload) {
   return n == static_cast<ssize_t>(payload.size());
 }
 
+// One UDP socket for many datagrams, so they share a source port like a real sender's (with
+// SO_REUSEPORT the kernel picks the receiving shard by the source address and port).
+class udp_client {
+ public:
+  udp_client() : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {}
+  ~udp_client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  udp_client(const udp_client&) = delete;
+  udp_client& operator=(const udp_client&) = delete;
+
+  bool send_to(std::uint16_t port, std::string_view payload) const {
+    const sockaddr_in addr = loopback(port);
+    return ::sendto(fd_, payload.data(), payload.size(), 0,
+                    reinterpret_cast<const sockaddr*>(&addr),
+                    sizeof addr) == static_cast<ssize_t>(payload.size());
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 // A blocking TCP client connection to 127.0.0.1 that closes itself.
 class tcp_client {
  public:
@@ -233,8 +255,7 @@ class tocsin_daemon {
     po.stderr_path = dir_ / "tocsin.stderr";
     po.cwd = dir_.path();
     process_ = std::make_unique<child_process>(
-        std::vector<std::string>{tocsin_binary().string(), "run", "-c", config_path_.string()},
-        po);
+        std::vector<std::string>{tocsin_binary().string(), "run", "-c", config_path_.string()}, po);
 
     const bool ready = wait_until(
         [&] {
@@ -319,8 +340,8 @@ class tocsin_daemon {
   // The archived event whose `field` equals `value` (e.g. a unique message or app).
   std::optional<json> wait_for_event_with(const std::string& field, const std::string& value,
                                           std::chrono::milliseconds timeout = patience) const {
-    return wait_for_event(
-        [&](const json& ev) { return ev.contains(field) && ev[field] == value; }, timeout);
+    return wait_for_event([&](const json& ev) { return ev.contains(field) && ev[field] == value; },
+                          timeout);
   }
 
   [[nodiscard]] std::string metrics_text() const {
@@ -342,7 +363,8 @@ class tocsin_daemon {
     return sum;
   }
 
-  [[nodiscard]] double input_errors(const std::string& input, const std::string& reason = {}) const {
+  [[nodiscard]] double input_errors(const std::string& input,
+                                    const std::string& reason = {}) const {
     label_set labels{{"input", input}};
     if (!reason.empty()) labels.emplace("reason", reason);
     return metric("tocsin_input_errors_total", labels);
