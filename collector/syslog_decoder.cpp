@@ -710,6 +710,16 @@ decode_status decode_rfc5424(std::string_view msg, event& out) {
   return decode_status::ok();
 }
 
+namespace {
+// Control characters other than TAB: what separates binary junk from a PRI-less text line.
+bool has_control_bytes(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && u != '\t') || u == 0x7F;
+  });
+}
+}  // namespace
+
 decode_status decode_rfc3164(std::string_view msg, const syslog_decode_context& ctx, event& out) {
   out.clear_decoded();
   msg = strip_trailing(msg);
@@ -729,6 +739,8 @@ decode_status decode_rfc3164(std::string_view msg, const syslog_decode_context& 
     pri = v;
     ++p;
     if (p == end) return decode_status::fail("empty", "rfc3164: nothing after the PRI");
+  } else if (has_control_bytes(msg)) {
+    return decode_status::fail("not_syslog", "rfc3164: no <PRI> and binary content");
   }
 
   p = skip_sequence_number(p, end);

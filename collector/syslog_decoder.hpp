@@ -37,10 +37,11 @@ struct syslog_decode_context {
 decode_status decode_rfc5424(std::string_view msg, event& out);
 
 // RFC 3164 and its real-world variants, leniently. Rejects only `empty` (nothing, or nothing
-// after the PRI) and `bad_pri` (a '<' that does not open a PRI of 0-191, e.g. "<999>", "<abc>",
-// "<0013>"). Leading zeros such as "<013>" are accepted here, as rsyslog does.
+// after the PRI), `bad_pri` (a '<' that does not open a PRI of 0-191, e.g. "<999>", "<abc>",
+// "<0013>") and `not_syslog` (no PRI and control bytes: binary junk such as a TLS hello or a port
+// scan is counted, not archived). Leading zeros such as "<013>" are accepted, as rsyslog does.
 //
-// - No PRI: facility user, severity notice (the RFC 3164 §4.3.3 relay default).
+// - No PRI: facility user, severity notice (the RFC 3164 §4.3.3 relay default), for text lines.
 // - A Cisco sequence number ("123: ", "000123: ") and Cisco origin ("router1: ") before the
 //   timestamp are skipped / taken as host; a leading '*' or '.' (clock not synced) is ignored.
 // - Timestamps: "Mmm dd hh:mm:ss", "Mmm  d hh:mm:ss", "Mmm d ..." with optional fraction

@@ -290,6 +290,8 @@ TEST(SyslogRfc3164, Rejects) {
       {"letters", "<abc>x", "bad_pri"},
       {"empty PRI", "<>Oct 11 22:14:15 host app: x", "bad_pri"},
       {"four digits", "<0013>Oct 11 22:14:15 host app: x", "bad_pri"},
+      {"binary without PRI", std::string("\x16\x03\x01\x02\x00\x01", 6), "not_syslog"},
+      {"DEL without PRI", "abc\x7f", "not_syslog"},
       {"not closed", "<13", "bad_pri"},
       {"not closed, text", "<13 hello", "bad_pri"},
       {"negative", "<-1>x", "bad_pri"},
