@@ -2,8 +2,8 @@
 
 #include "app/commands.hpp"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 int main(int argc, char** argv) {
   CLI::App cli{"tocsin — log collector and alert router"};

@@ -1,11 +1,11 @@
 #include "app/commands.hpp"
 #include "core/version_info.hpp"
 
+#include <spdlog/version.h>
+#include <zlib.h>
 #include <boost/version.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <spdlog/version.h>
-#include <zlib.h>
 
 namespace tocsin::app {
 

@@ -7,9 +7,9 @@ namespace tocsin::collector {
 namespace {
 
 constexpr std::array<const char*, 24> facility_names = {
-    "kern",   "user",     "mail",    "daemon", "auth",   "syslog", "lpr",    "news",
-    "uucp",   "cron",     "authpriv", "ftp",   "ntp",    "security", "console", "solaris-cron",
-    "local0", "local1",   "local2",  "local3", "local4", "local5", "local6", "local7"};
+    "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
+    "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
+    "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7"};
 
 constexpr std::array<const char*, 8> severity_names = {"emerg",   "alert",  "crit", "err",
                                                        "warning", "notice", "info", "debug"};
@@ -25,8 +25,8 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   }
   if (c >= 0xE0 && c <= 0xEF) {
     if (left < 3 || (byte(i + 1) & 0xC0) != 0x80 || (byte(i + 2) & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && byte(i + 1) < 0xA0) return 0;   // overlong
-    if (c == 0xED && byte(i + 1) > 0x9F) return 0;   // surrogate
+    if (c == 0xE0 && byte(i + 1) < 0xA0) return 0;  // overlong
+    if (c == 0xED && byte(i + 1) > 0x9F) return 0;  // surrogate
     return 3;
   }
   if (c >= 0xF0 && c <= 0xF4) {
@@ -34,8 +34,8 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
         (byte(i + 3) & 0xC0) != 0x80) {
       return 0;
     }
-    if (c == 0xF0 && byte(i + 1) < 0x90) return 0;   // overlong
-    if (c == 0xF4 && byte(i + 1) > 0x8F) return 0;   // above U+10FFFF
+    if (c == 0xF0 && byte(i + 1) < 0x90) return 0;  // overlong
+    if (c == 0xF4 && byte(i + 1) > 0x8F) return 0;  // above U+10FFFF
     return 4;
   }
   return 0;
@@ -60,7 +60,8 @@ void append_json_body(std::string_view s, std::string& out, bool sd_unescape) {
 
     const auto c = static_cast<unsigned char>(s[i]);
     if (c == '\\') {
-      if (sd_unescape && i + 1 < s.size() && (s[i + 1] == '"' || s[i + 1] == '\\' || s[i + 1] == ']')) {
+      if (sd_unescape && i + 1 < s.size() &&
+          (s[i + 1] == '"' || s[i + 1] == '\\' || s[i + 1] == ']')) {
         ++i;
         if (s[i] == ']') {
           out += ']';
@@ -77,11 +78,21 @@ void append_json_body(std::string_view s, std::string& out, bool sd_unescape) {
       ++i;
     } else if (c < 0x20) {
       switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
         default:
           out += "\\u00";
           out += hex[c >> 4];

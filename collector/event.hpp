@@ -27,8 +27,8 @@ struct event {
   std::string timestamp;  // RFC 3339, sender's precision and offset; empty = absent
   std::chrono::system_clock::time_point received_at{};
   std::string_view host, app, procid, msgid, message;
-  int facility = -1;  // 0..23, -1 = absent
-  int severity = -1;  // 0..7, -1 = absent
+  int facility = -1;         // 0..23, -1 = absent
+  int severity = -1;         // 0..7, -1 = absent
   std::vector<sd_param> sd;  // grouped by id, in order of appearance
   nlohmann::json fields;     // object of extra fields (GELF), null when none
   nlohmann::json owned_doc;  // owns the strings GELF views point into
@@ -52,8 +52,8 @@ struct decode_status {
   [[nodiscard]] constexpr bool is_ok() const { return code == nullptr; }
 };
 
-const char* facility_name(int facility);  // nullptr when out of range
-const char* severity_name(int severity);  // nullptr when out of range
+const char* facility_name(int facility);        // nullptr when out of range
+const char* severity_name(int severity);        // nullptr when out of range
 int severity_from_name(std::string_view name);  // -1 when unknown
 
 // Appends the Event JSON of DESIGN.md (one object, no newline) to `out`. Invalid UTF-8 in any

@@ -32,10 +32,14 @@ constexpr auto error_log_interval = std::chrono::seconds(1);
 
 const char* transport_name(config::transport t) {
   switch (t) {
-    case config::transport::udp: return "udp";
-    case config::transport::tcp: return "tcp";
-    case config::transport::tls: return "tls";
-    case config::transport::http: return "http";
+    case config::transport::udp:
+      return "udp";
+    case config::transport::tcp:
+      return "tcp";
+    case config::transport::tls:
+      return "tls";
+    case config::transport::http:
+      return "http";
   }
   return "?";
 }
@@ -129,9 +133,12 @@ class message_decoder {
     }
     const syslog_decode_context ctx{ev.received_at, &timezone_};
     switch (cfg_.format) {
-      case config::syslog_format::rfc5424: return decode_rfc5424(data, ev);
-      case config::syslog_format::rfc3164: return decode_rfc3164(data, ctx, ev);
-      case config::syslog_format::auto_detect: break;
+      case config::syslog_format::rfc5424:
+        return decode_rfc5424(data, ev);
+      case config::syslog_format::rfc3164:
+        return decode_rfc3164(data, ctx, ev);
+      case config::syslog_format::auto_detect:
+        break;
     }
     return decode_syslog_auto(data, ctx, ev);
   }
@@ -411,21 +418,21 @@ class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
 
  private:
   void accept() {
-    acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec,
-                                                       tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (ec) {
-        // Out of file descriptors and the like: back off instead of spinning.
-        self->in_.stats.error("accept_failed", "accept failed", ec.message());
-        self->retry_timer_.expires_after(std::chrono::milliseconds(100));
-        self->retry_timer_.async_wait([self](boost::system::error_code e) {
-          if (!e) self->accept();
+    acceptor_.async_accept(
+        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted) return;
+          if (ec) {
+            // Out of file descriptors and the like: back off instead of spinning.
+            self->in_.stats.error("accept_failed", "accept failed", ec.message());
+            self->retry_timer_.expires_after(std::chrono::milliseconds(100));
+            self->retry_timer_.async_wait([self](boost::system::error_code e) {
+              if (!e) self->accept();
+            });
+            return;
+          }
+          self->admit(std::move(socket));
+          self->accept();
         });
-        return;
-      }
-      self->admit(std::move(socket));
-      self->accept();
-    });
   }
 
   void admit(tcp::socket socket) {
@@ -525,8 +532,8 @@ void ingest_server::impl::bind_input(const config::input_config& in, input_stats
                   format_endpoint(address, port));
 }
 
-ingest_server::ingest_server(const config::config& cfg, event_sink& sink,
-                             metrics_registry& metrics, std::size_t shards)
+ingest_server::ingest_server(const config::config& cfg, event_sink& sink, metrics_registry& metrics,
+                             std::size_t shards)
     : impl_(std::make_unique<impl>(impl{cfg, sink, metrics, {}, {}, {}, {}, false})) {
   if (shards == 0) shards = std::max(1U, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < shards; ++i) impl_->shards.push_back(std::make_unique<shard>());

@@ -47,7 +47,8 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
       try {
         reply = it->second(view);
       } catch (const std::exception& e) {
-        reply = {500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n"};
+        reply = {500, "text/plain; charset=utf-8",
+                 std::string("internal error: ") + e.what() + "\n"};
       }
     } else {
       reply = {404, "text/plain; charset=utf-8", "not found\n"};

@@ -16,7 +16,8 @@ std::string to_json(const event& ev) {
 TEST(event_json, design_example_shape) {
   event ev;
   ev.timestamp = "2003-10-11T22:14:15.003Z";
-  ev.received_at = std::chrono::system_clock::time_point(std::chrono::microseconds(1795666255120001));
+  ev.received_at =
+      std::chrono::system_clock::time_point(std::chrono::microseconds(1795666255120001));
   ev.host = "mymachine.example.com";
   ev.app = "evntslog";
   ev.procid = "8710";
@@ -28,12 +29,13 @@ TEST(event_json, design_example_shape) {
   ev.source = "127.0.0.1:40112";
   ev.input = "syslog-tcp";
   ev.format = "rfc5424";
-  EXPECT_EQ(to_json(ev),
-            R"({"timestamp":"2003-10-11T22:14:15.003Z","received_at":"2026-11-26T04:10:55.120001Z",)"
-            R"("host":"mymachine.example.com","app":"evntslog","procid":"8710","msgid":"ID47",)"
-            R"("facility":"local4","severity":"notice","message":"An application event log entry...",)"
-            R"("sd":{"exampleSDID@32473":{"iut":"3","eventSource":"Application"}},)"
-            R"("source":"127.0.0.1:40112","input":"syslog-tcp","format":"rfc5424"})");
+  EXPECT_EQ(
+      to_json(ev),
+      R"({"timestamp":"2003-10-11T22:14:15.003Z","received_at":"2026-11-26T04:10:55.120001Z",)"
+      R"("host":"mymachine.example.com","app":"evntslog","procid":"8710","msgid":"ID47",)"
+      R"("facility":"local4","severity":"notice","message":"An application event log entry...",)"
+      R"("sd":{"exampleSDID@32473":{"iut":"3","eventSource":"Application"}},)"
+      R"("source":"127.0.0.1:40112","input":"syslog-tcp","format":"rfc5424"})");
 }
 
 TEST(event_json, absent_fields_are_omitted) {
