@@ -1,4 +1,5 @@
 #include "collector/event.hpp"
+#include "collector/utf8.hpp"
 
 #include <array>
 #include <ctime>
@@ -13,33 +14,6 @@ constexpr std::array<const char*, 24> facility_names = {
 
 constexpr std::array<const char*, 8> severity_names = {"emerg",   "alert",  "crit", "err",
                                                        "warning", "notice", "info", "debug"};
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid (RFC 3629:
-// no overlongs, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  const std::size_t left = s.size() - i;
-  if (c >= 0xC2 && c <= 0xDF) {
-    return left >= 2 && (byte(i + 1) & 0xC0) == 0x80 ? 2 : 0;
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || (byte(i + 1) & 0xC0) != 0x80 || (byte(i + 2) & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && byte(i + 1) < 0xA0) return 0;  // overlong
-    if (c == 0xED && byte(i + 1) > 0x9F) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || (byte(i + 1) & 0xC0) != 0x80 || (byte(i + 2) & 0xC0) != 0x80 ||
-        (byte(i + 3) & 0xC0) != 0x80) {
-      return 0;
-    }
-    if (c == 0xF0 && byte(i + 1) < 0x90) return 0;  // overlong
-    if (c == 0xF4 && byte(i + 1) > 0x8F) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 // Appends the body of a JSON string (no quotes). With `sd_unescape`, RFC 5424 §6.3.3 escapes
 // (\" \\ \]) are resolved first; any other backslash is literal.

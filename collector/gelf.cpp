@@ -1,4 +1,5 @@
 #include "collector/gelf.hpp"
+#include "collector/utf8.hpp"
 
 #include <zlib.h>
 
@@ -17,29 +18,6 @@ constexpr int max_depth = 64;
 // RFC 3339 needs a four-digit year: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
 constexpr std::int64_t min_epoch_seconds = -62135596800;
 constexpr std::int64_t max_epoch_seconds = 253402300799;
-
-// Length of the valid UTF-8 sequence at s[i] (s[i] >= 0x80), or 0 when invalid (RFC 3629: no
-// overlongs, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  const std::size_t left = s.size() - i;
-  const auto cont = [&](std::size_t k) { return (byte(k) & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || !cont(i + 1) || !cont(i + 2)) return 0;
-    if (c == 0xE0 && byte(i + 1) < 0xA0) return 0;  // overlong
-    if (c == 0xED && byte(i + 1) > 0x9F) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    if (c == 0xF0 && byte(i + 1) < 0x90) return 0;  // overlong
-    if (c == 0xF4 && byte(i + 1) > 0x8F) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 struct scan_result {
   bool valid_utf8 = true;
