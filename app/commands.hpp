@@ -13,6 +13,7 @@ struct parse_options {
 int run_parse(const parse_options& options);
 int run_daemon(const std::string& config_file);
 int run_check_config(const std::string& config_file);
+int run_test_rules(const std::string& config_file);
 int run_version();
 
 }  // namespace tocsin::app

@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   auto* check = cli.add_subcommand("check-config", "Validate a config file and exit");
   check->add_option("-c,--config", config_file, "Config file")->required();
 
+  auto* test_rules =
+      cli.add_subcommand("test-rules", "Print the alerts the rules make from stdin log lines");
+  test_rules->add_option("-c,--config", config_file, "Config file")->required();
+
   tocsin::app::parse_options parse_options;
   auto* parse = cli.add_subcommand("parse", "Decode stdin lines into Event JSON lines");
   parse->add_option("--format", parse_options.format, "Input format")
@@ -29,6 +33,7 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) return tocsin::app::run_daemon(config_file);
     if (check->parsed()) return tocsin::app::run_check_config(config_file);
+    if (test_rules->parsed()) return tocsin::app::run_test_rules(config_file);
     if (parse->parsed()) return tocsin::app::run_parse(parse_options);
     if (version->parsed()) return tocsin::app::run_version();
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,10 @@ void append_event_json(const event& ev, std::string& out);
 
 // Formats a time point as RFC 3339 UTC with microseconds, e.g. 2026-11-26T04:10:55.120001Z.
 void append_rfc3339_utc(std::chrono::system_clock::time_point tp, std::string& out);
+
+// Parses an RFC 3339 timestamp as decoders write it (fraction and offset optional parts of
+// RFC 3339 proper: "2026-11-26T04:10:55.120001+01:00", "...Z"); nullopt when it is not one.
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
 
 // Appends `s` as a JSON string literal (quotes included), escaping and replacing invalid UTF-8.
 void append_json_string(std::string_view s, std::string& out);

@@ -1,141 +1,21 @@
 #include "config/config.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <set>
 #include <span>
-#include <sstream>
 #include <utility>
 
 #include "config/values.hpp"
+#include "config/yaml_reader.hpp"
 #include "core/timezone.hpp"
 
 namespace tocsin::config {
 namespace {
 
-using names = std::span<const std::string_view>;
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += separator;
-    out += parts[i];
-  }
-  return out;
-}
-
-std::string join(names parts, std::string_view separator) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += separator;
-    out += parts[i];
-  }
-  return out;
-}
-
-// User text for a message: quoted, control characters escaped, long values cut.
-std::string quote(std::string_view text) {
-  constexpr std::size_t kMax = 60;
-  std::string out = "'";
-  for (std::size_t i = 0; i < text.size() && i < kMax; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (text.size() > kMax) out += "...";
-  return out + "'";
-}
-
-// What a node is, for "expected X, got Y".
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      return quote(node.Scalar());
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    default:
-      return "nothing";
-  }
-}
-
-// Optimal string alignment distance (Levenshtein plus adjacent transpositions), so `lsiten`
-// is one edit away from `listen`.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-// "; did you mean 'x'?" for the closest candidate, else "". Two edits are allowed, but only one
-// for words shorter than six letters: otherwise `b` would suggest `bus`.
-std::string suggestion(std::string_view word, names candidates) {
-  std::string_view best;
-  std::size_t best_distance = 3;
-  for (std::string_view candidate : candidates) {
-    const std::size_t distance = edit_distance(word, candidate);
-    const std::size_t shorter = std::min(word.size(), candidate.size());
-    const std::size_t allowed = std::clamp<std::size_t>(shorter / 3, 1, 2);
-    if (distance <= allowed && distance < best_distance && distance < candidate.size()) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  return best.empty() ? std::string() : "; did you mean " + quote(best) + "?";
-}
-
-std::string child_path(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-
-std::string in_path(const std::string& path) { return path.empty() ? "" : " in " + path; }
-
-// One `key: value` pair of a mapping (or one list item), with its path for messages
-// (`inputs[0].listen`).
-struct entry {
-  std::string name;  // the key; "" for a list item
-  YAML::Node value;
-  YAML::Mark key_mark;  // the key, or the item itself
-  std::string path;
-
-  // Where a problem with the value is reported. yaml-cpp marks an empty value at the token
-  // after it, so an empty value is reported at its key.
-  YAML::Mark mark() const { return value.IsNull() ? key_mark : value.Mark(); }
-};
-
-const entry* find(const std::vector<entry>& entries, std::string_view name) {
-  for (const entry& e : entries) {
-    if (e.name == name) return &e;
-  }
-  return nullptr;
-}
+using entry = yaml_entry;
 
 // A listening socket, to find two that would bind the same address.
 struct binding {
@@ -266,18 +146,6 @@ std::string hostname() {
   return buffer;
 }
 
-bool valid_label_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
-
-// Checks the shape of an Alertmanager matcher: `label OP value` with OP one of = != =~ !~ and
-// the value bare or double-quoted. The router (issue 5) parses values and compiles regexes.
 bool valid_matcher(std::string_view text) {
   auto trim = [](std::string_view s) {
     while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
@@ -319,185 +187,18 @@ bool valid_kafka_topic(std::string_view topic) {
 }
 
 // Walks the YAML tree once, filling a config and collecting every problem on the way.
-class loader {
+class loader : public yaml_reader {
  public:
-  explicit loader(std::string file) : file_(std::move(file)) {}
+  explicit loader(std::string file) : yaml_reader(std::move(file)) {}
 
   config load(const YAML::Node& root);
 
-  [[nodiscard]] std::vector<std::string> errors() const {
-    std::vector<problem> sorted = problems_;
-    std::stable_sort(sorted.begin(), sorted.end(), [](const problem& a, const problem& b) {
-      return std::pair(a.line, a.column) < std::pair(b.line, b.column);
-    });
-    std::vector<std::string> out;
-    for (const problem& p : sorted) {
-      if (p.line > 0) {
-        out.push_back(file_ + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " +
-                      p.text);
-      } else {
-        out.push_back(file_ + ": " + p.text);
-      }
-    }
-    return out;
-  }
-
  private:
-  struct problem {
-    int line = 0;  // 1-based; 0 = no position
-    int column = 0;
-    std::string text;
-  };
   struct receiver_reference {
     std::string name;
     YAML::Mark mark;
     std::string path;
   };
-
-  void error(const YAML::Mark& mark, const std::string& path, const std::string& message) {
-    problem p;
-    if (mark.line >= 0) {
-      p.line = mark.line + 1;
-      p.column = mark.column + 1;
-    }
-    p.text = path.empty() ? message : path + ": " + message;
-    problems_.push_back(std::move(p));
-  }
-
-  [[nodiscard]] source_location where(const YAML::Mark& mark) const {
-    return {file_, mark.line + 1, mark.column + 1};
-  }
-
-  // The entries of a mapping whose keys are all `known`; unknown and duplicate keys are
-  // reported and left out. An empty value counts as an empty mapping when `null_is_empty`.
-  std::optional<std::vector<entry>> mapping(const entry& at, names known,
-                                            bool null_is_empty = true) {
-    if (at.value.IsNull() && null_is_empty) return std::vector<entry>{};
-    if (!at.value.IsMap()) {
-      error(at.mark(), at.path, "expected a mapping, got " + describe(at.value));
-      return std::nullopt;
-    }
-    std::vector<entry> out;
-    std::set<std::string> seen;
-    for (auto it = at.value.begin(); it != at.value.end(); ++it) {
-      const YAML::Node key = it->first;
-      if (!key.IsScalar()) {
-        error(key.Mark(), at.path, "expected a string key, got " + describe(key));
-        continue;
-      }
-      const std::string& name = key.Scalar();
-      if (!seen.insert(name).second) {
-        error(key.Mark(), "", "duplicate key " + quote(name) + in_path(at.path));
-        continue;
-      }
-      if (std::find(known.begin(), known.end(), name) == known.end()) {
-        if (name == "<<") {
-          error(key.Mark(), at.path, "YAML merge keys ('<<') are not supported");
-        } else {
-          error(key.Mark(), "",
-                "unknown key " + quote(name) + in_path(at.path) + suggestion(name, known));
-        }
-        continue;
-      }
-      out.push_back(entry{name, it->second, key.Mark(), child_path(at.path, name)});
-    }
-    return out;
-  }
-
-  // The items of a list; an empty value is an empty list.
-  std::optional<std::vector<entry>> list(const entry& at) {
-    if (at.value.IsNull()) return std::vector<entry>{};
-    if (!at.value.IsSequence()) {
-      error(at.mark(), at.path, "expected a list, got " + describe(at.value));
-      return std::nullopt;
-    }
-    std::vector<entry> out;
-    std::size_t index = 0;
-    for (const YAML::Node& item : at.value) {
-      out.push_back(entry{"", item, item.IsNull() ? at.mark() : item.Mark(),
-                          at.path + "[" + std::to_string(index++) + "]"});
-    }
-    return out;
-  }
-
-  void require(const entry& at, const std::vector<entry>& entries, names required,
-               const std::string& why = "") {
-    for (std::string_view name : required) {
-      if (find(entries, name) == nullptr) {
-        error(at.mark(), "", "missing required key " + quote(name) + in_path(at.path) + why);
-      }
-    }
-  }
-
-  std::optional<std::string> text(const entry& e, bool allow_empty = false) {
-    if (!e.value.IsScalar()) {
-      error(e.mark(), e.path, "expected a string, got " + describe(e.value));
-      return std::nullopt;
-    }
-    if (!allow_empty && e.value.Scalar().empty()) {
-      error(e.mark(), e.path, "must not be empty");
-      return std::nullopt;
-    }
-    return e.value.Scalar();
-  }
-
-  std::optional<std::string> choice(const entry& e, names allowed) {
-    auto value = text(e);
-    if (!value) return std::nullopt;
-    if (std::find(allowed.begin(), allowed.end(), *value) == allowed.end()) {
-      error(e.mark(), e.path,
-            "invalid value " + quote(*value) + "; expected one of " + join(allowed, ", ") +
-                suggestion(*value, allowed));
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  std::optional<bool> flag(const entry& e) {
-    bool value = false;
-    if (!e.value.IsScalar() || !YAML::convert<bool>::decode(e.value, value)) {
-      error(e.mark(), e.path, "expected true or false, got " + describe(e.value));
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  std::optional<std::uint64_t> count(const entry& e, std::uint64_t min, std::uint64_t max) {
-    const std::string expected =
-        min > 0 ? "expected a positive integer" : "expected a non-negative integer";
-    if (!e.value.IsScalar() || e.value.Scalar().empty()) {
-      error(e.mark(), e.path, expected + ", got " + describe(e.value));
-      return std::nullopt;
-    }
-    std::uint64_t value = 0;
-    for (char c : e.value.Scalar()) {
-      if (c < '0' || c > '9') {
-        error(e.mark(), e.path, expected + ", got " + describe(e.value));
-        return std::nullopt;
-      }
-      value = value * 10 + static_cast<std::uint64_t>(c - '0');
-      if (value > max) break;
-    }
-    if (value < min) {
-      error(e.mark(), e.path, expected + ", got " + describe(e.value));
-      return std::nullopt;
-    }
-    if (value > max) {
-      error(e.mark(), e.path,
-            quote(e.value.Scalar()) + " is too large (at most " + std::to_string(max) + ")");
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  std::optional<duration> span(const entry& e) {
-    auto value = text(e);
-    if (!value) return std::nullopt;
-    std::string problem;
-    auto parsed = detail::parse_duration(*value, problem);
-    if (!parsed) error(e.mark(), e.path, "invalid duration " + quote(*value) + ": " + problem);
-    return parsed;
-  }
 
   std::optional<endpoint> address(const entry& e) {
     auto value = text(e);
@@ -518,52 +219,6 @@ class loader {
       return std::nullopt;
     }
     return value;
-  }
-
-  std::optional<std::vector<std::string>> text_list(const entry& e) {
-    auto items = list(e);
-    if (!items) return std::nullopt;
-    std::vector<std::string> out;
-    bool ok = true;
-    for (const entry& item : *items) {
-      auto value = text(item);
-      if (value) {
-        out.push_back(std::move(*value));
-      } else {
-        ok = false;
-      }
-    }
-    if (!ok) return std::nullopt;
-    return out;
-  }
-
-  // A mapping of free-form keys to scalar values (kafka properties, HTTP headers).
-  std::optional<std::map<std::string, std::string>> text_map(const entry& e) {
-    if (e.value.IsNull()) return std::map<std::string, std::string>{};
-    if (!e.value.IsMap()) {
-      error(e.mark(), e.path, "expected a mapping, got " + describe(e.value));
-      return std::nullopt;
-    }
-    std::map<std::string, std::string> out;
-    bool ok = true;
-    for (auto it = e.value.begin(); it != e.value.end(); ++it) {
-      const YAML::Node key = it->first;
-      if (!key.IsScalar() || key.Scalar().empty()) {
-        error(key.Mark(), e.path, "expected a string key, got " + describe(key));
-        ok = false;
-        continue;
-      }
-      const entry value{key.Scalar(), it->second, key.Mark(), child_path(e.path, key.Scalar())};
-      auto scalar = text(value, /*allow_empty=*/true);
-      if (!scalar) {
-        ok = false;
-      } else if (!out.emplace(key.Scalar(), *scalar).second) {
-        error(key.Mark(), "", "duplicate key " + quote(key.Scalar()) + in_path(e.path));
-        ok = false;
-      }
-    }
-    if (!ok) return std::nullopt;
-    return out;
   }
 
   std::optional<std::vector<std::string>> matchers(const entry& e) {
@@ -610,8 +265,6 @@ class loader {
   void load_settings(const entry& at, std::span<const setting_spec> spec, const std::string& prefix,
                      std::map<std::string, std::string>& settings);
 
-  std::string file_;
-  std::vector<problem> problems_;
   std::vector<binding> bindings_;
   std::map<std::string, YAML::Mark> input_names_;
   std::map<std::string, YAML::Mark> receiver_names_;
@@ -1145,28 +798,6 @@ void loader::load_settings(const entry& at, std::span<const setting_spec> spec,
   }
 }
 
-// Records where each document starts and ignores the rest. yaml-cpp's LoadAll() loops forever
-// on a stray flow token such as a ',' at the start of a line (every call returns another empty
-// document without consuming it), so documents are counted here with a cap instead, and a
-// document that starts where the previous one did is reported as that stray token.
-class document_starts : public YAML::EventHandler {
- public:
-  std::vector<YAML::Mark> marks;
-
-  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
 }  // namespace
 
 config_error::config_error(std::vector<std::string> errors)
@@ -1174,36 +805,7 @@ config_error::config_error(std::vector<std::string> errors)
 
 config load_string(const std::string& yaml, const std::filesystem::path& file_name) {
   const std::string file = file_name.string();
-  auto at = [&](const YAML::Mark& mark) {
-    if (mark.line < 0) return file + ": ";
-    return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) +
-           ": ";
-  };
-  YAML::Node root;
-  try {
-    // One pass counts documents (at most three), a second builds the first one.
-    std::istringstream stream(yaml);
-    YAML::Parser parser(stream);
-    document_starts starts;
-    while (starts.marks.size() < 3 && parser.HandleNextDocument(starts)) {
-    }
-    const auto& marks = starts.marks;
-    for (std::size_t i = 1; i < marks.size(); ++i) {
-      if (marks[i].pos == marks[i - 1].pos) {
-        const auto pos = static_cast<std::size_t>(marks[i].pos);
-        throw config_error({at(marks[i]) + "unexpected " +
-                            quote(pos < yaml.size() ? yaml.substr(pos, 1) : std::string())});
-      }
-    }
-    if (marks.size() > 1) {
-      throw config_error({at(marks[1]) + "a config file holds one YAML document, found a second"});
-    }
-    if (!marks.empty()) root = YAML::Load(yaml);
-  } catch (const YAML::ParserException& e) {
-    throw config_error({at(e.mark) + e.msg});
-  } catch (const YAML::Exception& e) {
-    throw config_error({file + ": " + e.msg});
-  }
+  const YAML::Node root = parse_document(yaml, file);
   loader l(file);
   config cfg;
   try {
@@ -1219,24 +821,7 @@ config load_string(const std::string& yaml, const std::filesystem::path& file_na
 }
 
 config load_file(const std::filesystem::path& file) {
-  const std::string name = file.string();
-  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw config_error({name + ": cannot read: " + std::strerror(errno)});
-  std::string text;
-  char buffer[65536];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int saved = errno;
-      ::close(fd);
-      throw config_error({name + ": cannot read: " + std::strerror(saved)});
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return load_string(text, file);
+  return load_string(read_text_file(file), file);
 }
 
 }  // namespace tocsin::config

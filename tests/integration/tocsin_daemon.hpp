@@ -214,6 +214,10 @@ struct daemon_options {
   std::string idle_timeout = "5m";
   // Archive path template relative to the daemon's temp dir; {host} {app} {date} as in DESIGN.md.
   std::string archive_template = "log/{host}/{app}.log";
+  // YAML appended to the generated config (rules_files, route, receivers ...), and files written
+  // into the daemon's directory before it starts (relative paths resolve there: it is the cwd).
+  std::string extra_config;
+  std::map<std::string, std::string> files;
 };
 
 // `tocsin run` with syslog UDP+TCP on one port, GELF UDP+TCP on another, admin on a third, all on
@@ -247,7 +251,9 @@ class tocsin_daemon {
         << ", max_connections: " << options_.max_connections
         << ", idle_timeout: " << options_.idle_timeout << " }\n"
         << "outputs:\n"
-        << "  - { type: file, path: \"" << (dir_ / options_.archive_template).string() << "\" }\n";
+        << "  - { type: file, path: \"" << (dir_ / options_.archive_template).string() << "\" }\n"
+        << options_.extra_config;
+    for (const auto& [name, content] : options_.files) dir_.write_file(name, content);
     config_path_ = dir_.write_file("tocsin.yaml", cfg.str());
 
     process_options po;

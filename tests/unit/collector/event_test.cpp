@@ -87,6 +87,30 @@ TEST(event_json, fields_are_serialized_as_an_object) {
   EXPECT_EQ(j["fields"]["full_message"], "trace\nline");
 }
 
+TEST(parse_rfc3339, table) {
+  using namespace std::chrono;
+  const auto at = [](long long micros) { return system_clock::time_point(microseconds(micros)); };
+  const std::vector<std::pair<std::string, std::optional<system_clock::time_point>>> cases = {
+      {"2026-11-26T04:10:55Z", at(1795666255000000)},
+      {"2026-11-26T04:10:55.120001Z", at(1795666255120001)},
+      {"2026-11-26T05:10:55.5+01:00", at(1795666255500000)},
+      {"2026-11-26T01:40:55-02:30", at(1795666255000000)},
+      {"2024-02-29T00:00:00Z", at(1709164800000000)},
+      {"2023-02-29T00:00:00Z", std::nullopt},
+      {"2026-11-26 04:10:55Z", std::nullopt},
+      {"2026-11-26T04:10:55", std::nullopt},
+      {"2026-11-26T04:10:55.Z", std::nullopt},
+      {"2026-11-26T24:10:55Z", std::nullopt},
+      {"2026-11-26T04:10:55+0100", std::nullopt},
+      {"", std::nullopt},
+  };
+  for (const auto& [text, expected] : cases) EXPECT_EQ(parse_rfc3339(text), expected) << text;
+  // What append_rfc3339_utc writes reads back.
+  std::string s;
+  append_rfc3339_utc(at(1795666255120001), s);
+  EXPECT_EQ(parse_rfc3339(s), at(1795666255120001));
+}
+
 TEST(event_names, facility_and_severity_tables) {
   EXPECT_STREQ(facility_name(0), "kern");
   EXPECT_STREQ(facility_name(15), "solaris-cron");

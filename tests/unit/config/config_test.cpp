@@ -88,13 +88,14 @@ TEST(config_example, shipped_example_loads) {
   EXPECT_EQ(cfg.receivers[0].integration, "file");
   EXPECT_EQ(cfg.receivers[0].settings.at("path"), "./var/alerts.jsonl");
 
-  // The rules file the example points at holds DESIGN.md's three rules.
+  // The rules file the example points at holds DESIGN.md's three rules and two more.
   const YAML::Node rules =
       YAML::LoadFile(std::string(TOCSIN_SOURCE_DIR) + "/config/examples/rules/example.yaml");
   ASSERT_TRUE(rules["rules"].IsSequence());
   std::vector<std::string> names;
   for (const auto& rule : rules["rules"]) names.push_back(rule["name"].as<std::string>());
-  EXPECT_THAT(names, ElementsAre("ssh-bruteforce", "disk-full", "nginx-silent"));
+  EXPECT_THAT(names, ElementsAre("ssh-bruteforce", "disk-full", "nginx-silent", "oom-kill",
+                                 "kernel-io-error"));
 }
 
 // DESIGN.md's "Config (YAML, v1 schema)" example, verbatim.

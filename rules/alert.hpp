@@ -1,0 +1,33 @@
+#pragma once
+// An alert in Alertmanager's shape (DESIGN.md, "Alert JSON").
+
+#include <chrono>
+#include <map>
+#include <string>
+
+namespace tocsin::rules {
+
+using label_set = std::map<std::string, std::string>;  // sorted by name
+
+struct alert {
+  label_set labels;
+  std::map<std::string, std::string> annotations;
+  std::chrono::system_clock::time_point starts_at{};
+  std::chrono::system_clock::time_point ends_at{};  // future while firing; the resolve time after
+  bool firing = true;                               // status "firing" or "resolved"
+  std::string fingerprint;                          // 16 hex digits of the sorted label set
+  std::string generator_url;
+};
+
+// Stable 16-hex-digit hash (FNV-1a 64 over name, 0xff, value, 0xff for each label in order).
+std::string fingerprint(const label_set& labels);
+
+// One Alert JSON object, no newline:
+// {"labels":{...},"annotations":{...},"startsAt":"...","endsAt":"...","status":"firing",
+//  "fingerprint":"...","generatorURL":"..."}. Times are RFC 3339 UTC with milliseconds.
+std::string to_json(const alert& a);
+
+// Appends `tp` as RFC 3339 UTC with milliseconds (truncated), e.g. 2026-11-26T04:10:55.120Z.
+void append_rfc3339_millis(std::chrono::system_clock::time_point tp, std::string& out);
+
+}  // namespace tocsin::rules

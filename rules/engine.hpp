@@ -1,0 +1,53 @@
+#pragma once
+// Turns rule matches into alerts: plain, threshold and absent rules, per-group windows, resolve
+// timing and periodic re-sends. Time is passed in by the caller (receive time in `tocsin run`,
+// the events' own timestamps in `tocsin test-rules`), so tests never sleep.
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "collector/event.hpp"
+#include "core/metrics.hpp"
+#include "rules/alert.hpp"
+#include "rules/matcher.hpp"
+
+namespace tocsin::rules {
+
+struct engine_options {
+  std::size_t max_groups_per_rule = 10000;  // beyond it the least recently matched group goes
+  // A firing alert is sent again this often, with endsAt = now + 3 × resend_interval, so a router
+  // can expire alerts whose source went away (Alertmanager's semantics).
+  std::chrono::milliseconds resend_interval = std::chrono::minutes(1);
+  std::string generator_url;  // e.g. "tocsin://node-name"; the rule name is appended
+};
+
+class alert_engine {
+ public:
+  using time_point = std::chrono::system_clock::time_point;
+
+  alert_engine(std::shared_ptr<const compiled_rules> rules, metrics_registry& metrics,
+               engine_options options = {});
+  ~alert_engine();
+
+  // Matches one event against the current rules (outside any lock: the hot path), updates the
+  // matched rules' state and appends the alerts to emit now (a group that starts firing, an
+  // absent alert that resolves). Thread-safe.
+  void on_event(const collector::event& ev, time_point now, std::vector<alert>& out);
+
+  // Advances time to `now`: resolves plain and threshold alerts, fires absent alerts, re-sends
+  // firing alerts that are due. Thread-safe; call at least once a second in a daemon.
+  void tick(time_point now, std::vector<alert>& out);
+
+  // Swaps in a new rule set. Groups and windows of rules whose definition is unchanged survive;
+  // state of removed or changed rules is dropped. Thread-safe.
+  void replace_rules(std::shared_ptr<const compiled_rules> rules);
+
+  [[nodiscard]] std::shared_ptr<const compiled_rules> rules() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace tocsin::rules

@@ -1,0 +1,377 @@
+#include "rules/matcher.hpp"
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <map>
+#include <optional>
+
+#include "config/config.hpp"
+
+namespace tocsin::rules {
+namespace {
+
+enum class field_kind : std::uint8_t {
+  message,
+  host,
+  app,
+  procid,
+  msgid,
+  facility,
+  severity,
+  input,
+  source,
+  format,
+  fields,  // fields.NAME
+  sd,      // sd.ID.PARAM
+};
+
+// A field name split once, so matching never compares field names.
+struct field_ref {
+  field_kind kind = field_kind::message;
+  std::string_view name;  // NAME of fields.NAME, "ID.PARAM" of sd.ID.PARAM
+};
+
+std::optional<field_ref> parse_field(std::string_view field) {
+  static constexpr std::pair<std::string_view, field_kind> kPlain[] = {
+      {"message", field_kind::message},   {"host", field_kind::host},
+      {"app", field_kind::app},           {"procid", field_kind::procid},
+      {"msgid", field_kind::msgid},       {"facility", field_kind::facility},
+      {"severity", field_kind::severity}, {"input", field_kind::input},
+      {"source", field_kind::source},     {"format", field_kind::format},
+  };
+  for (const auto& [name, kind] : kPlain) {
+    if (field == name) return field_ref{kind, {}};
+  }
+  if (!is_event_field(field)) return std::nullopt;
+  if (field.starts_with("fields.")) return field_ref{field_kind::fields, field.substr(7)};
+  return field_ref{field_kind::sd, field.substr(3)};
+}
+
+// Whether `v` is a non-empty view; decoders leave absent fields empty.
+bool set_view(std::string_view v, std::string_view& out) {
+  out = v;
+  return !v.empty();
+}
+
+// The text of `f` in `ev`: a view into the event, or into `scratch` when it has to be built
+// (names, numbers, unescaped SD values). False when the event lacks the field.
+bool field_text(const collector::event& ev, const field_ref& f, std::string& scratch,
+                std::string_view& out) {
+  switch (f.kind) {
+    case field_kind::message:
+      return set_view(ev.message, out);
+    case field_kind::host:
+      return set_view(ev.host, out);
+    case field_kind::app:
+      return set_view(ev.app, out);
+    case field_kind::procid:
+      return set_view(ev.procid, out);
+    case field_kind::msgid:
+      return set_view(ev.msgid, out);
+    case field_kind::input:
+      return set_view(ev.input, out);
+    case field_kind::source:
+      return set_view(ev.source, out);
+    case field_kind::format:
+      return set_view(ev.format, out);
+    case field_kind::facility: {
+      const char* name = collector::facility_name(ev.facility);
+      return name != nullptr && set_view(name, out);
+    }
+    case field_kind::severity: {
+      const char* name = collector::severity_name(ev.severity);
+      return name != nullptr && set_view(name, out);
+    }
+    case field_kind::fields: {
+      if (!ev.fields.is_object()) return false;
+      const auto it = ev.fields.find(f.name);
+      if (it == ev.fields.end()) return false;
+      const nlohmann::json& value = *it;
+      char digits[32];
+      switch (value.type()) {
+        case nlohmann::json::value_t::string:
+          out = value.get_ref<const std::string&>();
+          return true;
+        case nlohmann::json::value_t::null:
+          return false;  // graypy sends null for unset extra fields
+        case nlohmann::json::value_t::number_integer: {
+          const auto r = std::to_chars(digits, digits + sizeof(digits),
+                                       value.get<nlohmann::json::number_integer_t>());
+          scratch.assign(digits, r.ptr);
+          break;
+        }
+        case nlohmann::json::value_t::number_unsigned: {
+          const auto r = std::to_chars(digits, digits + sizeof(digits),
+                                       value.get<nlohmann::json::number_unsigned_t>());
+          scratch.assign(digits, r.ptr);
+          break;
+        }
+        case nlohmann::json::value_t::boolean:
+          scratch.assign(value.get<bool>() ? "true" : "false");
+          break;
+        default:  // floats, objects, arrays: as the Event JSON shows them
+          scratch = value.dump();
+          break;
+      }
+      out = scratch;
+      return true;
+    }
+    case field_kind::sd: {
+      // "ID.PARAM" split where this param's id ends, so ids and params may both hold dots.
+      for (const collector::sd_param& p : ev.sd) {
+        if (p.name.empty() || p.id.size() + 1 + p.name.size() != f.name.size() ||
+            !f.name.starts_with(p.id) || f.name[p.id.size()] != '.' || !f.name.ends_with(p.name)) {
+          continue;
+        }
+        if (p.value.find('\\') == std::string_view::npos) {
+          out = p.value;
+          return true;
+        }
+        // RFC 5424 §6.3.3: \" \\ \] stand for the character; any other backslash is literal.
+        scratch.clear();
+        for (std::size_t i = 0; i < p.value.size(); ++i) {
+          const char c = p.value[i];
+          if (c == '\\' && i + 1 < p.value.size() &&
+              (p.value[i + 1] == '"' || p.value[i + 1] == '\\' || p.value[i + 1] == ']')) {
+            ++i;
+            scratch += p.value[i];
+          } else {
+            scratch += c;
+          }
+        }
+        out = scratch;
+        return true;
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
+// Per-thread buffers for match(), so the hot path reuses memory instead of allocating. Shared by
+// every compiled_rules on the thread: `hits` is all zeros between calls.
+struct match_scratch {
+  std::vector<std::uint32_t> hits;     // per rule: how many of its patterns matched
+  std::vector<std::uint32_t> touched;  // rules with hits > 0
+  std::vector<int> set_hits;
+  std::vector<std::string> buffers;  // per field slot, for texts that are built
+  std::vector<std::string_view> texts;
+  std::vector<unsigned char> present;
+  std::vector<re2::StringPiece> groups;
+};
+
+match_scratch& scratch() {
+  thread_local match_scratch s;
+  return s;
+}
+
+// Resets the touched counters even if an allocation throws half-way.
+struct hits_reset {
+  match_scratch& s;
+  ~hits_reset() {
+    for (std::uint32_t r : s.touched) s.hits[r] = 0;
+    s.touched.clear();
+  }
+};
+
+std::string location_prefix(const config::source_location& where) {
+  if (where.file.empty()) return "";
+  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
+}
+
+}  // namespace
+
+struct compiled_rules::impl {
+  // One event field that some rule matches, with every rule's pattern for it in one set.
+  struct field_slot {
+    std::string field;  // as written: "message", "fields.user"
+    field_ref ref;      // views into `field`, fixed up once the slots stop moving
+    std::unique_ptr<RE2::Set> set;
+    std::vector<std::uint32_t> set_rule;  // set index -> rule index
+    std::vector<const RE2*> set_regex;    // set index -> that pattern's own RE2 (fallback)
+  };
+  // One pattern of one rule, compiled alone for captures.
+  struct rule_pattern {
+    std::unique_ptr<RE2> re;
+    std::uint32_t slot = 0;
+    int submatches = 0;  // 1 + the highest named group index; 0 = no named groups
+    std::vector<std::pair<int, std::string>> named_groups;  // by group index
+  };
+  struct rule_entry {
+    std::vector<rule_pattern> patterns;
+    std::uint32_t needed = 0;  // patterns that must hit
+    int min_severity = -1;
+  };
+
+  std::vector<field_slot> slots;
+  std::vector<rule_entry> rules;
+  mutable std::atomic<std::uint64_t> fallbacks{0};
+};
+
+compiled_rules::compiled_rules(std::vector<rule_definition> rules)
+    : rules_(std::move(rules)), impl_(std::make_unique<impl>()) {
+  std::vector<std::string> errors;
+  RE2::Options options;
+  options.set_log_errors(false);
+  // The sets only say which patterns match: no captures, and room for the DFA of many patterns
+  // (memory is taken as states are built, not up front).
+  RE2::Options set_options = options;
+  set_options.set_never_capture(true);
+  set_options.set_max_mem(std::int64_t{64} << 20);
+
+  std::map<std::string, std::uint32_t, std::less<>> slot_of;
+  impl_->rules.resize(rules_.size());
+  for (std::size_t r = 0; r < rules_.size(); ++r) {
+    const rule_definition& def = rules_[r];
+    impl::rule_entry& entry = impl_->rules[r];
+    entry.min_severity = def.min_severity;
+    if (def.match.empty()) {
+      errors.push_back(location_prefix(def.where) + "rule " + def.name +
+                       ": match must not be empty");
+      continue;
+    }
+    for (const field_pattern& p : def.match) {
+      const std::string prefix =
+          location_prefix(p.where) + "rule " + def.name + ": match." + p.field + ": ";
+      if (!parse_field(p.field)) {
+        errors.push_back(prefix + "unknown field");
+        continue;
+      }
+      auto re = std::make_unique<RE2>(p.pattern, options);
+      if (!re->ok()) {
+        errors.push_back(prefix + re->error());
+        continue;
+      }
+      auto [it, fresh] =
+          slot_of.try_emplace(p.field, static_cast<std::uint32_t>(impl_->slots.size()));
+      if (fresh) {
+        impl::field_slot slot;
+        slot.field = p.field;
+        slot.set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
+        impl_->slots.push_back(std::move(slot));
+      }
+      impl::field_slot& slot = impl_->slots[it->second];
+      std::string set_error;
+      if (slot.set->Add(p.pattern, &set_error) < 0) {
+        errors.push_back(prefix + set_error);
+        continue;
+      }
+      slot.set_rule.push_back(static_cast<std::uint32_t>(r));
+      slot.set_regex.push_back(re.get());
+
+      impl::rule_pattern compiled;
+      compiled.slot = it->second;
+      for (const auto& [name, index] : re->NamedCapturingGroups()) {
+        compiled.named_groups.emplace_back(index, name);
+        compiled.submatches = std::max(compiled.submatches, index + 1);
+      }
+      std::sort(compiled.named_groups.begin(), compiled.named_groups.end());
+      compiled.re = std::move(re);
+      entry.patterns.push_back(std::move(compiled));
+    }
+    entry.needed = static_cast<std::uint32_t>(def.match.size());
+  }
+  for (impl::field_slot& slot : impl_->slots) {
+    slot.ref = *parse_field(slot.field);
+    if (!slot.set->Compile()) {
+      errors.push_back("the " + std::to_string(slot.set_rule.size()) + " patterns for field " +
+                       slot.field + " need more than 64 MiB to compile");
+    }
+  }
+  if (!errors.empty()) throw config::config_error(std::move(errors));
+}
+
+compiled_rules::~compiled_rules() = default;
+
+std::uint64_t compiled_rules::set_fallbacks() const {
+  return impl_->fallbacks.load(std::memory_order_relaxed);
+}
+
+void compiled_rules::match(const collector::event& ev, std::vector<rule_match>& out) const {
+  const impl& m = *impl_;
+  match_scratch& s = scratch();
+  if (s.hits.size() < m.rules.size()) s.hits.resize(m.rules.size(), 0);
+  if (s.buffers.size() < m.slots.size()) {
+    s.buffers.resize(m.slots.size());
+    s.texts.resize(m.slots.size());
+    s.present.resize(m.slots.size());
+  }
+  hits_reset reset{s};
+
+  // One scan per field: which patterns (of any rule) match it.
+  for (std::size_t i = 0; i < m.slots.size(); ++i) {
+    const impl::field_slot& slot = m.slots[i];
+    std::string_view text;
+    s.present[i] = field_text(ev, slot.ref, s.buffers[i], text) ? 1 : 0;
+    if (s.present[i] == 0) continue;  // rules on this field cannot match
+    s.texts[i] = text;
+    const re2::StringPiece piece(text.data(), text.size());
+    RE2::Set::ErrorInfo info{RE2::Set::kNoError};
+    // Most lines match nothing. Asking only "any match?" first stops at the first match and
+    // spares the per-call index set RE2 allocates when asked which patterns matched.
+    const bool any = slot.set->Match(piece, nullptr, &info);
+    if (!any && info.kind == RE2::Set::kNoError) continue;
+    const bool listed = any && slot.set->Match(piece, &s.set_hits, &info);
+    if (!listed) {
+      if (info.kind == RE2::Set::kNoError) continue;
+      // The set's DFA gave up (out of memory on a pathological input): answer the same
+      // question one pattern at a time.
+      m.fallbacks.fetch_add(1, std::memory_order_relaxed);
+      s.set_hits.clear();
+      for (std::size_t k = 0; k < slot.set_regex.size(); ++k) {
+        if (RE2::PartialMatch(piece, *slot.set_regex[k])) {
+          s.set_hits.push_back(static_cast<int>(k));
+        }
+      }
+    }
+    for (int k : s.set_hits) {
+      const std::uint32_t r = slot.set_rule[static_cast<std::size_t>(k)];
+      if (s.hits[r]++ == 0) s.touched.push_back(r);
+    }
+  }
+  if (s.touched.empty()) return;
+
+  // Candidates: every pattern hit. Report them in definition order.
+  std::sort(s.touched.begin(), s.touched.end());
+  for (std::uint32_t r : s.touched) {
+    const impl::rule_entry& entry = m.rules[r];
+    if (s.hits[r] != entry.needed) continue;
+    if (entry.min_severity >= 0 && (ev.severity < 0 || ev.severity > entry.min_severity)) continue;
+    rule_match result;
+    result.rule = r;
+    bool matched = true;
+    for (const impl::rule_pattern& p : entry.patterns) {
+      if (p.submatches == 0) continue;
+      const std::string_view text = s.texts[p.slot];
+      s.groups.resize(static_cast<std::size_t>(p.submatches));
+      if (!p.re->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED,
+                       s.groups.data(), p.submatches)) {
+        matched = false;  // cannot happen: the set said it matches
+        break;
+      }
+      for (const auto& [index, name] : p.named_groups) {
+        const re2::StringPiece& group = s.groups[static_cast<std::size_t>(index)];
+        if (group.data() == nullptr) continue;  // an optional group that did not take part
+        result.captures.emplace_back(name, std::string(group.data(), group.size()));
+      }
+    }
+    if (matched) out.push_back(std::move(result));
+  }
+}
+
+bool compiled_rules::field_value(const collector::event& ev, std::string_view field,
+                                 std::string& out) {
+  const auto ref = parse_field(field);
+  if (!ref) return false;
+  std::string_view text;
+  if (!field_text(ev, *ref, out, text)) return false;
+  // field_text leaves views into the event as they are; callers get a copy.
+  if (text.data() != out.data()) out.assign(text.data(), text.size());
+  return true;
+}
+
+}  // namespace tocsin::rules

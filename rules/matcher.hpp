@@ -1,0 +1,53 @@
+#pragma once
+// The compiled rule set: one RE2::Set per event field over every rule's pattern for that field,
+// so an event costs one scan per field whatever the number of rules; only candidate rules then
+// run their full RE2 for captures and the remaining conditions.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "collector/event.hpp"
+#include "rules/rule.hpp"
+
+namespace tocsin::rules {
+
+// One rule that matched one event.
+struct rule_match {
+  std::size_t rule = 0;  // index into compiled_rules::definitions()
+  // Named groups (?P<name>...) of the rule's patterns, in pattern order; unset groups omitted.
+  std::vector<std::pair<std::string, std::string>> captures;
+};
+
+class compiled_rules {
+ public:
+  // Compiles every pattern. Throws config::config_error listing every bad pattern as
+  // FILE:LINE:COL: rule NAME: match.FIELD: <RE2's message>.
+  explicit compiled_rules(std::vector<rule_definition> rules);
+  ~compiled_rules();
+  compiled_rules(const compiled_rules&) = delete;
+  compiled_rules& operator=(const compiled_rules&) = delete;
+
+  [[nodiscard]] const std::vector<rule_definition>& definitions() const { return rules_; }
+
+  // Appends the rules `ev` matches, in definition order. Const and thread-safe.
+  void match(const collector::event& ev, std::vector<rule_match>& out) const;
+
+  // The text of an event field as rules see it (severity and facility by name, fields.NAME with
+  // non-string JSON values dumped, sd.ID.PARAM unescaped). False when the event lacks it.
+  static bool field_value(const collector::event& ev, std::string_view field, std::string& out);
+
+  // How often a field's RE2::Set gave up (DFA out of memory) and match() fell back to running
+  // that field's patterns one by one. Stays 0 unless patterns and input are pathological.
+  [[nodiscard]] std::uint64_t set_fallbacks() const;
+
+ private:
+  struct impl;
+  std::vector<rule_definition> rules_;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace tocsin::rules

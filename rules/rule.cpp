@@ -1,0 +1,421 @@
+#include "rules/rule.hpp"
+
+#include <glob.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "config/yaml_reader.hpp"
+
+namespace tocsin::rules {
+namespace {
+
+using config::names;
+using config::quote;
+using config::yaml_entry;
+
+constexpr std::string_view kTopKeys[] = {"rules"};
+constexpr std::string_view kRuleKeys[] = {"name",      "match",  "min_severity",
+                                          "severity",  "labels", "annotations",
+                                          "threshold", "absent", "resolve_after"};
+constexpr std::string_view kThresholdKeys[] = {"count", "window", "group_by"};
+constexpr std::string_view kAbsentKeys[] = {"for", "group_by"};
+constexpr std::string_view kPlainFields[] = {"message",  "host",     "app",   "procid", "msgid",
+                                             "facility", "severity", "input", "source", "format"};
+// Index = syslog severity number.
+constexpr std::string_view kSeverities[] = {"emerg",   "alert",  "crit", "err",
+                                            "warning", "notice", "info", "debug"};
+// Labels the rule engine sets itself.
+constexpr std::string_view kReservedLabels[] = {"alertname", "severity"};
+
+// Why `field` is no event field, "" when it is one.
+std::string field_problem(std::string_view field) {
+  if (is_event_field(field)) return "";
+  if (field == "fields" || field == "fields.") {
+    return "field " + quote(field) + " needs a name: fields.NAME";
+  }
+  if (field == "sd" || field.starts_with("sd.")) {
+    return "invalid field " + quote(field) + "; expected sd.ID.PARAM";
+  }
+  std::string message = "unknown field " + quote(field) + "; expected one of " +
+                        config::join(names(kPlainFields), ", ") + ", fields.NAME or sd.ID.PARAM";
+  // A misspelt prefix (`field.user`) is suggested with the rest kept.
+  const std::size_t dot = field.find('.');
+  if (dot != std::string_view::npos) {
+    const std::string rest(field.substr(dot));
+    const std::string fields_name = "fields" + rest;
+    const std::string sd_name = "sd" + rest;
+    const std::string_view candidates[] = {fields_name, sd_name};
+    return message + config::suggestion(field, candidates);
+  }
+  return message + config::suggestion(field, kPlainFields);
+}
+
+// Rule names become the `alertname` label: [a-zA-Z_][a-zA-Z0-9_:-]*.
+bool valid_rule_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool more = (c >= '0' && c <= '9') || c == ':' || c == '-';
+    if (!alpha && !(i > 0 && more)) return false;
+  }
+  return true;
+}
+
+std::string at_text(const config::source_location& where) {
+  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
+}
+
+// Walks one rules file. Rule names are checked against `known_names`, which spans every file
+// loaded so far.
+class rules_reader : public config::yaml_reader {
+ public:
+  rules_reader(std::string file, std::map<std::string, config::source_location>& known_names)
+      : yaml_reader(std::move(file)), known_names_(known_names) {}
+
+  void load(const YAML::Node& root, std::vector<rule_definition>& out) {
+    if (!root.IsNull() && !root.IsMap()) {
+      error(root.Mark(), "",
+            "expected a mapping with a 'rules' list, got " + config::describe(root));
+      return;
+    }
+    const yaml_entry top{"", root, root.Mark(), ""};
+    const auto entries = mapping(top, kTopKeys);
+    if (!entries) return;
+    for (const yaml_entry& e : *entries) {
+      const auto items = list(e);
+      if (!items) continue;
+      for (const yaml_entry& item : *items) {
+        if (auto rule = load_rule(item)) out.push_back(std::move(*rule));
+      }
+    }
+  }
+
+ private:
+  std::optional<rule_definition> load_rule(const yaml_entry& at);
+  void load_name(const yaml_entry& e, rule_definition& rule);
+  void load_match(const yaml_entry& e, rule_definition& rule);
+  void load_threshold(const yaml_entry& e, rule_definition& rule);
+  void load_absent(const yaml_entry& e, rule_definition& rule);
+  void check_group_by(const yaml_entry& e, rule_definition& rule);
+  std::optional<std::map<std::string, std::string>> label_map(const yaml_entry& e, bool labels);
+
+  // A duration that must be positive.
+  std::optional<config::duration> positive_span(const yaml_entry& e) {
+    auto value = span(e);
+    if (value && value->count() <= 0) {
+      error(e.mark(), e.path, "must be greater than 0");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::map<std::string, config::source_location>& known_names_;
+  // Of the rule being read: its patterns' named groups, and its group_by (checked once the
+  // groups are known, whatever the key order).
+  std::vector<std::string> named_groups_;
+  std::optional<yaml_entry> group_by_;
+};
+
+std::optional<rule_definition> rules_reader::load_rule(const yaml_entry& at) {
+  const auto entries = mapping(at, kRuleKeys, /*null_is_empty=*/false);
+  if (!entries) return std::nullopt;
+  constexpr std::string_view kRequired[] = {"name", "match"};
+  require(at, *entries, kRequired);
+
+  rule_definition rule;
+  rule.where = where(at.mark());
+  named_groups_.clear();
+  group_by_.reset();
+  const yaml_entry* threshold = config::find(*entries, "threshold");
+  const yaml_entry* absent = config::find(*entries, "absent");
+  for (const yaml_entry& e : *entries) {
+    if (e.name == "name") {
+      load_name(e, rule);
+    } else if (e.name == "match") {
+      load_match(e, rule);
+    } else if (e.name == "min_severity") {
+      if (auto v = choice(e, kSeverities)) {
+        rule.min_severity =
+            static_cast<int>(std::find(std::begin(kSeverities), std::end(kSeverities), *v) -
+                             std::begin(kSeverities));
+      }
+    } else if (e.name == "severity") {
+      if (auto v = text(e)) rule.severity = *v;
+    } else if (e.name == "labels") {
+      if (auto v = label_map(e, /*labels=*/true)) rule.labels = std::move(*v);
+    } else if (e.name == "annotations") {
+      if (auto v = label_map(e, /*labels=*/false)) rule.annotations = std::move(*v);
+    } else if (e.name == "threshold") {
+      // With both kinds given, the second one is the mistake.
+      if (absent != nullptr && absent->key_mark.pos < e.key_mark.pos) {
+        error(e.key_mark, e.path, "threshold and absent are mutually exclusive");
+        continue;
+      }
+      load_threshold(e, rule);
+    } else if (e.name == "absent") {
+      if (threshold != nullptr && threshold->key_mark.pos < e.key_mark.pos) {
+        error(e.key_mark, e.path, "threshold and absent are mutually exclusive");
+        continue;
+      }
+      load_absent(e, rule);
+    } else if (e.name == "resolve_after") {
+      if (threshold != nullptr || absent != nullptr) {
+        error(e.key_mark, e.path,
+              std::string("only plain rules resolve after a quiet time; ") +
+                  (threshold != nullptr ? "threshold rules resolve when below count for a window"
+                                        : "absent rules resolve on the next match"));
+        continue;
+      }
+      if (auto v = positive_span(e)) rule.resolve_after = *v;
+    }
+  }
+  if (group_by_) check_group_by(*group_by_, rule);
+  return rule;
+}
+
+void rules_reader::load_name(const yaml_entry& e, rule_definition& rule) {
+  auto v = text(e);
+  if (!v) return;
+  rule.name = *v;
+  if (!valid_rule_name(*v)) {
+    error(e.mark(), e.path,
+          "invalid rule name " + quote(*v) +
+              " (it becomes the alertname label: a letter or '_', then letters, digits, '_', "
+              "':' or '-')");
+    return;
+  }
+  const config::source_location here = where(e.mark());
+  auto [it, fresh] = known_names_.emplace(*v, here);
+  if (!fresh) {
+    error(e.mark(), e.path,
+          "duplicate rule name " + quote(*v) + " (first defined at " + at_text(it->second) + ")");
+  }
+}
+
+void rules_reader::load_match(const yaml_entry& e, rule_definition& rule) {
+  if (!e.value.IsMap()) {
+    error(e.mark(), e.path,
+          "expected a mapping of event field to regex, got " + config::describe(e.value));
+    return;
+  }
+  if (e.value.size() == 0) {
+    error(e.mark(), e.path, "must not be empty: give at least one field: regex");
+    return;
+  }
+  RE2::Options options;
+  options.set_log_errors(false);
+  std::set<std::string> seen;
+  for (auto it = e.value.begin(); it != e.value.end(); ++it) {
+    const YAML::Node key = it->first;
+    if (!key.IsScalar()) {
+      error(key.Mark(), e.path, "expected a field name, got " + config::describe(key));
+      continue;
+    }
+    const std::string& field = key.Scalar();
+    const std::string path = e.path + "." + field;
+    if (!seen.insert(field).second) {
+      error(key.Mark(), "", "duplicate key " + quote(field) + " in " + e.path);
+      continue;
+    }
+    if (std::string problem = field_problem(field); !problem.empty()) {
+      error(key.Mark(), e.path, problem);
+      continue;
+    }
+    const yaml_entry value{field, it->second, key.Mark(), path};
+    auto pattern = text(value);
+    if (!pattern) continue;
+    const RE2 re(*pattern, options);
+    if (!re.ok()) {
+      error(value.mark(), path, "invalid regex: " + re.error());
+      continue;
+    }
+    for (const auto& [name, index] : re.NamedCapturingGroups()) named_groups_.push_back(name);
+    rule.match.push_back(field_pattern{field, *pattern, where(value.mark())});
+  }
+}
+
+void rules_reader::load_threshold(const yaml_entry& e, rule_definition& rule) {
+  const auto entries = mapping(e, kThresholdKeys, /*null_is_empty=*/false);
+  if (!entries) return;
+  constexpr std::string_view kRequired[] = {"count", "window"};
+  require(e, *entries, kRequired);
+  rule.kind = rule_kind::threshold;
+  for (const yaml_entry& t : *entries) {
+    if (t.name == "count") {
+      if (auto v = count(t, 1, 1'000'000'000)) rule.count = *v;
+    } else if (t.name == "window") {
+      if (auto v = positive_span(t)) rule.window = *v;
+    } else if (t.name == "group_by") {
+      group_by_ = t;
+    }
+  }
+}
+
+void rules_reader::load_absent(const yaml_entry& e, rule_definition& rule) {
+  const auto entries = mapping(e, kAbsentKeys, /*null_is_empty=*/false);
+  if (!entries) return;
+  constexpr std::string_view kRequired[] = {"for"};
+  require(e, *entries, kRequired);
+  rule.kind = rule_kind::absent;
+  for (const yaml_entry& a : *entries) {
+    if (a.name == "for") {
+      if (auto v = positive_span(a)) rule.for_duration = *v;
+    } else if (a.name == "group_by") {
+      group_by_ = a;
+    }
+  }
+}
+
+// group_by names event fields or named groups of the rule's patterns (DESIGN.md groups
+// ssh-bruteforce by [host, src_ip], src_ip being a named group).
+void rules_reader::check_group_by(const yaml_entry& e, rule_definition& rule) {
+  const auto items = list(e);
+  if (!items) return;
+  std::vector<std::string> out;
+  for (const yaml_entry& item : *items) {
+    auto name = text(item);
+    if (!name) continue;
+    const bool group =
+        std::find(named_groups_.begin(), named_groups_.end(), *name) != named_groups_.end();
+    if (std::find(out.begin(), out.end(), *name) != out.end()) {
+      error(item.mark(), item.path, "duplicate entry " + quote(*name));
+    } else if (!group && !is_event_field(*name)) {
+      std::vector<std::string_view> candidates(std::begin(kPlainFields), std::end(kPlainFields));
+      candidates.insert(candidates.end(), named_groups_.begin(), named_groups_.end());
+      error(item.mark(), item.path,
+            "unknown field " + quote(*name) + "; expected a named group (?P<name>...) of the " +
+                "rule's patterns or an event field (" + config::join(names(kPlainFields), ", ") +
+                ", fields.NAME, sd.ID.PARAM)" + config::suggestion(*name, candidates));
+    } else {
+      out.push_back(std::move(*name));
+    }
+  }
+  rule.group_by = std::move(out);
+}
+
+// `labels` or `annotations`: names must be Prometheus label names; labels may not replace the
+// ones the engine sets.
+std::optional<std::map<std::string, std::string>> rules_reader::label_map(const yaml_entry& e,
+                                                                          bool labels) {
+  auto values = text_map(e);
+  if (!values) return std::nullopt;
+  bool ok = true;
+  for (auto it = e.value.begin(); it != e.value.end(); ++it) {
+    const std::string& name = it->first.Scalar();
+    if (!config::valid_label_name(name)) {
+      error(it->first.Mark(), e.path,
+            std::string("invalid ") + (labels ? "label" : "annotation") + " name " + quote(name) +
+                " (a letter or '_', then letters, digits or '_')");
+      ok = false;
+    } else if (labels && std::find(std::begin(kReservedLabels), std::end(kReservedLabels), name) !=
+                             std::end(kReservedLabels)) {
+      error(it->first.Mark(), e.path,
+            "label " + quote(name) + " is set by the rule itself" +
+                (name == "severity" ? "; use the rule's 'severity' key" : "; it is the rule name"));
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return values;
+}
+
+// Parses and walks one file's text; its problems are appended to `errors`.
+void load_text(const std::string& yaml, const std::string& file,
+               std::map<std::string, config::source_location>& known_names,
+               std::vector<rule_definition>& out, std::vector<std::string>& errors) {
+  YAML::Node root;
+  try {
+    root = config::parse_document(yaml, file, "a rules file");
+  } catch (const config::config_error& e) {
+    errors.insert(errors.end(), e.errors().begin(), e.errors().end());
+    return;
+  }
+  rules_reader reader(file, known_names);
+  try {
+    reader.load(root, out);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp only throws here on a bug in the walk; report it like any other problem.
+    reader.error(YAML::Mark::null_mark(), "", e.what());
+  }
+  auto file_errors = reader.errors();
+  errors.insert(errors.end(), file_errors.begin(), file_errors.end());
+}
+
+// glob(3) reads `*?[\` in the base directory as pattern characters; they are meant literally.
+std::string escape_glob(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool is_event_field(std::string_view name) {
+  if (std::find(std::begin(kPlainFields), std::end(kPlainFields), name) != std::end(kPlainFields)) {
+    return true;
+  }
+  if (name.starts_with("fields.")) return name.size() > 7;
+  if (name.starts_with("sd.")) {
+    // sd.ID.PARAM: some dot splits the rest into a non-empty id and param (either may hold dots).
+    const std::string_view rest = name.substr(3);
+    const std::size_t dot = rest.find('.');
+    return dot != std::string_view::npos && dot > 0 && rest.size() > dot + 1;
+  }
+  return false;
+}
+
+std::vector<rule_definition> load_rules_string(const std::string& yaml,
+                                               const std::filesystem::path& file_name) {
+  std::map<std::string, config::source_location> known_names;
+  std::vector<rule_definition> out;
+  std::vector<std::string> errors;
+  load_text(yaml, file_name.string(), known_names, out, errors);
+  if (!errors.empty()) throw config::config_error(std::move(errors));
+  return out;
+}
+
+std::vector<rule_definition> load_rule_files(const std::vector<std::string>& globs,
+                                             const std::filesystem::path& base_dir) {
+  std::map<std::string, config::source_location> known_names;
+  std::vector<rule_definition> out;
+  std::vector<std::string> errors;
+  std::set<std::filesystem::path> loaded;
+  for (const std::string& pattern : globs) {
+    const std::filesystem::path as_written(pattern);
+    const std::string full = as_written.is_absolute() || base_dir.empty()
+                                 ? pattern
+                                 : escape_glob(base_dir.string()) + "/" + pattern;
+    glob_t matched{};
+    const int rc = ::glob(full.c_str(), 0, nullptr, &matched);
+    if (rc != 0 && rc != GLOB_NOMATCH) {
+      errors.push_back(full + ": cannot expand rules_files pattern " + quote(pattern) +
+                       (rc == GLOB_NOSPACE ? ": out of memory" : ": read error"));
+    }
+    for (std::size_t i = 0; rc == 0 && i < matched.gl_pathc; ++i) {
+      const std::filesystem::path file(matched.gl_pathv[i]);
+      // Two globs may name the same file; loading it twice would only report its rule names
+      // as duplicates.
+      if (!loaded.insert(file.lexically_normal()).second) continue;
+      std::string text;
+      try {
+        text = config::read_text_file(file);
+      } catch (const config::config_error& e) {
+        errors.insert(errors.end(), e.errors().begin(), e.errors().end());
+        continue;
+      }
+      load_text(text, file.string(), known_names, out, errors);
+    }
+    ::globfree(&matched);
+  }
+  if (!errors.empty()) throw config::config_error(std::move(errors));
+  return out;
+}
+
+}  // namespace tocsin::rules

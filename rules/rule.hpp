@@ -1,0 +1,59 @@
+#pragma once
+// Alerting rules as written in rules files (DESIGN.md, "Rules file"), and their loader.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace tocsin::rules {
+
+enum class rule_kind { plain, threshold, absent };
+
+// One `match:` entry: an event field (message host app procid msgid facility severity input
+// source format, fields.NAME, sd.ID.PARAM) and an unanchored RE2 pattern.
+struct field_pattern {
+  std::string field;
+  std::string pattern;
+  config::source_location where;
+};
+
+struct rule_definition {
+  std::string name;
+  rule_kind kind = rule_kind::plain;
+  std::vector<field_pattern> match;  // all must match; order as written
+  int min_severity = -1;             // 0..7 (emerg..debug); -1 = no filter. Keeps severity <= it.
+  std::string severity = "warning";  // the alert's `severity` label
+  std::map<std::string, std::string> labels;       // static labels
+  std::map<std::string, std::string> annotations;  // templates
+  // threshold: count matches within window, per group_by values.
+  std::size_t count = 0;
+  std::chrono::milliseconds window{0};
+  // absent: a group seen before with no match for `for_duration`.
+  std::chrono::milliseconds for_duration{0};
+  std::vector<std::string> group_by;  // threshold and absent
+  // plain: resolves after this long without a match.
+  std::chrono::milliseconds resolve_after = std::chrono::minutes(5);
+  config::source_location where;
+};
+
+// Whether `name` is an event field that rules can match and group by: message host app procid
+// msgid facility severity input source format, fields.NAME, sd.ID.PARAM.
+bool is_event_field(std::string_view name);
+
+// Loads every file matched by `globs` (relative globs resolve against `base_dir`, the config
+// file's directory). Throws config::config_error listing every error as FILE:LINE:COL: message
+// (bad regex with RE2's message, unknown field or key, duplicate rule name across files, bad
+// duration, ...). A glob that matches nothing is not an error.
+std::vector<rule_definition> load_rule_files(const std::vector<std::string>& globs,
+                                             const std::filesystem::path& base_dir);
+
+// Same, from the text of one file (for tests).
+std::vector<rule_definition> load_rules_string(const std::string& yaml,
+                                               const std::filesystem::path& file_name);
+
+}  // namespace tocsin::rules
