@@ -132,5 +132,60 @@ TEST(tocsin_run, logger_line_becomes_an_alert_in_the_file_receiver) {
   EXPECT_EQ(daemon.stop(), 0);
 }
 
+TEST(tocsin_run, sighup_with_a_broken_rule_keeps_the_old_rules_then_adds_a_new_one) {
+  const std::string disk_rule =
+      "rules:\n"
+      "  - name: disk-full\n"
+      "    match: { message: 'No space left' }\n";
+  daemon_options options;
+  options.files["rules/main.yaml"] = disk_rule;
+  options.extra_config =
+      "rules_files: [\"rules/*.yaml\"]\n"
+      "route: { receiver: audit }\n"
+      "receivers:\n"
+      "  - { name: audit, file: { path: alerts.jsonl } }\n";
+  tocsin_daemon daemon(options);
+  const auto alerts_file = daemon.dir() / "alerts.jsonl";
+  const auto send = [&](const std::string& host, const std::string& message) {
+    tcp_client conn(daemon.syslog_port());
+    ASSERT_TRUE(conn.send_all(line("10:00:00", host, "app", message)));
+  };
+  const auto alert_names = [&] {
+    std::vector<std::string> names;
+    for (const auto& a : read_json_lines(alerts_file)) names.push_back(a["labels"]["alertname"]);
+    return names;
+  };
+
+  // A broken regex: refused, counted, and the old rule keeps matching.
+  daemon.dir().write_file("rules/main.yaml", disk_rule +
+                                                 "  - name: broken\n"
+                                                 "    match: { message: 'unclosed (' }\n");
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return daemon.metric("tocsin_rules_reloads_total", {{"result", "failure"}}) == 1;
+      },
+      patience));
+  EXPECT_TRUE(daemon.running());
+  send("h1", "No space left on device");
+  ASSERT_TRUE(wait_until([&] { return alert_names().size() == 1; }, patience));
+  EXPECT_EQ(alert_names()[0], "disk-full");
+
+  // A valid addition: accepted, and the new rule fires without a restart.
+  daemon.dir().write_file("rules/main.yaml", disk_rule +
+                                                 "  - name: oom\n"
+                                                 "    match: { message: 'Out of memory' }\n");
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return daemon.metric("tocsin_rules_reloads_total", {{"result", "success"}}) == 1;
+      },
+      patience));
+  send("h2", "Out of memory: Killed process 1 (x)");
+  ASSERT_TRUE(wait_until([&] { return alert_names().size() == 2; }, patience));
+  EXPECT_EQ(alert_names()[1], "oom");
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
 }  // namespace
 }  // namespace tocsin::test
