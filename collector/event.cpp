@@ -145,22 +145,23 @@ void append_json_string(std::string_view s, std::string& out) {
   out += '"';
 }
 
-void append_rfc3339_utc(std::chrono::system_clock::time_point tp, std::string& out) {
+void append_rfc3339_utc(std::chrono::system_clock::time_point tp, std::string& out,
+                        int fraction_digits) {
   using namespace std::chrono;
-  const auto micros = duration_cast<microseconds>(tp.time_since_epoch()).count();
-  auto secs = static_cast<std::time_t>(micros / 1'000'000);
-  auto frac = micros % 1'000'000;
-  if (frac < 0) {
-    frac += 1'000'000;
-    --secs;
-  }
+  // floor, not truncation toward zero, so times before 1970 format correctly too.
+  const auto micros = floor<microseconds>(tp.time_since_epoch()).count();
+  const auto secs = static_cast<std::time_t>(floor<seconds>(microseconds(micros)).count());
+  long frac = static_cast<long>(micros - static_cast<long long>(secs) * 1'000'000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                              tm.tm_sec, static_cast<long>(frac));
-  out.append(buf, static_cast<std::size_t>(n));
+  const bool millis = fraction_digits == 3;
+  if (millis) frac /= 1000;
+  char buf[48];
+  const int n = std::snprintf(
+      buf, sizeof buf,
+      millis ? "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ" : "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  if (n > 0) out.append(buf, static_cast<std::size_t>(n));
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view t) {

@@ -42,7 +42,7 @@ void append_time_field(const char* key, std::chrono::system_clock::time_point tp
   out += ",\"";
   out += key;
   out += "\":\"";
-  append_rfc3339_millis(tp, out);
+  collector::append_rfc3339_utc(tp, out, 3);
   out += '"';
 }
 
@@ -59,26 +59,6 @@ std::string fingerprint(const label_set& labels) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return {buf, 16};
-}
-
-void append_rfc3339_millis(std::chrono::system_clock::time_point tp, std::string& out) {
-  using namespace std::chrono;
-  // floor, not truncation toward zero, so times before 1970 still format correctly.
-  const auto ms = floor<milliseconds>(tp.time_since_epoch()).count();
-  auto secs = ms / 1000;
-  auto frac = ms % 1000;
-  if (frac < 0) {
-    frac += 1000;
-    --secs;
-  }
-  const auto t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[48];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                              tm.tm_sec, static_cast<int>(frac));
-  if (n > 0) out.append(buf, static_cast<std::size_t>(n));
 }
 
 std::string to_json(const alert& a) {

@@ -27,7 +27,4 @@ std::string fingerprint(const label_set& labels);
 //  "fingerprint":"...","generatorURL":"..."}. Times are RFC 3339 UTC with milliseconds.
 std::string to_json(const alert& a);
 
-// Appends `tp` as RFC 3339 UTC with milliseconds (truncated), e.g. 2026-11-26T04:10:55.120Z.
-void append_rfc3339_millis(std::chrono::system_clock::time_point tp, std::string& out);
-
 }  // namespace tocsin::rules

@@ -384,9 +384,9 @@ struct alert_engine::impl {
       } else if (name == "host") {
         out += g.host;
       } else if (name == "first_seen") {
-        append_rfc3339_millis(g.first_seen, out);
+        collector::append_rfc3339_utc(g.first_seen, out, 3);
       } else if (name == "last_seen") {
-        append_rfc3339_millis(g.last_seen, out);
+        collector::append_rfc3339_utc(g.last_seen, out, 3);
       }
     };
     for (const auto& [name, tmpl] : rs.annotations) {

@@ -1,5 +1,7 @@
 #include "rules/alert.hpp"
 
+#include "collector/event.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -85,7 +87,7 @@ TEST(rfc3339_millis, formats) {
   };
   for (const auto& c : cases) {
     std::string out = "x";
-    append_rfc3339_millis(c.tp, out);
+    collector::append_rfc3339_utc(c.tp, out, 3);
     EXPECT_EQ(out, "x" + c.expected);
   }
 }

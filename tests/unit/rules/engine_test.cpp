@@ -20,7 +20,7 @@ const time_point t0 =
 
 std::string rfc3339(time_point tp) {
   std::string s;
-  append_rfc3339_millis(tp, s);
+  collector::append_rfc3339_utc(tp, s, 3);
   return s;
 }
 
