@@ -478,7 +478,6 @@ struct ingest_server::impl {
   std::vector<std::unique_ptr<input_stats>> stats;
   std::vector<std::unique_ptr<shared_chunk_assembler>> chunk_assemblers;
   std::vector<std::string> bound;
-  bool running = false;
 
   void bind_input(const config::input_config& in, input_stats& st);
 };
@@ -534,7 +533,7 @@ void ingest_server::impl::bind_input(const config::input_config& in, input_stats
 
 ingest_server::ingest_server(const config::config& cfg, event_sink& sink, metrics_registry& metrics,
                              std::size_t shards)
-    : impl_(std::make_unique<impl>(impl{cfg, sink, metrics, {}, {}, {}, {}, false})) {
+    : impl_(std::make_unique<impl>(impl{cfg, sink, metrics, {}, {}, {}, {}})) {
   if (shards == 0) shards = std::max(1U, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < shards; ++i) impl_->shards.push_back(std::make_unique<shard>());
 }
@@ -552,7 +551,6 @@ void ingest_server::start() {
       io.run();
     });
   }
-  impl_->running = true;
 }
 
 void ingest_server::stop() {
@@ -563,7 +561,6 @@ void ingest_server::stop() {
   }
   // Destroying the io_contexts destroys the pending handlers, and with them every socket.
   impl_->shards.clear();
-  impl_->running = false;
 }
 
 std::vector<std::string> ingest_server::describe_bound() const { return impl_->bound; }
