@@ -11,7 +11,10 @@ struct parse_options {
 };
 
 int run_parse(const parse_options& options);
-int run_daemon(const std::string& config_file);
+// Which halves a daemon runs: `run` both (on either bus), `collector` and `router` one each.
+enum class daemon_role { all, collector, router };
+
+int run_daemon(const std::string& config_file, daemon_role role);
 int run_check_config(const std::string& config_file);
 int run_test_rules(const std::string& config_file);
 int run_version();

@@ -10,8 +10,17 @@ int main(int argc, char** argv) {
   cli.require_subcommand(1);
   std::string config_file;
 
-  auto* run = cli.add_subcommand("run", "Collect, archive and alert in one process");
+  auto* run =
+      cli.add_subcommand("run", "Collect, archive, alert and route in one process (either bus)");
   run->add_option("-c,--config", config_file, "Config file")->required();
+
+  auto* collector = cli.add_subcommand(
+      "collector", "Collect, archive and match rules; publish alerts to Kafka (bus.type kafka)");
+  collector->add_option("-c,--config", config_file, "Config file")->required();
+
+  auto* router = cli.add_subcommand(
+      "router", "Consume alerts from Kafka and route them to receivers (bus.type kafka)");
+  router->add_option("-c,--config", config_file, "Config file")->required();
 
   auto* check = cli.add_subcommand("check-config", "Validate a config file and exit");
   check->add_option("-c,--config", config_file, "Config file")->required();
@@ -31,7 +40,10 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(cli, argc, argv);
   try {
-    if (run->parsed()) return tocsin::app::run_daemon(config_file);
+    using tocsin::app::daemon_role;
+    if (run->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::all);
+    if (collector->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::collector);
+    if (router->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::router);
     if (check->parsed()) return tocsin::app::run_check_config(config_file);
     if (test_rules->parsed()) return tocsin::app::run_test_rules(config_file);
     if (parse->parsed()) return tocsin::app::run_parse(parse_options);

@@ -1,5 +1,7 @@
-// `tocsin run`: inputs → decoders → log outputs and rules → embedded bus → router, with the
-// admin listener, until SIGTERM/SIGINT. SIGHUP reopens archive files and reloads the rules.
+// `tocsin run`, `tocsin collector`, `tocsin router`: the collector half (inputs → decoders → log
+// outputs and rules → bus) and the router half (bus → router → receivers), joined by the embedded
+// bus in one process or by Kafka across processes; the admin listener; until SIGTERM/SIGINT.
+// SIGHUP reopens archive files and reloads the rules.
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -16,6 +18,10 @@
 #include "core/admin_server.hpp"
 #include "core/metrics.hpp"
 #include "core/version_info.hpp"
+#include "kafka/alert_consumer.hpp"
+#include "kafka/alert_producer.hpp"
+#include "kafka/client_config.hpp"
+#include "kafka/log_output.hpp"
 #include "rules/engine.hpp"
 #include "rules/rule.hpp"
 #include "sinks/alert_bus.hpp"
@@ -33,18 +39,16 @@ void raise_fd_limit() {
   }
 }
 
-std::vector<std::shared_ptr<collector::file_archive>> make_archives(const config::config& cfg,
-                                                                    metrics_registry& metrics) {
-  std::vector<std::shared_ptr<collector::file_archive>> archives;
-  for (const auto& out : cfg.outputs) {
-    if (out.type == config::output_type::kafka) {
-      throw std::runtime_error(out.where.file + ":" + std::to_string(out.where.line) + ":" +
-                               std::to_string(out.where.column) +
-                               ": outputs: type kafka is not available in this build yet");
-    }
-    archives.push_back(std::make_shared<collector::file_archive>(out.path, metrics));
+const char* role_name(daemon_role role) {
+  switch (role) {
+    case daemon_role::collector:
+      return "collector";
+    case daemon_role::router:
+      return "router";
+    case daemon_role::all:
+      break;
   }
-  return archives;
+  return "collector and router";
 }
 
 std::shared_ptr<const rules::compiled_rules> load_rules(const config::config& cfg) {
@@ -92,28 +96,67 @@ void reload_rules(const config::config& cfg, rules::alert_engine& engine,
 
 }  // namespace
 
-int run_daemon(const std::string& config_file) {
+int run_daemon(const std::string& config_file, daemon_role role) {
   const config::config cfg = config::load_file(config_file);
+  const bool kafka_bus = cfg.bus.type == "kafka";
+  if (role != daemon_role::all && !kafka_bus) {
+    throw std::runtime_error(std::string("tocsin ") + role_name(role) +
+                             " needs bus.type kafka in " + config_file +
+                             " (with the embedded bus, `tocsin run` does both halves)");
+  }
+  const bool collects = role != daemon_role::router;
+  const bool routes = role != daemon_role::collector;
   raise_fd_limit();
-  if (cfg.bus.type != "embedded") {
-    spdlog::warn("bus.type {} is not available in this build; the embedded bus is used",
-                 cfg.bus.type);
-  }
-
   metrics_registry metrics;
-  auto archives = make_archives(cfg, metrics);
-  std::vector<std::shared_ptr<collector::event_sink>> sinks(archives.begin(), archives.end());
 
-  sinks::minimal_router router(cfg, metrics);
-  sinks::embedded_bus bus([&router](const rules::alert& a) { router.route(a); }, metrics);
-  rules::engine_options engine_options;
-  engine_options.generator_url = "tocsin://" + cfg.node_name + "/rules/";
-  rules::alert_engine engine(load_rules(cfg), metrics, engine_options);
-  spdlog::info("{} rules loaded", engine.rules()->definitions().size());
-  if (!engine.rules()->definitions().empty()) {
-    sinks.push_back(std::make_shared<alerting_sink>(engine, bus));
+  // The router half: alerts come off the bus and go to the receivers.
+  std::unique_ptr<sinks::minimal_router> router;
+  std::unique_ptr<kafka::alert_consumer> consumer;
+  if (routes) {
+    router = std::make_unique<sinks::minimal_router>(cfg, metrics);
+    if (kafka_bus) {
+      consumer = std::make_unique<kafka::alert_consumer>(
+          cfg.bus.kafka, [&router](const rules::alert& a) { router->route(a); }, metrics);
+    }
   }
-  collector::fanout_sink outputs(std::move(sinks));
+
+  // The collector half: inputs → outputs and rules → bus.
+  std::unique_ptr<sinks::alert_bus> bus;
+  std::vector<std::shared_ptr<collector::file_archive>> archives;
+  std::vector<std::shared_ptr<kafka::log_output>> kafka_outputs;
+  std::unique_ptr<rules::alert_engine> engine;
+  std::unique_ptr<collector::fanout_sink> outputs;
+  std::unique_ptr<collector::ingest_server> ingest;
+  if (collects) {
+    if (kafka_bus) {
+      kafka::alert_producer_options options;
+      options.node_name = cfg.node_name;
+      options.spool_dir = cfg.data_dir / "spool";
+      bus = std::make_unique<kafka::alert_producer>(cfg.bus.kafka, options, metrics);
+    } else {
+      bus = std::make_unique<sinks::embedded_bus>(
+          [&router](const rules::alert& a) { router->route(a); }, metrics);
+    }
+    std::vector<std::shared_ptr<collector::event_sink>> sinks;
+    for (const auto& out : cfg.outputs) {
+      if (out.type == config::output_type::kafka) {
+        kafka_outputs.push_back(
+            std::make_shared<kafka::log_output>(cfg.bus.kafka, out.topic, metrics));
+        sinks.push_back(kafka_outputs.back());
+      } else {
+        archives.push_back(std::make_shared<collector::file_archive>(out.path, metrics));
+        sinks.push_back(archives.back());
+      }
+    }
+    rules::engine_options engine_options;
+    engine_options.generator_url = "tocsin://" + cfg.node_name + "/rules/";
+    engine = std::make_unique<rules::alert_engine>(load_rules(cfg), metrics, engine_options);
+    spdlog::info("{} rules loaded", engine->rules()->definitions().size());
+    if (!engine->rules()->definitions().empty()) {
+      sinks.push_back(std::make_shared<alerting_sink>(*engine, *bus));
+    }
+    outputs = std::make_unique<collector::fanout_sink>(std::move(sinks));
+  }
 
   admin_server admin;
   if (cfg.admin) {
@@ -125,10 +168,14 @@ int run_daemon(const std::string& config_file) {
     spdlog::info("admin listening on {}:{}", cfg.admin->listen.host, admin.port());
   }
 
-  collector::ingest_server ingest(cfg, outputs, metrics);
-  ingest.start();
-  for (const auto& b : ingest.describe_bound()) spdlog::info("input {}", b);
-  spdlog::info("tocsin {} running as node {}", TOCSIN_VERSION, cfg.node_name);
+  if (consumer) consumer->start();
+  if (collects) {
+    ingest = std::make_unique<collector::ingest_server>(cfg, *outputs, metrics);
+    ingest->start();
+    for (const auto& b : ingest->describe_bound()) spdlog::info("input {}", b);
+  }
+  spdlog::info("tocsin {} running as {} on node {}, {} bus", TOCSIN_VERSION, role_name(role),
+               cfg.node_name, cfg.bus.type);
 
   boost::asio::io_context control_io;
   // Windows close, absent rules fire and firing alerts are re-sent on a one-second tick.
@@ -136,9 +183,11 @@ int run_daemon(const std::string& config_file) {
   std::function<void(const boost::system::error_code&)> on_tick =
       [&](const boost::system::error_code& ec) {
         if (ec) return;
-        std::vector<rules::alert> alerts;
-        engine.tick(std::chrono::system_clock::now(), alerts);
-        bus.publish(std::move(alerts));
+        if (engine) {
+          std::vector<rules::alert> alerts;
+          engine->tick(std::chrono::system_clock::now(), alerts);
+          bus->publish(std::move(alerts));
+        }
         ticker.expires_after(std::chrono::seconds(1));
         ticker.async_wait(on_tick);
       };
@@ -152,7 +201,7 @@ int run_daemon(const std::string& config_file) {
         if (sig == SIGHUP) {
           spdlog::info("SIGHUP: reopening archive files, reloading rules");
           for (auto& a : archives) a->reopen();
-          reload_rules(cfg, engine, metrics);
+          if (engine) reload_rules(cfg, *engine, metrics);
           signals.async_wait(on_signal);
           return;
         }
@@ -162,9 +211,13 @@ int run_daemon(const std::string& config_file) {
   signals.async_wait(on_signal);
   control_io.run();
 
-  ingest.stop();
+  // Upstream first, so each stage is drained before the one it feeds stops.
+  if (ingest) ingest->stop();
   for (auto& a : archives) a->flush();
-  bus.drain();
+  for (auto& k : kafka_outputs) k->flush(std::chrono::seconds(5));
+  if (auto* embedded = dynamic_cast<sinks::embedded_bus*>(bus.get())) embedded->drain();
+  bus.reset();  // the Kafka producer delivers or spools what it still holds
+  if (consumer) consumer->stop();
   admin.stop();
   spdlog::info("stopped");
   return 0;
@@ -173,7 +226,16 @@ int run_daemon(const std::string& config_file) {
 int run_check_config(const std::string& config_file) {
   try {
     const config::config cfg = config::load_file(config_file);
-    rules::load_rule_files(cfg.rules_files, cfg.file.parent_path());
+    std::vector<std::string> errors;
+    if (cfg.bus.type == "kafka" || !cfg.bus.kafka.brokers.empty()) {
+      errors = kafka::validate(cfg.bus.kafka);
+    }
+    try {
+      rules::load_rule_files(cfg.rules_files, cfg.file.parent_path());
+    } catch (const config::config_error& e) {
+      errors.insert(errors.end(), e.errors().begin(), e.errors().end());
+    }
+    if (!errors.empty()) throw config::config_error(std::move(errors));
   } catch (const config::config_error& e) {
     for (const auto& err : e.errors()) std::fprintf(stderr, "%s\n", err.c_str());
     return 1;

@@ -75,7 +75,8 @@ file_archive::file_archive(std::string path_template, metrics_registry& metrics,
       bytes_written_(metrics.get_counter("tocsin_output_bytes_total", "Bytes written by outputs.",
                                          {{"output", "file"}})),
       write_errors_(metrics.get_counter("tocsin_output_errors_total",
-                                        "Lines outputs failed to write.", {{"output", "file"}})) {
+                                        "Lines outputs failed to write.",
+                                        {{"output", "file"}, {"reason", "write"}})) {
   writer_ = std::thread([this] { writer_loop(); });
 }
 

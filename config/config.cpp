@@ -124,7 +124,8 @@ constexpr std::string_view kLimitsKeys[] = {"max_message_bytes", "max_connection
 constexpr std::string_view kOutputKeys[] = {"type", "path", "topic"};
 constexpr std::string_view kAdminKeys[] = {"listen", "token_file"};
 constexpr std::string_view kBusKeys[] = {"type", "kafka"};
-constexpr std::string_view kKafkaKeys[] = {"brokers", "topic", "group", "properties"};
+constexpr std::string_view kKafkaKeys[] = {"brokers", "topic", "group", "properties",
+                                           "spool_max_bytes"};
 constexpr std::string_view kRouteKeys[] = {"receiver",       "group_by",        "group_wait",
                                            "group_interval", "repeat_interval", "matchers",
                                            "continue",       "routes"};
@@ -562,6 +563,7 @@ void loader::load_bus(const entry& at, bus_config& bus) {
     } else if (e.name == "kafka") {
       const auto kafka = mapping(e, kKafkaKeys);
       if (!kafka) continue;
+      bus.kafka.where = where(e.mark());
       brokers_given = find(*kafka, "brokers") != nullptr;
       for (const entry& k : *kafka) {
         if (k.name == "brokers") {
@@ -578,6 +580,15 @@ void loader::load_bus(const entry& at, bus_config& bus) {
           if (auto v = text(k)) bus.kafka.group = *v;
         } else if (k.name == "properties") {
           if (auto v = text_map(k)) bus.kafka.properties = std::move(*v);
+          if (k.value.IsMap()) {
+            for (auto it = k.value.begin(); it != k.value.end(); ++it) {
+              if (it->first.IsScalar()) {
+                bus.kafka.property_where[it->first.Scalar()] = where(it->first.Mark());
+              }
+            }
+          }
+        } else if (k.name == "spool_max_bytes") {
+          if (auto v = count(k, 1 << 20, std::uint64_t{1} << 50)) bus.kafka.spool_max_bytes = *v;
         }
       }
     }

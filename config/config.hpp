@@ -73,7 +73,12 @@ struct kafka_config {
   std::string brokers;
   std::string topic = "tocsin.alerts";
   std::string group = "tocsin-router";
-  std::map<std::string, std::string> properties;
+  std::map<std::string, std::string> properties;          // passed through to librdkafka
+  std::map<std::string, source_location> property_where;  // where each property was written
+  // Cap on the disk spool (data_dir/spool) of alerts Kafka could not take. When it is full, new
+  // alerts are refused and counted (tocsin_bus_errors_total{reason="spool_full"}).
+  std::uint64_t spool_max_bytes = std::uint64_t{1} << 30;
+  source_location where;
 };
 
 struct bus_config {

@@ -344,7 +344,9 @@ std::optional<std::uint64_t> yaml_reader::count(const yaml_entry& e, std::uint64
     if (value > max) break;
   }
   if (value < min) {
-    error(e.mark(), e.path, expected + ", got " + describe(e.value));
+    error(e.mark(), e.path,
+          min > 1 ? quote(e.value.Scalar()) + " is too small (at least " + std::to_string(min) + ")"
+                  : expected + ", got " + describe(e.value));
     return std::nullopt;
   }
   if (value > max) {

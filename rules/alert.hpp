@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace tocsin::rules {
 
@@ -26,5 +28,10 @@ std::string fingerprint(const label_set& labels);
 // {"labels":{...},"annotations":{...},"startsAt":"...","endsAt":"...","status":"firing",
 //  "fingerprint":"...","generatorURL":"..."}. Times are RFC 3339 UTC with milliseconds.
 std::string to_json(const alert& a);
+
+// The inverse of to_json(), for alerts read off the bus. Needs labels (with alertname), startsAt
+// and status; annotations, endsAt, generatorURL are optional; a missing or wrong fingerprint is
+// recomputed from the labels. nullopt (and `problem` says why) for anything else.
+std::optional<alert> parse_alert_json(std::string_view json, std::string* problem = nullptr);
 
 }  // namespace tocsin::rules

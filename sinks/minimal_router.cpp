@@ -43,6 +43,8 @@ minimal_router::minimal_router(const config::config& cfg, metrics_registry& metr
         throw std::runtime_error("receiver " + r.name + ": cannot open " + file_path_ + ": " +
                                  std::strerror(errno));
       }
+      log_ = std::make_unique<notification_log>(cfg.data_dir / "router.db");
+      duplicates_ = result_counter("duplicate");
     } else if (!r.integration.empty()) {
       spdlog::warn("router: receiver '{}' ({}) is not implemented yet; its alerts are discarded",
                    r.name, r.integration);
@@ -59,6 +61,10 @@ void minimal_router::route(const rules::alert& a) {
     discarded_->inc();
     return;
   }
+  if (!log_->is_news(receiver_, a)) {
+    duplicates_->inc();
+    return;
+  }
   const std::string line = rules::to_json(a) + '\n';
   // One alert per write and a flush, so `tail -f` and tests see each alert as it is routed.
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0) {
@@ -67,6 +73,7 @@ void minimal_router::route(const rules::alert& a) {
                   std::strerror(errno));
     return;
   }
+  log_->record(receiver_, a);
   delivered_->inc();
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// Shared by the integration tests: a real `tocsin run` on loopback ports with its own temp dir,
-// plus the small socket and metrics helpers the tests need. Header-only because every
-// tests/integration/*_test.cpp is its own executable and this folder has no library target.
+// Shared by the integration tests: a real `tocsin run` (or `collector`, `router`) on loopback
+// ports with its own temp dir, plus the small socket and metrics helpers the tests need.
+// Header-only because every tests/integration/*_test.cpp is its own executable and this folder
+// has no library target.
 
 #include "tests/support/support.hpp"
 
@@ -209,6 +210,11 @@ inline std::vector<metric_sample> parse_metrics(std::string_view text) {
 // --- the daemon ----------------------------------------------------------------------------------
 
 struct daemon_options {
+  // The subcommand: "run", "collector" (inputs, rules, Kafka producer) or "router" (Kafka
+  // consumer, receivers).
+  std::string command = "run";
+  // false (a router): no inputs and no outputs; readiness is /healthz alone.
+  bool inputs = true;
   std::size_t max_message_bytes = 65536;
   std::size_t max_connections = 1024;
   std::string idle_timeout = "5m";
@@ -218,12 +224,16 @@ struct daemon_options {
   // into the daemon's directory before it starts (relative paths resolve there: it is the cwd).
   std::string extra_config;
   std::map<std::string, std::string> files;
+  // YAML list items ("  - { type: kafka, topic: t }\n") appended under `outputs:`, after the file
+  // archive (only with inputs).
+  std::string extra_outputs;
 };
 
 // `tocsin run` with syslog UDP+TCP on one port, GELF UDP+TCP on another, admin on a third, all on
 // 127.0.0.1, and a file archive under its temp dir. Started by the constructor (throws with the
-// daemon's log when it does not become ready); SIGTERM on stop() or destruction. When the test
-// has failed, the daemon's log is printed.
+// daemon's log when it does not become ready); SIGTERM on stop() or destruction. kill9() and
+// restart() simulate a crash and a restart in the same directory with the same config and ports.
+// When the test has failed, the daemon's log (every run's) is printed.
 class tocsin_daemon {
  public:
   explicit tocsin_daemon(daemon_options options = {}) : options_(std::move(options)) {
@@ -237,42 +247,28 @@ class tocsin_daemon {
     const std::string ip = "127.0.0.1:";
     std::ostringstream cfg;
     cfg << "data_dir: " << (dir_ / "lib").string() << "\n"
-        << "admin: { listen: " << ip << admin_port_ << " }\n"
-        << "inputs:\n"
-        << "  - { name: syslog-udp, type: syslog, transport: udp, listen: " << ip << syslog_port_
-        << " }\n"
-        << "  - { name: syslog-tcp, type: syslog, transport: tcp, listen: " << ip << syslog_port_
-        << " }\n"
-        << "  - { name: gelf-udp, type: gelf, transport: udp, listen: " << ip << gelf_port_
-        << " }\n"
-        << "  - { name: gelf-tcp, type: gelf, transport: tcp, listen: " << ip << gelf_port_
-        << " }\n"
-        << "limits: { max_message_bytes: " << options_.max_message_bytes
-        << ", max_connections: " << options_.max_connections
-        << ", idle_timeout: " << options_.idle_timeout << " }\n"
-        << "outputs:\n"
-        << "  - { type: file, path: \"" << (dir_ / options_.archive_template).string() << "\" }\n"
-        << options_.extra_config;
+        << "admin: { listen: " << ip << admin_port_ << " }\n";
+    if (options_.inputs) {
+      cfg << "inputs:\n"
+          << "  - { name: syslog-udp, type: syslog, transport: udp, listen: " << ip << syslog_port_
+          << " }\n"
+          << "  - { name: syslog-tcp, type: syslog, transport: tcp, listen: " << ip << syslog_port_
+          << " }\n"
+          << "  - { name: gelf-udp, type: gelf, transport: udp, listen: " << ip << gelf_port_
+          << " }\n"
+          << "  - { name: gelf-tcp, type: gelf, transport: tcp, listen: " << ip << gelf_port_
+          << " }\n"
+          << "limits: { max_message_bytes: " << options_.max_message_bytes
+          << ", max_connections: " << options_.max_connections
+          << ", idle_timeout: " << options_.idle_timeout << " }\n"
+          << "outputs:\n"
+          << "  - { type: file, path: \"" << (dir_ / options_.archive_template).string() << "\" }\n"
+          << options_.extra_outputs;
+    }
+    cfg << options_.extra_config;
     for (const auto& [name, content] : options_.files) dir_.write_file(name, content);
     config_path_ = dir_.write_file("tocsin.yaml", cfg.str());
-
-    process_options po;
-    po.stdout_path = dir_ / "tocsin.stdout";
-    po.stderr_path = dir_ / "tocsin.stderr";
-    po.cwd = dir_.path();
-    process_ = std::make_unique<child_process>(
-        std::vector<std::string>{tocsin_binary().string(), "run", "-c", config_path_.string()}, po);
-
-    const bool ready = wait_until(
-        [&] {
-          if (!process_->running()) return true;  // stop waiting; reported below
-          return http_get("127.0.0.1", admin_port_, "/healthz", 1s).status == 200;
-        },
-        patience);
-    if (!ready || !process_->running() || !wait_for_tcp(syslog_port_, patience) ||
-        !wait_for_tcp(gelf_port_, patience)) {
-      throw std::runtime_error("tocsin did not become ready; its log:\n" + log_text());
-    }
+    start();
   }
 
   ~tocsin_daemon() {
@@ -301,14 +297,26 @@ class tocsin_daemon {
   void signal(int sig) { process_->signal(sig); }
   // SIGTERM; the exit status (0 for a clean shutdown).
   int stop() { return process_->stop(); }
+  // SIGKILL, like a crash or the OOM killer; the exit status (137).
+  int kill9() { return process_->kill9(); }
+  // Starts the daemon again (after stop() or kill9()) with the same directory, config and ports;
+  // waits for readiness like the constructor.
+  void restart() {
+    if (process_->running()) process_->stop();
+    ++runs_;
+    start();
+  }
 
-  // What the daemon logged so far (stdout then stderr).
+  // What the daemon logged so far (stdout then stderr), run after run.
   [[nodiscard]] std::string log_text() const {
     std::string out;
-    for (const char* name : {"tocsin.stdout", "tocsin.stderr"}) {
-      try {
-        out += read_file(dir_ / name);
-      } catch (const std::exception&) {
+    for (int run = 1; run <= runs_; ++run) {
+      if (run > 1) out += "---- restart " + std::to_string(run - 1) + " ----\n";
+      for (const char* stream : {"stdout", "stderr"}) {
+        try {
+          out += read_file(dir_ / log_name(run, stream));
+        } catch (const std::exception&) {
+        }
       }
     }
     return out;
@@ -399,11 +407,42 @@ class tocsin_daemon {
     return s.size() <= n ? s : "...\n" + s.substr(s.size() - n);
   }
 
+  // tocsin.stdout for the first run, tocsin.2.stdout for the second ... (the runner truncates).
+  static std::string log_name(int run, const char* stream) {
+    return run == 1 ? std::string("tocsin.") + stream
+                    : "tocsin." + std::to_string(run) + "." + stream;
+  }
+
+  void start() {
+    process_options po;
+    po.stdout_path = dir_ / log_name(runs_, "stdout");
+    po.stderr_path = dir_ / log_name(runs_, "stderr");
+    po.cwd = dir_.path();
+    process_ = std::make_unique<child_process>(
+        std::vector<std::string>{tocsin_binary().string(), options_.command, "-c",
+                                 config_path_.string()},
+        po);
+
+    const bool ready = wait_until(
+        [&] {
+          if (!process_->running()) return true;  // stop waiting; reported below
+          return http_get("127.0.0.1", admin_port_, "/healthz", 1s).status == 200;
+        },
+        patience);
+    if (!ready || !process_->running() ||
+        (options_.inputs &&
+         (!wait_for_tcp(syslog_port_, patience) || !wait_for_tcp(gelf_port_, patience)))) {
+      throw std::runtime_error("tocsin " + options_.command + " did not become ready; its log:\n" +
+                               log_text());
+    }
+  }
+
   daemon_options options_;
   temp_dir dir_{"tocsin-it"};
   std::filesystem::path config_path_;
   std::uint16_t admin_port_ = 0, syslog_port_ = 0, gelf_port_ = 0;
   std::unique_ptr<child_process> process_;
+  int runs_ = 1;
 };
 
 // The short host name, as `logger` puts it in RFC 3164 headers.

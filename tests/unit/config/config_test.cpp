@@ -428,6 +428,9 @@ const std::vector<error_case> kErrorCases = {
     {"kafka_bus_without_section",
      "bus: { type: kafka }\n",
      {"t.yaml:1:6: missing required key 'kafka' in bus (bus type is kafka)"}},
+    {"kafka_spool_cap_too_small",
+     "bus: { kafka: { brokers: k:9092, spool_max_bytes: 1000 } }\n",
+     {"t.yaml:1:51: bus.kafka.spool_max_bytes: '1000' is too small (at least 1048576)"}},
     {"kafka_properties_not_scalar",
      "bus: { kafka: { brokers: k:9092, properties: { a: [1] } } }\n",
      {"t.yaml:1:51: bus.kafka.properties.a: expected a string, got a list"}},
@@ -501,6 +504,26 @@ TEST_P(config_errors, reports_file_line_column) {
 
 INSTANTIATE_TEST_SUITE_P(table, config_errors, ::testing::ValuesIn(kErrorCases),
                          [](const auto& info) { return info.param.name; });
+
+TEST(config_kafka, properties_keep_where_they_were_written) {
+  const config cfg = load_string(
+      "bus:\n"
+      "  kafka:\n"
+      "    brokers: k:9092\n"
+      "    spool_max_bytes: 2097152\n"
+      "    properties:\n"
+      "      message.timeout.ms: \"1000\"\n"
+      "      security.protocol: SASL_SSL\n",
+      "t.yaml");
+  EXPECT_EQ(cfg.bus.kafka.spool_max_bytes, 2097152U);
+  ASSERT_EQ(cfg.bus.kafka.property_where.size(), 2U);
+  const source_location& timeout = cfg.bus.kafka.property_where.at("message.timeout.ms");
+  EXPECT_EQ(timeout.file, "t.yaml");
+  EXPECT_EQ(timeout.line, 6);
+  EXPECT_EQ(timeout.column, 7);
+  EXPECT_EQ(cfg.bus.kafka.property_where.at("security.protocol").line, 7);
+  EXPECT_EQ(cfg.bus.kafka.where.line, 3);
+}
 
 TEST(config_errors_all, every_error_in_a_file_is_reported_in_order) {
   const std::string yaml =

@@ -159,5 +159,122 @@ TEST(alert_json, key_order_is_alertmanagers) {
   }
 }
 
+void expect_same_alert(const alert& got, const alert& want) {
+  EXPECT_EQ(got.labels, want.labels);
+  EXPECT_EQ(got.annotations, want.annotations);
+  EXPECT_EQ(got.starts_at, want.starts_at);
+  EXPECT_EQ(got.ends_at, want.ends_at);
+  EXPECT_EQ(got.firing, want.firing);
+  EXPECT_EQ(got.fingerprint, want.fingerprint);
+  EXPECT_EQ(got.generator_url, want.generator_url);
+}
+
+TEST(parse_alert_json, round_trips_to_json) {
+  alert resolved = sample_alert();
+  resolved.firing = false;
+  resolved.generator_url.clear();
+  resolved.annotations.clear();
+  alert escaped = sample_alert();
+  escaped.labels = {{"alertname", "q\"uote"}, {"path", "C:\\dir"}, {"nl", "a\nb"}};
+  escaped.annotations = {{"summary", "tab\there \x01 ü"}};
+  escaped.fingerprint = fingerprint(escaped.labels);
+  for (const alert& a : {sample_alert(), resolved, escaped}) {
+    std::string problem;
+    const auto parsed = parse_alert_json(to_json(a), &problem);
+    ASSERT_TRUE(parsed.has_value()) << problem;
+    expect_same_alert(*parsed, a);
+    EXPECT_EQ(to_json(*parsed), to_json(a));
+  }
+}
+
+TEST(parse_alert_json, optional_fields_may_be_missing) {
+  std::string problem;
+  const auto a = parse_alert_json(
+      R"({"labels":{"alertname":"x"},"startsAt":"2026-11-26T04:10:55Z","status":"firing"})",
+      &problem);
+  ASSERT_TRUE(a.has_value()) << problem;
+  EXPECT_TRUE(a->annotations.empty());
+  EXPECT_EQ(a->ends_at, time_point{});
+  EXPECT_TRUE(a->generator_url.empty());
+  EXPECT_EQ(a->fingerprint, fingerprint({{"alertname", "x"}}));
+  EXPECT_EQ(a->starts_at, at(2026, 11, 26, 4h + 10min + 55s));
+}
+
+TEST(parse_alert_json, go_zero_ends_at_is_no_end) {
+  // Alertmanager's API sends Go's zero time when no end is known.
+  for (const char* zero : {"0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z"}) {
+    std::string problem;
+    const auto a = parse_alert_json(std::string(R"({"labels":{"alertname":"x"},)") +
+                                        R"("startsAt":"2026-11-26T04:10:55.120+01:00",)" +
+                                        R"("endsAt":")" + zero + R"(","status":"firing"})",
+                                    &problem);
+    ASSERT_TRUE(a.has_value()) << zero << ": " << problem;
+    EXPECT_EQ(a->ends_at, time_point{});
+    EXPECT_EQ(a->starts_at, at(2026, 11, 26, 3h + 10min + 55s + 120ms));
+  }
+}
+
+TEST(parse_alert_json, wrong_or_missing_fingerprint_is_recomputed) {
+  alert a = sample_alert();
+  auto j = nlohmann::json::parse(to_json(a));
+  j["fingerprint"] = "0000000000000000";
+  auto parsed = parse_alert_json(j.dump());
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->fingerprint, "7b880cc256f084a7");
+  j.erase("fingerprint");
+  parsed = parse_alert_json(j.dump());
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->fingerprint, "7b880cc256f084a7");
+}
+
+TEST(parse_alert_json, rejects_with_a_reason) {
+  const auto good = nlohmann::json::parse(to_json(sample_alert()));
+  const auto without = [&](const char* key) {
+    auto j = good;
+    j.erase(key);
+    return j.dump();
+  };
+  const auto with = [&](const char* key, nlohmann::json value) {
+    auto j = good;
+    j[key] = std::move(value);
+    return j.dump();
+  };
+  struct test_case {
+    std::string json;
+    std::string reason_has;
+  };
+  const std::vector<test_case> cases = {
+      {"", "not valid JSON"},
+      {"not json", "not valid JSON"},
+      {R"({"labels":)", "not valid JSON"},
+      {"[1,2]", "not a JSON object"},
+      {without("labels"), "labels missing"},
+      {with("labels", nlohmann::json::object({{"severity", "warning"}})), "alertname"},
+      {with("labels", nlohmann::json::object({{"alertname", ""}})), "alertname"},
+      {with("labels", nlohmann::json::array()), "labels is not an object"},
+      {with("labels", {{"alertname", "x"}, {"n", 1}}), "labels.n is not a string"},
+      {with("annotations", {{"summary", true}}), "annotations.summary"},
+      {without("startsAt"), "startsAt missing"},
+      {with("startsAt", "yesterday"), "startsAt is not an RFC 3339 time"},
+      {with("startsAt", "2026-13-01T00:00:00Z"), "startsAt"},
+      {with("startsAt", 1764130255), "startsAt is not a string"},
+      {with("startsAt", "0001-01-01T00:00:00Z"),
+       "startsAt is out of range"},  // zero only allowed for endsAt
+      {with("endsAt", "9999-01-01T00:00:00Z"),
+       "endsAt is out of range"},  // out of system_clock's range
+      {with("endsAt", "2026-11-26 04:10:55"), "endsAt"},
+      {without("status"), "status missing"},
+      {with("status", "pending"), "status"},
+      {with("generatorURL", 5), "generatorURL"},
+  };
+  for (const auto& c : cases) {
+    std::string problem;
+    EXPECT_FALSE(parse_alert_json(c.json, &problem).has_value()) << c.json;
+    EXPECT_NE(problem.find(c.reason_has), std::string::npos)
+        << c.json << " -> \"" << problem << '"';
+  }
+  EXPECT_FALSE(parse_alert_json("{}").has_value());  // problem pointer is optional
+}
+
 }  // namespace
 }  // namespace tocsin::rules
