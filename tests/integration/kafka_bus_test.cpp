@@ -47,6 +47,8 @@ std::string bus_yaml(const mock_kafka_cluster& kafka, int message_timeout_ms) {
          std::to_string(message_timeout_ms) +
          "\"\n"
          "      session.timeout.ms: \"6000\"\n"
+         // The rebalance timeout: how long a rejoin waits for a member killed with -9.
+         "      max.poll.interval.ms: \"10000\"\n"
          "      heartbeat.interval.ms: \"500\"\n"
          "      reconnect.backoff.ms: \"100\"\n"
          "      reconnect.backoff.max.ms: \"500\"\n"
