@@ -25,7 +25,11 @@
 #include "rules/engine.hpp"
 #include "rules/rule.hpp"
 #include "sinks/alert_bus.hpp"
-#include "sinks/minimal_router.hpp"
+#include "sinks/alert_router.hpp"
+#include "sinks/alertmanager_api.hpp"
+#include "sinks/inhibitor.hpp"
+#include "sinks/notifier.hpp"
+#include "sinks/route_tree.hpp"
 
 namespace tocsin::app {
 namespace {
@@ -109,14 +113,19 @@ int run_daemon(const std::string& config_file, daemon_role role) {
   raise_fd_limit();
   metrics_registry metrics;
 
-  // The router half: alerts come off the bus and go to the receivers.
-  std::unique_ptr<sinks::minimal_router> router;
+  // The router half: alerts come off the bus (or the API) and go to the receivers.
+  sinks::notifier_registry notifiers;
+  sinks::register_builtin_notifiers(notifiers);
+  std::unique_ptr<sinks::alert_router> router;
   std::unique_ptr<kafka::alert_consumer> consumer;
   if (routes) {
-    router = std::make_unique<sinks::minimal_router>(cfg, metrics);
+    sinks::router_options options;
+    options.data_dir = cfg.data_dir;
+    if (cfg.admin) options.external_url = "http://" + config::to_string(cfg.admin->listen);
+    router = std::make_unique<sinks::alert_router>(cfg, notifiers, metrics, options);
     if (kafka_bus) {
       consumer = std::make_unique<kafka::alert_consumer>(
-          cfg.bus.kafka, [&router](const rules::alert& a) { router->route(a); }, metrics);
+          cfg.bus.kafka, [&router](const rules::alert& a) { router->receive(a); }, metrics);
     }
   }
 
@@ -135,7 +144,7 @@ int run_daemon(const std::string& config_file, daemon_role role) {
       bus = std::make_unique<kafka::alert_producer>(cfg.bus.kafka, options, metrics);
     } else {
       bus = std::make_unique<sinks::embedded_bus>(
-          [&router](const rules::alert& a) { router->route(a); }, metrics);
+          [&router](const rules::alert& a) { router->receive(a); }, metrics);
     }
     std::vector<std::shared_ptr<collector::event_sink>> sinks;
     for (const auto& out : cfg.outputs) {
@@ -164,10 +173,17 @@ int run_daemon(const std::string& config_file, daemon_role role) {
       return http_reply{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
     });
     admin.handle("/healthz", [](const http_request_view&) { return http_reply{200, "", "ok\n"}; });
+    if (router) {
+      sinks::alertmanager_api_options api;
+      api.metrics = &metrics;
+      for (const auto& r : cfg.receivers) api.receiver_names.push_back(r.name);
+      sinks::register_alertmanager_api(admin, *router, std::move(api));
+    }
     admin.start(cfg.admin->listen.host, cfg.admin->listen.port);
     spdlog::info("admin listening on {}:{}", cfg.admin->listen.host, admin.port());
   }
 
+  if (router) router->start();
   if (consumer) consumer->start();
   if (collects) {
     ingest = std::make_unique<collector::ingest_server>(cfg, *outputs, metrics);
@@ -219,6 +235,7 @@ int run_daemon(const std::string& config_file, daemon_role role) {
   bus.reset();  // the Kafka producer delivers or spools what it still holds
   if (consumer) consumer->stop();
   admin.stop();
+  if (router) router->stop();
   spdlog::info("stopped");
   return 0;
 }
@@ -230,11 +247,20 @@ int run_check_config(const std::string& config_file) {
     if (cfg.bus.type == "kafka" || !cfg.bus.kafka.brokers.empty()) {
       errors = kafka::validate(cfg.bus.kafka);
     }
-    try {
-      rules::load_rule_files(cfg.rules_files, cfg.file.parent_path());
-    } catch (const config::config_error& e) {
-      errors.insert(errors.end(), e.errors().begin(), e.errors().end());
-    }
+    const auto collect = [&errors](const std::function<void()>& check) {
+      try {
+        check();
+      } catch (const config::config_error& e) {
+        errors.insert(errors.end(), e.errors().begin(), e.errors().end());
+      }
+    };
+    collect([&] { rules::load_rule_files(cfg.rules_files, cfg.file.parent_path()); });
+    if (cfg.route) collect([&] { sinks::route_tree(*cfg.route, cfg.receivers); });
+    collect([&] { sinks::inhibitor{cfg.inhibit_rules}; });
+    // A factory validates its own settings (readable password and key files too).
+    sinks::notifier_registry notifiers;
+    sinks::register_builtin_notifiers(notifiers);
+    for (const auto& receiver : cfg.receivers) collect([&] { (void)notifiers.create(receiver); });
     if (!errors.empty()) throw config::config_error(std::move(errors));
   } catch (const config::config_error& e) {
     for (const auto& err : e.errors()) std::fprintf(stderr, "%s\n", err.c_str());

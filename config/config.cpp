@@ -63,12 +63,16 @@ constexpr setting_spec kSlack[] = {
     {"title"},
     {"text"},
 };
+constexpr setting_spec kEmailTls[] = {
+    {"ca_file"},  // CAs the smarthost's certificate is verified against (default: the system's)
+};
 constexpr setting_spec kEmail[] = {
     {"smarthost", setting_kind::address, true},
     {"from", setting_kind::text, true},
     {"to", setting_kind::text_list, true},
     {"require_tls", setting_kind::flag},
     {"auth", setting_kind::section, false, kAuth},
+    {"tls", setting_kind::section, false, kEmailTls},
     {"headers", setting_kind::text_map},
     {"send_resolved", setting_kind::flag},
     {"subject"},

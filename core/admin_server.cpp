@@ -18,8 +18,9 @@ namespace {
 // One keep-alive connection: read a request, answer it, repeat until the peer closes or idles.
 class admin_session : public std::enable_shared_from_this<admin_session> {
  public:
-  admin_session(tcp::socket socket, const std::map<std::string, http_handler>& handlers)
-      : stream_(std::move(socket)), handlers_(handlers) {}
+  admin_session(tcp::socket socket, const std::map<std::string, http_handler>& handlers,
+                const std::map<std::string, http_handler>& prefix_handlers)
+      : stream_(std::move(socket)), handlers_(handlers), prefix_handlers_(prefix_handlers) {}
 
   void start() { read(); }
 
@@ -43,9 +44,9 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
                            request_.body()};
     std::string path = view.target.substr(0, view.target.find('?'));
     http_reply reply;
-    if (auto it = handlers_.find(path); it != handlers_.end()) {
+    if (const http_handler* handler = find_handler(path)) {
       try {
-        reply = it->second(view);
+        reply = (*handler)(view);
       } catch (const std::exception& e) {
         reply = {500, "text/plain; charset=utf-8",
                  std::string("internal error: ") + e.what() + "\n"};
@@ -67,6 +68,20 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
                       });
   }
 
+  // The exact handler for `path`, else the one with the longest prefix of it, else nullptr.
+  const http_handler* find_handler(const std::string& path) const {
+    if (auto it = handlers_.find(path); it != handlers_.end()) return &it->second;
+    const http_handler* best = nullptr;
+    std::size_t best_length = 0;
+    for (const auto& [prefix, handler] : prefix_handlers_) {
+      if (path.starts_with(prefix) && (best == nullptr || prefix.size() > best_length)) {
+        best = &handler;
+        best_length = prefix.size();
+      }
+    }
+    return best;
+  }
+
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -77,6 +92,7 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> request_;
   const std::map<std::string, http_handler>& handlers_;
+  const std::map<std::string, http_handler>& prefix_handlers_;
 };
 
 }  // namespace
@@ -85,6 +101,10 @@ admin_server::~admin_server() { stop(); }
 
 void admin_server::handle(const std::string& path, http_handler handler) {
   handlers_[path] = std::move(handler);
+}
+
+void admin_server::handle_prefix(const std::string& prefix, http_handler handler) {
+  prefix_handlers_[prefix] = std::move(handler);
 }
 
 void admin_server::start(const std::string& host, unsigned short port) {
@@ -108,7 +128,7 @@ void admin_server::stop() {
 void admin_server::accept() {
   acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (!ec) {
-      std::make_shared<admin_session>(std::move(socket), handlers_)->start();
+      std::make_shared<admin_session>(std::move(socket), handlers_, prefix_handlers_)->start();
     } else if (ec == boost::asio::error::operation_aborted) {
       return;
     }

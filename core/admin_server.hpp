@@ -34,6 +34,9 @@ class admin_server {
 
   // Exact-path handler; the query string is not part of the match.
   void handle(const std::string& path, http_handler handler);
+  // Handler for every path starting with `prefix` (e.g. "/api/v2/silence/"). Exact handlers win;
+  // among prefixes the longest wins.
+  void handle_prefix(const std::string& prefix, http_handler handler);
 
   // Binds and starts serving on a thread of its own. Throws on bind failure.
   void start(const std::string& host, unsigned short port);
@@ -45,7 +48,9 @@ class admin_server {
 
   boost::asio::io_context io_{1};
   boost::asio::ip::tcp::acceptor acceptor_{io_};
+  // Read by the serving thread; registration happens before start().
   std::map<std::string, http_handler> handlers_;
+  std::map<std::string, http_handler> prefix_handlers_;
   std::thread thread_;
   unsigned short port_ = 0;
 };

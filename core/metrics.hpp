@@ -1,10 +1,12 @@
 #pragma once
-// Prometheus metrics: counters and gauges with labels, rendered in the text exposition format.
+// Prometheus metrics: counters, gauges and histograms with labels, rendered in the text exposition
+// format.
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -35,6 +37,29 @@ class gauge {
   std::atomic<std::int64_t> value_{0};
 };
 
+// Counts observations into cumulative buckets (Prometheus `_bucket{le=...}`, `_sum`, `_count`).
+// Lock-free; safe from any thread. A reader may see a bucket and the count of one observation
+// apart, which Prometheus tolerates.
+class histogram {
+ public:
+  // `upper_bounds` are sorted and deduplicated here; +Inf is implicit.
+  explicit histogram(std::vector<double> upper_bounds);
+
+  void observe(double v);
+
+  [[nodiscard]] const std::vector<double>& upper_bounds() const { return bounds_; }
+  // Observations <= upper_bounds()[i] (cumulative), for i < upper_bounds().size().
+  [[nodiscard]] std::uint64_t cumulative_count(std::size_t bucket) const;
+  [[nodiscard]] std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  [[nodiscard]] double sum() const { return sum_.load(std::memory_order_relaxed); }
+
+ private:
+  std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;  // per bucket, not cumulative
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<double> sum_{0.0};
+};
+
 // Owns every metric. Looking a metric up takes a lock, so hot paths look up once and keep the
 // reference (references stay valid for the registry's lifetime).
 class metrics_registry {
@@ -43,23 +68,30 @@ class metrics_registry {
                        const metric_labels& labels = {});
   gauge& get_gauge(const std::string& name, const std::string& help,
                    const metric_labels& labels = {});
+  // `buckets` apply when the series is created; a later lookup returns the existing series.
+  histogram& get_histogram(const std::string& name, const std::string& help,
+                           const metric_labels& labels, std::vector<double> buckets);
 
   // The whole registry in Prometheus text format 0.0.4.
   [[nodiscard]] std::string render() const;
 
  private:
+  enum class kind { counter, gauge, histogram };
   struct family {
     std::string help;
-    bool is_counter = true;
+    kind type = kind::counter;
     std::map<std::string, std::size_t> series;  // rendered label set → index into storage
   };
-  std::size_t find_or_add(const std::string& name, const std::string& help, bool is_counter,
-                          const metric_labels& labels);
+  // Index of the series in its kind's storage; the series is added when new.
+  std::size_t find_or_add(const std::string& name, const std::string& help, kind type,
+                          const metric_labels& labels,
+                          const std::vector<double>* buckets = nullptr);
 
   mutable std::mutex mutex_;
   std::map<std::string, family> families_;
   std::deque<counter> counters_;  // deque: references stay valid as it grows
   std::deque<gauge> gauges_;
+  std::deque<histogram> histograms_;
 };
 
 }  // namespace tocsin

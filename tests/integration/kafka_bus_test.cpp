@@ -70,7 +70,8 @@ daemon_options router_options(const mock_kafka_cluster& kafka) {
   o.command = "router";
   o.inputs = false;
   o.extra_config = "node_name: router-1\n" + bus_yaml(kafka, 30000) +
-                   "route: { receiver: audit }\n"
+                   // One group per alert, flushed at once: one line per alert in the file.
+                   "route: { receiver: audit, group_by: ['...'], group_wait: 0s }\n"
                    "receivers:\n"
                    "  - { name: audit, file: { path: alerts.jsonl } }\n";
   return o;

@@ -112,7 +112,7 @@ TEST(tocsin_run, logger_line_becomes_an_alert_in_the_file_receiver) {
       "    annotations: { summary: 'disk full on {{host}}' }\n";
   options.extra_config =
       "rules_files: [\"rules/*.yaml\"]\n"
-      "route: { receiver: audit }\n"
+      "route: { receiver: audit, group_by: ['...'], group_wait: 0s }\n"
       "receivers:\n"
       "  - { name: audit, file: { path: alerts.jsonl } }\n";
   tocsin_daemon daemon(options);
@@ -141,7 +141,7 @@ TEST(tocsin_run, sighup_with_a_broken_rule_keeps_the_old_rules_then_adds_a_new_o
   options.files["rules/main.yaml"] = disk_rule;
   options.extra_config =
       "rules_files: [\"rules/*.yaml\"]\n"
-      "route: { receiver: audit }\n"
+      "route: { receiver: audit, group_by: ['...'], group_wait: 0s }\n"
       "receivers:\n"
       "  - { name: audit, file: { path: alerts.jsonl } }\n";
   tocsin_daemon daemon(options);

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/support/http_capture.hpp"
 #include "tests/support/support.hpp"
 
 namespace tocsin::test {
@@ -336,6 +337,47 @@ TEST(http_request, post_sends_body) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.headers.at("content-length"), "2");
   EXPECT_NE(server.request().find("Content-Length: 2\r\n"), std::string::npos);
+}
+
+// --- http_capture -------------------------------------------------------------------------------
+
+TEST(http_capture, records_requests_and_plays_the_script) {
+  http_capture server;
+  EXPECT_EQ(server.url("/x"), "http://127.0.0.1:" + std::to_string(server.port()) + "/x");
+  server.push_response({.status = 429, .body = "slow down", .headers = {{"Retry-After", "7"}}});
+  server.set_default_response({.status = 202, .body = "ok"});
+
+  const auto first = http_request("POST", "127.0.0.1", server.port(), "/hook?a=1", "{\"n\":1}");
+  EXPECT_EQ(first.status, 429);
+  EXPECT_EQ(first.body, "slow down");
+  EXPECT_EQ(first.headers.at("retry-after"), "7");
+  const auto second =
+      http_request("PUT", "127.0.0.1", server.port(), "/other", "two", "text/plain");
+  EXPECT_EQ(second.status, 202);
+  EXPECT_EQ(second.body, "ok");
+
+  ASSERT_TRUE(server.wait_for(2, 1s));
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].target, "/hook?a=1");
+  EXPECT_EQ(requests[0].body, "{\"n\":1}");
+  EXPECT_EQ(requests[0].headers.at("content-type"), "application/json");
+  EXPECT_EQ(requests[1].method, "PUT");
+  EXPECT_EQ(requests[1].body, "two");
+  EXPECT_LE(requests[0].received, requests[1].received);
+  EXPECT_FALSE(server.wait_for(3, 50ms));
+}
+
+TEST(http_capture, delays_a_response) {
+  http_capture server;
+  server.push_response({.status = 200, .delay = 300ms});
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(http_get("127.0.0.1", server.port(), "/").status, 200);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
+  // A client that gives up first sees no response.
+  server.push_response({.status = 200, .delay = 2s});
+  EXPECT_EQ(http_get("127.0.0.1", server.port(), "/", 200ms).status, 0);
 }
 
 // --- files --------------------------------------------------------------------------------------

@@ -1,0 +1,74 @@
+#pragma once
+// The router (DESIGN.md, "Router semantics"; Alertmanager's): alerts from the bus or the API are
+// merged by fingerprint, sent down the route tree into aggregation groups, and each group is
+// flushed to its receiver after group_wait, then at most every group_interval when it changed,
+// and every repeat_interval while it keeps firing. Silenced and inhibited alerts are left out of
+// notifications. A group whose alerts have all resolved is flushed on the next tick instead of a
+// group_interval later (Alertmanager #1510).
+//
+// State lives in SQLite (data_dir/router.db): the alerts (so a restart forgets nothing pending),
+// the notification log (what each receiver was last sent per group, so a restart re-sends
+// nothing), and the silences. Alerts without endsAt (from the API) resolve after
+// resolve_timeout. Resolved alerts are forgotten once every group they were in has sent them.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/metrics.hpp"
+#include "rules/alert.hpp"
+#include "sinks/notifier.hpp"
+#include "sinks/silences.hpp"
+
+namespace tocsin::sinks {
+
+struct router_options {
+  std::filesystem::path data_dir;  // router.db, dead-letter.jsonl
+  std::string external_url;        // the admin URL, for webhook externalURL
+  std::chrono::milliseconds resolve_timeout{std::chrono::minutes(5)};
+  std::chrono::milliseconds tick{100};  // how often due groups are flushed
+  worker_options worker;                // per receiver (dead_letter_file is set from data_dir)
+};
+
+// An alert as GET /api/v2/alerts shows it.
+struct alert_view {
+  rules::alert alert;
+  std::string state;  // "active", "suppressed" (silenced or inhibited), "unprocessed"
+  std::vector<std::string> silenced_by, inhibited_by, receivers;
+  std::chrono::system_clock::time_point updated_at;
+};
+
+class alert_router {
+ public:
+  // Builds the route tree, inhibitor, a receiver_worker per receiver (via `registry`) and opens
+  // router.db, reloading its alerts and notification log. Throws config::config_error for a bad
+  // route/receiver, std::runtime_error for an unusable data_dir.
+  alert_router(const config::config& cfg, const notifier_registry& registry,
+               metrics_registry& metrics, router_options options);
+  ~alert_router();  // stop()
+  alert_router(const alert_router&) = delete;
+  alert_router& operator=(const alert_router&) = delete;
+
+  // Takes one alert (bus consumer or API thread). Durable in router.db when it returns, so the
+  // Kafka consumer may commit its offset then. Never throws; a failing write is logged, counted.
+  void receive(const rules::alert& a);
+
+  void start();  // the tick thread
+  void stop();   // stops ticking and the receiver workers
+
+  [[nodiscard]] std::vector<alert_view> alerts() const;
+  [[nodiscard]] silence_store& silences();
+  // The receiver names `labels` would reach (for `tocsin routes test`, issue 6).
+  [[nodiscard]] std::vector<std::string> receivers_for(const rules::label_set& labels) const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace tocsin::sinks

@@ -1,0 +1,27 @@
+#pragma once
+// The Alertmanager v2 API subset on the admin listener, shaped so the real `amtool` and
+// Prometheus work unchanged: POST/GET /api/v2/alerts, GET/POST /api/v2/silences,
+// GET/DELETE /api/v2/silence/{id}, GET /api/v2/status (with versionInfo), GET /api/v2/receivers.
+
+#include <string>
+#include <vector>
+
+#include "core/admin_server.hpp"
+#include "core/metrics.hpp"
+#include "sinks/alert_router.hpp"
+
+namespace tocsin::sinks {
+
+struct alertmanager_api_options {
+  // GET /api/v2/status config.original (`amtool config show`). Shown to anyone who can reach
+  // the admin listener, so pass text without secrets.
+  std::string config_text;
+  std::vector<std::string> receiver_names;  // GET /api/v2/receivers
+  metrics_registry* metrics = nullptr;      // tocsin_api_requests_total{path,code} when set
+};
+
+// Registers the handlers; `router` must outlive `admin`'s serving.
+void register_alertmanager_api(admin_server& admin, alert_router& router,
+                               alertmanager_api_options options = {});
+
+}  // namespace tocsin::sinks

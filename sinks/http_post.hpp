@@ -1,0 +1,38 @@
+#pragma once
+// One blocking HTTP POST with libcurl, for the notifiers. Never throws.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sinks/notification.hpp"
+
+namespace tocsin::sinks {
+
+struct http_post_request {
+  std::string url;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::string> headers;  // extra "Name: value" lines
+  std::chrono::milliseconds timeout{std::chrono::seconds(10)};
+  // At most one of these: basic auth when `basic_username` is set, else a bearer token when set.
+  std::string basic_username, basic_password;
+  std::string bearer_token;
+};
+
+struct http_post_response {
+  int status = 0;                                   // 0 when no HTTP response arrived
+  std::string body;                                 // the first 64 KiB of the response body
+  std::string error;                                // curl's error text when status is 0
+  std::optional<std::chrono::seconds> retry_after;  // Retry-After: seconds or HTTP-date
+};
+
+http_post_response http_post(const http_post_request& request);
+
+// No response, 5xx and 429 → retry (with the peer's Retry-After); other 4xx (and 1xx/3xx, which
+// a POST cannot recover from by repeating it) → permanent; 2xx → delivered. `detail` is the
+// error or the (truncated) response body.
+delivery_result to_delivery_result(const http_post_response& response);
+
+}  // namespace tocsin::sinks

@@ -1,0 +1,205 @@
+#include "sinks/notifier.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "sinks/notifier_factories.hpp"
+
+namespace tocsin::sinks {
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+const std::vector<double> latency_buckets = {.005, .01, .025, .05, .1, .25, .5,
+                                             1,    2.5, 5,    10,  30, 60};
+
+// Every receiver's worker appends to the same dead letter file.
+std::mutex dead_letter_mutex;
+
+counter& result_counter(metrics_registry& metrics, const std::string& receiver,
+                        const char* result) {
+  return metrics.get_counter("tocsin_notifications_total", "Notifications by receiver and result.",
+                             {{"receiver", receiver}, {"result", result}});
+}
+
+}  // namespace
+
+// --- notifier_registry --------------------------------------------------------------------------
+
+void notifier_registry::add(const std::string& integration, notifier_factory factory) {
+  factories_[integration] = std::move(factory);
+}
+
+bool notifier_registry::has(const std::string& integration) const {
+  return factories_.contains(integration);
+}
+
+std::unique_ptr<notifier> notifier_registry::create(const config::receiver_config& receiver) const {
+  if (receiver.integration.empty()) return nullptr;
+  const auto it = factories_.find(receiver.integration);
+  if (it == factories_.end()) {
+    throw receiver_error(receiver, "unknown integration '" + receiver.integration + "'");
+  }
+  return it->second(receiver);
+}
+
+// --- receiver_worker ----------------------------------------------------------------------------
+
+receiver_worker::receiver_worker(std::string receiver, std::unique_ptr<notifier> n,
+                                 worker_options options, metrics_registry& metrics,
+                                 delivered_callback on_delivered)
+    : receiver_(std::move(receiver)),
+      notifier_(std::move(n)),
+      options_(std::move(options)),
+      metrics_(metrics),
+      on_delivered_(std::move(on_delivered)),
+      success_(result_counter(metrics_, receiver_, "success")),
+      retried_(result_counter(metrics_, receiver_, "retry")),
+      failed_(result_counter(metrics_, receiver_, "failed")),
+      dropped_(result_counter(metrics_, receiver_, "dropped")),
+      latency_(metrics_.get_histogram(
+          "tocsin_notification_latency_seconds",
+          "Seconds from a notification falling due to its receiver accepting it.",
+          {{"receiver", receiver_}}, latency_buckets)),
+      queue_depth_(metrics_.get_gauge("tocsin_queue_depth", "Items waiting in a queue.",
+                                      {{"queue", "receiver:" + receiver_}})) {
+  if (!notifier_) throw std::logic_error("receiver_worker " + receiver_ + " without a notifier");
+  thread_ = std::thread([this] { run(); });
+}
+
+receiver_worker::~receiver_worker() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    // Deltas, not set(): a reloaded config's worker for the same receiver shares the gauge.
+    queue_depth_.add(-static_cast<std::int64_t>(queue_.size()));
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+bool receiver_worker::enqueue(notification n) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= options_.queue_capacity) {
+      dropped_.inc();
+      return false;
+    }
+    queue_.push_back(std::move(n));
+    queue_depth_.add(1);
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void receiver_worker::run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    notification n = std::move(queue_.front());
+    queue_.pop_front();
+    queue_depth_.add(-1);
+    lock.unlock();
+    deliver(n);
+    lock.lock();
+  }
+}
+
+bool receiver_worker::sleep_for(std::chrono::milliseconds d) {
+  std::unique_lock lock(mutex_);
+  return !wake_.wait_for(lock, d, [&] { return stopping_; });
+}
+
+void receiver_worker::deliver(const notification& n) {
+  const auto give_up_at = steady::now() + options_.max_retry_time;
+  auto backoff = std::max(options_.initial_backoff, std::chrono::milliseconds(1));
+  for (int attempt = 1;; ++attempt) {
+    const delivery_result r = notifier_->send(n);
+    if (r.result == delivery_result::outcome::delivered) {
+      success_.inc();
+      if (n.due_since != steady::time_point{}) {
+        latency_.observe(std::chrono::duration<double>(steady::now() - n.due_since).count());
+      }
+      if (on_delivered_) on_delivered_(n);
+      return;
+    }
+    if (r.result == delivery_result::outcome::permanent) {
+      failed_.inc();
+      dead_letter(n, r, "permanent failure");
+      return;
+    }
+    // Full jitter (a random wait up to the backoff) spreads the retries of many groups, so a
+    // receiver coming back from an outage is not hit by all of them at once.
+    std::uniform_int_distribution<std::int64_t> pick(0, backoff.count());
+    auto wait = std::chrono::milliseconds(pick(jitter_));
+    if (r.retry_after) {
+      wait = std::max(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*r.retry_after));
+    }
+    if (steady::now() + wait > give_up_at) {
+      failed_.inc();
+      dead_letter(n, r, "gave up after " + std::to_string(attempt) + " attempts");
+      return;
+    }
+    retried_.inc();
+    spdlog::debug("receiver {}: attempt {} failed (status {}: {}), retrying in {} ms", receiver_,
+                  attempt, r.status, r.detail, wait.count());
+    if (!sleep_for(wait)) return;  // stopping: the notification log still has it as unsent
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+void receiver_worker::dead_letter(const notification& n, const delivery_result& last,
+                                  const std::string& why) {
+  const auto now = steady::now();
+  if (last_failure_log_ == steady::time_point{} || now - last_failure_log_ >= 1min) {
+    spdlog::error("receiver {}: notification for group {} failed ({}): status {}: {}{}", receiver_,
+                  n.group_key, why, last.status, last.detail,
+                  unlogged_failures_ == 0 ? std::string()
+                                          : " (and " + std::to_string(unlogged_failures_) +
+                                                " more failures in the last minute)");
+    last_failure_log_ = now;
+    unlogged_failures_ = 0;
+  } else {
+    ++unlogged_failures_;
+  }
+
+  if (options_.dead_letter_file.empty()) return;
+  const nlohmann::ordered_json entry = {
+      {"time", format_time(std::chrono::system_clock::now())},
+      {"receiver", receiver_},
+      {"group_key", n.group_key},
+      {"status", last.status},
+      {"detail", last.detail},
+      {"reason", why},
+      {"notification", webhook_v4_body(n)},
+  };
+  // Replace invalid UTF-8 (a peer's response body may hold anything) rather than throw.
+  const std::string line =
+      entry.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + '\n';
+  std::lock_guard lock(dead_letter_mutex);
+  std::error_code ec;
+  if (const auto parent = options_.dead_letter_file.parent_path(); !parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+  }
+  std::FILE* f = std::fopen(options_.dead_letter_file.c_str(), "ae");
+  if (f == nullptr) {
+    spdlog::error("receiver {}: cannot open dead letter file {}: {}", receiver_,
+                  options_.dead_letter_file.string(), std::strerror(errno));
+    return;
+  }
+  const bool written = std::fwrite(line.data(), 1, line.size(), f) == line.size();
+  if (std::fclose(f) != 0 || !written) {
+    spdlog::error("receiver {}: write to dead letter file {} failed: {}", receiver_,
+                  options_.dead_letter_file.string(), std::strerror(errno));
+  }
+}
+
+}  // namespace tocsin::sinks

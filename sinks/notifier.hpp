@@ -1,0 +1,111 @@
+#pragma once
+// Receiver integrations. A notifier only renders a notification and sends the bytes, once; the
+// receiver_worker around it owns the queue, retries with backoff, metrics and the dead letter
+// file (spdlog's base_sink idea). Notifiers are created by a factory found by the integration's
+// name in a registry filled by an explicit register_builtin_notifiers() call; a factory validates
+// its own settings, so check-config is a dry run of construction.
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "config/config.hpp"
+#include "core/metrics.hpp"
+#include "sinks/notification.hpp"
+
+namespace tocsin::sinks {
+
+class notifier {
+ public:
+  virtual ~notifier() = default;
+  // One attempt; blocking, on the receiver's worker thread. Never throws.
+  virtual delivery_result send(const notification& n) = 0;
+  // Alertmanager's per-integration default for `send_resolved` (webhook, pagerduty: true).
+  [[nodiscard]] virtual bool send_resolved_default() const { return false; }
+};
+
+// Throws config::config_error (FILE:LINE:COL of the receiver) for bad or unreadable settings.
+using notifier_factory =
+    std::function<std::unique_ptr<notifier>(const config::receiver_config& receiver)>;
+
+class notifier_registry {
+ public:
+  void add(const std::string& integration, notifier_factory factory);
+  [[nodiscard]] bool has(const std::string& integration) const;
+  // nullptr for a receiver without an integration (it discards). Throws config::config_error for
+  // an unknown integration or bad settings.
+  [[nodiscard]] std::unique_ptr<notifier> create(const config::receiver_config& receiver) const;
+
+ private:
+  std::map<std::string, notifier_factory> factories_;
+};
+
+// slack, email, webhook, pagerduty, alertmanager, file.
+void register_builtin_notifiers(notifier_registry& registry);
+
+struct worker_options {
+  std::size_t queue_capacity = 1000;
+  std::chrono::milliseconds initial_backoff{1000};
+  std::chrono::milliseconds max_backoff{std::chrono::minutes(5)};
+  std::chrono::milliseconds max_retry_time{std::chrono::hours(1)};  // then dead letter
+  std::filesystem::path dead_letter_file;                           // data_dir/dead-letter.jsonl
+};
+
+// One per receiver: a bounded queue and a thread that sends, retrying network errors, 5xx and 429
+// with exponential backoff and full jitter (honouring Retry-After), and writes permanent failures
+// (other 4xx, or retries past max_retry_time) to the dead letter file with the peer's response.
+// Metrics: tocsin_notifications_total{receiver,result=success|retry|failed|dropped},
+// tocsin_notification_latency_seconds (histogram, due_since → accepted), tocsin_queue_depth{queue=
+// "receiver:<name>"}. A dead receiver never blocks the caller: a full queue drops and counts.
+class receiver_worker {
+ public:
+  using delivered_callback = std::function<void(const notification&)>;
+
+  receiver_worker(std::string receiver, std::unique_ptr<notifier> n, worker_options options,
+                  metrics_registry& metrics, delivered_callback on_delivered);
+  ~receiver_worker();  // finishes the attempt in progress, leaves the rest (still pending on disk)
+  receiver_worker(const receiver_worker&) = delete;
+  receiver_worker& operator=(const receiver_worker&) = delete;
+
+  // False (and counted as dropped) when the queue is full.
+  bool enqueue(notification n);
+  [[nodiscard]] const notifier& integration() const { return *notifier_; }
+
+ private:
+  void run();
+  // Sends `n` until it is delivered, fails for good, or the worker stops.
+  void deliver(const notification& n);
+  void dead_letter(const notification& n, const delivery_result& last, const std::string& why);
+  // Waits `d` unless stop() comes first; false when stopping.
+  bool sleep_for(std::chrono::milliseconds d);
+
+  std::string receiver_;
+  std::unique_ptr<notifier> notifier_;
+  worker_options options_;
+  metrics_registry& metrics_;
+  delivered_callback on_delivered_;
+  counter& success_;
+  counter& retried_;
+  counter& failed_;
+  counter& dropped_;
+  histogram& latency_;
+  gauge& queue_depth_;
+  std::mt19937_64 jitter_{std::random_device{}()};            // worker thread only
+  std::chrono::steady_clock::time_point last_failure_log_{};  // worker thread only
+  std::size_t unlogged_failures_ = 0;                         // worker thread only
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<notification> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace tocsin::sinks

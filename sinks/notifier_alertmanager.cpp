@@ -1,0 +1,49 @@
+// alertmanager: forwards the alerts to another Alertmanager (or tocsin) through its v2 API.
+
+#include "sinks/http_post.hpp"
+#include "sinks/notifier_factories.hpp"
+
+namespace tocsin::sinks {
+namespace {
+
+class alertmanager_notifier final : public notifier {
+ public:
+  explicit alertmanager_notifier(const config::receiver_config& r) {
+    std::string base = setting_or(r, "url");
+    while (base.ends_with('/')) base.pop_back();
+    request_.url = base + "/api/v2/alerts";
+  }
+
+  delivery_result send(const notification& n) override {
+    // Alertmanager's postableAlert: the receiving side computes status and fingerprint itself.
+    auto alerts = nlohmann::ordered_json::array();
+    for (const rules::alert& a : n.alerts) {
+      nlohmann::ordered_json alert = {
+          {"labels", a.labels},
+          {"annotations", a.annotations},
+          {"startsAt", format_time(a.starts_at)},
+      };
+      // A firing alert's end is when it resolves unless re-sent; without one the peer applies its
+      // own resolve_timeout.
+      if (a.ends_at > a.starts_at) alert["endsAt"] = format_time(a.ends_at);
+      alert["generatorURL"] = a.generator_url;
+      alerts.push_back(std::move(alert));
+    }
+    http_post_request request = request_;
+    request.body = alerts.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    return to_delivery_result(http_post(request));
+  }
+
+  [[nodiscard]] bool send_resolved_default() const override { return true; }
+
+ private:
+  http_post_request request_;
+};
+
+}  // namespace
+
+std::unique_ptr<notifier> make_alertmanager_notifier(const config::receiver_config& receiver) {
+  return std::make_unique<alertmanager_notifier>(receiver);
+}
+
+}  // namespace tocsin::sinks

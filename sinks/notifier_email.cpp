@@ -1,0 +1,756 @@
+#include "sinks/notifier_email.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "collector/event.hpp"
+#include "rules/template.hpp"
+
+namespace tocsin::sinks {
+namespace {
+
+constexpr long kConnectTimeoutSeconds = 10;
+constexpr long kTransferTimeoutSeconds = 60;
+constexpr std::size_t kDetailLimit = 512;
+// Unstructured header values up to this length go out as written; longer or non-ASCII ones
+// become RFC 2047 encoded words, folded, so no line comes near the 998 octet limit.
+constexpr std::size_t kPlainHeaderLimit = 900;
+// 52 base64 characters make a 64 character encoded word: within RFC 2047's 75, and with
+// "Subject: " in front within RFC 5322's recommended 78.
+constexpr std::size_t kEncodedWordBytes = 39;
+// Quoted-printable lines: 75 characters plus the `=` of a soft break (RFC 2045's 76).
+constexpr std::size_t kQuotedPrintableLine = 75;
+
+// ---- small text helpers ----
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t\r\n");
+  return s.substr(first, last - first + 1);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::string location_prefix(const config::source_location& where) {
+  if (where.file.empty()) return "";
+  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
+}
+
+std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// Header fields are one line: CR and LF from labels or templates must not start a new field.
+std::string single_line(std::string_view s) {
+  std::string out(s);
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  return out;
+}
+
+bool is_printable_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= 0x20 && c < 0x7f) || c == '\t'; });
+}
+
+std::string base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const auto n = (std::uint32_t(std::uint8_t(bytes[i])) << 16) |
+                   (std::uint32_t(std::uint8_t(bytes[i + 1])) << 8) | std::uint8_t(bytes[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (i < bytes.size()) {
+    std::uint32_t n = std::uint32_t(std::uint8_t(bytes[i])) << 16;
+    if (i + 1 < bytes.size()) n |= std::uint32_t(std::uint8_t(bytes[i + 1])) << 8;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// RFC 2047 encoded words, folded onto continuation lines. Chunks end on UTF-8 character
+// boundaries because each word must decode to whole characters.
+std::string encoded_words(std::string_view text) {
+  std::string out;
+  while (!text.empty()) {
+    std::size_t n = std::min(text.size(), kEncodedWordBytes);
+    while (n < text.size() && n > 1 && (std::uint8_t(text[n]) & 0xC0) == 0x80) --n;
+    if (!out.empty()) out += "\r\n ";
+    out += "=?UTF-8?B?";
+    out += base64(text.substr(0, n));
+    out += "?=";
+    text.remove_prefix(n);
+  }
+  return out;
+}
+
+// An unstructured header value (Subject, custom headers).
+std::string header_text(std::string_view value) {
+  std::string line = single_line(value);
+  if (is_printable_ascii(line) && line.size() <= kPlainHeaderLimit) return line;
+  return encoded_words(line);
+}
+
+// RFC 2045 quoted-printable with CRLF line ends; the input's line ends may be LF or CRLF. No
+// line end is added after the last line: the CRLF before a boundary belongs to the boundary.
+std::string quoted_printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  std::size_t line_length = 0;
+  auto put = [&](std::string_view piece) {
+    if (line_length + piece.size() > kQuotedPrintableLine) {
+      out += "=\r\n";
+      line_length = 0;
+    }
+    out += piece;
+    line_length += piece.size();
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n' || (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+      if (c == '\r') ++i;
+      out += "\r\n";
+      line_length = 0;
+      continue;
+    }
+    const bool line_ends_next = i + 1 == text.size() || text[i + 1] == '\n' ||
+                                (text[i + 1] == '\r' && i + 2 < text.size() && text[i + 2] == '\n');
+    const auto byte = std::uint8_t(c);
+    // Whitespace before a line end would be stripped by relays, so it is encoded too.
+    const bool literal =
+        (byte >= 33 && byte <= 126 && c != '=') || ((c == ' ' || c == '\t') && !line_ends_next);
+    if (literal) {
+      put(std::string_view(&c, 1));
+    } else {
+      const char encoded[] = {'=', kHex[byte >> 4], kHex[byte & 15]};
+      put(std::string_view(encoded, 3));
+    }
+  }
+  return out;
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string random_hex(std::size_t digits) {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(digits);
+  for (std::size_t i = 0; i < digits; ++i) out += kHex[generator() & 15];
+  return out;
+}
+
+// RFC 5322 date-time in UTC, e.g. "Thu, 26 Nov 2026 04:10:55 +0000". Written out by hand
+// because strftime's day and month names follow the locale.
+std::string rfc5322_date(std::chrono::system_clock::time_point tp) {
+  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
+                                                       "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t t = std::chrono::system_clock::to_time_t(tp);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return buf;
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point tp) {
+  std::string out;
+  collector::append_rfc3339_utc(tp, out, 3);
+  return out;
+}
+
+// ---- addresses ----
+
+// `a@b, "Ops, EU" <c@d>` → its mailboxes; commas inside quotes or <> do not split.
+std::vector<std::string> split_mailboxes(std::string_view list) {
+  std::vector<std::string> out;
+  bool quoted = false;
+  bool angle = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= list.size(); ++i) {
+    const char c = i < list.size() ? list[i] : ',';
+    if (c == '"') quoted = !quoted;
+    if (!quoted && c == '<') angle = true;
+    if (!quoted && c == '>') angle = false;
+    if (c == ',' && (i == list.size() || (!quoted && !angle))) {
+      const std::string_view one = trim(list.substr(start, i - start));
+      if (!one.empty()) out.emplace_back(one);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+struct mailbox {
+  std::string header;   // for From:/To:, display name encoded when needed
+  std::string address;  // for MAIL FROM / RCPT TO
+};
+
+// `alerts@example.com` or `Name <alerts@example.com>`; nullopt when there is no usable address.
+std::optional<mailbox> parse_mailbox(std::string_view text) {
+  text = trim(text);
+  std::string_view name;
+  std::string_view address = text;
+  const auto open = text.rfind('<');
+  if (open != std::string_view::npos) {
+    const auto close = text.find('>', open);
+    if (close == std::string_view::npos || !trim(text.substr(close + 1)).empty()) {
+      return std::nullopt;
+    }
+    name = trim(text.substr(0, open));
+    address = trim(text.substr(open + 1, close - open - 1));
+  }
+  const auto at = address.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == address.size()) return std::nullopt;
+  const bool bad = std::any_of(address.begin(), address.end(), [](char c) {
+    return std::uint8_t(c) <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == ',' || c == '"';
+  });
+  if (bad) return std::nullopt;
+
+  mailbox m;
+  m.address = std::string(address);
+  if (name.empty()) {
+    m.header = m.address;
+  } else if (!is_printable_ascii(name) && !(name.size() >= 2 && name.front() == '"')) {
+    m.header = encoded_words(name) + " <" + m.address + ">";
+  } else {
+    m.header = single_line(name) + " <" + m.address + ">";
+  }
+  return m;
+}
+
+// ---- settings ----
+
+struct email_settings {
+  std::string url;  // smtp://host:port, or smtps://host:465
+  bool require_tls = true;
+  mailbox from;
+  std::vector<mailbox> to;
+  std::optional<std::string> username;
+  std::string password;
+  std::string ca_file;  // empty: libcurl's default CA store
+  // Extra header fields in configuration order; From/To/Subject here replace the defaults.
+  std::vector<std::pair<std::string, rules::annotation_template>> headers;
+  std::optional<rules::annotation_template> subject;
+  std::optional<rules::annotation_template> text;
+  std::optional<rules::annotation_template> html;
+  std::string message_id_domain;
+};
+
+class settings_reader {
+ public:
+  explicit settings_reader(const config::receiver_config& receiver) : receiver_(receiver) {}
+
+  [[noreturn]] void fail(const std::string& message) const {
+    throw config::config_error(
+        {location_prefix(receiver_.where) + "receiver " + quote(receiver_.name) + ": " + message});
+  }
+
+  [[nodiscard]] const std::string* find(const std::string& key) const {
+    const auto it = receiver_.settings.find(key);
+    return it == receiver_.settings.end() ? nullptr : &it->second;
+  }
+
+  [[nodiscard]] const std::string& required(const std::string& key) const {
+    const std::string* value = find(key);
+    if (value == nullptr || value->empty()) fail("email needs " + quote(key));
+    return *value;
+  }
+
+  [[nodiscard]] bool flag(const std::string& key, bool fallback) const {
+    const std::string* value = find(key);
+    if (value == nullptr) return fallback;
+    if (*value == "true") return true;
+    if (*value == "false") return false;
+    fail("email " + key + " must be true or false, not " + quote(*value));
+  }
+
+  // Relative paths resolve against the config file's directory, as rules_files do.
+  [[nodiscard]] std::filesystem::path path(const std::string& value) const {
+    std::filesystem::path p(value);
+    if (p.is_relative() && !receiver_.where.file.empty()) {
+      p = std::filesystem::path(receiver_.where.file).parent_path() / p;
+    }
+    return p;
+  }
+
+  [[nodiscard]] std::string read_secret(const std::string& key) const {
+    const std::filesystem::path file = path(required(key));
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream content;
+    if (!in || !(content << in.rdbuf())) {
+      fail("email " + key + " " + quote(file.string()) + " cannot be read");
+    }
+    std::string secret = content.str();
+    // Files written by editors and `echo` end with a newline that is not part of the secret.
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (secret.empty()) fail("email " + key + " " + quote(file.string()) + " is empty");
+    return secret;
+  }
+
+  [[nodiscard]] const std::map<std::string, std::string>& all() const { return receiver_.settings; }
+
+ private:
+  const config::receiver_config& receiver_;
+};
+
+email_settings read_settings(const config::receiver_config& receiver) {
+  const settings_reader r(receiver);
+  email_settings s;
+
+  const std::string& smarthost = r.required("smarthost");
+  const auto endpoint = config::parse_endpoint(smarthost);
+  if (!endpoint || endpoint->port == 0) {
+    r.fail("email smarthost must be host:port, not " + quote(smarthost));
+  }
+  // 465 is SMTP submission over implicit TLS (RFC 8314); elsewhere TLS comes from STARTTLS.
+  s.url = (endpoint->port == 465 ? "smtps://" : "smtp://") + config::to_string(*endpoint);
+  s.require_tls = r.flag("require_tls", true);
+
+  const std::string& from = r.required("from");
+  auto from_mailbox = parse_mailbox(from);
+  if (!from_mailbox) r.fail("email from is not an address: " + quote(from));
+  s.from = std::move(*from_mailbox);
+  s.message_id_domain = s.from.address.substr(s.from.address.rfind('@') + 1);
+
+  for (const std::string& one : split_mailboxes(r.required("to"))) {
+    auto to_mailbox = parse_mailbox(one);
+    if (!to_mailbox) r.fail("email to has an entry that is not an address: " + quote(one));
+    s.to.push_back(std::move(*to_mailbox));
+  }
+  if (s.to.empty()) r.fail("email needs at least one address in 'to'");
+
+  if (r.find("auth.username") != nullptr || r.find("auth.password_file") != nullptr) {
+    s.username = r.required("auth.username");
+    s.password = r.read_secret("auth.password_file");
+  }
+  if (const std::string* ca = r.find("tls.ca_file")) {
+    const std::filesystem::path ca_path = r.path(*ca);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(ca_path, ec)) {
+      r.fail("email tls.ca_file " + quote(ca_path.string()) + " is not a readable file");
+    }
+    s.ca_file = ca_path.string();
+  }
+
+  constexpr std::string_view kHeaderPrefix = "headers.";
+  // Fields that describe the message structure are ours alone.
+  constexpr std::string_view kReserved[] = {"Date", "Message-ID", "MIME-Version", "Content-Type",
+                                            "Content-Transfer-Encoding"};
+  for (const auto& [key, value] : r.all()) {
+    if (!key.starts_with(kHeaderPrefix)) continue;
+    const std::string name = key.substr(kHeaderPrefix.size());
+    const bool valid_name = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return c > 0x20 && c < 0x7f && c != ':';
+    });
+    if (!valid_name) r.fail("email header name " + quote(name) + " is not a valid field name");
+    for (std::string_view reserved : kReserved) {
+      if (iequals(name, reserved)) r.fail("email header " + quote(name) + " is set by tocsin");
+    }
+    s.headers.emplace_back(name, rules::annotation_template(value));
+  }
+
+  if (const std::string* v = r.find("subject")) s.subject.emplace(*v);
+  if (const std::string* v = r.find("text")) s.text.emplace(*v);
+  if (const std::string* v = r.find("html")) s.html.emplace(*v);
+  return s;
+}
+
+// ---- rendering ----
+
+std::string join_values(const rules::label_set& labels, const rules::label_set& except) {
+  std::string out;
+  for (const auto& [name, value] : labels) {
+    if (except.contains(name)) continue;
+    if (!out.empty()) out += ' ';
+    out += value;
+  }
+  return out;
+}
+
+std::string join_pairs(const rules::label_set& labels) {
+  std::string out;
+  for (const auto& [name, value] : labels) {
+    if (!out.empty()) out += ", ";
+    out += name + "=" + value;
+  }
+  return out;
+}
+
+// Alertmanager's default: `[FIRING:2] <group label values> (<other common label values>)`.
+std::string default_subject(const notification& n, std::size_t firing_count) {
+  std::string subject = n.firing() ? "[FIRING:" + std::to_string(firing_count) + "]" : "[RESOLVED]";
+  const rules::label_set common = n.common_labels();
+  const std::string group = join_values(n.group_labels, {});
+  const std::string others = join_values(common, n.group_labels);
+  if (!group.empty()) subject += " " + group;
+  if (!others.empty()) subject += group.empty() ? " " + others : " (" + others + ")";
+  return subject;
+}
+
+void append_alert_text(const rules::alert& a, std::string& out) {
+  const auto name = a.labels.find("alertname");
+  out += a.firing ? "[firing] " : "[resolved] ";
+  out += name != a.labels.end() ? name->second : a.fingerprint;
+  out += "\n  Labels:\n";
+  for (const auto& [k, v] : a.labels) out += "    " + k + " = " + v + "\n";
+  if (!a.annotations.empty()) {
+    out += "  Annotations:\n";
+    for (const auto& [k, v] : a.annotations) out += "    " + k + " = " + v + "\n";
+  }
+  out += "  Started: " + rfc3339(a.starts_at) + "\n";
+  if (!a.firing) out += "  Ended: " + rfc3339(a.ends_at) + "\n";
+  if (!a.generator_url.empty()) out += "  Source: " + a.generator_url + "\n";
+}
+
+void append_alert_html(const rules::alert& a, std::string& out) {
+  const auto name = a.labels.find("alertname");
+  out += "<li><p><strong>";
+  out += a.firing ? "[firing]" : "[resolved]";
+  out += "</strong> ";
+  out += html_escape(name != a.labels.end() ? name->second : a.fingerprint);
+  out += "</p>\n<table>\n";
+  auto row = [&](std::string_view k, std::string_view v) {
+    out += "<tr><td>" + html_escape(k) + "</td><td>" + html_escape(v) + "</td></tr>\n";
+  };
+  out += "<tr><th colspan=\"2\">Labels</th></tr>\n";
+  for (const auto& [k, v] : a.labels) row(k, v);
+  if (!a.annotations.empty()) {
+    out += "<tr><th colspan=\"2\">Annotations</th></tr>\n";
+    for (const auto& [k, v] : a.annotations) row(k, v);
+  }
+  row("Started", rfc3339(a.starts_at));
+  if (!a.firing) row("Ended", rfc3339(a.ends_at));
+  if (!a.generator_url.empty()) {
+    out += "<tr><td>Source</td><td><a href=\"" + html_escape(a.generator_url) + "\">" +
+           html_escape(a.generator_url) + "</a></td></tr>\n";
+  }
+  out += "</table></li>\n";
+}
+
+// Everything a template can name, computed once per notification.
+struct template_values {
+  rules::label_set labels;
+  std::map<std::string, std::string> annotations;
+  std::map<std::string, std::string, std::less<>> builtins;
+  std::string alerts_text;
+  std::string alerts_html;
+
+  [[nodiscard]] std::string render(const rules::annotation_template& t, bool html) const {
+    return t.render([&](std::string_view name, std::string& out) {
+      const std::string key(name);
+      const std::string* value = nullptr;
+      if (auto it = labels.find(key); it != labels.end()) {
+        value = &it->second;
+      } else if (auto it2 = annotations.find(key); it2 != annotations.end()) {
+        value = &it2->second;
+      } else if (name == "alerts") {
+        out += html ? alerts_html : alerts_text;
+        return;
+      } else if (auto it3 = builtins.find(name); it3 != builtins.end()) {
+        value = &it3->second;
+      }
+      if (value != nullptr) out += html ? html_escape(*value) : *value;
+    });
+  }
+};
+
+template_values make_values(const notification& n) {
+  template_values v;
+  v.labels = n.common_labels();
+  v.annotations = n.common_annotations();
+  const auto firing = static_cast<std::size_t>(std::count_if(
+      n.alerts.begin(), n.alerts.end(), [](const rules::alert& a) { return a.firing; }));
+  v.builtins["status"] = n.firing() ? "firing" : "resolved";
+  v.builtins["receiver"] = n.receiver;
+  v.builtins["group_key"] = n.group_key;
+  v.builtins["external_url"] = n.external_url;
+  v.builtins["firing_count"] = std::to_string(firing);
+  v.builtins["resolved_count"] = std::to_string(n.alerts.size() - firing);
+  v.builtins["alert_count"] = std::to_string(n.alerts.size());
+  v.builtins["group_labels"] = join_pairs(n.group_labels);
+  v.builtins["subject"] = default_subject(n, firing);
+
+  v.alerts_html = "<ul>\n";
+  for (const rules::alert& a : n.alerts) {
+    if (!v.alerts_text.empty()) v.alerts_text += "\n";
+    append_alert_text(a, v.alerts_text);
+    append_alert_html(a, v.alerts_html);
+  }
+  v.alerts_html += "</ul>\n";
+  return v;
+}
+
+std::string default_text(const template_values& v) {
+  const auto& b = v.builtins;
+  std::string out = b.at("subject") + "\n\n";
+  out += b.at("firing_count") + " firing, " + b.at("resolved_count") + " resolved";
+  if (!b.at("group_labels").empty()) out += " for " + b.at("group_labels");
+  out += "\n\n" + v.alerts_text;
+  if (!b.at("external_url").empty()) out += "\nSent by tocsin: " + b.at("external_url") + "\n";
+  return out;
+}
+
+std::string default_html(const template_values& v) {
+  const auto& b = v.builtins;
+  std::string out = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n<title>" +
+                    html_escape(b.at("subject")) + "</title>\n</head>\n<body>\n<h2>" +
+                    html_escape(b.at("subject")) + "</h2>\n<p>" + b.at("firing_count") +
+                    " firing, " + b.at("resolved_count") + " resolved";
+  if (!b.at("group_labels").empty()) out += " for " + html_escape(b.at("group_labels"));
+  out += "</p>\n" + v.alerts_html;
+  if (!b.at("external_url").empty()) {
+    out += "<p>Sent by <a href=\"" + html_escape(b.at("external_url")) + "\">tocsin</a></p>\n";
+  }
+  out += "</body>\n</html>\n";
+  return out;
+}
+
+std::string build_message(const email_settings& s, const notification& n,
+                          std::chrono::system_clock::time_point now) {
+  const template_values values = make_values(n);
+  std::string subject =
+      s.subject ? values.render(*s.subject, false) : values.builtins.at("subject");
+  const std::string text = s.text ? values.render(*s.text, false) : default_text(values);
+  const std::string html = s.html ? values.render(*s.html, true) : default_html(values);
+
+  std::string from = s.from.header;
+  std::string to;
+  for (const mailbox& m : s.to) {
+    if (!to.empty()) to += ",\r\n ";
+    to += m.header;
+  }
+  std::vector<std::pair<std::string, std::string>> extra;
+  for (const auto& [name, value] : s.headers) {
+    std::string rendered = header_text(values.render(value, false));
+    if (iequals(name, "Subject")) {
+      subject = values.render(value, false);
+    } else if (iequals(name, "From")) {
+      from = single_line(values.render(value, false));
+    } else if (iequals(name, "To")) {
+      to = single_line(values.render(value, false));
+    } else {
+      extra.emplace_back(name, std::move(rendered));
+    }
+  }
+
+  const std::string boundary = "tocsin-" + random_hex(24);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::string m;
+  m += "Date: " + rfc5322_date(now) + "\r\n";
+  m += "From: " + from + "\r\n";
+  m += "To: " + to + "\r\n";
+  m += "Subject: " + header_text(subject) + "\r\n";
+  m += "Message-ID: <" + random_hex(32) + "." + std::to_string(millis) + "@" + s.message_id_domain +
+       ">\r\n";
+  for (const auto& [name, value] : extra) m += name + ": " + value + "\r\n";
+  m += "MIME-Version: 1.0\r\n";
+  m += "Content-Type: multipart/alternative;\r\n boundary=\"" + boundary + "\"\r\n";
+  m += "\r\n";
+  auto part = [&](std::string_view type, std::string_view body) {
+    m += "--" + boundary + "\r\n";
+    m += "Content-Type: " + std::string(type) + "; charset=UTF-8\r\n";
+    m += "Content-Transfer-Encoding: quoted-printable\r\n\r\n";
+    m += quoted_printable(body);
+    m += "\r\n";
+  };
+  part("text/plain", text);
+  part("text/html", html);
+  m += "--" + boundary + "--\r\n";
+  return m;
+}
+
+// ---- sending ----
+
+struct curl_easy_deleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct curl_slist_deleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+struct upload_state {
+  std::string_view data;
+  std::size_t offset = 0;
+};
+
+std::size_t read_message(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto* up = static_cast<upload_state*>(user);
+  const std::size_t n = std::min(size * count, up->data.size() - up->offset);
+  std::copy_n(up->data.data() + up->offset, n, buffer);
+  up->offset += n;
+  return n;
+}
+
+// Keeps the server's last 4xx or 5xx reply line for the delivery detail (dead letter, logs);
+// the "221 Bye" to libcurl's QUIT after a failure would say nothing.
+int capture_reply(CURL*, curl_infotype type, char* data, std::size_t size, void* user) {
+  if (type == CURLINFO_HEADER_IN) {
+    const std::string_view line = trim(std::string_view(data, size));
+    if (!line.empty() && (line.front() == '4' || line.front() == '5')) {
+      *static_cast<std::string*>(user) = std::string(line.substr(0, kDetailLimit));
+    }
+  }
+  return 0;
+}
+
+delivery_result classify(CURLcode code, long smtp_status, std::string detail) {
+  if (code == CURLE_OK) return delivery_result::delivered(static_cast<int>(smtp_status));
+  delivery_result r;
+  r.status = static_cast<int>(smtp_status);
+  r.detail = std::move(detail);
+  if (smtp_status >= 400 && smtp_status < 500) {
+    r.result = delivery_result::outcome::retry;  // 421, 45x: transient by definition
+  } else if (smtp_status >= 500 && smtp_status < 600) {
+    r.result = delivery_result::outcome::permanent;  // 550, 535, ...: the server said no
+  } else {
+    switch (code) {
+      // Retrying cannot help until the configuration or the server's setup changes.
+      case CURLE_USE_SSL_FAILED:  // STARTTLS required but not offered
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_LOGIN_DENIED:
+      case CURLE_UNSUPPORTED_PROTOCOL:
+      case CURLE_URL_MALFORMAT:
+        r.result = delivery_result::outcome::permanent;
+        break;
+      default:  // connection refused, timeouts, resets: the server may come back
+        r.result = delivery_result::outcome::retry;
+    }
+  }
+  return r;
+}
+
+class email_notifier final : public notifier {
+ public:
+  explicit email_notifier(email_settings settings) : settings_(std::move(settings)) {}
+
+  delivery_result send(const notification& n) override {
+    const std::string message = build_message(settings_, n, std::chrono::system_clock::now());
+    std::unique_ptr<CURL, curl_easy_deleter> curl(curl_easy_init());
+    if (!curl) return {delivery_result::outcome::retry, 0, "curl_easy_init failed", {}};
+
+    std::unique_ptr<curl_slist, curl_slist_deleter> recipients;
+    for (const mailbox& m : settings_.to) {
+      curl_slist* grown = curl_slist_append(recipients.get(), ("<" + m.address + ">").c_str());
+      if (grown == nullptr) return {delivery_result::outcome::retry, 0, "out of memory", {}};
+      // The head is new only on the first append; taking it over each time covers both cases.
+      (void)recipients.release();
+      recipients.reset(grown);
+    }
+    const std::string mail_from = "<" + settings_.from.address + ">";
+    upload_state upload{message};
+    std::string error_reply;
+    char error[CURL_ERROR_SIZE] = {};
+
+    CURL* c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, settings_.url.c_str());
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // we run on a worker thread
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, kTransferTimeoutSeconds);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(c, CURLOPT_USE_SSL,
+                     settings_.require_tls ? long{CURLUSESSL_ALL} : long{CURLUSESSL_NONE});
+    if (!settings_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, settings_.ca_file.c_str());
+    if (settings_.username) {
+      curl_easy_setopt(c, CURLOPT_USERNAME, settings_.username->c_str());
+      curl_easy_setopt(c, CURLOPT_PASSWORD, settings_.password.c_str());
+    }
+    curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.c_str());
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, recipients.get());
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_message);
+    curl_easy_setopt(c, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
+    // The debug callback only sees traffic with VERBOSE on; it prints nothing itself.
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, capture_reply);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, &error_reply);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+
+    const CURLcode code = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (code == CURLE_OK) return delivery_result::delivered(static_cast<int>(status));
+    std::string detail = error[0] != '\0' ? error : curl_easy_strerror(code);
+    if (!error_reply.empty()) detail += " (server: " + error_reply + ")";
+    if (detail.size() > kDetailLimit) detail.resize(kDetailLimit);
+    return classify(code, status, std::move(detail));
+  }
+
+ private:
+  email_settings settings_;
+};
+
+}  // namespace
+
+std::unique_ptr<notifier> make_email_notifier(const config::receiver_config& receiver) {
+  // libcurl's global state must be set up before any thread uses it.
+  static std::once_flag curl_ready;
+  std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  return std::make_unique<email_notifier>(read_settings(receiver));
+}
+
+}  // namespace tocsin::sinks

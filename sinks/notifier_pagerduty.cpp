@@ -1,0 +1,150 @@
+// pagerduty: PagerDuty Events API v2; one incident per group (dedup_key from the group key),
+// triggered while any alert fires and resolved when all have resolved.
+
+#include <cstdint>
+#include <cstdio>
+
+#include "sinks/http_post.hpp"
+#include "sinks/notifier_factories.hpp"
+
+namespace tocsin::sinks {
+namespace {
+
+// Events API v2 limits: summary 1024 characters, dedup_key 255, the whole event 512 KB.
+constexpr std::size_t max_summary_chars = 1024;
+constexpr std::size_t max_details_chars = 100'000;  // per list: firing, resolved
+
+// Higher is worse; 0 for what PagerDuty does not know.
+int severity_rank(std::string_view s) {
+  if (s == "critical") return 4;
+  if (s == "error") return 3;
+  if (s == "warning") return 2;
+  if (s == "info") return 1;
+  return 0;
+}
+
+bool is_pagerduty_severity(std::string_view s) { return severity_rank(s) > 0; }
+
+// 16 hex digits of FNV-1a 64 over the group key: stable across restarts and tocsin versions,
+// and short whatever the group labels are.
+std::string dedup_key(std::string_view group_key) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const unsigned char c : group_key) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+// Alertmanager's "instances" text: each alert's labels, annotations and source.
+std::string describe(const std::vector<rules::alert>& alerts, bool firing) {
+  std::string out;
+  for (const rules::alert& a : alerts) {
+    if (a.firing != firing) continue;
+    out += "Labels:\n";
+    for (const auto& [k, v] : a.labels) out += " - " + k + " = " + v + "\n";
+    out += "Annotations:\n";
+    for (const auto& [k, v] : a.annotations) out += " - " + k + " = " + v + "\n";
+    if (!a.generator_url.empty()) out += "Source: " + a.generator_url + "\n";
+    out += "\n";
+  }
+  return truncate_utf8(out, max_details_chars);
+}
+
+class pagerduty_notifier final : public notifier {
+ public:
+  explicit pagerduty_notifier(const config::receiver_config& r)
+      : routing_key_(read_secret_file(r, "routing_key_file")),
+        default_severity_(setting_or(r, "severity", "error")),
+        client_(setting_or(r, "client", "tocsin")),
+        client_url_(setting_or(r, "client_url")) {
+    request_.url = setting_or(r, "url", "https://events.pagerduty.com/v2/enqueue");
+    if (!is_pagerduty_severity(default_severity_)) {
+      throw receiver_error(
+          r, "severity must be critical, error, warning or info, not '" + default_severity_ + "'");
+    }
+  }
+
+  delivery_result send(const notification& n) override {
+    http_post_request request = request_;
+    request.body = render(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return to_delivery_result(http_post(request));
+  }
+
+  [[nodiscard]] bool send_resolved_default() const override { return true; }
+
+ private:
+  [[nodiscard]] nlohmann::ordered_json render(const notification& n) const;
+
+  http_post_request request_;
+  std::string routing_key_, default_severity_, client_, client_url_;
+};
+
+nlohmann::ordered_json pagerduty_notifier::render(const notification& n) const {
+  const bool firing = n.firing();
+  const rules::label_set labels = n.common_labels();
+  const auto annotations = n.common_annotations();
+  std::size_t num_firing = 0;
+  for (const rules::alert& a : n.alerts) num_firing += a.firing ? 1 : 0;
+
+  // The common severity label, else the worst among the firing alerts; one PagerDuty does not
+  // know falls back to the configured default.
+  std::string severity;
+  if (const auto it = labels.find("severity"); it != labels.end()) {
+    severity = it->second;
+  } else {
+    for (const rules::alert& a : n.alerts) {
+      const auto l = a.labels.find("severity");
+      if (a.firing && l != a.labels.end() && severity_rank(l->second) > severity_rank(severity)) {
+        severity = l->second;
+      }
+    }
+  }
+  if (!is_pagerduty_severity(severity)) severity = default_severity_;
+
+  std::string name;
+  if (const auto it = labels.find("alertname"); it != labels.end()) {
+    name = it->second;
+  } else {
+    for (const auto& [k, v] : n.group_labels) name += (name.empty() ? "" : " ") + v;
+  }
+  std::string summary = firing ? "[FIRING:" + std::to_string(num_firing) + "] " : "[RESOLVED] ";
+  summary += name.empty() ? "alerts" : name;
+  if (const auto it = annotations.find("summary"); it != annotations.end()) {
+    summary += ": " + it->second;
+  }
+  const auto host = labels.find("host");
+
+  nlohmann::ordered_json body = {
+      {"routing_key", routing_key_},
+      {"event_action", firing ? "trigger" : "resolve"},
+      {"dedup_key", dedup_key(n.group_key)},
+      {"payload",
+       {
+           {"summary", truncate_utf8(summary, max_summary_chars)},
+           {"severity", severity},
+           {"source", host != labels.end() ? host->second : std::string("tocsin")},
+           {"custom_details",
+            {
+                {"firing", describe(n.alerts, true)},
+                {"resolved", describe(n.alerts, false)},
+                {"num_firing", num_firing},
+                {"num_resolved", n.alerts.size() - num_firing},
+            }},
+       }},
+      {"client", client_},
+  };
+  const std::string client_url = client_url_.empty() ? n.external_url : client_url_;
+  if (!client_url.empty()) body["client_url"] = client_url;
+  return body;
+}
+
+}  // namespace
+
+std::unique_ptr<notifier> make_pagerduty_notifier(const config::receiver_config& receiver) {
+  return std::make_unique<pagerduty_notifier>(receiver);
+}
+
+}  // namespace tocsin::sinks

@@ -1,0 +1,204 @@
+// slack: one incoming-webhook message with one attachment per notification, coloured by severity.
+
+#include <set>
+
+#include "rules/template.hpp"
+#include "sinks/http_post.hpp"
+#include "sinks/notifier_factories.hpp"
+
+namespace tocsin::sinks {
+namespace {
+
+// Slack's limits: it cuts an attachment title around 1024 characters (Alertmanager truncates
+// there too) and attachment text around 8000; a message's text beyond 40 000 is truncated.
+constexpr std::size_t max_title_chars = 1024;
+constexpr std::size_t max_text_chars = 8000;
+constexpr std::size_t max_listed_hosts = 10;
+
+// Slack's mrkdwn treats &, < and > as control characters; values are escaped, literal template
+// text is not (so `<https://x|link>` written in a template still works).
+void append_escaped(std::string_view s, std::string& out) {
+  for (const char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+std::string escaped(std::string_view s) {
+  std::string out;
+  append_escaped(s, out);
+  return out;
+}
+
+// Higher is worse; unknown severities rank lowest.
+int severity_rank(std::string_view s) {
+  if (s == "critical") return 3;
+  if (s == "error") return 2;
+  if (s == "warning") return 1;
+  return 0;
+}
+
+// The common severity label, else the worst among the firing alerts.
+std::string notification_severity(const notification& n, const rules::label_set& common) {
+  if (const auto it = common.find("severity"); it != common.end()) return it->second;
+  std::string worst;
+  for (const rules::alert& a : n.alerts) {
+    const auto it = a.labels.find("severity");
+    if (!a.firing || it == a.labels.end()) continue;
+    if (worst.empty() || severity_rank(it->second) > severity_rank(worst)) worst = it->second;
+  }
+  return worst;
+}
+
+class slack_notifier final : public notifier {
+ public:
+  explicit slack_notifier(const config::receiver_config& r)
+      : channel_(setting_or(r, "channel")),
+        username_(setting_or(r, "username")),
+        icon_emoji_(setting_or(r, "icon_emoji")),
+        icon_url_(setting_or(r, "icon_url")),
+        has_title_(r.settings.contains("title")),
+        has_text_(r.settings.contains("text")),
+        title_(setting_or(r, "title")),
+        text_(setting_or(r, "text")) {
+    request_.url = setting_or(r, "webhook_url");
+    if (request_.url.empty()) request_.url = read_secret_file(r, "webhook_url_file");
+    if (request_.url.empty())
+      throw receiver_error(r, "webhook_url or webhook_url_file is required");
+  }
+
+  delivery_result send(const notification& n) override {
+    http_post_request request = request_;
+    request.body = render(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return to_delivery_result(http_post(request));
+  }
+
+ private:
+  [[nodiscard]] nlohmann::ordered_json render(const notification& n) const;
+
+  http_post_request request_;
+  std::string channel_, username_, icon_emoji_, icon_url_;
+  bool has_title_, has_text_;
+  rules::annotation_template title_, text_;
+};
+
+nlohmann::ordered_json slack_notifier::render(const notification& n) const {
+  const bool firing = n.firing();
+  const rules::label_set labels = n.common_labels();
+  const auto annotations = n.common_annotations();
+  std::size_t num_firing = 0;
+  for (const rules::alert& a : n.alerts) num_firing += a.firing ? 1 : 0;
+  const std::string count = std::to_string(firing ? num_firing : n.alerts.size());
+  const std::string severity = notification_severity(n, labels);
+
+  const auto lookup = [&](std::string_view name, std::string& out) {
+    if (name == "status") {
+      out += firing ? "firing" : "resolved";
+    } else if (name == "count") {
+      out += count;
+    } else if (const auto l = labels.find(std::string(name)); l != labels.end()) {
+      append_escaped(l->second, out);
+    } else if (const auto a = annotations.find(std::string(name)); a != annotations.end()) {
+      append_escaped(a->second, out);
+    }
+  };
+
+  std::string title;
+  if (has_title_) {
+    title = title_.render(lookup);
+  } else {
+    std::string name;
+    if (const auto it = labels.find("alertname"); it != labels.end()) {
+      name = it->second;
+    } else {
+      for (const auto& [k, v] : n.group_labels) name += (name.empty() ? "" : " ") + v;
+    }
+    if (name.empty()) name = "alerts";
+    title = (firing ? "[FIRING:" + count + "] " : std::string("[RESOLVED] ")) + escaped(name);
+  }
+
+  std::string text;
+  if (has_text_) {
+    text = text_.render(lookup);
+  } else {
+    // Summary: the common one, else the first alert's of the state the message reports.
+    std::string summary;
+    if (const auto it = annotations.find("summary"); it != annotations.end()) {
+      summary = it->second;
+    } else {
+      for (const rules::alert& a : n.alerts) {
+        const auto s = a.annotations.find("summary");
+        if (a.firing == firing && s != a.annotations.end()) {
+          summary = s->second;
+          break;
+        }
+      }
+    }
+    std::set<std::string> hosts;
+    for (const rules::alert& a : n.alerts) {
+      if (const auto h = a.labels.find("host"); h != a.labels.end()) hosts.insert(h->second);
+    }
+    std::string host_list;
+    std::size_t listed = 0;
+    for (const std::string& h : hosts) {
+      if (listed == max_listed_hosts) {
+        host_list += " and " + std::to_string(hosts.size() - listed) + " more";
+        break;
+      }
+      host_list += (listed++ == 0 ? "" : ", ") + h;
+    }
+    const auto line = [&](const char* label, const std::string& value) {
+      if (value.empty()) return;
+      text += text.empty() ? "" : "\n";
+      text += std::string("*") + label + ":* " + escaped(value);
+    };
+    line("Severity", severity);
+    line("Summary", summary);
+    line("Hosts", host_list);
+    line("Count", count);
+  }
+
+  // Slack's colours: "danger" red, "warning" yellow, "good" green; grey for the rest.
+  std::string color = "good";
+  if (firing) {
+    const int rank = severity_rank(severity);
+    color = rank >= 2 ? "danger" : rank == 1 ? "warning" : "#808080";
+  }
+
+  title = truncate_utf8(title, max_title_chars);
+  nlohmann::ordered_json attachment = {
+      {"color", color},
+      {"title", title},
+  };
+  if (!n.external_url.empty()) attachment["title_link"] = n.external_url;
+  attachment["fallback"] = title;
+  attachment["text"] = truncate_utf8(text, max_text_chars);
+  attachment["mrkdwn_in"] = nlohmann::ordered_json::array({"text"});
+
+  nlohmann::ordered_json body = nlohmann::ordered_json::object();
+  if (!channel_.empty()) body["channel"] = channel_;
+  if (!username_.empty()) body["username"] = username_;
+  if (!icon_emoji_.empty()) body["icon_emoji"] = icon_emoji_;
+  if (!icon_url_.empty()) body["icon_url"] = icon_url_;
+  body["attachments"] = nlohmann::ordered_json::array({std::move(attachment)});
+  return body;
+}
+
+}  // namespace
+
+std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& receiver) {
+  return std::make_unique<slack_notifier>(receiver);
+}
+
+}  // namespace tocsin::sinks

@@ -1,0 +1,150 @@
+#include "sinks/route_tree.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace tocsin::sinks {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string location_prefix(const config::source_location& where) {
+  if (where.file.empty()) return "";
+  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
+}
+
+// Alertmanager sorts a route's matchers (name, value, then operator) so its key does not depend
+// on the order they were written in.
+bool matcher_less(const label_matcher& a, const label_matcher& b) {
+  if (a.name() != b.name()) return a.name() < b.name();
+  if (a.value() != b.value()) return a.value() < b.value();
+  return a.op() < b.op();
+}
+
+std::string matchers_text(const std::vector<label_matcher>& matchers) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < matchers.size(); ++i) {
+    if (i > 0) out += ',';
+    out += matchers[i].to_string();
+  }
+  return out + "}";
+}
+
+// `name="value"` with the value quoted the way a matcher prints it (Go's %q).
+std::string pair_text(const std::string& name, const std::string& value) {
+  if (auto m = label_matcher::make(name, value, match_op::equal)) return m->to_string();
+  return name + "=\"" + value + "\"";  // a label name a matcher refuses; print it as it is
+}
+
+class tree_builder {
+ public:
+  explicit tree_builder(const std::vector<config::receiver_config>& receivers) {
+    for (const auto& r : receivers) receivers_.insert(r.name);
+  }
+
+  // `parent` is null for the root, whose unset fields take Alertmanager's defaults.
+  void build(const config::route_config& cfg, const route_node* parent, route_node& node) {
+    node.receiver = !cfg.receiver.empty() ? cfg.receiver : parent ? parent->receiver : "";
+    if (node.receiver.empty()) {
+      errors.push_back(location_prefix(cfg.where) + "route has no receiver");
+    } else if (!receivers_.contains(node.receiver)) {
+      // The config loader already refuses these; a tree built from code gets the same check.
+      errors.push_back(location_prefix(cfg.where) + "unknown receiver \"" + node.receiver + "\"");
+    }
+    for (const std::string& text : cfg.matchers) {
+      std::string problem;
+      if (auto m = label_matcher::parse(text, &problem)) {
+        node.matchers.push_back(std::move(*m));
+      } else {
+        errors.push_back(location_prefix(cfg.where) + "invalid matcher \"" + text +
+                         "\": " + problem);
+      }
+    }
+    std::sort(node.matchers.begin(), node.matchers.end(), matcher_less);
+    node.key = (parent ? parent->key + "/" : "") + matchers_text(node.matchers);
+
+    // An explicit group_by (even an empty one) replaces the parent's.
+    if (cfg.group_by) {
+      const auto& labels = *cfg.group_by;
+      node.group_by_all = std::find(labels.begin(), labels.end(), "...") != labels.end();
+      if (!node.group_by_all) node.group_by = labels;
+    } else if (parent) {
+      node.group_by_all = parent->group_by_all;
+      node.group_by = parent->group_by;
+    }
+    node.group_wait = cfg.group_wait.value_or(parent ? parent->group_wait : 30s);
+    node.group_interval = cfg.group_interval.value_or(parent ? parent->group_interval : 5min);
+    node.repeat_interval = cfg.repeat_interval.value_or(parent ? parent->repeat_interval : 4h);
+    node.continue_matching = cfg.continue_matching;
+
+    node.routes.resize(cfg.routes.size());
+    for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
+      node.routes[i].id = node.id + "." + std::to_string(i);
+      build(cfg.routes[i], &node, node.routes[i]);
+    }
+  }
+
+  std::vector<std::string> errors;
+
+ private:
+  std::set<std::string, std::less<>> receivers_;
+};
+
+// Alertmanager's Route.Match: depth first; the first matching child ends the search unless it
+// has `continue`; a node none of whose children matched is a destination itself.
+void collect(const route_node& node, const rules::label_set& labels,
+             std::vector<const route_node*>& out) {
+  if (!matches_all(node.matchers, labels)) return;
+  const std::size_t before = out.size();
+  for (const route_node& child : node.routes) {
+    const std::size_t child_before = out.size();
+    collect(child, labels, out);
+    if (out.size() > child_before && !child.continue_matching) break;
+  }
+  if (out.size() == before) out.push_back(&node);
+}
+
+}  // namespace
+
+route_tree::route_tree(const config::route_config& root,
+                       const std::vector<config::receiver_config>& receivers) {
+  tree_builder builder(receivers);
+  root_.id = "0";
+  builder.build(root, nullptr, root_);
+  if (!builder.errors.empty()) throw config::config_error(std::move(builder.errors));
+}
+
+std::vector<const route_node*> route_tree::match(const rules::label_set& labels) const {
+  std::vector<const route_node*> out;
+  collect(root_, labels, out);
+  // The root takes no matchers, but a tree built from code might give it some: it is still the
+  // destination of last resort.
+  if (out.empty()) out.push_back(&root_);
+  return out;
+}
+
+rules::label_set route_tree::group_labels(const route_node& node, const rules::label_set& labels) {
+  if (node.group_by_all) return labels;
+  rules::label_set out;
+  for (const std::string& name : node.group_by) {
+    // Only labels the alert has: a missing one does not become "".
+    if (auto it = labels.find(name); it != labels.end()) out.insert(*it);
+  }
+  return out;
+}
+
+std::string route_tree::group_key(const route_node& node, const rules::label_set& group_labels) {
+  // Go's model.LabelSet.String(): the `name="value"` texts sorted as text, ", " between.
+  std::vector<std::string> pairs;
+  pairs.reserve(group_labels.size());
+  for (const auto& [name, value] : group_labels) pairs.push_back(pair_text(name, value));
+  std::sort(pairs.begin(), pairs.end());
+  std::string out = node.key + ":{";
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += pairs[i];
+  }
+  return out + "}";
+}
+
+}  // namespace tocsin::sinks

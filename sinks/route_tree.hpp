@@ -1,0 +1,56 @@
+#pragma once
+// The compiled route tree (Alertmanager semantics): a node matches when all its matchers match;
+// the children are tried in order and the first that matches wins unless it has `continue`; a
+// node none of whose children match is itself the destination. Unset fields inherit from the
+// parent; the root's defaults are group_wait 30s, group_interval 5m, repeat_interval 4h, and
+// group_by none (`['...']` means every label).
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "rules/alert.hpp"
+#include "sinks/label_matcher.hpp"
+
+namespace tocsin::sinks {
+
+struct route_node {
+  std::string id;   // stable path of child indexes from the root: "0", "0.1", "0.1.0"
+  std::string key;  // Alertmanager's route key, the matcher sets from the root: {}/{a="b"}
+  std::string receiver;
+  std::vector<label_matcher> matchers;
+  bool group_by_all = false;
+  std::vector<std::string> group_by;
+  std::chrono::milliseconds group_wait{}, group_interval{}, repeat_interval{};
+  bool continue_matching = false;
+  std::vector<route_node> routes;
+};
+
+class route_tree {
+ public:
+  // Throws config::config_error (FILE:LINE:COL of the route) for a bad matcher or a receiver
+  // name that is not in `receivers`.
+  route_tree(const config::route_config& root,
+             const std::vector<config::receiver_config>& receivers);
+
+  // The destination nodes for an alert with `labels`, in tree order (at least the root).
+  [[nodiscard]] std::vector<const route_node*> match(const rules::label_set& labels) const;
+
+  // The labels an alert is grouped by at `node`.
+  [[nodiscard]] static rules::label_set group_labels(const route_node& node,
+                                                     const rules::label_set& labels);
+  // Alertmanager's group key: "<node matchers path>:<group labels>", e.g.
+  // `{}/{severity="critical"}:{alertname="disk-full", host="web1"}`.
+  [[nodiscard]] static std::string group_key(const route_node& node,
+                                             const rules::label_set& group_labels);
+
+  [[nodiscard]] const route_node& root() const { return root_; }
+
+ private:
+  route_node root_;
+};
+
+}  // namespace tocsin::sinks

@@ -1,0 +1,54 @@
+#pragma once
+// Silences (Alertmanager's): matchers plus a time window, with who and why. Kept in SQLite
+// (data_dir/router.db, table silences) so they survive restarts. Thread-safe.
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rules/alert.hpp"
+#include "sinks/label_matcher.hpp"
+
+struct sqlite3;
+
+namespace tocsin::sinks {
+
+enum class silence_state { pending, active, expired };
+
+struct silence {
+  std::string id;  // UUID v4 text
+  std::vector<label_matcher> matchers;
+  std::chrono::system_clock::time_point starts_at, ends_at, updated_at;
+  std::string created_by, comment;
+  [[nodiscard]] silence_state state(std::chrono::system_clock::time_point now) const;
+};
+
+class silence_store {
+ public:
+  // Opens/creates the table in `db_file`; throws std::runtime_error naming the file.
+  explicit silence_store(const std::filesystem::path& db_file);
+  ~silence_store();
+  silence_store(const silence_store&) = delete;
+  silence_store& operator=(const silence_store&) = delete;
+
+  // Creates (empty id → new UUID) or updates a silence; returns its id. nullopt with `problem`
+  // for no matchers, ends_at before starts_at, or an unknown id.
+  std::optional<std::string> upsert(silence s, std::string* problem = nullptr);
+  // Sets ends_at = now for a pending or active silence. False for an unknown id.
+  bool expire(const std::string& id, std::chrono::system_clock::time_point now);
+  [[nodiscard]] std::optional<silence> get(const std::string& id) const;
+  [[nodiscard]] std::vector<silence> list() const;
+  // Ids of the silences active at `now` that match `labels`.
+  [[nodiscard]] std::vector<std::string> silenced_by(
+      const rules::label_set& labels, std::chrono::system_clock::time_point now) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<silence> silences_;  // all, also expired ones (kept 5 days, like Alertmanager)
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace tocsin::sinks

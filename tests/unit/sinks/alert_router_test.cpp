@@ -1,0 +1,441 @@
+#include "sinks/alert_router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sinks/label_matcher.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/wait.hpp"
+
+namespace tocsin::sinks {
+namespace {
+
+using namespace std::chrono_literals;
+using sys_clock = std::chrono::system_clock;
+
+// Every notification any fake receiver accepted, in order.
+class capture {
+ public:
+  void add(const notification& n) {
+    std::lock_guard lock(mutex_);
+    sent_.push_back(n);
+  }
+  std::vector<notification> all() const {
+    std::lock_guard lock(mutex_);
+    return sent_;
+  }
+  std::vector<notification> to(const std::string& receiver) const {
+    std::vector<notification> out;
+    for (auto& n : all()) {
+      if (n.receiver == receiver) out.push_back(n);
+    }
+    return out;
+  }
+  std::size_t count() const { return all().size(); }
+  // Notifications that carry an alert with this host label.
+  std::size_t about_host(const std::string& host) const {
+    std::size_t count = 0;
+    for (const auto& n : all()) {
+      count += std::any_of(n.alerts.begin(), n.alerts.end(),
+                           [&](const rules::alert& a) { return a.labels.at("host") == host; });
+    }
+    return count;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<notification> sent_;
+};
+
+class fake_notifier : public notifier {
+ public:
+  explicit fake_notifier(std::shared_ptr<capture> sent) : sent_(std::move(sent)) {}
+  delivery_result send(const notification& n) override {
+    sent_->add(n);
+    return delivery_result::delivered(200);
+  }
+  [[nodiscard]] bool send_resolved_default() const override { return true; }
+
+ private:
+  std::shared_ptr<capture> sent_;
+};
+
+config::receiver_config receiver(const std::string& name, const std::string& integration = "test",
+                                 std::map<std::string, std::string> settings = {}) {
+  config::receiver_config r;
+  r.name = name;
+  r.integration = integration;
+  r.settings = std::move(settings);
+  return r;
+}
+
+config::route_config route(const std::string& receiver, std::vector<std::string> group_by) {
+  config::route_config r;
+  r.receiver = receiver;
+  r.group_by = std::move(group_by);
+  r.group_wait = 50ms;
+  r.group_interval = 200ms;
+  r.repeat_interval = 1s;
+  return r;
+}
+
+rules::alert firing(rules::label_set labels) {
+  rules::alert a;
+  a.labels = std::move(labels);
+  a.starts_at = sys_clock::now() - 1s;
+  a.ends_at = sys_clock::now() + 1h;
+  a.fingerprint = rules::fingerprint(a.labels);
+  return a;
+}
+
+rules::alert resolved(rules::alert a) {
+  a.firing = false;
+  a.ends_at = sys_clock::now();
+  return a;
+}
+
+label_matcher matcher(const std::string& text) { return *label_matcher::parse(text); }
+
+class alert_router_test : public ::testing::Test {
+ protected:
+  alert_router_test() {
+    registry.add("test", [sent = sent](const config::receiver_config&) {
+      return std::make_unique<fake_notifier>(sent);
+    });
+    cfg.route = route("ops", {"alertname"});
+    cfg.receivers = {receiver("ops")};
+  }
+
+  std::unique_ptr<alert_router> start_router() {
+    router_options options;
+    options.data_dir = dir.path();
+    options.external_url = "http://tocsin.test:9095";
+    options.tick = 10ms;
+    options.resolve_timeout = resolve_timeout;
+    options.worker.initial_backoff = 10ms;
+    auto router = std::make_unique<alert_router>(cfg, registry, metrics, options);
+    router->start();
+    return router;
+  }
+
+  bool wait_for_count(std::size_t n, std::chrono::milliseconds timeout = 3s) const {
+    return test::wait_until([&] { return sent->count() >= n; }, timeout);
+  }
+
+  test::temp_dir dir{"alert-router"};
+  std::shared_ptr<capture> sent = std::make_shared<capture>();
+  notifier_registry registry;
+  metrics_registry metrics;
+  config::config cfg;
+  std::chrono::milliseconds resolve_timeout = 5min;
+};
+
+TEST_F(alert_router_test, alerts_of_one_group_go_out_in_one_notification) {
+  auto router = start_router();
+  for (int i = 0; i < 10; ++i) {
+    router->receive(firing({{"alertname", "disk-full"}, {"host", "web" + std::to_string(i)}}));
+  }
+  ASSERT_TRUE(wait_for_count(1));
+  std::this_thread::sleep_for(500ms);  // over two group_intervals: nothing new to send
+  const auto all = sent->all();
+  ASSERT_EQ(all.size(), 1u);
+  const notification& n = all[0];
+  EXPECT_EQ(n.receiver, "ops");
+  EXPECT_EQ(n.alerts.size(), 10u);
+  EXPECT_EQ(n.group_labels, (rules::label_set{{"alertname", "disk-full"}}));
+  EXPECT_EQ(n.external_url, "http://tocsin.test:9095");
+  EXPECT_NE(n.group_key.find("alertname=\"disk-full\""), std::string::npos) << n.group_key;
+  EXPECT_TRUE(std::all_of(n.alerts.begin(), n.alerts.end(),
+                          [](const rules::alert& a) { return a.firing; }));
+  EXPECT_NE(n.due_since, std::chrono::steady_clock::time_point{});
+}
+
+TEST_F(alert_router_test, groups_by_host_make_a_notification_each) {
+  cfg.route = route("ops", {"host"});
+  auto router = start_router();
+  router->receive(firing({{"alertname", "disk-full"}, {"host", "web1"}}));
+  router->receive(firing({{"alertname", "cpu-high"}, {"host", "web1"}}));
+  router->receive(firing({{"alertname", "disk-full"}, {"host", "web2"}}));
+  ASSERT_TRUE(wait_for_count(2));
+  std::this_thread::sleep_for(300ms);
+  auto all = sent->all();
+  ASSERT_EQ(all.size(), 2u);
+  std::sort(all.begin(), all.end(), [](const notification& a, const notification& b) {
+    return a.group_labels < b.group_labels;
+  });
+  EXPECT_EQ(all[0].group_labels, (rules::label_set{{"host", "web1"}}));
+  EXPECT_EQ(all[0].alerts.size(), 2u);
+  EXPECT_EQ(all[1].group_labels, (rules::label_set{{"host", "web2"}}));
+  EXPECT_EQ(all[1].alerts.size(), 1u);
+}
+
+TEST_F(alert_router_test, continue_sends_to_the_next_matching_route_too) {
+  config::route_config pager = route("pager", {"alertname"});
+  pager.matchers = {"severity=\"critical\""};
+  pager.continue_matching = true;
+  config::route_config ops = route("ops", {"alertname"});
+  ops.matchers = {"alertname=~\".+\""};
+  cfg.route->routes = {pager, ops};
+  cfg.receivers = {receiver("ops"), receiver("pager")};
+  auto router = start_router();
+
+  EXPECT_EQ(router->receivers_for({{"alertname", "x"}, {"severity", "critical"}}),
+            (std::vector<std::string>{"pager", "ops"}));
+  EXPECT_EQ(router->receivers_for({{"alertname", "x"}, {"severity", "warning"}}),
+            (std::vector<std::string>{"ops"}));
+
+  router->receive(firing({{"alertname", "disk-full"}, {"severity", "critical"}}));
+  ASSERT_TRUE(wait_for_count(2));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(sent->to("pager").size(), 1u);
+  EXPECT_EQ(sent->to("ops").size(), 1u);
+  const auto views = router->alerts();
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].receivers, (std::vector<std::string>{"pager", "ops"}));
+}
+
+TEST_F(alert_router_test, silenced_alerts_are_not_notified) {
+  cfg.route = route("ops", {"host"});
+  auto router = start_router();
+  silence s;
+  s.matchers = {matcher("host=\"web1\"")};
+  s.starts_at = sys_clock::now() - 1min;
+  s.ends_at = sys_clock::now() + 1h;
+  s.created_by = "test";
+  s.comment = "maintenance";
+  const auto id = router->silences().upsert(s);
+  ASSERT_TRUE(id);
+
+  router->receive(firing({{"alertname", "disk-full"}, {"host", "web1"}}));
+  router->receive(firing({{"alertname", "disk-full"}, {"host", "web2"}}));
+  ASSERT_TRUE(wait_for_count(1));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(sent->count(), 1u);
+  EXPECT_EQ(sent->about_host("web1"), 0u);
+  EXPECT_EQ(sent->about_host("web2"), 1u);
+
+  for (const alert_view& v : router->alerts()) {
+    if (v.alert.labels.at("host") == "web1") {
+      EXPECT_EQ(v.state, "suppressed");
+      EXPECT_EQ(v.silenced_by, std::vector<std::string>{*id});
+    } else {
+      EXPECT_EQ(v.state, "active");
+      EXPECT_TRUE(v.silenced_by.empty());
+    }
+  }
+  EXPECT_EQ(metrics.get_gauge("tocsin_alerts", "", {{"state", "suppressed"}}).value(), 1);
+  EXPECT_EQ(metrics.get_gauge("tocsin_alerts", "", {{"state", "firing"}}).value(), 1);
+  EXPECT_EQ(metrics.get_gauge("tocsin_silences", "", {{"state", "active"}}).value(), 1);
+}
+
+TEST_F(alert_router_test, inhibited_alerts_are_left_out) {
+  cfg.route = route("ops", {"host"});
+  config::inhibit_rule_config rule;
+  rule.source_matchers = {"severity=\"critical\""};
+  rule.target_matchers = {"severity=\"warning\""};
+  rule.equal = {"host"};
+  cfg.inhibit_rules = {rule};
+  auto router = start_router();
+  const auto source =
+      firing({{"alertname", "disk-full"}, {"severity", "critical"}, {"host", "web1"}});
+  const auto target =
+      firing({{"alertname", "cpu-high"}, {"severity", "warning"}, {"host", "web1"}});
+  router->receive(source);
+  router->receive(target);
+  router->receive(firing({{"alertname", "cpu-high"}, {"severity", "warning"}, {"host", "web2"}}));
+  ASSERT_TRUE(wait_for_count(2));
+  std::this_thread::sleep_for(300ms);
+  const auto all = sent->all();
+  ASSERT_EQ(all.size(), 2u);
+  for (const notification& n : all) {
+    ASSERT_EQ(n.alerts.size(), 1u);
+    if (n.group_labels.at("host") == "web1") {
+      EXPECT_EQ(n.alerts[0].fingerprint, source.fingerprint);
+    } else {
+      EXPECT_EQ(n.alerts[0].labels.at("alertname"), "cpu-high");
+    }
+  }
+  for (const alert_view& v : router->alerts()) {
+    if (v.alert.fingerprint == target.fingerprint) {
+      EXPECT_EQ(v.state, "suppressed");
+      EXPECT_EQ(v.inhibited_by, std::vector<std::string>{source.fingerprint});
+    } else {
+      EXPECT_EQ(v.state, "active");
+      EXPECT_TRUE(v.inhibited_by.empty());
+    }
+  }
+}
+
+TEST_F(alert_router_test, all_resolved_group_is_notified_on_the_next_tick) {
+  cfg.route->group_interval = 5s;
+  cfg.route->repeat_interval = 1h;
+  auto router = start_router();
+  const auto a = firing({{"alertname", "disk-full"}, {"host", "web1"}});
+  const auto b = firing({{"alertname", "disk-full"}, {"host", "web2"}});
+  router->receive(a);
+  router->receive(b);
+  ASSERT_TRUE(wait_for_count(1));
+
+  router->receive(resolved(a));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(sent->count(), 1u) << "one alert still firing: wait for group_interval";
+
+  const auto resolved_at = std::chrono::steady_clock::now();
+  router->receive(resolved(b));
+  ASSERT_TRUE(wait_for_count(2, 2s));
+  EXPECT_LT(std::chrono::steady_clock::now() - resolved_at, 1s);
+  const notification n = sent->all()[1];
+  ASSERT_EQ(n.alerts.size(), 2u);
+  EXPECT_FALSE(n.alerts[0].firing);
+  EXPECT_FALSE(n.alerts[1].firing);
+  // Every group has told them: they are forgotten.
+  EXPECT_TRUE(test::wait_until([&] { return router->alerts().empty(); }, 1s));
+}
+
+TEST_F(alert_router_test, firing_group_is_sent_again_after_repeat_interval) {
+  cfg.route->group_interval = 100ms;
+  auto router = start_router();
+  router->receive(firing({{"alertname", "disk-full"}, {"host", "web1"}}));
+  ASSERT_TRUE(wait_for_count(1));
+  const auto first = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_for_count(2, 3s));
+  EXPECT_GE(std::chrono::steady_clock::now() - first, 900ms);
+  const auto all = sent->all();
+  EXPECT_EQ(all[0].group_key, all[1].group_key);
+  EXPECT_EQ(all[1].alerts.size(), 1u);
+}
+
+TEST_F(alert_router_test, unchanged_group_is_not_sent_again_before_repeat_interval) {
+  cfg.route->group_interval = 100ms;
+  cfg.route->repeat_interval = 1h;
+  auto router = start_router();
+  auto a = firing({{"alertname", "disk-full"}, {"host", "web1"}});
+  router->receive(a);
+  ASSERT_TRUE(wait_for_count(1));
+  for (int i = 0; i < 5; ++i) {  // the source re-sends it, as the rules engine does
+    a.ends_at = sys_clock::now() + 1h;
+    router->receive(a);
+    std::this_thread::sleep_for(120ms);
+  }
+  EXPECT_EQ(sent->count(), 1u);
+}
+
+TEST_F(alert_router_test, restart_resends_nothing_sent_and_sends_what_was_pending) {
+  cfg.route = route("ops", {"host"});
+  cfg.route->group_interval = 100ms;
+  cfg.route->repeat_interval = 1h;
+  auto router = start_router();
+  router->receive(firing({{"alertname", "disk-full"}, {"host", "web1"}}));
+  ASSERT_TRUE(wait_for_count(1));
+  router->stop();  // no more flushes: the next alert is received but never sent
+  router->receive(firing({{"alertname", "disk-full"}, {"host", "web2"}}));
+  router.reset();
+  ASSERT_EQ(sent->count(), 1u);
+
+  router = start_router();
+  ASSERT_TRUE(test::wait_until([&] { return sent->about_host("web2") == 1; }, 3s));
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(sent->about_host("web1"), 1u);
+  EXPECT_EQ(sent->count(), 2u);
+  EXPECT_EQ(router->alerts().size(), 2u);
+}
+
+TEST_F(alert_router_test, restart_sends_a_group_whose_new_alert_was_pending) {
+  cfg.route->group_interval = 100ms;
+  cfg.route->repeat_interval = 1h;
+  auto router = start_router();
+  const auto a = firing({{"alertname", "disk-full"}, {"host", "web1"}});
+  const auto b = firing({{"alertname", "disk-full"}, {"host", "web2"}});
+  router->receive(a);
+  ASSERT_TRUE(wait_for_count(1));
+  router->stop();
+  router->receive(b);
+  router.reset();
+
+  router = start_router();
+  ASSERT_TRUE(wait_for_count(2));
+  std::this_thread::sleep_for(400ms);
+  const auto all = sent->all();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].alerts.size(), 2u);  // the group as it is now: old and new alert
+}
+
+TEST_F(alert_router_test, alert_without_ends_at_resolves_after_resolve_timeout) {
+  resolve_timeout = 300ms;
+  cfg.route->group_interval = 5s;
+  auto router = start_router();
+  auto a = firing({{"alertname", "disk-full"}, {"host", "web1"}});
+  a.ends_at = {};
+  const auto received = std::chrono::steady_clock::now();
+  router->receive(a);
+  ASSERT_TRUE(wait_for_count(1));
+  EXPECT_TRUE(sent->all()[0].alerts[0].firing);
+  ASSERT_TRUE(wait_for_count(2, 2s));
+  EXPECT_GE(std::chrono::steady_clock::now() - received, 300ms);
+  const auto n = sent->all()[1];
+  ASSERT_EQ(n.alerts.size(), 1u);
+  EXPECT_FALSE(n.alerts[0].firing);
+  EXPECT_LE(n.alerts[0].ends_at, sys_clock::now());
+}
+
+TEST_F(alert_router_test, without_send_resolved_resolves_are_not_sent_but_new_episodes_are) {
+  cfg.receivers = {receiver("ops", "test", {{"send_resolved", "false"}})};
+  cfg.route->group_interval = 100ms;
+  cfg.route->repeat_interval = 1h;
+  auto router = start_router();
+  auto a = firing({{"alertname", "disk-full"}, {"host", "web1"}});
+  router->receive(a);
+  ASSERT_TRUE(wait_for_count(1));
+  router->receive(resolved(a));
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(sent->count(), 1u);
+
+  a.starts_at = sys_clock::now();  // fires again: a new episode is news
+  a.ends_at = sys_clock::now() + 1h;
+  router->receive(a);
+  ASSERT_TRUE(wait_for_count(2));
+  EXPECT_TRUE(sent->all()[1].alerts[0].firing);
+}
+
+TEST_F(alert_router_test, receiver_without_integration_discards) {
+  cfg.route = route("drop", {"alertname"});
+  cfg.receivers = {receiver("drop", "")};
+  auto router = start_router();
+  router->receive(firing({{"alertname", "disk-full"}, {"host", "web1"}}));
+  counter& discarded = metrics.get_counter("tocsin_notifications_total", "",
+                                           {{"receiver", "drop"}, {"result", "discarded"}});
+  ASSERT_TRUE(test::wait_until([&] { return discarded.value() == 1; }, 2s));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(discarded.value(), 1u);
+  EXPECT_EQ(sent->count(), 0u);
+}
+
+TEST_F(alert_router_test, stale_firing_resend_does_not_reopen_a_resolved_alert) {
+  auto router = start_router();
+  const auto a = firing({{"alertname", "disk-full"}, {"host", "web1"}});
+  router->stop();  // look at the store only
+  router->receive(a);
+  router->receive(resolved(a));
+  router->receive(a);  // redelivered late
+  auto views = router->alerts();
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_FALSE(views[0].alert.firing);
+  EXPECT_EQ(views[0].alert.starts_at, a.starts_at);
+}
+
+TEST_F(alert_router_test, unusable_data_dir_throws) {
+  const auto file = dir.write_file("not-a-dir", "x");
+  router_options options;
+  options.data_dir = file / "sub";
+  EXPECT_THROW(alert_router(cfg, registry, metrics, options), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace tocsin::sinks

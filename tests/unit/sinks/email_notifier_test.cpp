@@ -1,0 +1,378 @@
+#include "sinks/notifier_email.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "tests/support/support.hpp"
+
+namespace tocsin::sinks {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using outcome = delivery_result::outcome;
+
+const std::string kUser = "alertbot";
+const std::string kPassword = "s3cret-pass";
+
+fs::path smtp_server_script() {
+  return test::source_dir() / "tests" / "integration" / "peers" / "smtp_server.py";
+}
+
+void run_openssl(const std::vector<std::string>& args, const fs::path& cwd) {
+  std::vector<std::string> argv = {test::find_program("openssl").string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  test::process_options options;
+  options.cwd = cwd;
+  const auto result = test::run_command(argv, {}, options);
+  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+}
+
+// A test CA and a server certificate for 127.0.0.1 and localhost signed by it, and another CA
+// that signed nothing.
+void make_certificates(const fs::path& dir) {
+  const std::vector<std::string> ec_key = {"-newkey", "ec", "-pkeyopt",
+                                           "ec_paramgen_curve:prime256v1", "-nodes"};
+  std::vector<std::string> ca = {
+      "req",     "-x509",  "-days", "2",     "-subj", "/CN=tocsin test CA",
+      "-keyout", "ca.key", "-out",  "ca.crt"};
+  ca.insert(ca.end(), ec_key.begin(), ec_key.end());
+  run_openssl(ca, dir);
+  std::vector<std::string> other_ca = {"req",   "-x509",        "-days",   "2",
+                                       "-subj", "/CN=other CA", "-keyout", "other-ca.key",
+                                       "-out",  "other-ca.crt"};
+  other_ca.insert(other_ca.end(), ec_key.begin(), ec_key.end());
+  run_openssl(other_ca, dir);
+  std::vector<std::string> csr = {"req",        "-subj", "/CN=localhost", "-keyout",
+                                  "server.key", "-out",  "server.csr"};
+  csr.insert(csr.end(), ec_key.begin(), ec_key.end());
+  run_openssl(csr, dir);
+  test::write_file(dir / "server.ext",
+                   "subjectAltName = IP:127.0.0.1, DNS:localhost\n"
+                   "basicConstraints = CA:FALSE\n"
+                   "extendedKeyUsage = serverAuth\n");
+  run_openssl({"x509", "-req", "-days", "2", "-in", "server.csr", "-CA", "ca.crt", "-CAkey",
+               "ca.key", "-CAcreateserial", "-extfile", "server.ext", "-out", "server.crt"},
+              dir);
+}
+
+// tests/integration/peers/smtp_server.py on a free loopback port, storing what it accepts in out().
+class smtp_server {
+ public:
+  explicit smtp_server(const std::vector<std::string>& options = {})
+      : dir_("email-smtp"), port_(test::free_port()) {
+    fs::create_directories(out());
+    std::vector<std::string> argv = {test::find_program("python3").string(),
+                                     smtp_server_script().string(),
+                                     "--port",
+                                     std::to_string(port_),
+                                     "--out",
+                                     out().string()};
+    argv.insert(argv.end(), options.begin(), options.end());
+    test::process_options process;
+    process.stdout_path = dir_ / "server.out";
+    process_ = std::make_unique<test::child_process>(argv, process);
+    const bool ready = test::wait_until(
+        [&] {
+          return fs::exists(dir_ / "server.out") &&
+                 test::read_file(dir_ / "server.out").find("READY") != std::string::npos;
+        },
+        20s);
+    if (!ready) throw std::runtime_error("smtp_server.py did not start");
+  }
+
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] fs::path out() const { return dir_ / "mail"; }
+
+  // What the server wrote for each message it accepted, in order.
+  [[nodiscard]] std::vector<nlohmann::json> messages() const {
+    std::vector<nlohmann::json> all;
+    for (const fs::path& f : test::find_files(out(), ".json")) {
+      all.push_back(nlohmann::json::parse(test::read_file(f)));
+    }
+    return all;
+  }
+  [[nodiscard]] std::string raw_message(int n) const {
+    const auto files = test::find_files(out(), ".eml");
+    return test::read_file(files.at(n));
+  }
+
+ private:
+  test::temp_dir dir_;
+  std::uint16_t port_;
+  std::unique_ptr<test::child_process> process_;
+};
+
+rules::alert make_alert(const std::string& host, bool firing) {
+  rules::alert a;
+  a.labels = {{"alertname", "disk-full"}, {"host", host}, {"severity", "page"}};
+  a.annotations = {{"summary", "Disk full on " + host}};
+  a.starts_at = std::chrono::system_clock::time_point(1795666255120ms);
+  a.ends_at = a.starts_at + 5min;
+  a.firing = firing;
+  a.fingerprint = rules::fingerprint(a.labels);
+  a.generator_url = "http://tocsin.example/rules/disk-full";
+  return a;
+}
+
+notification make_notification() {
+  notification n;
+  n.receiver = "ops-mail";
+  n.group_key = "{}:{alertname=\"disk-full\"}";
+  n.group_labels = {{"alertname", "disk-full"}};
+  n.alerts = {make_alert("web1", true), make_alert("web2", true), make_alert("db1", false)};
+  n.external_url = "http://tocsin.example:9095";
+  return n;
+}
+
+config::receiver_config make_receiver(std::uint16_t port,
+                                      const std::map<std::string, std::string>& extra = {}) {
+  config::receiver_config r;
+  r.name = "ops-mail";
+  r.integration = "email";
+  r.where = {"/etc/tocsin/tocsin.yaml", 40, 5};
+  r.settings = {{"smarthost", "127.0.0.1:" + std::to_string(port)},
+                {"from", "Tocsin <alerts@example.com>"},
+                {"to", "ops@example.com,Oncall Team <oncall@example.org>"},
+                {"require_tls", "false"}};
+  for (const auto& [k, v] : extra) r.settings[k] = v;
+  return r;
+}
+
+class email_notifier_test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    certs_ = new test::temp_dir("email-certs");
+    make_certificates(certs_->path());
+  }
+  static void TearDownTestSuite() {
+    delete certs_;
+    certs_ = nullptr;
+  }
+
+  static fs::path cert(const std::string& name) { return certs_->path() / name; }
+
+  static std::vector<std::string> tls_and_auth_options() {
+    return {"--tls-cert", cert("server.crt").string(),
+            "--tls-key",  cert("server.key").string(),
+            "--user",     kUser,
+            "--password", kPassword};
+  }
+
+  // Settings for STARTTLS against the test CA with AUTH as `password`.
+  std::map<std::string, std::string> tls_auth_settings(const std::string& password) {
+    return {{"require_tls", "true"},
+            {"tls.ca_file", cert("ca.crt").string()},
+            {"auth.username", kUser},
+            {"auth.password_file", scratch_.write_file("password", password + "\n").string()}};
+  }
+
+  static test::temp_dir* certs_;
+  test::temp_dir scratch_{"email-test"};
+};
+
+test::temp_dir* email_notifier_test::certs_ = nullptr;
+
+// Python hands quoted-printable line ends back as they were sent: CRLF.
+std::string without_cr(std::string s) {
+  std::erase(s, '\r');
+  return s;
+}
+
+const nlohmann::json* find_part(const nlohmann::json& message, const std::string& type) {
+  for (const auto& part : message["parts"]) {
+    if (part["type"] == type) return &part;
+  }
+  return nullptr;
+}
+
+TEST_F(email_notifier_test, plain_smtp_delivers_a_multipart_message) {
+  smtp_server server;
+  auto email = make_email_notifier(make_receiver(server.port()));
+  EXPECT_FALSE(email->send_resolved_default());
+
+  const delivery_result result = email->send(make_notification());
+  ASSERT_EQ(result.result, outcome::delivered) << result.detail;
+  EXPECT_EQ(result.status, 250);
+
+  const auto messages = server.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  const nlohmann::json& m = messages[0];
+  EXPECT_EQ(m["mail_from"], "alerts@example.com");
+  EXPECT_EQ(m["rcpt_tos"], nlohmann::json::array({"ops@example.com", "oncall@example.org"}));
+  EXPECT_EQ(m["tls"], false);
+  EXPECT_TRUE(m["auth_user"].is_null());
+  EXPECT_EQ(m["defects"], nlohmann::json::array()) << m.dump(2);
+
+  const nlohmann::json& h = m["headers"];
+  EXPECT_EQ(h["From"], "Tocsin <alerts@example.com>");
+  EXPECT_EQ(h["To"], "ops@example.com, Oncall Team <oncall@example.org>");
+  EXPECT_EQ(h["Subject"], "[FIRING:2] disk-full (page)");
+  EXPECT_TRUE(std::regex_match(
+      h["Date"].get<std::string>(),
+      std::regex(R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|)"
+                 R"(Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d \+0000)")))
+      << h["Date"];
+  EXPECT_TRUE(std::regex_match(h["Message-ID"].get<std::string>(),
+                               std::regex(R"(<[0-9a-f.]+@example\.com>)")))
+      << h["Message-ID"];
+  EXPECT_EQ(h["MIME-Version"], "1.0");
+  EXPECT_EQ(m["content_type"], "multipart/alternative");
+
+  ASSERT_EQ(m["parts"].size(), 2u);
+  const nlohmann::json* text = find_part(m, "text/plain");
+  const nlohmann::json* html = find_part(m, "text/html");
+  ASSERT_NE(text, nullptr);
+  ASSERT_NE(html, nullptr);
+  EXPECT_EQ((*text)["charset"], "utf-8");
+  const std::string body = (*text)["content"];
+  EXPECT_NE(body.find("[firing] disk-full"), std::string::npos) << body;
+  EXPECT_NE(body.find("[resolved] disk-full"), std::string::npos) << body;
+  EXPECT_NE(body.find("host = web2"), std::string::npos) << body;
+  EXPECT_NE(body.find("summary = Disk full on db1"), std::string::npos) << body;
+  EXPECT_NE(body.find("Started: 2026-11-26T04:10:55.120Z"), std::string::npos) << body;
+  const std::string page = (*html)["content"];
+  EXPECT_NE(page.find("<td>host</td><td>web1</td>"), std::string::npos) << page;
+
+  // RFC 5322: CRLF only, no line over 998 octets.
+  EXPECT_EQ(m["bare_lf"], false);
+  EXPECT_LE(m["longest_line"].get<int>(), 998);
+}
+
+TEST_F(email_notifier_test, templates_and_headers_override_the_defaults) {
+  smtp_server server;
+  const std::string long_summary(1500, 'x');  // a body line that must be wrapped
+  auto email = make_email_notifier(
+      make_receiver(server.port(), {{"subject", "Störung: {{alertname}} ({{firing_count}})"},
+                                    {"text", "{{ summary }}\n{{long}}\n{{alerts}}"},
+                                    {"html", "<p>{{alertname}} & {{status}} {{evil}}</p>"},
+                                    {"headers.X-Tocsin-Receiver", "{{receiver}}"}}));
+  notification n = make_notification();
+  for (auto& a : n.alerts) {
+    a.annotations["summary"] = "same for all";
+    a.labels["evil"] = "<b>";
+    a.labels["long"] = long_summary;
+  }
+
+  const delivery_result result = email->send(n);
+  ASSERT_EQ(result.result, outcome::delivered) << result.detail;
+  const auto messages = server.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  const nlohmann::json& m = messages[0];
+  EXPECT_EQ(m["defects"], nlohmann::json::array()) << m.dump(2);
+  EXPECT_EQ(m["headers"]["Subject"], "Störung: disk-full (2)");
+  EXPECT_EQ(m["headers"]["X-Tocsin-Receiver"], "ops-mail");
+  const std::string text = without_cr((*find_part(m, "text/plain"))["content"]);
+  EXPECT_EQ(text.substr(0, 13), "same for all\n");
+  EXPECT_NE(text.find(long_summary), std::string::npos);
+  EXPECT_NE(text.find("[resolved] disk-full"), std::string::npos);
+  // The template is HTML already; only the values are escaped.
+  EXPECT_EQ((*find_part(m, "text/html"))["content"], "<p>disk-full & firing &lt;b&gt;</p>");
+  EXPECT_LE(m["longest_line"].get<int>(), 78);
+}
+
+TEST_F(email_notifier_test, resolved_group_has_resolved_subject) {
+  smtp_server server;
+  auto email = make_email_notifier(make_receiver(server.port()));
+  notification n = make_notification();
+  n.alerts = {make_alert("db1", false)};
+  ASSERT_EQ(email->send(n).result, outcome::delivered);
+  const auto messages = server.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0]["headers"]["Subject"], "[RESOLVED] disk-full (db1 page)");
+}
+
+TEST_F(email_notifier_test, required_tls_without_starttls_is_permanent) {
+  smtp_server server;  // no certificate: no STARTTLS offered
+  auto email = make_email_notifier(make_receiver(server.port(), {{"require_tls", "true"}}));
+  const delivery_result result = email->send(make_notification());
+  EXPECT_EQ(result.result, outcome::permanent) << result.detail;
+  EXPECT_FALSE(result.detail.empty());
+  EXPECT_TRUE(server.messages().empty());
+}
+
+TEST_F(email_notifier_test, starttls_and_auth_deliver_as_the_user) {
+  smtp_server server(tls_and_auth_options());
+  auto email = make_email_notifier(make_receiver(server.port(), tls_auth_settings(kPassword)));
+  const delivery_result result = email->send(make_notification());
+  ASSERT_EQ(result.result, outcome::delivered) << result.detail;
+  const auto messages = server.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0]["auth_user"], kUser);
+  EXPECT_EQ(messages[0]["tls"], true);
+}
+
+TEST_F(email_notifier_test, wrong_password_is_permanent) {
+  smtp_server server(tls_and_auth_options());
+  auto email = make_email_notifier(make_receiver(server.port(), tls_auth_settings("wrong")));
+  const delivery_result result = email->send(make_notification());
+  EXPECT_EQ(result.result, outcome::permanent) << result.detail;
+  EXPECT_EQ(result.status, 535) << result.detail;
+  EXPECT_TRUE(server.messages().empty());
+}
+
+TEST_F(email_notifier_test, untrusted_certificate_is_not_accepted) {
+  smtp_server server(tls_and_auth_options());
+  auto settings = tls_auth_settings(kPassword);
+  settings["tls.ca_file"] = cert("other-ca.crt").string();
+  auto email = make_email_notifier(make_receiver(server.port(), settings));
+  const delivery_result result = email->send(make_notification());
+  EXPECT_EQ(result.result, outcome::permanent) << result.detail;
+  EXPECT_TRUE(server.messages().empty());
+}
+
+TEST_F(email_notifier_test, transient_rejection_is_retried_and_hard_rejection_is_not) {
+  {
+    smtp_server server({"--rcpt-reply", "450 4.2.1 Mailbox busy"});
+    const delivery_result result =
+        make_email_notifier(make_receiver(server.port()))->send(make_notification());
+    EXPECT_EQ(result.result, outcome::retry) << result.detail;
+    EXPECT_EQ(result.status, 450);
+  }
+  {
+    smtp_server server({"--rcpt-reply", "550 5.1.1 No such user"});
+    const delivery_result result =
+        make_email_notifier(make_receiver(server.port()))->send(make_notification());
+    EXPECT_EQ(result.result, outcome::permanent) << result.detail;
+    EXPECT_EQ(result.status, 550);
+    EXPECT_NE(result.detail.find("No such user"), std::string::npos) << result.detail;
+  }
+}
+
+TEST_F(email_notifier_test, server_down_is_retry) {
+  auto email = make_email_notifier(make_receiver(test::free_port()));
+  const delivery_result result = email->send(make_notification());
+  EXPECT_EQ(result.result, outcome::retry) << result.detail;
+  EXPECT_EQ(result.status, 0);
+}
+
+TEST_F(email_notifier_test, bad_settings_throw_at_the_receiver) {
+  auto expect_error = [](const config::receiver_config& r, const std::string& part) {
+    try {
+      (void)make_email_notifier(r);
+      ADD_FAILURE() << "no error for " << part;
+    } catch (const config::config_error& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.rfind("/etc/tocsin/tocsin.yaml:40:5: ", 0), 0u) << what;
+      EXPECT_NE(what.find(part), std::string::npos) << what;
+    }
+  };
+  expect_error(make_receiver(25, {{"auth.username", kUser},
+                                  {"auth.password_file", (scratch_ / "missing").string()}}),
+               "cannot be read");
+  expect_error(make_receiver(25, {{"to", "not-an-address"}}), "not-an-address");
+  expect_error(make_receiver(25, {{"smarthost", "mail.example.com"}}), "smarthost");
+  expect_error(make_receiver(25, {{"headers.Content-Type", "text/plain"}}), "Content-Type");
+}
+
+}  // namespace
+}  // namespace tocsin::sinks

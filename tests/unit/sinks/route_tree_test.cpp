@@ -1,0 +1,248 @@
+#include "sinks/route_tree.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace tocsin::sinks {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<config::receiver_config> receivers(std::initializer_list<const char*> names) {
+  std::vector<config::receiver_config> out;
+  for (const char* n : names) out.push_back(config::receiver_config{n, "", {}, {}});
+  return out;
+}
+
+config::route_config route(std::string receiver, std::vector<std::string> matchers = {},
+                           std::vector<config::route_config> routes = {}) {
+  config::route_config r;
+  r.receiver = std::move(receiver);
+  r.matchers = std::move(matchers);
+  r.routes = std::move(routes);
+  return r;
+}
+
+std::vector<std::string> receivers_of(const std::vector<const route_node*>& nodes) {
+  std::vector<std::string> out;
+  for (const route_node* n : nodes) out.push_back(n->receiver);
+  return out;
+}
+
+std::vector<std::string> ids_of(const std::vector<const route_node*>& nodes) {
+  std::vector<std::string> out;
+  for (const route_node* n : nodes) out.push_back(n->id);
+  return out;
+}
+
+using strings = std::vector<std::string>;
+
+TEST(route_tree, root_is_the_destination_when_no_child_matches) {
+  const route_tree tree(route("default", {}, {route("pager", {R"(severity="critical")"})}),
+                        receivers({"default", "pager"}));
+  EXPECT_EQ(receivers_of(tree.match({{"severity", "warning"}})), strings{"default"});
+  EXPECT_EQ(receivers_of(tree.match({})), strings{"default"});
+  EXPECT_EQ(receivers_of(tree.match({{"severity", "critical"}})), strings{"pager"});
+}
+
+TEST(route_tree, first_matching_child_wins_without_continue) {
+  const route_tree tree(
+      route("default", {},
+            {route("a", {R"(team="db")"}), route("b", {R"(team=~"d.*")"}), route("c", {})}),
+      receivers({"default", "a", "b", "c"}));
+  EXPECT_EQ(receivers_of(tree.match({{"team", "db"}})), strings{"a"});
+  EXPECT_EQ(receivers_of(tree.match({{"team", "dev"}})), strings{"b"});
+  EXPECT_EQ(receivers_of(tree.match({{"team", "web"}})), strings{"c"});
+}
+
+TEST(route_tree, continue_goes_on_to_later_siblings) {
+  auto first = route("audit", {R"(severity=~".+")"});
+  first.continue_matching = true;
+  auto second = route("pager", {R"(severity="critical")"});
+  second.continue_matching = true;
+  const route_tree tree(route("default", {}, {first, second, route("chat", {})}),
+                        receivers({"default", "audit", "pager", "chat"}));
+  EXPECT_EQ(receivers_of(tree.match({{"severity", "critical"}})),
+            (strings{"audit", "pager", "chat"}));
+  EXPECT_EQ(receivers_of(tree.match({{"severity", "warning"}})), (strings{"audit", "chat"}));
+  EXPECT_EQ(receivers_of(tree.match({})), strings{"chat"});
+}
+
+TEST(route_tree, a_continuing_child_that_matched_keeps_the_parent_from_matching) {
+  auto only = route("audit", {R"(env="prod")"});
+  only.continue_matching = true;
+  const route_tree tree(route("default", {}, {only}), receivers({"default", "audit"}));
+  EXPECT_EQ(receivers_of(tree.match({{"env", "prod"}})), strings{"audit"});
+  EXPECT_EQ(receivers_of(tree.match({{"env", "dev"}})), strings{"default"});
+}
+
+TEST(route_tree, depth_first_and_a_node_whose_children_miss_is_the_destination) {
+  const route_tree tree(route("default", {},
+                              {route("db", {R"(team="db")"},
+                                     {route("db-pager", {R"(severity="critical")"}),
+                                      route("db-mysql", {R"(service="mysql")"})}),
+                               route("web", {R"(team="web")"})}),
+                        receivers({"default", "db", "db-pager", "db-mysql", "web"}));
+  EXPECT_EQ(receivers_of(tree.match({{"team", "db"}, {"severity", "critical"}})),
+            strings{"db-pager"});
+  EXPECT_EQ(receivers_of(tree.match({{"team", "db"}, {"service", "mysql"}})), strings{"db-mysql"});
+  EXPECT_EQ(receivers_of(tree.match({{"team", "db"}})), strings{"db"});
+  EXPECT_EQ(ids_of(tree.match({{"team", "db"}, {"service", "mysql"}})), strings{"0.0.1"});
+  EXPECT_EQ(ids_of(tree.match({{"team", "web"}})), strings{"0.1"});
+  EXPECT_EQ(tree.root().id, "0");
+}
+
+TEST(route_tree, children_inherit_unset_fields_and_root_has_alertmanager_defaults) {
+  auto root = route("default");
+  auto child = route("", {R"(team="db")"});
+  child.group_wait = 10s;
+  auto grandchild = route("pager", {R"(severity="critical")"});
+  grandchild.repeat_interval = 1h;
+  child.routes = {grandchild};
+  auto sibling = route("", {R"(team="web")"});
+  sibling.group_by = strings{"alertname", "host"};
+  sibling.group_interval = 1min;
+  sibling.routes = {route("", {R"(severity="critical")"})};
+  root.routes = {child, sibling};
+  const route_tree tree(root, receivers({"default", "pager"}));
+
+  const route_node& r = tree.root();
+  EXPECT_EQ(r.group_wait, 30s);
+  EXPECT_EQ(r.group_interval, 5min);
+  EXPECT_EQ(r.repeat_interval, 4h);
+  EXPECT_TRUE(r.group_by.empty());
+  EXPECT_FALSE(r.group_by_all);
+
+  const route_node& db = r.routes[0];
+  EXPECT_EQ(db.receiver, "default");
+  EXPECT_EQ(db.group_wait, 10s);
+  EXPECT_EQ(db.group_interval, 5min);
+  EXPECT_EQ(db.repeat_interval, 4h);
+  const route_node& pager = db.routes[0];
+  EXPECT_EQ(pager.receiver, "pager");
+  EXPECT_EQ(pager.group_wait, 10s);
+  EXPECT_EQ(pager.repeat_interval, 1h);
+
+  const route_node& web_critical = r.routes[1].routes[0];
+  EXPECT_EQ(web_critical.receiver, "default");
+  EXPECT_EQ(web_critical.group_by, (strings{"alertname", "host"}));
+  EXPECT_EQ(web_critical.group_interval, 1min);
+  EXPECT_EQ(web_critical.group_wait, 30s);
+}
+
+TEST(route_tree, explicit_empty_group_by_overrides_the_parent) {
+  auto root = route("default");
+  root.group_by = strings{"..."};
+  auto child = route("", {R"(a="1")"});
+  child.group_by = strings{};
+  auto inherits = route("", {R"(a="2")"});
+  root.routes = {child, inherits};
+  const route_tree tree(root, receivers({"default"}));
+  EXPECT_TRUE(tree.root().group_by_all);
+  EXPECT_FALSE(tree.root().routes[0].group_by_all);
+  EXPECT_TRUE(tree.root().routes[0].group_by.empty());
+  EXPECT_TRUE(tree.root().routes[1].group_by_all);
+}
+
+TEST(route_tree, group_labels) {
+  auto root = route("default");
+  root.group_by = strings{"alertname", "host"};
+  auto all = route("", {R"(team="db")"});
+  all.group_by = strings{"..."};
+  root.routes = {all};
+  const route_tree tree(root, receivers({"default"}));
+  const rules::label_set labels = {
+      {"alertname", "disk-full"}, {"host", "web1"}, {"severity", "critical"}};
+
+  EXPECT_EQ(route_tree::group_labels(tree.root(), labels),
+            (rules::label_set{{"alertname", "disk-full"}, {"host", "web1"}}));
+  // A group_by label the alert lacks is left out, not set to "".
+  EXPECT_EQ(route_tree::group_labels(tree.root(), {{"alertname", "x"}}),
+            (rules::label_set{{"alertname", "x"}}));
+  // `...` groups by every label.
+  auto with_team = labels;
+  with_team["team"] = "db";
+  EXPECT_EQ(route_tree::group_labels(tree.root().routes[0], with_team), with_team);
+
+  // No group_by: one group for every alert of the route.
+  const route_tree plain(route("default"), receivers({"default"}));
+  EXPECT_TRUE(route_tree::group_labels(plain.root(), labels).empty());
+  EXPECT_EQ(route_tree::group_key(plain.root(), {}), "{}:{}");
+}
+
+TEST(route_tree, group_key_text_is_alertmanagers) {
+  auto root = route("default");
+  root.group_by = strings{"alertname", "host"};
+  // Matchers are sorted in the key, whatever order they were written in.
+  root.routes = {route("pager", {R"(severity="critical")"},
+                       {route("", {R"(team=~"db|web")", R"(env!="dev")"})})};
+  const route_tree tree(root, receivers({"default", "pager"}));
+  const rules::label_set labels = {
+      {"alertname", "disk-full"}, {"host", "web1"}, {"severity", "critical"}};
+
+  const auto nodes = tree.match(labels);
+  ASSERT_EQ(nodes.size(), 1u);
+  EXPECT_EQ(route_tree::group_key(*nodes[0], route_tree::group_labels(*nodes[0], labels)),
+            R"({}/{severity="critical"}:{alertname="disk-full", host="web1"})");
+
+  auto deeper = labels;
+  deeper["team"] = "db";
+  const auto deep = tree.match(deeper);
+  ASSERT_EQ(deep.size(), 1u);
+  EXPECT_EQ(deep[0]->key, R"({}/{severity="critical"}/{env!="dev",team=~"db|web"})");
+  EXPECT_EQ(route_tree::group_key(*deep[0], {{"host", "a\"b"}}),
+            R"({}/{severity="critical"}/{env!="dev",team=~"db|web"}:{host="a\"b"})");
+  // Label pairs are sorted as text, like Go's LabelSet.String().
+  EXPECT_EQ(route_tree::group_key(tree.root(), {{"a", "1"}, {"a1", "2"}}), R"({}:{a1="2", a="1"})");
+}
+
+TEST(route_tree, unknown_receiver_and_bad_matchers_are_config_errors_with_locations) {
+  auto root = route("default");
+  auto child = route("nobody", {R"(a=~"(")"});
+  child.where = {"tocsin.yaml", 12, 7};
+  root.routes = {child};
+  try {
+    route_tree tree(root, receivers({"default"}));
+    FAIL() << "expected config_error";
+  } catch (const config::config_error& e) {
+    ASSERT_EQ(e.errors().size(), 2u);
+    EXPECT_EQ(e.errors()[0], R"(tocsin.yaml:12:7: unknown receiver "nobody")");
+    EXPECT_TRUE(e.errors()[1].starts_with(R"(tocsin.yaml:12:7: invalid matcher "a=~"("")"))
+        << e.errors()[1];
+  }
+  EXPECT_THROW(route_tree(route(""), receivers({"default"})), config::config_error);
+}
+
+TEST(route_tree, builds_from_a_loaded_config) {
+  const auto cfg = config::load_string(R"(
+route:
+  receiver: default
+  group_by: [alertname]
+  routes:
+    - matchers: ['severity="critical"', instance=~web.*]
+      receiver: pager
+      continue: true
+    - matchers: [team="db"]
+      receiver: db
+      group_by: ['...']
+receivers:
+  - name: default
+  - name: pager
+  - name: db
+)",
+                                       "tocsin.yaml");
+  ASSERT_TRUE(cfg.route.has_value());
+  const route_tree tree(*cfg.route, cfg.receivers);
+  const rules::label_set labels = {
+      {"alertname", "x"}, {"severity", "critical"}, {"instance", "web1"}, {"team", "db"}};
+  const auto nodes = tree.match(labels);
+  EXPECT_EQ(receivers_of(nodes), (strings{"pager", "db"}));
+  EXPECT_EQ(route_tree::group_key(*nodes[0], route_tree::group_labels(*nodes[0], labels)),
+            R"({}/{instance=~"web.*",severity="critical"}:{alertname="x"})");
+  EXPECT_TRUE(nodes[1]->group_by_all);
+}
+
+}  // namespace
+}  // namespace tocsin::sinks

@@ -1,0 +1,284 @@
+#include "sinks/silences.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "tests/support/temp_dir.hpp"
+
+namespace tocsin::sinks {
+namespace {
+
+using namespace std::chrono_literals;
+using clock = std::chrono::system_clock;
+
+label_matcher matcher(std::string_view text) { return *label_matcher::parse(text); }
+
+silence make_silence(std::vector<std::string_view> matchers, clock::time_point starts,
+                     clock::time_point ends) {
+  silence s;
+  for (auto m : matchers) s.matchers.push_back(matcher(m));
+  s.starts_at = starts;
+  s.ends_at = ends;
+  s.created_by = "ops@example.com";
+  s.comment = "maintenance";
+  return s;
+}
+
+std::string upsert_ok(silence_store& store, silence s) {
+  std::string problem;
+  auto id = store.upsert(std::move(s), &problem);
+  EXPECT_TRUE(id.has_value()) << problem;
+  return id.value_or("");
+}
+
+TEST(silences, state_follows_the_time_window) {
+  const auto t0 = clock::time_point(1'800'000'000'000ms);
+  const silence s = make_silence({"a=1"}, t0, t0 + 1h);
+  EXPECT_EQ(s.state(t0 - 1ms), silence_state::pending);
+  EXPECT_EQ(s.state(t0), silence_state::active);
+  EXPECT_EQ(s.state(t0 + 59min), silence_state::active);
+  EXPECT_EQ(s.state(t0 + 1h), silence_state::expired);
+}
+
+TEST(silences, create_gives_a_uuid_v4_and_mutes_matching_alerts_while_active) {
+  test::temp_dir dir("silences");
+  silence_store store(dir / "router.db");
+  const auto now = clock::now();
+  const std::string id =
+      upsert_ok(store, make_silence({R"(host=~"web.*")", "env=prod"}, now - 1min, now + 1h));
+  EXPECT_TRUE(std::regex_match(
+      id, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+      << id;
+  EXPECT_NE(upsert_ok(store, make_silence({"a=1"}, now, now + 1h)), id);
+
+  const auto s = store.get(id);
+  ASSERT_TRUE(s.has_value());
+  // A start in the past becomes "now", like Alertmanager.
+  EXPECT_GE(s->starts_at, now - 1s);
+  EXPECT_EQ(s->state(now + 1s), silence_state::active);
+
+  EXPECT_EQ(store.silenced_by({{"host", "web1"}, {"env", "prod"}}, now + 1s),
+            std::vector<std::string>{id});
+  EXPECT_TRUE(store.silenced_by({{"host", "db1"}, {"env", "prod"}}, now + 1s).empty());
+  EXPECT_TRUE(store.silenced_by({{"host", "web1"}, {"env", "prod"}}, now + 2h).empty());
+  EXPECT_EQ(store.list().size(), 2u);
+}
+
+TEST(silences, pending_silence_mutes_only_from_its_start) {
+  test::temp_dir dir("silences");
+  silence_store store(dir / "router.db");
+  const auto now = clock::now();
+  const std::string id = upsert_ok(store, make_silence({"a=1"}, now + 1h, now + 2h));
+  EXPECT_EQ(store.get(id)->state(now), silence_state::pending);
+  EXPECT_TRUE(store.silenced_by({{"a", "1"}}, now).empty());
+  EXPECT_EQ(store.silenced_by({{"a", "1"}}, now + 90min), std::vector<std::string>{id});
+}
+
+TEST(silences, refuses_invalid_silences) {
+  test::temp_dir dir("silences");
+  silence_store store(dir / "router.db");
+  const auto now = clock::now();
+  std::string problem;
+  EXPECT_FALSE(store.upsert(make_silence({}, now, now + 1h), &problem));
+  EXPECT_NE(problem.find("matcher"), std::string::npos) << problem;
+  EXPECT_FALSE(store.upsert(make_silence({"a=1"}, now + 2h, now + 1h), &problem));
+  EXPECT_NE(problem.find("end time"), std::string::npos) << problem;
+  EXPECT_FALSE(store.upsert(make_silence({"a=1"}, now - 2h, now - 1h), &problem));
+  EXPECT_NE(problem.find("past"), std::string::npos) << problem;
+  // Matchers that all match "" would mute nearly everything.
+  EXPECT_FALSE(store.upsert(make_silence({"a=~\".*\"", "b!=x"}, now, now + 1h), &problem));
+  EXPECT_NE(problem.find("empty string"), std::string::npos) << problem;
+
+  auto unknown = make_silence({"a=1"}, now, now + 1h);
+  unknown.id = "00000000-0000-4000-8000-000000000000";
+  EXPECT_FALSE(store.upsert(unknown, &problem));
+  EXPECT_EQ(problem, "silence not found");
+  EXPECT_TRUE(store.list().empty());
+}
+
+TEST(silences, update_in_place_when_alertmanager_allows_it) {
+  test::temp_dir dir("silences");
+  silence_store store(dir / "router.db");
+  const auto now = clock::now();
+  const std::string id = upsert_ok(store, make_silence({"a=1"}, now + 1h, now + 2h));
+
+  // Pending, same matchers, start still in the future: same id.
+  auto later = *store.get(id);
+  later.ends_at = now + 3h;
+  later.comment = "longer";
+  EXPECT_EQ(upsert_ok(store, later), id);
+  EXPECT_EQ(store.get(id)->comment, "longer");
+  EXPECT_EQ(store.get(id)->ends_at, std::chrono::floor<std::chrono::milliseconds>(now + 3h));
+  EXPECT_EQ(store.list().size(), 1u);
+
+  // Active: extending the end keeps the id.
+  const std::string active_id = upsert_ok(store, make_silence({"b=1"}, now, now + 1h));
+  auto extended = *store.get(active_id);
+  extended.ends_at = now + 5h;
+  EXPECT_EQ(upsert_ok(store, extended), active_id);
+}
+
+TEST(silences, changing_matchers_replaces_and_expires_the_old_silence) {
+  test::temp_dir dir("silences");
+  silence_store store(dir / "router.db");
+  const auto now = clock::now();
+  const std::string id = upsert_ok(store, make_silence({"a=1"}, now, now + 1h));
+  auto changed = *store.get(id);
+  changed.matchers = {matcher("a=2")};
+  const std::string new_id = upsert_ok(store, changed);
+  EXPECT_NE(new_id, id);
+  EXPECT_EQ(store.get(id)->state(clock::now() + 1ms), silence_state::expired);
+  EXPECT_EQ(store.get(new_id)->state(clock::now() + 1ms), silence_state::active);
+  EXPECT_EQ(store.list().size(), 2u);
+}
+
+TEST(silences, updating_an_expired_silence_creates_a_new_one) {
+  test::temp_dir dir("silences");
+  silence_store store(dir / "router.db");
+  const auto now = clock::now();
+  const std::string id = upsert_ok(store, make_silence({"a=1"}, now, now + 1h));
+  ASSERT_TRUE(store.expire(id, clock::now()));
+  auto again = *store.get(id);
+  again.ends_at = clock::now() + 2h;
+  const std::string new_id = upsert_ok(store, again);
+  EXPECT_NE(new_id, id);
+  EXPECT_EQ(store.get(id)->state(clock::now()), silence_state::expired);
+  EXPECT_EQ(store.silenced_by({{"a", "1"}}, clock::now() + 1s), std::vector<std::string>{new_id});
+}
+
+TEST(silences, expire_ends_active_and_pending_silences) {
+  test::temp_dir dir("silences");
+  silence_store store(dir / "router.db");
+  const auto now = clock::now();
+  const std::string active = upsert_ok(store, make_silence({"a=1"}, now, now + 1h));
+  const std::string pending = upsert_ok(store, make_silence({"a=1"}, now + 1h, now + 2h));
+  const auto at = clock::now() + 1s;
+
+  EXPECT_TRUE(store.expire(active, at));
+  EXPECT_TRUE(store.expire(pending, at));
+  EXPECT_FALSE(store.expire("no-such-id", at));
+  EXPECT_TRUE(store.expire(active, at + 1s));  // already expired: nothing to do
+
+  const auto at_ms = std::chrono::floor<std::chrono::milliseconds>(at);
+  EXPECT_EQ(store.get(active)->ends_at, at_ms);
+  EXPECT_EQ(store.get(pending)->starts_at, at_ms);  // it never became active
+  EXPECT_EQ(store.get(pending)->ends_at, at_ms);
+  EXPECT_EQ(store.get(pending)->state(at), silence_state::expired);
+  EXPECT_TRUE(store.silenced_by({{"a", "1"}}, at).empty());
+  EXPECT_TRUE(store.silenced_by({{"a", "1"}}, now + 90min).empty());
+}
+
+TEST(silences, persist_across_reopen) {
+  test::temp_dir dir("silences");
+  const auto now = clock::now();
+  std::string id, expired_id;
+  {
+    silence_store store(dir / "router.db");
+    auto s = make_silence({R"(host=~"web\d+")", R"(msg!="say \"hi\"")"}, now, now + 1h);
+    s.comment = "disk swap";
+    id = upsert_ok(store, s);
+    expired_id = upsert_ok(store, make_silence({"a=1"}, now, now + 1h));
+    store.expire(expired_id, clock::now());
+  }
+  silence_store reopened(dir / "router.db");
+  const auto s = reopened.get(id);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->comment, "disk swap");
+  EXPECT_EQ(s->created_by, "ops@example.com");
+  ASSERT_EQ(s->matchers.size(), 2u);
+  EXPECT_EQ(s->matchers[0].to_string(), R"(host=~"web\\d+")");
+  EXPECT_EQ(s->matchers[1].op(), match_op::not_equal);
+  EXPECT_EQ(s->matchers[1].value(), R"(say "hi")");
+  EXPECT_EQ(s->ends_at, std::chrono::floor<std::chrono::milliseconds>(now + 1h));
+  EXPECT_EQ(reopened.silenced_by({{"host", "web7"}}, clock::now()), std::vector<std::string>{id});
+  // Expired silences are kept (for five days) and stay expired.
+  ASSERT_TRUE(reopened.get(expired_id).has_value());
+  EXPECT_EQ(reopened.get(expired_id)->state(clock::now()), silence_state::expired);
+  EXPECT_EQ(reopened.list().size(), 2u);
+}
+
+TEST(silences, silences_expired_over_five_days_ago_are_pruned_at_load_and_damaged_rows_skipped) {
+  test::temp_dir dir("silences");
+  const auto db_file = dir / "router.db";
+  { silence_store store(db_file); }
+  // Write old rows directly: the store refuses silences that end in the past.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_file.c_str(), &db), SQLITE_OK);
+  const auto ms = [](clock::time_point tp) {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count());
+  };
+  const auto now = clock::now();
+  const std::string matchers = R"([{"name":"a","value":"1","isRegex":false,"isEqual":true}])";
+  for (const auto& [id, ends] :
+       {std::pair{"old", now - 24h * 6}, std::pair{"recent", now - 24h * 4}}) {
+    const std::string sql = "INSERT INTO silences VALUES ('" + std::string(id) + "', '" + matchers +
+                            "', " + ms(ends - 1h) + ", " + ms(ends) + ", " + ms(ends) +
+                            ", 'me', 'old one')";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  // A damaged row is skipped, not fatal.
+  const std::string broken = "INSERT INTO silences VALUES ('broken', '[{\"name\":1}]', 0, " +
+                             ms(now + 1h) + ", 0, 'me', 'broken')";
+  ASSERT_EQ(sqlite3_exec(db, broken.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  silence_store store(db_file);
+  EXPECT_FALSE(store.get("broken").has_value());
+  EXPECT_EQ(store.list().size(), 1u);
+  EXPECT_FALSE(store.get("old").has_value());
+  ASSERT_TRUE(store.get("recent").has_value());
+  EXPECT_EQ(store.get("recent")->matchers[0].to_string(), R"(a="1")");
+  { silence_store again(db_file); }  // the prune was written, not just skipped in memory
+  sqlite3_open(db_file.c_str(), &db);
+  int rows = -1;
+  sqlite3_exec(
+      db, "SELECT count(*) FROM silences",
+      [](void* out, int, char** values, char**) {
+        *static_cast<int*>(out) = std::stoi(values[0]);
+        return 0;
+      },
+      &rows, nullptr);
+  sqlite3_close(db);
+  EXPECT_EQ(rows, 2);  // "recent" and the damaged row
+}
+
+TEST(silences, shares_the_database_file_with_other_tables) {
+  test::temp_dir dir("silences");
+  const auto db_file = dir / "router.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_file.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE notified (x TEXT)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  silence_store store(db_file);
+  const auto now = clock::now();
+  EXPECT_FALSE(upsert_ok(store, make_silence({"a=1"}, now, now + 1h)).empty());
+}
+
+TEST(silences, unopenable_file_is_an_error_naming_it) {
+  test::temp_dir dir("silences");
+  try {
+    silence_store store(dir.path());  // a directory, not a database
+    FAIL() << "expected runtime_error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.path().string()), std::string::npos) << e.what();
+  }
+}
+
+TEST(silences, ids_are_unique) {
+  test::temp_dir dir("silences");
+  silence_store store(dir / "router.db");
+  const auto now = clock::now();
+  std::set<std::string> ids;
+  for (int i = 0; i < 50; ++i) ids.insert(upsert_ok(store, make_silence({"a=1"}, now, now + 1h)));
+  EXPECT_EQ(ids.size(), 50u);
+}
+
+}  // namespace
+}  // namespace tocsin::sinks
