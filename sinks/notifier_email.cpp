@@ -23,6 +23,7 @@
 
 #include "collector/event.hpp"
 #include "rules/template.hpp"
+#include "sinks/notifier_factories.hpp"
 
 namespace tocsin::sinks {
 namespace {
@@ -53,11 +54,6 @@ bool iequals(std::string_view a, std::string_view b) {
     return std::tolower(static_cast<unsigned char>(x)) ==
            std::tolower(static_cast<unsigned char>(y));
   });
-}
-
-std::string location_prefix(const config::source_location& where) {
-  if (where.file.empty()) return "";
-  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
 }
 
 std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
@@ -303,8 +299,7 @@ class settings_reader {
   explicit settings_reader(const config::receiver_config& receiver) : receiver_(receiver) {}
 
   [[noreturn]] void fail(const std::string& message) const {
-    throw config::config_error(
-        {location_prefix(receiver_.where) + "receiver " + quote(receiver_.name) + ": " + message});
+    throw receiver_error(receiver_, message);
   }
 
   [[nodiscard]] const std::string* find(const std::string& key) const {
