@@ -275,6 +275,7 @@ struct alert_router::impl {
   std::mutex thread_mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool flush_due_ = false;  // receive() made a group due: tick now
   bool stopped_ = false;
   std::thread thread_;
 };
@@ -498,17 +499,33 @@ void alert_router::impl::receive(const rules::alert& incoming) {
       a.ends_at = a.firing ? now + options.resolve_timeout : now;
     }
 
-    std::lock_guard lock(mutex_);
-    auto [it, is_new] = alerts_.try_emplace(a.fingerprint);
-    stored_alert& s = it->second;
-    if (is_new) {
-      s.alert = std::move(a);
-    } else if (!merge(s.alert, a, now)) {
-      return;
+    bool due = false;
+    {
+      std::lock_guard lock(mutex_);
+      auto [it, is_new] = alerts_.try_emplace(a.fingerprint);
+      stored_alert& s = it->second;
+      if (is_new) {
+        s.alert = std::move(a);
+      } else if (!merge(s.alert, a, now)) {
+        return;
+      }
+      s.updated_at = now;
+      persist(s);
+      track_state(s, is_new, now, steady_now);
+      for (const std::string& id : s.groups) {
+        const aggregation_group& g = groups_.at(id);
+        due = due || g.all_resolved || steady_now >= g.next_flush;
+      }
     }
-    s.updated_at = now;
-    persist(s);
-    track_state(s, is_new, now, steady_now);
+    // A group that is due now (group_wait 0s, an all-resolved group) is flushed at once rather
+    // than on the next tick: the tick would add up to `options.tick` of latency.
+    if (due) {
+      {
+        std::lock_guard lock(thread_mutex_);
+        flush_due_ = true;
+      }
+      wake_.notify_all();
+    }
   } catch (const std::exception& e) {
     receive_errors.inc();
     spdlog::error("router: cannot take alert {}: {}", incoming.fingerprint, e.what());
@@ -777,7 +794,11 @@ void alert_router::start() {
   if (impl_->stopped_ || impl_->thread_.joinable()) return;  // stop() is final
   impl_->thread_ = std::thread([this] {
     std::unique_lock lock(impl_->thread_mutex_);
-    while (!impl_->wake_.wait_for(lock, impl_->options.tick, [this] { return impl_->stopping_; })) {
+    for (;;) {
+      impl_->wake_.wait_for(lock, impl_->options.tick,
+                            [this] { return impl_->stopping_ || impl_->flush_due_; });
+      if (impl_->stopping_) return;
+      impl_->flush_due_ = false;
       lock.unlock();
       impl_->tick();
       lock.lock();
