@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "config/yaml_reader.hpp"
+
 namespace tocsin::sinks {
 namespace {
 
@@ -14,17 +16,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-// Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]* (the rule config's valid_matcher applies).
-bool valid_label_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
 }
 
 void set_problem(std::string* problem, std::string text) {
@@ -148,7 +139,7 @@ std::optional<label_matcher> label_matcher::parse(std::string_view text, std::st
 
 std::optional<label_matcher> label_matcher::make(std::string name, std::string value, match_op op,
                                                  std::string* problem) {
-  if (!valid_label_name(name)) {
+  if (!config::valid_label_name(name)) {
     set_problem(problem, "invalid label name \"" + name + "\"");
     return std::nullopt;
   }
