@@ -13,6 +13,11 @@
 #include "core/timezone.hpp"
 
 namespace tocsin::config {
+
+std::string location_prefix(const source_location& where) {
+  if (where.file.empty()) return "";
+  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
+}
 namespace {
 
 using entry = yaml_entry;

@@ -22,6 +22,9 @@ struct source_location {
   int column = 0;
 };
 
+// "FILE:LINE:COL: ", the prefix of every config and rule error; "" for an unknown location.
+std::string location_prefix(const source_location& where);
+
 // A host:port pair as written (`0.0.0.0:5514`, `[::1]:9095`, `localhost:80`).
 struct endpoint {
   std::string host;

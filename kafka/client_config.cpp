@@ -42,17 +42,11 @@ settings role_defaults(const config::kafka_config& kafka, client_role role) {
   return {};
 }
 
-// "FILE:LINE:COL: " for a known location, "" otherwise.
-std::string location_prefix(const config::source_location& where) {
-  if (where.file.empty()) return {};
-  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
-}
-
 std::string describe_property(const config::kafka_config& kafka, const std::string& name) {
   const auto it = kafka.property_where.find(name);
   const config::source_location& where =
       it != kafka.property_where.end() ? it->second : kafka.where;
-  return location_prefix(where) + "bus.kafka.properties." + name;
+  return config::location_prefix(where) + "bus.kafka.properties." + name;
 }
 
 // Everything but the operator's properties.
@@ -96,7 +90,7 @@ std::unique_ptr<RdKafka::Conf> make_conf(const config::kafka_config& kafka, clie
     if (conf->set(name, value, errstr) != RdKafka::Conf::CONF_OK) {
       const std::string what =
           name == "bootstrap.servers" ? "bus.kafka.brokers" : "built-in setting " + name;
-      errors.push_back(location_prefix(kafka.where) + what + ": " + errstr);
+      errors.push_back(config::location_prefix(kafka.where) + what + ": " + errstr);
     }
   }
   // Then the operator's. A property of another role (message.timeout.ms on the consumer) is
@@ -139,7 +133,7 @@ std::vector<std::string> validate(const config::kafka_config& kafka) {
     try {
       auto conf = make_conf(kafka, role);
       if (const std::string problem = creation_problem(*conf, role); !problem.empty()) {
-        add(location_prefix(kafka.where) + "bus.kafka.properties: " + problem);
+        add(config::location_prefix(kafka.where) + "bus.kafka.properties: " + problem);
       }
     } catch (const client_config_error& e) {
       for (const auto& error : e.errors()) add(error);

@@ -178,11 +178,6 @@ struct hits_reset {
   }
 };
 
-std::string location_prefix(const config::source_location& where) {
-  if (where.file.empty()) return "";
-  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
-}
-
 }  // namespace
 
 struct compiled_rules::impl {
@@ -230,13 +225,13 @@ compiled_rules::compiled_rules(std::vector<rule_definition> rules)
     impl::rule_entry& entry = impl_->rules[r];
     entry.min_severity = def.min_severity;
     if (def.match.empty()) {
-      errors.push_back(location_prefix(def.where) + "rule " + def.name +
+      errors.push_back(config::location_prefix(def.where) + "rule " + def.name +
                        ": match must not be empty");
       continue;
     }
     for (const field_pattern& p : def.match) {
       const std::string prefix =
-          location_prefix(p.where) + "rule " + def.name + ": match." + p.field + ": ";
+          config::location_prefix(p.where) + "rule " + def.name + ": match." + p.field + ": ";
       if (!parse_field(p.field)) {
         errors.push_back(prefix + "unknown field");
         continue;

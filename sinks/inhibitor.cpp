@@ -5,11 +5,6 @@
 namespace tocsin::sinks {
 namespace {
 
-std::string location_prefix(const config::source_location& where) {
-  if (where.file.empty()) return "";
-  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
-}
-
 const std::string& label_or_empty(const rules::label_set& labels, const std::string& name) {
   static const std::string empty;
   const auto it = labels.find(name);
@@ -28,8 +23,8 @@ inhibitor::inhibitor(const std::vector<config::inhibit_rule_config>& rules) {
       if (auto m = label_matcher::parse(text, &problem)) {
         out.push_back(std::move(*m));
       } else {
-        errors.push_back(location_prefix(cfg.where) + "invalid " + side + " matcher \"" + text +
-                         "\": " + problem);
+        errors.push_back(config::location_prefix(cfg.where) + "invalid " + side + " matcher \"" +
+                         text + "\": " + problem);
       }
     }
     return out;

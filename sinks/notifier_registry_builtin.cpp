@@ -21,10 +21,8 @@ void register_builtin_notifiers(notifier_registry& registry) {
 
 config::config_error receiver_error(const config::receiver_config& receiver,
                                     std::string_view message) {
-  const auto& at = receiver.where;
-  return config::config_error({at.file + ":" + std::to_string(at.line) + ":" +
-                               std::to_string(at.column) + ": receiver " + receiver.name + ": " +
-                               std::string(message)});
+  return config::config_error({config::location_prefix(receiver.where) + "receiver " +
+                               receiver.name + ": " + std::string(message)});
 }
 
 std::string setting_or(const config::receiver_config& receiver, const std::string& key,

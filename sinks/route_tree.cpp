@@ -8,11 +8,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string location_prefix(const config::source_location& where) {
-  if (where.file.empty()) return "";
-  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
-}
-
 // Alertmanager sorts a route's matchers (name, value, then operator) so its key does not depend
 // on the order they were written in.
 bool matcher_less(const label_matcher& a, const label_matcher& b) {
@@ -46,17 +41,18 @@ class tree_builder {
   void build(const config::route_config& cfg, const route_node* parent, route_node& node) {
     node.receiver = !cfg.receiver.empty() ? cfg.receiver : parent ? parent->receiver : "";
     if (node.receiver.empty()) {
-      errors.push_back(location_prefix(cfg.where) + "route has no receiver");
+      errors.push_back(config::location_prefix(cfg.where) + "route has no receiver");
     } else if (!receivers_.contains(node.receiver)) {
       // The config loader already refuses these; a tree built from code gets the same check.
-      errors.push_back(location_prefix(cfg.where) + "unknown receiver \"" + node.receiver + "\"");
+      errors.push_back(config::location_prefix(cfg.where) + "unknown receiver \"" + node.receiver +
+                       "\"");
     }
     for (const std::string& text : cfg.matchers) {
       std::string problem;
       if (auto m = label_matcher::parse(text, &problem)) {
         node.matchers.push_back(std::move(*m));
       } else {
-        errors.push_back(location_prefix(cfg.where) + "invalid matcher \"" + text +
+        errors.push_back(config::location_prefix(cfg.where) + "invalid matcher \"" + text +
                          "\": " + problem);
       }
     }
