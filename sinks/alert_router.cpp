@@ -19,6 +19,8 @@
 #include "sinks/inhibitor.hpp"
 #include "sinks/route_tree.hpp"
 
+#include "sinks/sqlite_db.hpp"
+
 namespace tocsin::sinks {
 namespace {
 
@@ -32,9 +34,6 @@ constexpr auto resolved_retention = std::chrono::hours(1);
 // Alertmanager's notification log retention: an entry not refreshed for this long is dropped.
 constexpr auto nflog_retention = std::chrono::hours(24 * 5);
 constexpr auto nflog_gc_interval = std::chrono::hours(1);
-// silence_store has its own connection to router.db; either may hold the write lock briefly.
-constexpr int busy_timeout_ms = 5000;
-
 constexpr const char* schema = R"(
   CREATE TABLE IF NOT EXISTS alerts (
     fingerprint   TEXT    PRIMARY KEY,
@@ -97,57 +96,19 @@ bool firing_at(const rules::alert& a, sys_clock::time_point now) {
   return a.firing && a.ends_at > now;
 }
 
-// A statement prepared once and reused; reset after each use.
-class statement {
- public:
-  statement() = default;
-  ~statement() { sqlite3_finalize(stmt_); }
-  statement(const statement&) = delete;
-  statement& operator=(const statement&) = delete;
-
-  bool prepare(sqlite3* db, const char* sql) {
-    return sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) == SQLITE_OK;
-  }
-  void bind(int index, const std::string& text) {
-    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  }
-  void bind(int index, std::int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
-  // Runs a statement that returns no rows; true when it completed.
-  bool run() {
-    const int rc = sqlite3_step(stmt_);
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-    return rc == SQLITE_DONE;
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
 // The router's state in a transaction-less view: every write is its own (autocommit) transaction
 // unless wrapped in begin()/commit().
 class router_db {
  public:
   explicit router_db(const std::filesystem::path& file) {
-    const auto fail = [&](const std::string& reason) {
-      sqlite3_close(db_);
-      db_ = nullptr;
-      throw std::runtime_error("router state " + file.string() + ": " + reason);
-    };
-    const int rc =
-        sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-    if (rc != SQLITE_OK) fail(db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
-    sqlite3_busy_timeout(db_, busy_timeout_ms);
-    // WAL with synchronous=NORMAL: a committed alert survives a crash of the router (not
-    // necessarily a power cut), and the silence store's reads never block our writes.
-    for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", schema}) {
-      if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(error());
-    }
+    db_ = open_state_db(file, schema, "router state");
     if (!upsert_alert.prepare(db_, upsert_alert_sql) ||
         !delete_alert.prepare(db_, delete_alert_sql) ||
         !upsert_nflog.prepare(db_, upsert_nflog_sql) ||
         !delete_old_nflog.prepare(db_, delete_old_nflog_sql)) {
-      fail(error());
+      const std::string reason = error();
+      sqlite3_close_v2(db_);  // closes once the prepared members are finalized
+      throw std::runtime_error("router state " + file.string() + ": " + reason);
     }
   }
   // close_v2: the connection closes once the member statements are finalized, after this body.
@@ -161,7 +122,7 @@ class router_db {
   [[nodiscard]] std::string error() const { return sqlite3_errmsg(db_); }
   [[nodiscard]] sqlite3* get() const { return db_; }
 
-  statement upsert_alert, delete_alert, upsert_nflog, delete_old_nflog;
+  sqlite_statement upsert_alert, delete_alert, upsert_nflog, delete_old_nflog;
 
  private:
   sqlite3* db_ = nullptr;

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "sinks/sqlite_db.hpp"
+
 namespace tocsin::sinks {
 namespace {
 
@@ -21,9 +23,6 @@ using time_point = std::chrono::system_clock::time_point;
 // Alertmanager keeps expired silences this long (its --data.retention default) so they can be
 // looked at and recreated.
 constexpr auto expired_retention = std::chrono::hours(24 * 5);
-
-// Another process (a second router on the same data_dir) may hold the write lock briefly.
-constexpr int busy_timeout_ms = 5000;
 
 constexpr const char* schema = R"(
   CREATE TABLE IF NOT EXISTS silences (
@@ -65,32 +64,6 @@ time_point floor_ms(time_point tp) { return std::chrono::floor<std::chrono::mill
 void set_problem(std::string* problem, std::string text) {
   if (problem != nullptr) *problem = std::move(text);
 }
-
-// A prepared statement, finalized on scope exit.
-class statement {
- public:
-  statement(sqlite3* db, const char* sql) {
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
-  }
-  ~statement() { sqlite3_finalize(stmt_); }
-  statement(const statement&) = delete;
-  statement& operator=(const statement&) = delete;
-
-  [[nodiscard]] bool prepared() const { return rc_ == SQLITE_OK; }
-  sqlite3_stmt* get() { return stmt_; }
-  void bind(int index, const std::string& text) {
-    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  }
-  void bind(int index, std::int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
-  std::string text(int column) {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-    return p == nullptr ? std::string() : std::string(p);
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_ = SQLITE_ERROR;
-};
 
 // The API's matcher shape: {"name", "value", "isRegex", "isEqual"}.
 std::string matchers_json(const std::vector<label_matcher>& matchers) {
@@ -187,29 +160,18 @@ silence_state silence::state(time_point now) const {
 
 silence_store::silence_store(const std::filesystem::path& db_file) {
   const auto fail = [&](const std::string& reason) {
-    if (db_ != nullptr) sqlite3_close(db_);
+    sqlite3_close_v2(db_);  // closes once the statements in scope are finalized
     db_ = nullptr;
     throw std::runtime_error("silences " + db_file.string() + ": " + reason);
   };
-  if (db_file.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(db_file.parent_path(), ec);
-    if (ec) fail("cannot create directory " + db_file.parent_path().string() + ": " + ec.message());
-  }
-  const int rc =
-      sqlite3_open_v2(db_file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  if (rc != SQLITE_OK) fail(db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
-  sqlite3_busy_timeout(db_, busy_timeout_ms);
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", schema}) {
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sqlite3_errmsg(db_));
-  }
+  db_ = open_state_db(db_file, schema, "silences");
 
-  statement prune(db_, prune_sql);
+  sqlite_statement prune(db_, prune_sql);
   if (!prune.prepared()) fail(sqlite3_errmsg(db_));
   prune.bind(1, to_ms(std::chrono::system_clock::now() - expired_retention));
   if (sqlite3_step(prune.get()) != SQLITE_DONE) fail(sqlite3_errmsg(db_));
 
-  statement select(db_, select_sql);
+  sqlite_statement select(db_, select_sql);
   if (!select.prepared()) fail(sqlite3_errmsg(db_));
   int step = SQLITE_ROW;
   while ((step = sqlite3_step(select.get())) == SQLITE_ROW) {
@@ -259,7 +221,7 @@ std::optional<std::string> silence_store::upsert(silence s, std::string* problem
 
   std::lock_guard lock(mutex_);
   const auto write = [&](const silence& row) {
-    statement upsert(db_, upsert_sql);
+    sqlite_statement upsert(db_, upsert_sql);
     if (!upsert.prepared()) return false;
     upsert.bind(1, row.id);
     upsert.bind(2, matchers_json(row.matchers));
@@ -333,9 +295,10 @@ bool silence_store::expire(const std::string& id, time_point now) {
   if (state == silence_state::pending) it->starts_at = now;
   it->ends_at = now;
   it->updated_at = now;
-  statement update(db_,
-                   "UPDATE silences SET starts_at_ms = ?2, ends_at_ms = ?3, updated_at_ms = ?3 "
-                   "WHERE id = ?1");
+  sqlite_statement update(
+      db_,
+      "UPDATE silences SET starts_at_ms = ?2, ends_at_ms = ?3, updated_at_ms = ?3 "
+      "WHERE id = ?1");
   if (update.prepared()) {
     update.bind(1, id);
     update.bind(2, to_ms(it->starts_at));
