@@ -132,8 +132,9 @@ void receiver_worker::deliver(const notification& n) {
       return;
     }
     if (r.result == delivery_result::outcome::permanent) {
-      failed_.inc();
+      // Counted after the line is written: whoever sees the count can read the line.
       dead_letter(n, r, "permanent failure");
+      failed_.inc();
       return;
     }
     // Full jitter (a random wait up to the backoff) spreads the retries of many groups, so a
@@ -144,8 +145,8 @@ void receiver_worker::deliver(const notification& n) {
       wait = std::max(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*r.retry_after));
     }
     if (steady::now() + wait > give_up_at) {
-      failed_.inc();
       dead_letter(n, r, "gave up after " + std::to_string(attempt) + " attempts");
+      failed_.inc();
       return;
     }
     retried_.inc();
