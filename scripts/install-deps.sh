@@ -12,7 +12,7 @@ packages=(
   libhowardhinnant-date-dev tzdata libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
   # real test peers
   bsdutils rsyslog kcat python3 python3-graypy python3-aiosmtpd prometheus-alertmanager
-  procps iproute2 curl openssl
+  prometheus procps iproute2 curl openssl
 )
 
 missing=()
@@ -34,8 +34,8 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # rsyslog's package may start a system daemon; tests run their own instances on loopback only.
-# The same for prometheus-alertmanager: tests start their own Alertmanager on free ports.
-for service in rsyslog prometheus-alertmanager; do
+# The same for Prometheus and its Alertmanager: tests start their own on free ports.
+for service in rsyslog prometheus prometheus-alertmanager; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     systemctl stop "$service" || true
   fi
