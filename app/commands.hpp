@@ -1,7 +1,9 @@
 #pragma once
 // The `tocsin` subcommands. Each returns the process exit code; main() only dispatches.
 
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace tocsin::app {
 
@@ -17,6 +19,13 @@ enum class daemon_role { all, collector, router };
 int run_daemon(const std::string& config_file, daemon_role role);
 int run_check_config(const std::string& config_file);
 int run_test_rules(const std::string& config_file);
+
+struct routes_test_options {
+  std::string config_file;
+  std::vector<std::string> labels;              // label=value
+  std::optional<std::string> verify_receivers;  // comma-separated, in order: exit 1 otherwise
+};
+int run_routes_test(const routes_test_options& options);
 int run_version();
 
 }  // namespace tocsin::app

@@ -29,6 +29,16 @@ int main(int argc, char** argv) {
       cli.add_subcommand("test-rules", "Print the alerts the rules make from stdin log lines");
   test_rules->add_option("-c,--config", config_file, "Config file")->required();
 
+  tocsin::app::routes_test_options routes_options;
+  auto* routes = cli.add_subcommand("routes", "Inspect the route tree");
+  routes->require_subcommand(1);
+  auto* routes_test = routes->add_subcommand(
+      "test", "Print the receivers an alert with the given labels reaches (amtool's routes test)");
+  routes_test->add_option("-c,--config", routes_options.config_file, "Config file")->required();
+  routes_test->add_option("labels", routes_options.labels, "label=value ...");
+  routes_test->add_option("--verify-receivers", routes_options.verify_receivers,
+                          "Expected receivers, comma-separated in order; exit 1 if different");
+
   tocsin::app::parse_options parse_options;
   auto* parse = cli.add_subcommand("parse", "Decode stdin lines into Event JSON lines");
   parse->add_option("--format", parse_options.format, "Input format")
@@ -46,6 +56,7 @@ int main(int argc, char** argv) {
     if (router->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::router);
     if (check->parsed()) return tocsin::app::run_check_config(config_file);
     if (test_rules->parsed()) return tocsin::app::run_test_rules(config_file);
+    if (routes_test->parsed()) return tocsin::app::run_routes_test(routes_options);
     if (parse->parsed()) return tocsin::app::run_parse(parse_options);
     if (version->parsed()) return tocsin::app::run_version();
   } catch (const std::exception& e) {

@@ -2,8 +2,11 @@
 
 #include "collector/gelf.hpp"
 #include "collector/gelf_chunk_assembler.hpp"
+#include "collector/gelf_http_session.hpp"
+#include "collector/source_limiter.hpp"
 #include "collector/stream_framer.hpp"
 #include "collector/syslog_decoder.hpp"
+#include "collector/tls_context.hpp"
 #include "core/timezone.hpp"
 
 #include <spdlog/spdlog.h>
@@ -12,7 +15,9 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <cstring>
+#include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace tocsin::collector {
@@ -29,6 +34,8 @@ constexpr std::size_t max_udp_datagram = 65536;
 constexpr int udp_receive_buffer = 4 * 1024 * 1024;
 constexpr auto backpressure_poll = std::chrono::milliseconds(10);
 constexpr auto error_log_interval = std::chrono::seconds(1);
+// A TLS client that has not finished its handshake by then is cut off (or at idle_timeout).
+constexpr auto tls_handshake_timeout = std::chrono::seconds(10);
 
 const char* transport_name(config::transport t) {
   switch (t) {
@@ -66,6 +73,10 @@ class input_stats {
                                      "Messages accepted by an input.", {{"input", cfg.name}})),
         bytes(metrics.get_counter("tocsin_input_bytes_total", "Bytes received by an input.",
                                   {{"input", cfg.name}})),
+        throttled(metrics.get_counter(
+            "tocsin_input_throttled_total",
+            "Times a connection stopped reading because its source was over per_source_rate.",
+            {{"input", cfg.name}})),
         connections(cfg.transport_kind == config::transport::udp
                         ? nullptr
                         : &metrics.get_gauge("tocsin_input_connections",
@@ -102,6 +113,7 @@ class input_stats {
   metrics_registry& metrics_;
   counter& messages;
   counter& bytes;
+  counter& throttled;
   gauge* const connections;  // null for UDP inputs
   std::atomic<std::size_t> open_connections{0};
 
@@ -123,7 +135,9 @@ class message_decoder {
   // One message: a UDP datagram (GELF may be compressed) or a TCP frame.
   decode_status decode(std::string_view data, event& ev) {
     if (cfg_.type == config::input_type::gelf) {
-      if (cfg_.transport_kind == config::transport::udp) {
+      // Datagrams and HTTP bodies may be compressed; TCP frames are plain JSON.
+      if (cfg_.transport_kind == config::transport::udp ||
+          cfg_.transport_kind == config::transport::http) {
         return decode_gelf_payload(data, max_message_bytes_, scratch_, ev);
       }
       return decode_gelf_json(data, ev);
@@ -193,10 +207,12 @@ struct input_context {
   input_stats& stats;
   event_sink& sink;
   shared_chunk_assembler* chunks;  // GELF UDP only
+  tls_server_context* tls;         // transport tls only
+  source_limiter* limiter;         // null unless a per-source limit is set
 };
 
-void deliver(shard& sh, const input_context& in, message_decoder& decoder, std::string_view data,
-             std::string_view source) {
+decode_status deliver(shard& sh, const input_context& in, message_decoder& decoder,
+                      std::string_view data, std::string_view source) {
   event& ev = sh.ev;
   ev.clear();
   ev.received_at = std::chrono::system_clock::now();
@@ -205,10 +221,11 @@ void deliver(shard& sh, const input_context& in, message_decoder& decoder, std::
   const decode_status status = decoder.decode(data, ev);
   if (!status.is_ok()) {
     in.stats.error(status.code, status.what, source);
-    return;
+    return status;
   }
   in.stats.messages.inc();
   in.sink.consume(ev);
+  return status;
 }
 
 class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
@@ -257,6 +274,10 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
       if (r.state == chunk_result::pending) return;
       datagram = r.payload;
     }
+    if (in_.limiter != nullptr && !in_.limiter->try_take(sender_.address())) {
+      in_.stats.error("rate_limited", "source over per_source_rate, datagram dropped", source_);
+      return;
+    }
     deliver(shard_, in_, decoder_, datagram, source_);
   }
 
@@ -291,8 +312,9 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
 
 class tcp_session : public std::enable_shared_from_this<tcp_session> {
  public:
-  tcp_session(shard& sh, input_context in, tcp::socket socket)
-      : shard_(sh),
+  tcp_session(shard& sh, input_context in, tcp::socket socket, source_limiter::connection_slot slot)
+      : slot_(std::move(slot)),
+        shard_(sh),
         in_(in),
         socket_(std::move(socket)),
         decoder_(in.cfg, in.limits.max_message_bytes),
@@ -301,16 +323,23 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
                 in.limits.max_message_bytes),
         idle_timer_(sh.io),
         pause_timer_(sh.io),
-        buffer_(std::min(initial_tcp_buffer, framer_.buffer_bytes())) {}
+        buffer_(std::min(initial_tcp_buffer, framer_.buffer_bytes())) {
+    if (in.tls != nullptr) tls_.emplace(socket_, in.tls->context());
+  }
 
   void start() {
     boost::system::error_code ec;
     const auto remote = socket_.remote_endpoint(ec);
     source_ = ec ? "unknown" : format_endpoint(remote.address(), remote.port());
+    if (!ec) throttle_ = stream_throttle(in_.limiter, remote.address());
     socket_.set_option(asio::socket_base::keep_alive(true), ec);
     last_activity_ = steady::now();
     if (in_.limits.idle_timeout.count() > 0) watch_idle(in_.limits.idle_timeout);  // 0: never
-    read();
+    if (tls_) {
+      handshake();
+    } else {
+      read();
+    }
   }
 
   ~tcp_session() {
@@ -319,6 +348,51 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
   }
 
  private:
+  // TLS: nothing is read as syslog before the handshake and the permitted_peers check pass.
+  void handshake() {
+    steady::duration limit = tls_handshake_timeout;
+    if (in_.limits.idle_timeout.count() > 0)
+      limit = std::min(limit, steady::duration(in_.limits.idle_timeout));
+    pause_timer_.expires_after(limit);  // free until reading starts
+    pause_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->handshake_over_) return;
+      self->in_.stats.error("tls_handshake", "TLS handshake not completed in time", self->source_);
+      self->close();
+    });
+    tls_->async_handshake(
+        asio::ssl::stream_base::server,
+        [self = shared_from_this()](boost::system::error_code ec) { self->after_handshake(ec); });
+  }
+
+  void after_handshake(boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;  // timed out or shutting down
+    handshake_over_ = true;
+    pause_timer_.cancel();
+    if (ec) {
+      const auto what = describe_handshake_failure(tls_->native_handle(), ec);
+      in_.stats.error("tls_handshake", what.c_str(), source_);
+      close();
+      return;
+    }
+    if (const auto refused = in_.tls->refuse_peer(tls_->native_handle())) {
+      in_.stats.error("peer_not_permitted", refused->c_str(), source_);
+      close();
+      return;
+    }
+    last_activity_ = steady::now();
+    read();
+  }
+
+  // Reads from the TLS stream when there is one, else from the socket.
+  template <class Handler>
+  void async_read_some(asio::mutable_buffer space, Handler&& handler) {
+    if (tls_) {
+      tls_->async_read_some(space, std::forward<Handler>(handler));
+    } else {
+      socket_.async_read_some(space, std::forward<Handler>(handler));
+    }
+  }
+
   void read() {
     if (!socket_.is_open()) return;
     if (!in_.sink.accepting()) {  // backpressure: leave the bytes in the kernel until there is room
@@ -328,23 +402,33 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
       });
       return;
     }
+    // Over per_source_rate: the frames just read took their tokens (into debt); pay it back by
+    // not reading, so only this sender slows down and nothing is lost.
+    if (const auto wait = throttle_.pause_before_read(); wait > steady::duration::zero()) {
+      in_.stats.throttled.inc();
+      last_activity_ = steady::now() + wait;  // paused by us, not idle
+      pause_timer_.expires_after(wait);
+      pause_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec) self->read();
+      });
+      return;
+    }
     if (used_ == buffer_.size()) {
       buffer_.resize(std::min(buffer_.size() * 2, framer_.buffer_bytes()));
     }
-    socket_.async_read_some(
-        asio::buffer(buffer_.data() + used_, buffer_.size() - used_),
-        [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-          if (ec) {
-            if (ec != asio::error::operation_aborted) self->drain(true);
-            self->close();
-            return;
-          }
-          self->last_activity_ = steady::now();
-          self->in_.stats.bytes.inc(n);
-          self->used_ += n;
-          self->drain(false);
-          self->read();
-        });
+    async_read_some(asio::buffer(buffer_.data() + used_, buffer_.size() - used_),
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                      if (ec) {
+                        if (ec != asio::error::operation_aborted) self->drain(true);
+                        self->close();
+                        return;
+                      }
+                      self->last_activity_ = steady::now();
+                      self->in_.stats.bytes.inc(n);
+                      self->used_ += n;
+                      self->drain(false);
+                      self->read();
+                    });
   }
 
   // Hands every complete frame in the buffer to the decoder, then keeps the partial tail.
@@ -355,6 +439,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
       const auto r = at_end ? framer_.finish(rest) : framer_.next(rest);
       start += r.consumed;
       if (r.what == stream_framer::result::kind::need_more) break;
+      throttle_.count();
       if (r.what == stream_framer::result::kind::error) {
         in_.stats.error(r.error_code, "framing error", source_);
       } else {
@@ -396,9 +481,13 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
     pause_timer_.cancel();
   }
 
+  source_limiter::connection_slot slot_;  // first member: given back after the socket closed
+  stream_throttle throttle_;
   shard& shard_;
   input_context in_;
   tcp::socket socket_;
+  std::optional<asio::ssl::stream<tcp::socket&>> tls_;  // over socket_, for transport tls
+  bool handshake_over_ = false;  // the TLS handshake succeeded or failed (not timed out)
   message_decoder decoder_;
   stream_framer framer_;
   asio::steady_timer idle_timer_;
@@ -407,6 +496,48 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
   std::size_t used_ = 0;  // bytes [0, used_) of buffer_ are received and not yet consumed
   std::string source_;
   steady::time_point last_activity_;
+};
+
+// A GELF HTTP connection's side of its input: decoding, counters and per-source limits (the
+// HTTP itself is in gelf_http_session.cpp).
+class gelf_http_link final : public gelf_http_input {
+ public:
+  gelf_http_link(shard& sh, input_context in, std::string source, const asio::ip::address& peer,
+                 source_limiter::connection_slot slot)
+      : slot_(std::move(slot)),
+        shard_(sh),
+        in_(in),
+        source_(std::move(source)),
+        decoder_(in.cfg, in.limits.max_message_bytes),
+        throttle_(in.limiter, peer) {}
+  ~gelf_http_link() override {
+    in_.stats.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    in_.stats.connections->add(-1);
+  }
+
+  [[nodiscard]] bool accepting() const override { return in_.sink.accepting(); }
+  void received(std::size_t bytes) override { in_.stats.bytes.inc(bytes); }
+  decode_status deliver(std::string_view body) override {
+    throttle_.count();
+    return collector::deliver(shard_, in_, decoder_, body, source_);
+  }
+  void reject(const char* code, const char* what) override {
+    throttle_.count();
+    in_.stats.error(code, what, source_);
+  }
+  steady::duration pause_before_read() override {
+    const auto wait = throttle_.pause_before_read();
+    if (wait > steady::duration::zero()) in_.stats.throttled.inc();
+    return wait;
+  }
+
+ private:
+  source_limiter::connection_slot slot_;
+  shard& shard_;
+  input_context in_;
+  std::string source_;
+  message_decoder decoder_;
+  stream_throttle throttle_;
 };
 
 class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
@@ -436,18 +567,35 @@ class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
   }
 
   void admit(tcp::socket socket) {
+    boost::system::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    const std::string source = ec ? "unknown" : format_endpoint(remote.address(), remote.port());
+    std::optional<source_limiter::connection_slot> slot{std::in_place};
+    if (in_.limiter != nullptr && !ec) slot = in_.limiter->open_connection(remote.address());
+    if (!slot) {
+      in_.stats.error("too_many_connections_from_source",
+                      "connection refused: max_connections_per_source reached", source);
+      socket.close(ec);
+      return;
+    }
     auto& open = in_.stats.open_connections;
     if (open.fetch_add(1, std::memory_order_relaxed) >= in_.limits.max_connections) {
       open.fetch_sub(1, std::memory_order_relaxed);
-      boost::system::error_code ec;
-      const auto remote = socket.remote_endpoint(ec);
       in_.stats.error("too_many_connections", "connection refused: max_connections reached",
-                      ec ? "unknown" : format_endpoint(remote.address(), remote.port()));
+                      source);
       socket.close(ec);
       return;
     }
     in_.stats.connections->add(1);
-    std::make_shared<tcp_session>(shard_, in_, std::move(socket))->start();
+    if (in_.cfg.transport_kind == config::transport::http) {
+      const gelf_http_options options{in_.limits.max_message_bytes, in_.limits.idle_timeout};
+      serve_gelf_http(
+          std::move(socket),
+          std::make_unique<gelf_http_link>(shard_, in_, source, remote.address(), std::move(*slot)),
+          options);
+      return;
+    }
+    std::make_shared<tcp_session>(shard_, in_, std::move(socket), std::move(*slot))->start();
   }
 
   shard& shard_;
@@ -478,12 +626,16 @@ struct ingest_server::impl {
   std::vector<std::unique_ptr<input_stats>> stats;
   std::vector<std::unique_ptr<shared_chunk_assembler>> chunk_assemblers;
   std::vector<std::string> bound;
+  std::vector<std::unique_ptr<tls_server_context>> tls_contexts;
+
+  std::unique_ptr<source_limiter> limiter;  // per-source limits, shared by every input
 
   void bind_input(const config::input_config& in, input_stats& st);
 };
 
 void ingest_server::impl::bind_input(const config::input_config& in, input_stats& st) {
-  if (in.transport_kind != config::transport::udp && in.transport_kind != config::transport::tcp) {
+  if (in.transport_kind != config::transport::udp && in.transport_kind != config::transport::tcp &&
+      in.transport_kind != config::transport::tls && in.transport_kind != config::transport::http) {
     throw std::runtime_error("input " + in.name + ": transport " +
                              transport_name(in.transport_kind) + " is not supported yet");
   }
@@ -496,8 +648,14 @@ void ingest_server::impl::bind_input(const config::input_config& in, input_stats
     chunk_assemblers.push_back(std::make_unique<shared_chunk_assembler>(limits));
     chunks = chunk_assemblers.back().get();
   }
+  // One TLS context per input, shared by its shards; bad cert/key/CA files fail start-up here.
+  tls_server_context* tls = nullptr;
+  if (in.transport_kind == config::transport::tls) {
+    tls_contexts.push_back(std::make_unique<tls_server_context>(in));
+    tls = tls_contexts.back().get();
+  }
   for (auto& sh : shards) {
-    const input_context ctx{in, cfg.limits, st, sink, chunks};
+    const input_context ctx{in, cfg.limits, st, sink, chunks, tls, limiter.get()};
     // Port 0: the first shard lets the kernel choose, the others join that port.
     try {
       if (in.transport_kind == config::transport::udp) {
@@ -541,6 +699,14 @@ ingest_server::ingest_server(const config::config& cfg, event_sink& sink, metric
 ingest_server::~ingest_server() { stop(); }
 
 void ingest_server::start() {
+  const auto& limits = impl_->cfg.limits;
+  if (limits.per_source_rate > 0 || limits.max_connections_per_source > 0) {
+    source_limits sl;
+    sl.rate = static_cast<double>(limits.per_source_rate);
+    sl.burst = static_cast<double>(limits.burst > 0 ? limits.burst : limits.per_source_rate);
+    sl.max_connections = limits.max_connections_per_source;
+    impl_->limiter = std::make_unique<source_limiter>(sl);
+  }
   for (const auto& in : impl_->cfg.inputs) {
     impl_->stats.push_back(std::make_unique<input_stats>(in, impl_->metrics));
     impl_->bind_input(in, *impl_->stats.back());
@@ -564,5 +730,17 @@ void ingest_server::stop() {
 }
 
 std::vector<std::string> ingest_server::describe_bound() const { return impl_->bound; }
+
+void ingest_server::wait_for_shards() {
+  // Each shard runs its handlers one at a time on one thread: once a handler posted now has
+  // run, every handler that was running before it has finished.
+  std::vector<std::future<void>> passed;
+  for (auto& sh : impl_->shards) {
+    auto done = std::make_shared<std::promise<void>>();
+    passed.push_back(done->get_future());
+    asio::post(sh->io, [done] { done->set_value(); });
+  }
+  for (auto& p : passed) p.wait();
+}
 
 }  // namespace tocsin::collector

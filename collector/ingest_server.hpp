@@ -28,6 +28,10 @@ class ingest_server {
   // Stops accepting and reading, closes every socket, joins the shards.
   void stop();
 
+  // Returns once every shard has finished what it was doing at the call: after a sink swap, no
+  // shard still uses the old sink. Only while started.
+  void wait_for_shards();
+
   // "name transport host:port" of every bound input (ports resolved when configured as 0).
   [[nodiscard]] std::vector<std::string> describe_bound() const;
 

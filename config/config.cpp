@@ -123,13 +123,15 @@ constexpr integration_spec kIntegrations[] = {
     {"file", kFileReceiver},
 };
 
-constexpr std::string_view kTopKeys[] = {"node_name", "data_dir",      "admin",    "inputs",
-                                         "limits",    "outputs",       "bus",      "rules_files",
-                                         "route",     "inhibit_rules", "receivers"};
+constexpr std::string_view kTopKeys[] = {
+    "node_name", "data_dir",    "admin", "inputs",        "limits",    "outputs",
+    "bus",       "rules_files", "route", "inhibit_rules", "receivers", "shutdown_timeout"};
 constexpr std::string_view kInputKeys[] = {"name",   "type",     "transport", "listen",
                                            "format", "timezone", "tls"};
 constexpr std::string_view kTlsKeys[] = {"cert", "key", "ca", "client_auth", "permitted_peers"};
-constexpr std::string_view kLimitsKeys[] = {"max_message_bytes", "max_connections", "idle_timeout"};
+constexpr std::string_view kLimitsKeys[] = {
+    "max_message_bytes", "max_connections", "idle_timeout",
+    "per_source_rate",   "burst",           "max_connections_per_source"};
 constexpr std::string_view kOutputKeys[] = {"type", "path", "topic"};
 constexpr std::string_view kAdminKeys[] = {"listen", "token_file"};
 constexpr std::string_view kBusKeys[] = {"type", "kafka"};
@@ -298,6 +300,8 @@ config loader::load(const YAML::Node& root) {
       if (auto v = text(e)) cfg.node_name = *v;
     } else if (e.name == "data_dir") {
       if (auto v = text(e)) cfg.data_dir = *v;
+    } else if (e.name == "shutdown_timeout") {
+      if (auto v = span(e)) cfg.shutdown_timeout = *v;
     } else if (e.name == "admin") {
       load_admin(e, cfg);
     } else if (e.name == "inputs") {
@@ -469,7 +473,17 @@ void loader::load_limits(const entry& at, limits_config& limits) {
       if (auto v = count(e, 1, 1'000'000)) limits.max_connections = *v;
     } else if (e.name == "idle_timeout") {
       if (auto v = span(e)) limits.idle_timeout = *v;
+    } else if (e.name == "per_source_rate") {
+      if (auto v = count(e, 0, 100'000'000)) limits.per_source_rate = *v;
+    } else if (e.name == "burst") {
+      if (auto v = count(e, 1, 100'000'000)) limits.burst = *v;
+    } else if (e.name == "max_connections_per_source") {
+      if (auto v = count(e, 0, 1'000'000)) limits.max_connections_per_source = *v;
     }
+  }
+  const entry* burst = find(*entries, "burst");
+  if (burst != nullptr && limits.per_source_rate == 0) {
+    error(burst->key_mark, burst->path, "needs per_source_rate (a bucket size without a rate)");
   }
 }
 
@@ -556,6 +570,7 @@ void loader::load_admin(const entry& at, config& cfg) {
       }
     } else if (e.name == "token_file") {
       if (auto v = text(e)) admin.token_file = *v;
+      admin.token_file_where = where(e.mark());
     }
   }
   if (find(*entries, "listen") == nullptr) bind("tcp", admin.listen, "the admin listener", at);
@@ -823,25 +838,34 @@ void loader::load_settings(const entry& at, std::span<const setting_spec> spec,
 config_error::config_error(std::vector<std::string> errors)
     : std::runtime_error(join(errors, "\n")), errors_(std::move(errors)) {}
 
-config load_string(const std::string& yaml, const std::filesystem::path& file_name) {
+loaded load_string_with_errors(const std::string& yaml, const std::filesystem::path& file_name) {
   const std::string file = file_name.string();
   const YAML::Node root = parse_document(yaml, file);
   loader l(file);
-  config cfg;
+  loaded out;
   try {
-    cfg = l.load(root);
+    out.cfg = l.load(root);
   } catch (const YAML::Exception& e) {
     // yaml-cpp only throws here on a bug in the walk above; report it like any other problem.
     throw config_error({file + ": " + e.what()});
   }
-  auto errors = l.errors();
-  if (!errors.empty()) throw config_error(std::move(errors));
-  cfg.file = file_name;
-  return cfg;
+  out.cfg.file = file_name;
+  out.errors = l.errors();
+  return out;
+}
+
+config load_string(const std::string& yaml, const std::filesystem::path& file_name) {
+  loaded out = load_string_with_errors(yaml, file_name);
+  if (!out.errors.empty()) throw config_error(std::move(out.errors));
+  return std::move(out.cfg);
 }
 
 config load_file(const std::filesystem::path& file) {
   return load_string(read_text_file(file), file);
+}
+
+loaded load_file_with_errors(const std::filesystem::path& file) {
+  return load_string_with_errors(read_text_file(file), file);
 }
 
 }  // namespace tocsin::config

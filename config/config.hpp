@@ -29,12 +29,14 @@ std::string location_prefix(const source_location& where);
 struct endpoint {
   std::string host;
   std::uint16_t port = 0;
+  bool operator==(const endpoint&) const = default;
 };
 
 struct tls_config {
   std::string cert, key, ca;
   std::string client_auth = "none";  // none | optional | required
   std::vector<std::string> permitted_peers;
+  bool operator==(const tls_config&) const = default;
 };
 
 enum class input_type { syslog, gelf };
@@ -53,9 +55,15 @@ struct input_config {
 };
 
 struct limits_config {
+  bool operator==(const limits_config&) const = default;
   std::size_t max_message_bytes = 65536;
   std::size_t max_connections = 1024;
   duration idle_timeout = std::chrono::minutes(5);
+  // Per sender IP address, over every input (0: off). Over the rate, UDP datagrams are dropped
+  // and stream connections stop reading until tokens are back.
+  std::uint64_t per_source_rate = 0;  // messages per second
+  std::uint64_t burst = 0;            // token bucket size; 0: per_source_rate (one second's worth)
+  std::size_t max_connections_per_source = 0;
 };
 
 enum class output_type { file, kafka };
@@ -69,7 +77,8 @@ struct output_config {
 
 struct admin_config {
   endpoint listen{"127.0.0.1", 9095};
-  std::string token_file;
+  std::string token_file;  // bearer token for everything but /healthz; "" = no auth
+  source_location token_file_where;
 };
 
 struct kafka_config {
@@ -118,6 +127,8 @@ struct config {
   std::filesystem::path file;  // the file it was loaded from (rules_files resolve against it)
   std::string node_name;       // default: hostname
   std::filesystem::path data_dir = "./var/lib";
+  // How long SIGTERM waits for queues to drain (outputs, bus, receivers) before exiting.
+  duration shutdown_timeout = std::chrono::seconds(10);
   std::optional<admin_config> admin;  // admin listener starts only when configured
   std::vector<input_config> inputs;
   limits_config limits;
@@ -145,6 +156,16 @@ config load_file(const std::filesystem::path& file);
 
 // Same, from text; `file_name` is used in messages.
 config load_string(const std::string& yaml, const std::filesystem::path& file_name);
+
+// For check-config, which reports every problem in one run: the config as far as it could be
+// read (invalid values left at their defaults) and the errors. Still throws config_error when
+// the file cannot be read or is not YAML.
+struct loaded {
+  config cfg;
+  std::vector<std::string> errors;
+};
+loaded load_file_with_errors(const std::filesystem::path& file);
+loaded load_string_with_errors(const std::string& yaml, const std::filesystem::path& file_name);
 
 // Parses a Go/Prometheus duration (`500ms`, `10s`, `5m`, `4h`, `1h30m`, `1d`); nullopt if invalid.
 std::optional<duration> parse_duration(std::string_view text);

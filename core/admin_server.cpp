@@ -18,9 +18,8 @@ namespace {
 // One keep-alive connection: read a request, answer it, repeat until the peer closes or idles.
 class admin_session : public std::enable_shared_from_this<admin_session> {
  public:
-  admin_session(tcp::socket socket, const std::map<std::string, http_handler>& handlers,
-                const std::map<std::string, http_handler>& prefix_handlers)
-      : stream_(std::move(socket)), handlers_(handlers), prefix_handlers_(prefix_handlers) {}
+  admin_session(tcp::socket socket, const admin_routes& routes)
+      : stream_(std::move(socket)), routes_(routes) {}
 
   void start() { read(); }
 
@@ -44,7 +43,9 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
                            request_.body()};
     std::string path = view.target.substr(0, view.target.find('?'));
     http_reply reply;
-    if (const http_handler* handler = find_handler(path)) {
+    if (!authorized(path)) {
+      reply = {401, "text/plain; charset=utf-8", "unauthorized: a bearer token is required\n"};
+    } else if (const http_handler* handler = find_handler(path)) {
       try {
         reply = (*handler)(view);
       } catch (const std::exception& e) {
@@ -58,6 +59,7 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
         static_cast<http::status>(reply.status), request_.version());
     res->set(http::field::server, "tocsin");
     res->set(http::field::content_type, reply.content_type);
+    if (reply.status == 401) res->set(http::field::www_authenticate, "Bearer");
     res->keep_alive(request_.keep_alive());
     res->body() = std::move(reply.body);
     res->prepare_payload();
@@ -68,12 +70,34 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
                       });
   }
 
+  bool authorized(const std::string& path) const {
+    if (routes_.token.empty() || routes_.open_paths.contains(path)) return true;
+    const auto field = request_[http::field::authorization];
+    const std::string_view header(field.data(), field.size());
+    constexpr std::string_view scheme = "Bearer ";
+    if (header.size() <= scheme.size() ||
+        !beast::iequals(beast::string_view(header.data(), scheme.size()),
+                        beast::string_view(scheme.data(), scheme.size()))) {
+      return false;
+    }
+    return same_secret(header.substr(scheme.size()), routes_.token);
+  }
+
+  // Compares in time independent of where the first difference is.
+  static bool same_secret(std::string_view given, std::string_view expected) {
+    unsigned char diff = given.size() == expected.size() ? 0 : 1;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      diff |= static_cast<unsigned char>(expected[i] ^ (i < given.size() ? given[i] : 0));
+    }
+    return diff == 0;
+  }
+
   // The exact handler for `path`, else the one with the longest prefix of it, else nullptr.
   const http_handler* find_handler(const std::string& path) const {
-    if (auto it = handlers_.find(path); it != handlers_.end()) return &it->second;
+    if (auto it = routes_.exact.find(path); it != routes_.exact.end()) return &it->second;
     const http_handler* best = nullptr;
     std::size_t best_length = 0;
-    for (const auto& [prefix, handler] : prefix_handlers_) {
+    for (const auto& [prefix, handler] : routes_.prefix) {
       if (path.starts_with(prefix) && (best == nullptr || prefix.size() > best_length)) {
         best = &handler;
         best_length = prefix.size();
@@ -91,8 +115,7 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> request_;
-  const std::map<std::string, http_handler>& handlers_;
-  const std::map<std::string, http_handler>& prefix_handlers_;
+  const admin_routes& routes_;
 };
 
 }  // namespace
@@ -100,11 +123,16 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
 admin_server::~admin_server() { stop(); }
 
 void admin_server::handle(const std::string& path, http_handler handler) {
-  handlers_[path] = std::move(handler);
+  routes_.exact[path] = std::move(handler);
 }
 
 void admin_server::handle_prefix(const std::string& prefix, http_handler handler) {
-  prefix_handlers_[prefix] = std::move(handler);
+  routes_.prefix[prefix] = std::move(handler);
+}
+
+void admin_server::require_token(std::string token, std::set<std::string> open_paths) {
+  routes_.token = std::move(token);
+  routes_.open_paths = std::move(open_paths);
 }
 
 void admin_server::start(const std::string& host, unsigned short port) {
@@ -128,7 +156,7 @@ void admin_server::stop() {
 void admin_server::accept() {
   acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (!ec) {
-      std::make_shared<admin_session>(std::move(socket), handlers_, prefix_handlers_)->start();
+      std::make_shared<admin_session>(std::move(socket), routes_)->start();
     } else if (ec == boost::asio::error::operation_aborted) {
       return;
     }

@@ -1,11 +1,12 @@
 #pragma once
-// The admin HTTP listener (/metrics, /healthz, later /readyz, /-/reload, /api/v2/*): a small
-// Beast server on its own thread. Handlers are registered by path before start().
+// The admin HTTP listener (/metrics, /healthz, /readyz, /-/reload, /api/v2/*): a small Beast
+// server on its own thread. Handlers and the token are set before start().
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -25,6 +26,13 @@ struct http_request_view {
 
 using http_handler = std::function<http_reply(const http_request_view&)>;
 
+// What the admin server serves: handlers by path, and the token that guards them.
+struct admin_routes {
+  std::map<std::string, http_handler> exact, prefix;
+  std::string token;  // "" = no authentication
+  std::set<std::string> open_paths;
+};
+
 class admin_server {
  public:
   admin_server() = default;
@@ -38,6 +46,9 @@ class admin_server {
   // among prefixes the longest wins.
   void handle_prefix(const std::string& prefix, http_handler handler);
 
+  // Every path but `open_paths` then needs `Authorization: Bearer <token>` (401 otherwise).
+  void require_token(std::string token, std::set<std::string> open_paths);
+
   // Binds and starts serving on a thread of its own. Throws on bind failure.
   void start(const std::string& host, unsigned short port);
   void stop();
@@ -48,9 +59,7 @@ class admin_server {
 
   boost::asio::io_context io_{1};
   boost::asio::ip::tcp::acceptor acceptor_{io_};
-  // Read by the serving thread; registration happens before start().
-  std::map<std::string, http_handler> handlers_;
-  std::map<std::string, http_handler> prefix_handlers_;
+  admin_routes routes_;  // read by the serving thread; set before start()
   std::thread thread_;
   unsigned short port_ = 0;
 };

@@ -11,7 +11,7 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libsqlite3-dev zlib1g-dev libssl-dev
   libhowardhinnant-date-dev tzdata libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
   # real test peers
-  bsdutils rsyslog kcat python3 python3-graypy python3-aiosmtpd prometheus-alertmanager
+  bsdutils rsyslog rsyslog-openssl kcat python3 python3-graypy python3-aiosmtpd prometheus-alertmanager
   prometheus procps iproute2 curl openssl
 )
 

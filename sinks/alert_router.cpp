@@ -179,6 +179,7 @@ struct alert_router::impl {
   ~impl();
 
   void receive(const rules::alert& incoming);
+  void reconfigure(const config::config& cfg, const notifier_registry& registry);
   void tick();
   void on_delivered(const notification& n);
   void stop();
@@ -203,6 +204,8 @@ struct alert_router::impl {
   [[nodiscard]] std::vector<const rules::alert*> firing_alerts(sys_clock::time_point now) const;
   [[nodiscard]] std::vector<const route_node*> destinations(const rules::label_set& labels) const;
   void load();
+  std::map<std::string, receiver_state> make_receivers(const config::config& cfg,
+                                                       const notifier_registry& registry);
 
   router_options options;
   metrics_registry& metrics;
@@ -273,21 +276,59 @@ alert_router::impl::impl(const config::config& cfg, const notifier_registry& reg
   silences = std::make_unique<silence_store>(db_file);
   load();
 
+  receivers_ = make_receivers(cfg, registry);
+}
+
+std::map<std::string, receiver_state> alert_router::impl::make_receivers(
+    const config::config& cfg, const notifier_registry& registry) {
   worker_options worker = options.worker;
   worker.dead_letter_file = options.data_dir / "dead-letter.jsonl";
+  std::map<std::string, receiver_state> out;
   for (const config::receiver_config& r : cfg.receivers) {
-    receiver_state& state = receivers_[r.name];
+    receiver_state& state = out[r.name];
     state.discarded =
-        &m.get_counter("tocsin_notifications_total", "Notifications by receiver and result.",
-                       {{"receiver", r.name}, {"result", "discarded"}});
+        &metrics.get_counter("tocsin_notifications_total", "Notifications by receiver and result.",
+                             {{"receiver", r.name}, {"result", "discarded"}});
     std::unique_ptr<notifier> n = registry.create(r);
     if (!n) continue;
     const auto setting = r.settings.find("send_resolved");
     state.send_resolved =
         setting != r.settings.end() ? setting->second == "true" : n->send_resolved_default();
-    state.worker = std::make_unique<receiver_worker>(
-        r.name, std::move(n), worker, m, [this](const notification& sent) { on_delivered(sent); });
+    state.worker =
+        std::make_unique<receiver_worker>(r.name, std::move(n), worker, metrics,
+                                          [this](const notification& sent) { on_delivered(sent); });
   }
+  return out;
+}
+
+void alert_router::impl::reconfigure(const config::config& cfg, const notifier_registry& registry) {
+  // Built before anything changes: a bad config throws here and the old one keeps working.
+  std::optional<route_tree> new_tree;
+  if (cfg.route) new_tree.emplace(*cfg.route, cfg.receivers);
+  inhibitor new_inhibit(cfg.inhibit_rules);
+  std::map<std::string, receiver_state> new_receivers = make_receivers(cfg, registry);
+
+  std::map<std::string, receiver_state> old_receivers;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = sys_clock::now();
+    const auto steady_now = steady_clock::now();
+    tree = std::move(new_tree);
+    inhibit = std::move(new_inhibit);
+    old_receivers = std::exchange(receivers_, std::move(new_receivers));
+    // The old workers' queues go with them; what they held is sent again by its group, which
+    // the notification log compares against what receivers already have.
+    in_flight_.clear();
+    groups_.clear();
+    for (auto& [fp, s] : alerts_) {
+      s.groups.clear();
+      s.undelivered = 0;
+      join_groups(s, steady_now);
+    }
+    for (auto& [id, g] : groups_) mark_changed(g, steady_now, now);
+  }
+  // Outside mutex_: a worker finishing its attempt calls on_delivered(), which takes it.
+  old_receivers.clear();
 }
 
 alert_router::impl::~impl() { stop(); }
@@ -750,6 +791,10 @@ alert_router::~alert_router() { stop(); }
 
 void alert_router::receive(const rules::alert& a) { impl_->receive(a); }
 
+void alert_router::reconfigure(const config::config& cfg, const notifier_registry& registry) {
+  impl_->reconfigure(cfg, registry);
+}
+
 void alert_router::start() {
   std::lock_guard lock(impl_->thread_mutex_);
   if (impl_->stopped_ || impl_->thread_.joinable()) return;  // stop() is final
@@ -768,6 +813,20 @@ void alert_router::start() {
 }
 
 void alert_router::stop() { impl_->stop(); }
+
+bool alert_router::drain(std::chrono::steady_clock::time_point deadline) {
+  impl_->tick();  // what is due now goes out now
+  std::vector<receiver_worker*> workers;
+  {
+    std::lock_guard lock(impl_->mutex_);
+    for (auto& [name, state] : impl_->receivers_) {
+      if (state.worker) workers.push_back(state.worker.get());
+    }
+  }
+  bool idle = true;
+  for (receiver_worker* w : workers) idle = w->wait_idle(deadline) && idle;
+  return idle;
+}
 
 std::vector<alert_view> alert_router::alerts() const {
   const auto now = sys_clock::now();
@@ -790,26 +849,12 @@ std::vector<alert_view> alert_router::alerts() const {
       }
     }
     v.state = v.silenced_by.empty() && v.inhibited_by.empty() ? "active" : "suppressed";
-    for (const route_node* node : impl_->destinations(s.alert.labels)) {
-      if (std::find(v.receivers.begin(), v.receivers.end(), node->receiver) == v.receivers.end()) {
-        v.receivers.push_back(node->receiver);
-      }
-    }
+    if (impl_->tree) v.receivers = impl_->tree->receivers(s.alert.labels);
     out.push_back(std::move(v));
   }
   return out;
 }
 
 silence_store& alert_router::silences() { return *impl_->silences; }
-
-std::vector<std::string> alert_router::receivers_for(const rules::label_set& labels) const {
-  std::vector<std::string> out;
-  for (const route_node* node : impl_->destinations(labels)) {
-    if (std::find(out.begin(), out.end(), node->receiver) == out.end()) {
-      out.push_back(node->receiver);
-    }
-  }
-  return out;
-}
 
 }  // namespace tocsin::sinks

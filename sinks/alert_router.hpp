@@ -58,13 +58,23 @@ class alert_router {
   // Kafka consumer may commit its offset then. Never throws; a failing write is logged, counted.
   void receive(const rules::alert& a);
 
+  // Switches to `cfg`'s routes, inhibit rules and receivers (a reload). Everything new is built
+  // first, so a bad config throws config::config_error with nothing changed. Groups re-form
+  // under the new routes and wait group_wait again; the notification log keeps them from
+  // re-sending what receivers already have. Notifications queued for the old receivers are sent
+  // again by their groups (at least once, never lost).
+  void reconfigure(const config::config& cfg, const notifier_registry& registry);
+
   void start();  // the tick thread
   void stop();   // stops ticking and the receiver workers
+  // For a graceful shutdown, before stop(): flushes the groups that are due and waits until
+  // every receiver has sent what it holds, or `deadline`. Groups still in group_wait stay in
+  // router.db for the next start. False when something was still being sent at the deadline.
+  // Not concurrent with reconfigure().
+  bool drain(std::chrono::steady_clock::time_point deadline);
 
   [[nodiscard]] std::vector<alert_view> alerts() const;
   [[nodiscard]] silence_store& silences();
-  // The receiver names `labels` would reach (for `tocsin routes test`, issue 6).
-  [[nodiscard]] std::vector<std::string> receivers_for(const rules::label_set& labels) const;
 
  private:
   struct impl;

@@ -107,10 +107,18 @@ void receiver_worker::run() {
     notification n = std::move(queue_.front());
     queue_.pop_front();
     queue_depth_.add(-1);
+    busy_ = true;
     lock.unlock();
     deliver(n);
     lock.lock();
+    busy_ = false;
+    if (queue_.empty()) idle_.notify_all();
   }
+}
+
+bool receiver_worker::wait_idle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_until(lock, deadline, [&] { return queue_.empty() && !busy_; });
 }
 
 bool receiver_worker::sleep_for(std::chrono::milliseconds d) {

@@ -78,6 +78,9 @@ class receiver_worker {
   // False (and counted as dropped) when the queue is full.
   bool enqueue(notification n);
   [[nodiscard]] const notifier& integration() const { return *notifier_; }
+  // For a graceful shutdown: true once the queue is empty and no attempt is in progress, false
+  // at `deadline`. A notification in retries keeps it busy until it is delivered or given up.
+  bool wait_idle(std::chrono::steady_clock::time_point deadline);
 
  private:
   void run();
@@ -103,7 +106,9 @@ class receiver_worker {
   std::size_t unlogged_failures_ = 0;                         // worker thread only
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable idle_;
   std::deque<notification> queue_;
+  bool busy_ = false;  // an attempt is in progress
   bool stopping_ = false;
   std::thread thread_;
 };

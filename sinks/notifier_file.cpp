@@ -5,6 +5,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "sinks/notifier_factories.hpp"
 
 namespace tocsin::sinks {
@@ -12,20 +15,21 @@ namespace {
 
 class file_notifier final : public notifier {
  public:
+  // Only checks that the file could be written, so `check-config` (a dry run of construction)
+  // creates nothing; the file and its directories are made at the first notification.
   explicit file_notifier(const config::receiver_config& r) : path_(setting_or(r, "path")) {
-    const auto parent = std::filesystem::path(path_).parent_path();
-    std::error_code ec;
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    file_ = std::fopen(path_.c_str(), "ae");
-    if (file_ == nullptr) {
-      throw receiver_error(r, "cannot open " + path_ + ": " + std::strerror(errno));
+    if (const std::string problem = unwritable_reason(path_); !problem.empty()) {
+      throw receiver_error(r, "cannot write " + path_ + ": " + problem);
     }
   }
-  ~file_notifier() override { std::fclose(file_); }
+  ~file_notifier() override {
+    if (file_ != nullptr) std::fclose(file_);
+  }
   file_notifier(const file_notifier&) = delete;
   file_notifier& operator=(const file_notifier&) = delete;
 
   delivery_result send(const notification& n) override {
+    if (file_ == nullptr && !open()) return failed_write("open");
     std::string lines;
     for (const rules::alert& a : n.alerts) {
       lines += rules::to_json(a);
@@ -34,12 +38,8 @@ class file_notifier final : public notifier {
     // One write and a flush per notification, so `tail -f` and tests see it whole.
     if (std::fwrite(lines.data(), 1, lines.size(), file_) != lines.size() ||
         std::fflush(file_) != 0) {
-      // A full disk may recover: retry rather than dead-letter.
-      delivery_result r;
-      r.result = delivery_result::outcome::retry;
-      r.detail = "write to " + path_ + " failed: " + std::strerror(errno);
       std::clearerr(file_);
-      return r;
+      return failed_write("write to");
     }
     return delivery_result::delivered();
   }
@@ -48,6 +48,46 @@ class file_notifier final : public notifier {
   [[nodiscard]] bool send_resolved_default() const override { return true; }
 
  private:
+  // Why `path` could not be created or appended to, "" when it could. An existing file is
+  // opened for append (which changes nothing); otherwise a probe file is created and removed in
+  // the nearest existing directory above it (permission bits alone say little to root).
+  static std::string unwritable_reason(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+      if (std::filesystem::is_directory(path, ec)) return "it is a directory";
+      const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      if (fd < 0) return std::strerror(errno);
+      ::close(fd);
+      return {};
+    }
+    std::filesystem::path dir = path.parent_path();
+    while (!dir.empty() && !std::filesystem::exists(dir, ec)) dir = dir.parent_path();
+    if (dir.empty()) dir = ".";
+    if (!std::filesystem::is_directory(dir, ec)) return dir.string() + " is not a directory";
+    std::string probe = (dir / ".tocsin-check-XXXXXX").string();
+    const int fd = ::mkstemp(probe.data());
+    if (fd < 0) return dir.string() + ": " + std::strerror(errno);
+    ::close(fd);
+    ::unlink(probe.c_str());
+    return {};
+  }
+
+  bool open() {
+    const auto parent = std::filesystem::path(path_).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    file_ = std::fopen(path_.c_str(), "ae");
+    return file_ != nullptr;
+  }
+
+  // A full disk or a directory fixed later may recover: retry rather than dead-letter.
+  [[nodiscard]] delivery_result failed_write(const char* what) const {
+    delivery_result r;
+    r.result = delivery_result::outcome::retry;
+    r.detail = std::string(what) + " " + path_ + " failed: " + std::strerror(errno);
+    return r;
+  }
+
   std::string path_;
   std::FILE* file_ = nullptr;
 };

@@ -119,6 +119,16 @@ std::vector<const route_node*> route_tree::match(const rules::label_set& labels)
   return out;
 }
 
+std::vector<std::string> route_tree::receivers(const rules::label_set& labels) const {
+  std::vector<std::string> out;
+  for (const route_node* node : match(labels)) {
+    if (std::find(out.begin(), out.end(), node->receiver) == out.end()) {
+      out.push_back(node->receiver);
+    }
+  }
+  return out;
+}
+
 rules::label_set route_tree::group_labels(const route_node& node, const rules::label_set& labels) {
   if (node.group_by_all) return labels;
   rules::label_set out;

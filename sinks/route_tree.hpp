@@ -38,6 +38,8 @@ class route_tree {
 
   // The destination nodes for an alert with `labels`, in tree order (at least the root).
   [[nodiscard]] std::vector<const route_node*> match(const rules::label_set& labels) const;
+  // The receiver names of match(labels), each once, in tree order (`tocsin routes test`).
+  [[nodiscard]] std::vector<std::string> receivers(const rules::label_set& labels) const;
 
   // The labels an alert is grouped by at `node`.
   [[nodiscard]] static rules::label_set group_labels(const route_node& node,

@@ -163,7 +163,7 @@ TEST(tocsin_run, sighup_with_a_broken_rule_keeps_the_old_rules_then_adds_a_new_o
   daemon.signal(SIGHUP);
   ASSERT_TRUE(wait_until(
       [&] {
-        return daemon.metric("tocsin_rules_reloads_total", {{"result", "failure"}}) == 1;
+        return daemon.metric("tocsin_config_reloads_total", {{"result", "failure"}}) == 1;
       },
       patience));
   EXPECT_TRUE(daemon.running());
@@ -178,7 +178,7 @@ TEST(tocsin_run, sighup_with_a_broken_rule_keeps_the_old_rules_then_adds_a_new_o
   daemon.signal(SIGHUP);
   ASSERT_TRUE(wait_until(
       [&] {
-        return daemon.metric("tocsin_rules_reloads_total", {{"result", "success"}}) == 1;
+        return daemon.metric("tocsin_config_reloads_total", {{"result", "success"}}) == 1;
       },
       patience));
   send("h2", "Out of memory: Killed process 1 (x)");

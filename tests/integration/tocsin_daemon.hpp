@@ -104,10 +104,20 @@ class tcp_client {
     return *this;
   }
 
-  bool connect(std::uint16_t port) {
+  // From `source_ip` when given: all of 127/8 is loopback, so "127.0.0.2" is another host.
+  bool connect(std::uint16_t port, const char* source_ip = nullptr) {
     close();
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return false;
+    if (source_ip != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      if (::inet_pton(AF_INET, source_ip, &local.sin_addr) != 1 ||
+          ::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+        close();
+        return false;
+      }
+    }
     const sockaddr_in addr = loopback(port);
     if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) close();
     return fd_ >= 0;
@@ -227,6 +237,12 @@ struct daemon_options {
   // YAML list items ("  - { type: kafka, topic: t }\n") appended under `outputs:`, after the file
   // archive (only with inputs).
   std::string extra_outputs;
+  // YAML list items appended under `inputs:` after the four standard inputs (only with inputs).
+  std::string extra_inputs;
+  // More `limits:` keys, written inside its flow mapping: ", per_source_rate: 10".
+  std::string extra_limits;
+  // More `admin:` keys, the same way: ", token_file: /path".
+  std::string extra_admin;
 };
 
 // `tocsin run` with syslog UDP+TCP on one port, GELF UDP+TCP on another, admin on a third, all on
@@ -247,7 +263,7 @@ class tocsin_daemon {
     const std::string ip = "127.0.0.1:";
     std::ostringstream cfg;
     cfg << "data_dir: " << (dir_ / "lib").string() << "\n"
-        << "admin: { listen: " << ip << admin_port_ << " }\n";
+        << "admin: { listen: " << ip << admin_port_ << options_.extra_admin << " }\n";
     if (options_.inputs) {
       cfg << "inputs:\n"
           << "  - { name: syslog-udp, type: syslog, transport: udp, listen: " << ip << syslog_port_
@@ -258,9 +274,9 @@ class tocsin_daemon {
           << " }\n"
           << "  - { name: gelf-tcp, type: gelf, transport: tcp, listen: " << ip << gelf_port_
           << " }\n"
-          << "limits: { max_message_bytes: " << options_.max_message_bytes
+          << options_.extra_inputs << "limits: { max_message_bytes: " << options_.max_message_bytes
           << ", max_connections: " << options_.max_connections
-          << ", idle_timeout: " << options_.idle_timeout << " }\n"
+          << ", idle_timeout: " << options_.idle_timeout << options_.extra_limits << " }\n"
           << "outputs:\n"
           << "  - { type: file, path: \"" << (dir_ / options_.archive_template).string() << "\" }\n"
           << options_.extra_outputs;

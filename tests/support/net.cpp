@@ -174,7 +174,8 @@ bool wait_for_tcp(std::uint16_t port, std::chrono::milliseconds timeout, const s
 
 http_response http_request(std::string_view method, const std::string& host, std::uint16_t port,
                            std::string_view path, std::string_view body,
-                           std::string_view content_type, std::chrono::milliseconds timeout) {
+                           std::string_view content_type, std::chrono::milliseconds timeout,
+                           const std::map<std::string, std::string>& headers) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   fd_guard sock(connect_tcp(host, port, timeout));
   if (sock.fd < 0) return {};
@@ -183,6 +184,8 @@ http_response http_request(std::string_view method, const std::string& host, std
   req.append(method).append(" ").append(path).append(" HTTP/1.1\r\n");
   req.append("Host: ").append(host).append(":").append(std::to_string(port)).append("\r\n");
   req.append("User-Agent: tocsin-test\r\nAccept: */*\r\nConnection: close\r\n");
+  for (const auto& [name, value] : headers)
+    req.append(name).append(": ").append(value).append("\r\n");
   if (!body.empty() || method == "POST" || method == "PUT") {
     if (!content_type.empty()) req.append("Content-Type: ").append(content_type).append("\r\n");
     req.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");

@@ -32,7 +32,8 @@ struct http_response {
 http_response http_request(std::string_view method, const std::string& host, std::uint16_t port,
                            std::string_view path, std::string_view body = {},
                            std::string_view content_type = "application/json",
-                           std::chrono::milliseconds timeout = 10s);
+                           std::chrono::milliseconds timeout = 10s,
+                           const std::map<std::string, std::string>& headers = {});
 
 inline http_response http_get(const std::string& host, std::uint16_t port, std::string_view path,
                               std::chrono::milliseconds timeout = 10s) {

@@ -28,7 +28,7 @@ LEVELS = {
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--transport", choices=["udp", "tcp"], required=True)
+    p.add_argument("--transport", choices=["udp", "tcp", "http"], required=True)
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--localname", required=True, help="GELF host field")
     p.add_argument("--chunk-size", type=int, default=1420)
@@ -68,6 +68,11 @@ def main():
             gelf_chunker=graypy.handler.GELFWarningChunker(chunk_size=args.chunk_size),
             localname=args.localname,
             compress=not args.no_compress,
+        )
+    elif args.transport == "http":
+        # POST /gelf, one connection per record; zlib body announced as "gzip,deflate".
+        handler = graypy.GELFHTTPHandler(
+            "127.0.0.1", args.port, localname=args.localname, compress=not args.no_compress
         )
     else:
         handler = graypy.GELFTCPHandler("127.0.0.1", args.port, localname=args.localname)

@@ -186,11 +186,6 @@ TEST_F(alert_router_test, continue_sends_to_the_next_matching_route_too) {
   cfg.receivers = {receiver("ops"), receiver("pager")};
   auto router = start_router();
 
-  EXPECT_EQ(router->receivers_for({{"alertname", "x"}, {"severity", "critical"}}),
-            (std::vector<std::string>{"pager", "ops"}));
-  EXPECT_EQ(router->receivers_for({{"alertname", "x"}, {"severity", "warning"}}),
-            (std::vector<std::string>{"ops"}));
-
   router->receive(firing({{"alertname", "disk-full"}, {"severity", "critical"}}));
   ASSERT_TRUE(wait_for_count(2));
   std::this_thread::sleep_for(300ms);
@@ -435,6 +430,50 @@ TEST_F(alert_router_test, unusable_data_dir_throws) {
   router_options options;
   options.data_dir = file / "sub";
   EXPECT_THROW(alert_router(cfg, registry, metrics, options), std::runtime_error);
+}
+
+// A reload moves alerts to the new routes without telling anyone twice.
+TEST_F(alert_router_test, reconfigure_regroups_under_new_routes_without_resending) {
+  auto router = start_router();
+  router->receive(firing({{"alertname", "disk-full"}, {"severity", "critical"}}));
+  ASSERT_TRUE(wait_for_count(1));
+
+  // A new route elsewhere in the tree: the alert's group (and key) is the same, nothing is news.
+  config::route_config db = route("dba", {"alertname"});
+  db.matchers = {"team=\"db\""};
+  cfg.route->routes = {db};
+  cfg.receivers = {receiver("ops"), receiver("dba")};
+  router->reconfigure(cfg, registry);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(sent->count(), 1u);
+
+  // The root now sends to the pager: it hears about the firing alert once, ops no more.
+  cfg.route->receiver = "pager";
+  cfg.receivers = {receiver("ops"), receiver("dba"), receiver("pager")};
+  router->reconfigure(cfg, registry);
+  ASSERT_TRUE(test::wait_until([&] { return sent->to("pager").size() == 1; }, 3s));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(sent->to("pager").size(), 1u);
+  EXPECT_EQ(sent->to("ops").size(), 1u);
+  const auto views = router->alerts();
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].receivers, (std::vector<std::string>{"pager"}));
+
+  // The resolve goes where the alert is routed now.
+  router->receive(resolved(firing({{"alertname", "disk-full"}, {"severity", "critical"}})));
+  ASSERT_TRUE(test::wait_until([&] { return sent->to("pager").size() == 2; }, 3s));
+  EXPECT_FALSE(sent->to("pager")[1].alerts.at(0).firing);
+  EXPECT_EQ(sent->to("ops").size(), 1u);
+}
+
+TEST_F(alert_router_test, a_bad_reconfigure_changes_nothing) {
+  auto router = start_router();
+  config::config bad = cfg;
+  bad.route->receiver = "nobody";  // not a receiver
+  EXPECT_THROW(router->reconfigure(bad, registry), config::config_error);
+  router->receive(firing({{"alertname", "disk-full"}}));
+  ASSERT_TRUE(wait_for_count(1));
+  EXPECT_EQ(sent->to("ops").size(), 1u);
 }
 
 }  // namespace

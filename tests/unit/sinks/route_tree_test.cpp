@@ -70,6 +70,17 @@ TEST(route_tree, continue_goes_on_to_later_siblings) {
   EXPECT_EQ(receivers_of(tree.match({})), strings{"chat"});
 }
 
+TEST(route_tree, receivers_names_each_receiver_once_in_tree_order) {
+  auto first = route("pager", {R"(severity="critical")"});
+  first.continue_matching = true;
+  auto second = route("chat", {R"(team="db")"});
+  second.continue_matching = true;
+  const route_tree tree(route("default", {}, {first, second, route("pager", {})}),
+                        receivers({"default", "pager", "chat"}));
+  EXPECT_EQ(tree.receivers({{"severity", "critical"}, {"team", "db"}}), (strings{"pager", "chat"}));
+  EXPECT_EQ(tree.receivers({{"team", "web"}}), strings{"pager"});
+}
+
 TEST(route_tree, a_continuing_child_that_matched_keeps_the_parent_from_matching) {
   auto only = route("audit", {R"(env="prod")"});
   only.continue_matching = true;

@@ -1,0 +1,69 @@
+#include "app/config_check.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+
+#include "collector/tls_context.hpp"
+#include "kafka/client_config.hpp"
+#include "rules/rule.hpp"
+#include "sinks/inhibitor.hpp"
+#include "sinks/notifier.hpp"
+#include "sinks/route_tree.hpp"
+
+namespace tocsin::app {
+
+checked_config check_config_file(const std::filesystem::path& file) {
+  config::loaded loaded = config::load_file_with_errors(file);
+  checked_config out{std::move(loaded.cfg), nullptr, std::move(loaded.errors)};
+  const config::config& cfg = out.cfg;
+  std::vector<std::string>& errors = out.errors;
+  const auto collect = [&errors](const std::function<void()>& check) {
+    try {
+      check();
+    } catch (const config::config_error& e) {
+      errors.insert(errors.end(), e.errors().begin(), e.errors().end());
+    }
+  };
+
+  if (cfg.bus.type == "kafka" || !cfg.bus.kafka.brokers.empty()) {
+    const auto kafka_errors = kafka::validate(cfg.bus.kafka);
+    errors.insert(errors.end(), kafka_errors.begin(), kafka_errors.end());
+  }
+  collect([&] {
+    out.rules = std::make_shared<const rules::compiled_rules>(
+        rules::load_rule_files(cfg.rules_files, cfg.file.parent_path()));
+  });
+  if (cfg.route) collect([&] { sinks::route_tree(*cfg.route, cfg.receivers); });
+  collect([&] { sinks::inhibitor{cfg.inhibit_rules}; });
+  // A factory validates its own settings (readable password and key files too).
+  sinks::notifier_registry notifiers;
+  sinks::register_builtin_notifiers(notifiers);
+  for (const auto& receiver : cfg.receivers) collect([&] { (void)notifiers.create(receiver); });
+  const auto tls_errors = collector::check_tls_inputs(cfg);
+  errors.insert(errors.end(), tls_errors.begin(), tls_errors.end());
+  if (cfg.admin) collect([&] { (void)read_admin_token(*cfg.admin); });
+  return out;
+}
+
+std::string read_admin_token(const config::admin_config& admin) {
+  if (admin.token_file.empty()) return {};
+  const auto fail = [&](const std::string& why) {
+    throw config::config_error({config::location_prefix(admin.token_file_where) +
+                                "admin.token_file " + admin.token_file + ": " + why});
+  };
+  std::ifstream in(admin.token_file);
+  if (!in) fail(std::strerror(errno));
+  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Editors and `echo` add a newline; a token never ends in whitespace.
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())) != 0) {
+    token.pop_back();
+  }
+  if (token.empty()) fail("the file is empty");
+  return token;
+}
+
+}  // namespace tocsin::app

@@ -1,0 +1,31 @@
+#pragma once
+// Everything a daemon would load, checked without starting anything: `tocsin check-config` and
+// every reload (SIGHUP, POST /-/reload) use it, so a config that passes one passes the other.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "rules/matcher.hpp"
+
+namespace tocsin::app {
+
+struct checked_config {
+  config::config cfg;                                  // as far as it could be read
+  std::shared_ptr<const rules::compiled_rules> rules;  // null when the rule files have errors
+  std::vector<std::string> errors;  // every problem, each `FILE:LINE:COL: message`; empty: valid
+};
+
+// The schema, durations and addresses (the loader), Kafka properties (librdkafka), the rule
+// files (RE2's messages), the route tree and inhibit rules, every receiver (built and dropped,
+// so unreadable secret files show), TLS certificate and key files, the admin token file.
+// Throws config::config_error only when the file cannot be read or is not YAML.
+checked_config check_config_file(const std::filesystem::path& file);
+
+// The bearer token in admin.token_file without trailing whitespace; "" when none is configured.
+// Throws config::config_error when the file is unreadable or empty.
+std::string read_admin_token(const config::admin_config& admin);
+
+}  // namespace tocsin::app

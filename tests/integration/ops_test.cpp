@@ -1,0 +1,258 @@
+// What an operator relies on at 3 a.m.: check-config explains a broken config completely in one
+// run, `routes test` answers like amtool's, a reload (SIGHUP or POST /-/reload) switches rules,
+// routes and receivers without dropping connections and refuses an invalid config, the admin
+// token guards everything but /healthz, /readyz, and SIGTERM exits 0 after draining.
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "tests/integration/tocsin_daemon.hpp"
+#include "tests/support/http_capture.hpp"
+
+namespace tocsin::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+command_result tocsin_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), tocsin_binary().string());
+  return run_command(args);
+}
+
+std::string syslog_line(const std::string& host, const std::string& message) {
+  return "<11>1 2026-11-26T10:00:00Z " + host + " app - - - " + message + "\n";
+}
+
+TEST(check_config, reports_every_problem_of_every_part_in_one_run) {
+  temp_dir dir("ops-check");
+  dir.write_file("rules/a.yaml",
+                 "rules:\n"
+                 "  - name: broken\n"
+                 "    match: { message: 'unclosed (' }\n");
+  const auto path = dir.write_file(
+      "tocsin.yaml",
+      "admin: { listen: 127.0.0.1:9095, token_file: " + (dir / "missing-token").string() +
+          " }\n"                                                      // 1
+          "limits: { idle_timeout: soon }\n"                          // 2
+          "rules_files: ['rules/*.yaml']\n"                           // 3
+          "route:\n"                                                  // 4
+          "  receiver: ops\n"                                         // 5
+          "  routes:\n"                                               // 6
+          "    - { receiver: nobody }\n"                              // 7
+          "    - { receiver: ops, matchers: ['severity=~\"(\"'] }\n"  // 8
+          "receivers:\n"                                              // 9
+          "  - name: ops\n"                                           // 10
+          "    email: { smarthost: 'smtp.example.com:587', from: a@example.com, to: "
+          "[b@example.com],\n"
+          "             auth: { username: u, password_file: " +
+          (dir / "missing-password").string() +
+          " } }\n"
+          "bogus_key: 1\n");
+  const auto r = tocsin_cli({"check-config", "-c", path.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string out = r.stderr_text;
+  const std::string at = path.string() + ":";
+  for (const std::string& expected : {
+           at + "2:",                                // the bad duration
+           at + "7:",                                // the unknown receiver
+           at + "8:",                                // the bad matcher regex
+           std::string("missing-password"),          // the unreadable secret
+           std::string("missing-token"),             // the unreadable admin token
+           std::string("bogus_key"),                 // the unknown key
+           (dir / "rules/a.yaml").string() + ":3:",  // RE2's complaint, in the rule file
+       }) {
+    EXPECT_NE(out.find(expected), std::string::npos) << "missing " << expected << " in:\n" << out;
+  }
+}
+
+TEST(check_config, a_file_receiver_is_not_created_by_checking) {
+  temp_dir dir("ops-check");
+  const auto path = dir.write_file("tocsin.yaml",
+                                   "route: { receiver: audit }\n"
+                                   "receivers:\n"
+                                   "  - { name: audit, file: { path: " +
+                                       (dir / "out/alerts.jsonl").string() + " } }\n");
+  const auto r = tocsin_cli({"check-config", "-c", path.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+
+  const auto bad = dir.write_file("bad.yaml",
+                                  "route: { receiver: audit }\n"
+                                  "receivers:\n"
+                                  "  - { name: audit, file: { path: " +
+                                      path.string() + "/x.jsonl } }\n");
+  const auto refused = tocsin_cli({"check-config", "-c", bad.string()});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.stderr_text.find("is not a directory"), std::string::npos)
+      << refused.stderr_text;
+}
+
+TEST(routes_test_command, prints_the_receivers_and_verifies_them) {
+  temp_dir dir("ops-routes");
+  const auto path =
+      dir.write_file("tocsin.yaml",
+                     "route:\n"
+                     "  receiver: default\n"
+                     "  routes:\n"
+                     "    - { matchers: ['severity=\"critical\"'], receiver: pager,"
+                     " continue: true }\n"
+                     "    - { matchers: ['team=~\"db|storage\"'], receiver: dba }\n"
+                     "receivers: [ { name: default }, { name: pager }, { name: dba } ]\n");
+  auto r = tocsin_cli({"routes", "test", "-c", path.string(), "severity=critical", "team=db"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(r.stdout_text, "pager,dba\n");
+  r = tocsin_cli({"routes", "test", "-c", path.string(), "team=web"});
+  EXPECT_EQ(r.stdout_text, "default\n");
+
+  r = tocsin_cli({"routes", "test", "-c", path.string(), "--verify-receivers", "pager,dba",
+                  "severity=critical", "team=\"storage\""});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  r = tocsin_cli(
+      {"routes", "test", "-c", path.string(), "--verify-receivers", "dba", "severity=critical"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.stderr_text.find("expected dba, got pager\n"), std::string::npos) << r.stderr_text;
+}
+
+const std::string disk_rule =
+    "rules:\n"
+    "  - name: disk-full\n"
+    "    match: { message: 'No space left on device' }\n";
+
+// Rules, a route to one of two webhooks, and the admin API.
+daemon_options reload_options(const http_capture& first, const http_capture& second) {
+  daemon_options options;
+  options.files["rules/main.yaml"] = disk_rule;
+  options.extra_config =
+      "rules_files: [\"rules/*.yaml\"]\n"
+      "route: { receiver: first, group_by: ['...'], group_wait: 0s }\n"
+      "receivers:\n"
+      "  - { name: first, webhook: { url: \"" +
+      first.url() +
+      "\" } }\n"
+      "  - { name: second, webhook: { url: \"" +
+      second.url() + "\" } }\n";
+  return options;
+}
+
+TEST(reload, switches_rules_and_routes_without_dropping_connections) {
+  http_capture first, second;
+  daemon_options options = reload_options(first, second);
+  tocsin_daemon daemon(options);
+  tcp_client conn(daemon.syslog_port());
+  ASSERT_TRUE(conn.send_all(syslog_line("h1", "No space left on device")));
+  ASSERT_TRUE(first.wait_for(1, patience));
+
+  // A new rule, and its alerts go to `second`: POST /-/reload applies both.
+  daemon.dir().write_file("rules/main.yaml", disk_rule +
+                                                 "  - name: oom\n"
+                                                 "    match: { message: 'Out of memory' }\n");
+  std::string cfg = read_file(daemon.dir() / "tocsin.yaml");
+  const std::string old_route = "route: { receiver: first,";
+  ASSERT_NE(cfg.find(old_route), std::string::npos);
+  cfg.replace(cfg.find(old_route), old_route.size(),
+              "route: { routes: [ { matchers: ['alertname=\"oom\"'], receiver: second } ],"
+              " receiver: first,");
+  daemon.dir().write_file("tocsin.yaml", cfg);
+  const auto reloaded = http_request("POST", "127.0.0.1", daemon.admin_port(), "/-/reload");
+  ASSERT_EQ(reloaded.status, 200) << reloaded.body;
+  EXPECT_EQ(daemon.metric("tocsin_config_reloads_total", {{"result", "success"}}), 1);
+  EXPECT_EQ(daemon.metric("tocsin_config_last_reload_successful", {}), 1);
+
+  // The same connection, still open, carries the line the new rule fires on.
+  ASSERT_TRUE(conn.send_all(syslog_line("h2", "Out of memory: Killed process 1 (x)")));
+  ASSERT_TRUE(second.wait_for(1, patience)) << daemon.log_text();
+  const json body = json::parse(second.requests()[0].body);
+  EXPECT_EQ(body["alerts"][0]["labels"]["alertname"], "oom");
+  // The alert `first` already had is not sent to it again after the regrouping.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(first.requests().size(), 1U);
+  EXPECT_EQ(daemon.metric("tocsin_input_connections", {{"input", "syslog-tcp"}}), 1);
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST(reload, an_invalid_config_is_refused_and_the_old_one_keeps_serving) {
+  http_capture first, second;
+  tocsin_daemon daemon(reload_options(first, second));
+  const std::string good = read_file(daemon.dir() / "tocsin.yaml");
+  daemon.dir().write_file("tocsin.yaml", good + "route_typo: 1\n");
+  const auto refused = http_request("POST", "127.0.0.1", daemon.admin_port(), "/-/reload");
+  EXPECT_EQ(refused.status, 500);
+  EXPECT_NE(refused.body.find("tocsin.yaml:"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("route_typo"), std::string::npos) << refused.body;
+  EXPECT_EQ(daemon.metric("tocsin_config_reloads_total", {{"result", "failure"}}), 1);
+  EXPECT_EQ(daemon.metric("tocsin_config_last_reload_successful", {}), 0);
+  EXPECT_EQ(http_get("127.0.0.1", daemon.admin_port(), "/-/reload").status, 405);
+
+  // SIGHUP with the same broken file: refused too; the old rules and routes still work.
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(daemon.wait_for_metric("tocsin_config_reloads_total", {{"result", "failure"}},
+                                     [](double v) { return v == 2; }));
+  tcp_client conn(daemon.syslog_port());
+  ASSERT_TRUE(conn.send_all(syslog_line("h1", "No space left on device")));
+  ASSERT_TRUE(first.wait_for(1, patience)) << daemon.log_text();
+  EXPECT_TRUE(daemon.running());
+
+  // A change that needs a restart is applied as far as it can be, and said so.
+  daemon.dir().write_file("tocsin.yaml", "node_name: renamed\n" + good);
+  const auto ok = http_request("POST", "127.0.0.1", daemon.admin_port(), "/-/reload");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(daemon.log_text().find("node_name changed; that takes a restart"), std::string::npos)
+      << daemon.log_text();
+  EXPECT_EQ(daemon.metric("tocsin_config_last_reload_successful", {}), 1);
+}
+
+TEST(admin, a_token_guards_everything_but_healthz) {
+  temp_dir secrets("ops-token");
+  const auto token_file = secrets.write_file("admin.token", "let-me-in\n");
+  daemon_options options;
+  options.extra_admin = ", token_file: " + token_file.string();
+  tocsin_daemon daemon(options);
+  const auto port = daemon.admin_port();
+  EXPECT_EQ(http_get("127.0.0.1", port, "/healthz").status, 200);
+  for (const char* path : {"/metrics", "/readyz", "/api/v2/alerts", "/api/v2/status"}) {
+    SCOPED_TRACE(path);
+    EXPECT_EQ(http_get("127.0.0.1", port, path).status, 401);
+    EXPECT_EQ(http_request("GET", "127.0.0.1", port, path, {}, {}, 10s,
+                           {{"Authorization", "Bearer let-me-in"}})
+                  .status,
+              200);
+  }
+  EXPECT_EQ(http_request("POST", "127.0.0.1", port, "/-/reload").status, 401);
+}
+
+TEST(admin, readyz_once_inputs_are_bound) {
+  tocsin_daemon daemon;
+  const auto r = http_get("127.0.0.1", daemon.admin_port(), "/readyz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ready\n");
+}
+
+// SIGTERM waits, within shutdown_timeout, for a slow receiver to take what it holds: the
+// notification in progress and the one queued behind it. Exit 0, and nothing is sent again
+// after a restart.
+TEST(shutdown, sigterm_drains_the_receivers_and_exits_zero) {
+  http_capture slow, unused;
+  slow.set_default_response({.status = 200, .body = "", .headers = {}, .delay = 1500ms});
+  daemon_options options = reload_options(slow, unused);
+  options.extra_config += "shutdown_timeout: 20s\n";
+  options.files["rules/main.yaml"] = disk_rule +
+                                     "  - name: oom\n"
+                                     "    match: { message: 'Out of memory' }\n";
+  tocsin_daemon daemon(options);
+  tcp_client conn(daemon.syslog_port());
+  ASSERT_TRUE(conn.send_all(syslog_line("h1", "No space left on device") +
+                            syslog_line("h1", "Out of memory: Killed process 1 (x)")));
+  ASSERT_TRUE(slow.wait_for(1, patience));  // the first is in progress, the second queued
+  EXPECT_EQ(daemon.stop(), 0);
+  EXPECT_EQ(slow.requests().size(), 2U) << "the queued notification was not sent before exit";
+  EXPECT_NE(daemon.log_text().find("stopped"), std::string::npos);
+  EXPECT_EQ(daemon.log_text().find("shutdown_timeout reached"), std::string::npos);
+
+  daemon.restart();
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(slow.requests().size(), 2U) << "delivered before the exit, so not sent again";
+}
+
+}  // namespace
+}  // namespace tocsin::test

@@ -1,0 +1,57 @@
+// The per-source abuse limit keys of `limits:` (per_source_rate, burst,
+// max_connections_per_source): defaults, values and errors.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace tocsin::config {
+namespace {
+
+std::vector<std::string> errors_of(const std::string& yaml) {
+  try {
+    load_string(yaml, "t.yaml");
+  } catch (const config_error& e) {
+    return e.errors();
+  }
+  return {};
+}
+
+TEST(limits_config, per_source_limits_are_off_by_default) {
+  const auto cfg = load_string("limits: { max_connections: 10 }\n", "t.yaml");
+  EXPECT_EQ(cfg.limits.per_source_rate, 0u);
+  EXPECT_EQ(cfg.limits.burst, 0u);
+  EXPECT_EQ(cfg.limits.max_connections_per_source, 0u);
+}
+
+TEST(limits_config, per_source_limits_are_read) {
+  const auto cfg = load_string(
+      "limits:\n  per_source_rate: 500\n  burst: 2000\n  max_connections_per_source: 8\n",
+      "t.yaml");
+  EXPECT_EQ(cfg.limits.per_source_rate, 500u);
+  EXPECT_EQ(cfg.limits.burst, 2000u);
+  EXPECT_EQ(cfg.limits.max_connections_per_source, 8u);
+  EXPECT_EQ(cfg.limits.max_connections, 1024u) << "other limits keep their defaults";
+}
+
+TEST(limits_config, errors_name_the_line_and_column) {
+  EXPECT_EQ(errors_of("limits: { burst: 10 }\n"),
+            (std::vector<std::string>{
+                "t.yaml:1:11: limits.burst: needs per_source_rate (a bucket size without a rate)"}));
+  const auto negative = errors_of("limits:\n  per_source_rate: -1\n");
+  ASSERT_EQ(negative.size(), 1u);
+  EXPECT_EQ(negative[0].rfind("t.yaml:2:20: limits.per_source_rate:", 0), 0u) << negative[0];
+  const auto zero_burst = errors_of("limits: { per_source_rate: 5, burst: 0 }\n");
+  ASSERT_EQ(zero_burst.size(), 1u);
+  EXPECT_EQ(zero_burst[0].rfind("t.yaml:1:38: limits.burst:", 0), 0u) << zero_burst[0];
+  const auto typo = errors_of("limits: { max_connection_per_source: 5 }\n");
+  ASSERT_EQ(typo.size(), 1u);
+  EXPECT_NE(typo[0].find("did you mean 'max_connections_per_source'?"), std::string::npos)
+      << typo[0];
+}
+
+}  // namespace
+}  // namespace tocsin::config
