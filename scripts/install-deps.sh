@@ -5,14 +5,14 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev clang-format clang-tidy
+  build-essential cmake ninja-build pkg-config git dpkg-dev clang libclang-rt-14-dev clang-format clang-tidy
   # libraries
   libboost-dev libre2-dev librdkafka-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libsqlite3-dev zlib1g-dev libssl-dev
   libhowardhinnant-date-dev tzdata libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
   # real test peers
   bsdutils rsyslog rsyslog-openssl kcat python3 python3-graypy python3-aiosmtpd prometheus-alertmanager
-  prometheus procps iproute2 curl openssl
+  prometheus procps iproute2 curl openssl systemd
 )
 
 missing=()

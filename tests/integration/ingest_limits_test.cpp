@@ -113,20 +113,32 @@ TEST(ingest_limits, a_tcp_sender_over_the_rate_is_slowed_down_and_loses_nothing)
   tocsin_daemon daemon(o);
   tcp_client fast = connect_from("127.0.0.2", daemon.syslog_port());
   ASSERT_TRUE(fast.is_open());
-  constexpr int total = 60;  // 10 at once, then 50 at 20/s: about 2.5 s
-  std::string burst;
-  for (int i = 0; i < total; ++i)
-    burst += syslog_line("tcpfast", "tcp " + std::to_string(i)) + "\n";
-  ASSERT_TRUE(fast.send_all(burst));
-
-  ASSERT_TRUE(wait_until([&] { return count_from(daemon.events(), "127.0.0.2") == total; },
+  const auto lines = [](int from, int to) {
+    std::string out;
+    for (int i = from; i < to; ++i)
+      out += syslog_line("tcpfast", "tcp " + std::to_string(i)) + "\n";
+    return out;
+  };
+  // What was read is delivered, then the connection pays its debt by not reading: 60 messages
+  // against a bucket of 10 at 20/s is 2.5 s without reading, so the second batch cannot be read
+  // sooner than that (a lower bound only: a slow machine cannot make this fail).
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(fast.send_all(lines(0, 60)));
+  ASSERT_TRUE(wait_until([&] { return count_from(daemon.events(), "127.0.0.2") == 60; }, patience))
+      << "archived " << count_from(daemon.events(), "127.0.0.2") << " of 60";
+  ASSERT_TRUE(fast.send_all(lines(60, 80)));
+  ASSERT_TRUE(wait_until([&] { return count_from(daemon.events(), "127.0.0.2") == 80; },
                          std::chrono::seconds(30)))
-      << "archived " << count_from(daemon.events(), "127.0.0.2") << " of " << total;
+      << "archived " << count_from(daemon.events(), "127.0.0.2") << " of 80";
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_GE(seconds, 2.4) << "the second batch was read before the debt was paid";
   EXPECT_GE(daemon.metric("tocsin_input_throttled_total", {{"input", "syslog-tcp"}}), 1);
   EXPECT_EQ(daemon.input_errors("syslog-tcp"), 0);
-  // In order, none twice.
+  // In order, none twice, none lost.
   const auto events = daemon.events();
-  for (int i = 0; i < total; ++i)
+  ASSERT_EQ(events.size(), 80u);
+  for (int i = 0; i < 80; ++i)
     EXPECT_EQ(text_field(events[i], "message"), "tcp " + std::to_string(i));
 }
 
@@ -164,6 +176,34 @@ TEST(ingest_limits, connections_beyond_the_per_source_cap_are_refused) {
   ASSERT_TRUE(again.send_all(syslog_line("again", "after a place was freed") + "\n"));
   EXPECT_TRUE(daemon.wait_for_event_with("message", "after a place was freed"));
   EXPECT_EQ(daemon.input_errors("syslog-tcp", "too_many_connections_from_source"), 1);
+}
+
+TEST(ingest_limits, the_connection_cap_counts_a_source_over_every_input) {
+  const auto http_port = free_port();
+  daemon_options o;
+  o.extra_limits = ", max_connections_per_source: 1";
+  o.extra_inputs = "  - { name: gelf-http, type: gelf, transport: http, listen: 127.0.0.1:" +
+                   std::to_string(http_port) + " }\n";
+  tocsin_daemon daemon(o);
+  tcp_client syslog = connect_from("127.0.0.2", daemon.syslog_port());
+  ASSERT_TRUE(daemon.wait_for_metric("tocsin_input_connections", {{"input", "syslog-tcp"}},
+                                     [](double v) { return v == 1; }));
+  // 127.0.0.2 already has its one connection (to another input): refused.
+  tcp_client http = connect_from("127.0.0.2", http_port);
+  EXPECT_TRUE(http.closed_by_peer(patience));
+  EXPECT_TRUE(daemon.wait_for_metric(
+      "tocsin_input_errors_total",
+      {{"input", "gelf-http"}, {"reason", "too_many_connections_from_source"}},
+      [](double v) { return v == 1; }));
+  // 127.0.0.3 may post.
+  tcp_client other = connect_from("127.0.0.3", http_port);
+  const std::string body = R"({"host":"h3","short_message":"posted from another host"})";
+  ASSERT_TRUE(other.send_all("POST /gelf HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body));
+  const auto ev = daemon.wait_for_event_with("message", "posted from another host");
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(text_field(*ev, "input"), "gelf-http");
+  EXPECT_EQ(text_field(*ev, "source").rfind("127.0.0.3:", 0), 0u);
 }
 
 TEST(ingest_limits, burst_without_a_rate_is_a_config_error) {

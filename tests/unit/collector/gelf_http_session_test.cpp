@@ -390,10 +390,12 @@ TEST(gelf_http_session, no_request_is_read_while_the_input_is_not_accepting) {
 
 TEST(gelf_http_session, a_throttled_sender_waits_and_loses_nothing) {
   http_server server;
+  // The input says "over the rate, wait 300 ms" before the session's first read (set before
+  // connecting: the session asks before every read, so a later change could come too late).
+  server.r.pause_next = 300;
   raw_client client(server.port());
   ASSERT_TRUE(client.send(post(gelf("one"))));
   EXPECT_EQ(client.read().status, 202);
-  server.r.pause_next = 300;  // the input says: over the rate, wait 300 ms
   ASSERT_TRUE(client.send(post(gelf("two"))));
   EXPECT_EQ(client.read().status, 202);
   EXPECT_EQ(server.r.pauses.load(), 1);

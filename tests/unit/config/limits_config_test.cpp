@@ -38,9 +38,10 @@ TEST(limits_config, per_source_limits_are_read) {
 }
 
 TEST(limits_config, errors_name_the_line_and_column) {
-  EXPECT_EQ(errors_of("limits: { burst: 10 }\n"),
-            (std::vector<std::string>{
-                "t.yaml:1:11: limits.burst: needs per_source_rate (a bucket size without a rate)"}));
+  EXPECT_EQ(
+      errors_of("limits: { burst: 10 }\n"),
+      (std::vector<std::string>{
+          "t.yaml:1:11: limits.burst: needs per_source_rate (a bucket size without a rate)"}));
   const auto negative = errors_of("limits:\n  per_source_rate: -1\n");
   ASSERT_EQ(negative.size(), 1u);
   EXPECT_EQ(negative[0].rfind("t.yaml:2:20: limits.per_source_rate:", 0), 0u) << negative[0];

@@ -112,7 +112,7 @@ TEST(systemd_notify, nothing_is_sent_without_notify_socket) {
   EXPECT_EQ(manager.receive(/*dont_wait=*/true), std::nullopt);
 }
 
-class watchdog_env : public ::testing::Test {
+class systemd_watchdog : public ::testing::Test {
  protected:
   void TearDown() override {
     unsetenv("WATCHDOG_USEC");
@@ -120,7 +120,7 @@ class watchdog_env : public ::testing::Test {
   }
 };
 
-TEST_F(watchdog_env, interval_is_half_of_watchdog_usec_for_this_process) {
+TEST_F(systemd_watchdog, interval_is_half_of_watchdog_usec_for_this_process) {
   setenv("WATCHDOG_USEC", "30000000", 1);
   setenv("WATCHDOG_PID", std::to_string(getpid()).c_str(), 1);
   EXPECT_EQ(systemd::watchdog_interval(), 15s);
@@ -129,7 +129,7 @@ TEST_F(watchdog_env, interval_is_half_of_watchdog_usec_for_this_process) {
   EXPECT_EQ(systemd::watchdog_interval(), 15s);
 }
 
-TEST_F(watchdog_env, no_watchdog_when_unset_or_meant_for_another_process) {
+TEST_F(systemd_watchdog, no_watchdog_when_unset_or_meant_for_another_process) {
   EXPECT_EQ(systemd::watchdog_interval(), 0us);
 
   setenv("WATCHDOG_USEC", "30000000", 1);
