@@ -45,17 +45,20 @@ checked_config check_config_file(const std::filesystem::path& file) {
   for (const auto& receiver : cfg.receivers) collect([&] { (void)notifiers.create(receiver); });
   const auto tls_errors = collector::check_tls_inputs(cfg);
   errors.insert(errors.end(), tls_errors.begin(), tls_errors.end());
-  if (cfg.admin) collect([&] { (void)read_admin_token(*cfg.admin); });
+  if (cfg.admin) collect([&] { (void)read_admin_token(cfg); });
   return out;
 }
 
-std::string read_admin_token(const config::admin_config& admin) {
-  if (admin.token_file.empty()) return {};
+std::string read_admin_token(const config::config& cfg) {
+  if (!cfg.admin || cfg.admin->token_file.empty()) return {};
+  const config::admin_config& admin = *cfg.admin;
+  // Like the other secret files, relative to the config file (systemd starts us in /).
+  const std::filesystem::path file = cfg.file.parent_path() / admin.token_file;
   const auto fail = [&](const std::string& why) {
     throw config::config_error({config::location_prefix(admin.token_file_where) +
                                 "admin.token_file " + admin.token_file + ": " + why});
   };
-  std::ifstream in(admin.token_file);
+  std::ifstream in(file);
   if (!in) fail(std::strerror(errno));
   std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // Editors and `echo` add a newline; a token never ends in whitespace.

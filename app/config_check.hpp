@@ -24,8 +24,9 @@ struct checked_config {
 // Throws config::config_error only when the file cannot be read or is not YAML.
 checked_config check_config_file(const std::filesystem::path& file);
 
-// The bearer token in admin.token_file without trailing whitespace; "" when none is configured.
-// Throws config::config_error when the file is unreadable or empty.
-std::string read_admin_token(const config::admin_config& admin);
+// The bearer token in admin.token_file (relative to the config file) without trailing
+// whitespace; "" when none is configured. Throws config::config_error when the file is
+// unreadable or empty.
+std::string read_admin_token(const config::config& cfg);
 
 }  // namespace tocsin::app

@@ -185,8 +185,11 @@ class daemon {
   void start_router();
   void start_collector(std::shared_ptr<const rules::compiled_rules> rules);
   void start_admin();
-  // The fanout for `cfg`'s outputs plus the rules, reusing outputs_ entries with the same key.
-  std::shared_ptr<collector::event_sink> build_outputs(const config::config& cfg);
+  // `cfg`'s outputs, reusing the running ones with the same key. May throw (a Kafka output).
+  [[nodiscard]] std::vector<log_output> outputs_for(const config::config& cfg);
+  // What the shards hand every event to: the outputs, and the rules when there are any.
+  std::shared_ptr<collector::event_sink> fanout(const std::vector<log_output>& outputs,
+                                                bool with_rules);
   reload_outcome reload();
   reload_outcome apply(const std::filesystem::path& file);
   // "" when ready; else why not (for /readyz).
@@ -244,33 +247,41 @@ void daemon::start_collector(std::shared_ptr<const rules::compiled_rules> rules)
   rules::engine_options engine_options;
   engine_options.generator_url = "tocsin://" + startup_.node_name + "/rules/";
   engine_ = std::make_unique<rules::alert_engine>(std::move(rules), metrics_, engine_options);
-  spdlog::info("{} rules loaded", engine_->rules()->definitions().size());
-  sink_ = std::make_unique<switchable_sink>(build_outputs(startup_));
+  const std::size_t rule_count = engine_->rules()->definitions().size();
+  spdlog::info("{} rules loaded", rule_count);
+  outputs_ = outputs_for(startup_);
+  sink_ = std::make_unique<switchable_sink>(fanout(outputs_, rule_count > 0));
 }
 
-std::shared_ptr<collector::event_sink> daemon::build_outputs(const config::config& cfg) {
-  std::vector<log_output> next;
-  std::vector<std::shared_ptr<collector::event_sink>> sinks;
-  for (const auto& out : cfg.outputs) {
-    const std::string key = output_key(out);
-    auto same = std::find_if(outputs_.begin(), outputs_.end(),
-                             [&](const log_output& o) { return o.key == key; });
-    if (same != outputs_.end()) {
-      next.push_back(*same);
-    } else if (out.type == config::output_type::kafka) {
-      // The producer settings are the bus's, which only a restart changes.
-      next.push_back(
-          {key, nullptr,
-           std::make_shared<kafka::log_output>(startup_.bus.kafka, out.topic, metrics_)});
-    } else {
-      next.push_back({key, std::make_shared<collector::file_archive>(out.path, metrics_), nullptr});
+std::vector<log_output> daemon::outputs_for(const config::config& cfg) {
+  std::vector<log_output> out;
+  for (const auto& o : cfg.outputs) {
+    const std::string key = output_key(o);
+    const auto has_key = [&](const log_output& x) { return x.key == key; };
+    if (std::any_of(out.begin(), out.end(), has_key)) {
+      spdlog::warn("{}output {} is listed twice; it is written once",
+                   config::location_prefix(o.where), key);
+      continue;
     }
-    sinks.push_back(next.back().sink());
+    if (auto same = std::find_if(outputs_.begin(), outputs_.end(), has_key);
+        same != outputs_.end()) {
+      out.push_back(*same);
+    } else if (o.type == config::output_type::kafka) {
+      // The producer settings are the bus's, which only a restart changes.
+      out.push_back({key, nullptr,
+                     std::make_shared<kafka::log_output>(startup_.bus.kafka, o.topic, metrics_)});
+    } else {
+      out.push_back({key, std::make_shared<collector::file_archive>(o.path, metrics_), nullptr});
+    }
   }
-  if (!engine_->rules()->definitions().empty()) {
-    sinks.push_back(std::make_shared<alerting_sink>(*engine_, *bus_));
-  }
-  outputs_ = std::move(next);
+  return out;
+}
+
+std::shared_ptr<collector::event_sink> daemon::fanout(const std::vector<log_output>& outputs,
+                                                      bool with_rules) {
+  std::vector<std::shared_ptr<collector::event_sink>> sinks;
+  for (const auto& o : outputs) sinks.push_back(o.sink());
+  if (with_rules) sinks.push_back(std::make_shared<alerting_sink>(*engine_, *bus_));
   return std::make_shared<collector::fanout_sink>(std::move(sinks));
 }
 
@@ -304,7 +315,7 @@ void daemon::start_admin() {
     for (const auto& r : startup_.receivers) api.receiver_names.push_back(r.name);
     sinks::register_alertmanager_api(admin_, *router_, std::move(api));
   }
-  if (std::string token = read_admin_token(*startup_.admin); !token.empty()) {
+  if (std::string token = read_admin_token(startup_); !token.empty()) {
     admin_.require_token(std::move(token), {"/healthz"});
   }
   admin_.start(startup_.admin->listen.host, startup_.admin->listen.port);
@@ -312,6 +323,7 @@ void daemon::start_admin() {
 }
 
 std::string daemon::not_ready_reason() const {
+  if (stopping_) return "shutting down";
   if (!started_) return "starting";
   if (producer_ != nullptr && !producer_->connected()) {
     return "not connected to Kafka yet (alerts are spooled meanwhile)";
@@ -355,15 +367,17 @@ reload_outcome daemon::apply(const std::filesystem::path& file) {
     spdlog::warn("reload: {} changed; that takes a restart, the running {} stay as they are",
                  section, section);
   }
-  // Everything below was validated above; the router builds its new state before switching.
+  // What can still fail is built first; then everything switches.
+  std::vector<log_output> next_outputs;
+  if (engine_) next_outputs = outputs_for(next.cfg);
   if (router_) router_->reconfigure(next.cfg, notifiers_);
   std::size_t rule_count = 0;
   if (engine_) {
     rule_count = next.rules->definitions().size();
     engine_->replace_rules(next.rules);
-    std::vector<log_output> previous = outputs_;
-    auto retired = sink_->exchange(build_outputs(next.cfg));
-    ingest_->wait_for_shards();
+    std::vector<log_output> previous = std::exchange(outputs_, std::move(next_outputs));
+    auto retired = sink_->exchange(fanout(outputs_, rule_count > 0));
+    ingest_->wait_for_shards();  // from here on no shard uses `retired`
     for (const log_output& old : previous) {
       const bool kept = std::any_of(outputs_.begin(), outputs_.end(),
                                     [&](const log_output& o) { return o.key == old.key; });

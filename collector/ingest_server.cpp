@@ -63,6 +63,9 @@ std::string format_endpoint(const asio::ip::address& address, unsigned short por
   return out;
 }
 
+constexpr const char* errors_metric = "tocsin_input_errors_total";
+constexpr const char* errors_help = "Messages or connections an input rejected, by reason.";
+
 // Counters, connection count and the rate-limited rejection log of one input, shared by shards.
 class input_stats {
  public:
@@ -81,7 +84,10 @@ class input_stats {
                         ? nullptr
                         : &metrics.get_gauge("tocsin_input_connections",
                                              "Open connections of an input.",
-                                             {{"input", cfg.name}})) {}
+                                             {{"input", cfg.name}})) {
+    // Listed on /metrics before the first rejection, so dashboards and alerts can rely on it.
+    metrics.declare(errors_metric, errors_help, metrics_registry::kind::counter);
+  }
 
   // Counts a rejected message or a refused connection, and logs at most once a second.
   void error(const char* code, const char* what, std::string_view source) {
@@ -90,9 +96,8 @@ class input_stats {
       std::lock_guard lock(mutex_);
       auto& slot = errors_[code];
       if (slot == nullptr) {
-        slot = &metrics_.get_counter("tocsin_input_errors_total",
-                                     "Messages or connections an input rejected, by reason.",
-                                     {{"input", name_}, {"reason", code}});
+        slot =
+            &metrics_.get_counter(errors_metric, errors_help, {{"input", name_}, {"reason", code}});
       }
       c = slot;
     }

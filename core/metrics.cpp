@@ -72,9 +72,8 @@ std::uint64_t histogram::cumulative_count(std::size_t bucket) const {
   return total;
 }
 
-std::size_t metrics_registry::find_or_add(const std::string& name, const std::string& help,
-                                          kind type, const metric_labels& labels,
-                                          const std::vector<double>* buckets) {
+metrics_registry::family& metrics_registry::family_for(const std::string& name,
+                                                       const std::string& help, kind type) {
   auto [it, inserted] = families_.try_emplace(name);
   family& fam = it->second;
   if (inserted) {
@@ -85,6 +84,13 @@ std::size_t metrics_registry::find_or_add(const std::string& name, const std::st
                            type_name(static_cast<int>(fam.type)) + " and " +
                            type_name(static_cast<int>(type)));
   }
+  return fam;
+}
+
+std::size_t metrics_registry::find_or_add(const std::string& name, const std::string& help,
+                                          kind type, const metric_labels& labels,
+                                          const std::vector<double>* buckets) {
+  family& fam = family_for(name, help, type);
   const std::string key = render_labels(labels);
   if (auto s = fam.series.find(key); s != fam.series.end()) return s->second;
   std::size_t index = 0;
@@ -104,6 +110,11 @@ std::size_t metrics_registry::find_or_add(const std::string& name, const std::st
   }
   fam.series.emplace(key, index);
   return index;
+}
+
+void metrics_registry::declare(const std::string& name, const std::string& help, kind type) {
+  std::lock_guard lock(mutex_);
+  (void)family_for(name, help, type);
 }
 
 counter& metrics_registry::get_counter(const std::string& name, const std::string& help,

@@ -72,16 +72,22 @@ class metrics_registry {
   histogram& get_histogram(const std::string& name, const std::string& help,
                            const metric_labels& labels, std::vector<double> buckets);
 
+  enum class kind { counter, gauge, histogram };
+  // A family whose series appear later (labels such as `reason` are known only then): its HELP
+  // and TYPE lines are rendered from now on.
+  void declare(const std::string& name, const std::string& help, kind type);
+
   // The whole registry in Prometheus text format 0.0.4.
   [[nodiscard]] std::string render() const;
 
  private:
-  enum class kind { counter, gauge, histogram };
   struct family {
     std::string help;
     kind type = kind::counter;
     std::map<std::string, std::size_t> series;  // rendered label set → index into storage
   };
+  // The family `name`, added when new; throws std::logic_error if it has another type.
+  family& family_for(const std::string& name, const std::string& help, kind type);
   // Index of the series in its kind's storage; the series is added when new.
   std::size_t find_or_add(const std::string& name, const std::string& help, kind type,
                           const metric_labels& labels,

@@ -181,7 +181,7 @@ struct alert_router::impl {
   void receive(const rules::alert& incoming);
   void reconfigure(const config::config& cfg, const notifier_registry& registry);
   void tick();
-  void on_delivered(const notification& n);
+  void on_delivered(const notification& n, std::uint64_t generation);
   void stop();
 
   // --- everything below runs under mutex_ ---
@@ -205,7 +205,8 @@ struct alert_router::impl {
   [[nodiscard]] std::vector<const route_node*> destinations(const rules::label_set& labels) const;
   void load();
   std::map<std::string, receiver_state> make_receivers(const config::config& cfg,
-                                                       const notifier_registry& registry);
+                                                       const notifier_registry& registry,
+                                                       std::uint64_t generation);
 
   router_options options;
   metrics_registry& metrics;
@@ -226,6 +227,11 @@ struct alert_router::impl {
   };
   std::map<nflog_key, in_flight_entry> in_flight_;
   std::map<std::string, receiver_state> receivers_;
+  // Which receivers_ the bookkeeping (in_flight_, undelivered) belongs to: a reload starts a new
+  // generation, and deliveries finished by the old workers only go into the notification log.
+  std::uint64_t generation_ = 0;
+  // Workers a reload replaced, finishing their attempt in progress; reaped by tick().
+  std::vector<std::unique_ptr<receiver_worker>> retired_;
   steady_clock::time_point last_nflog_gc_;
   // Per tick: which alerts are silenced or inhibited.
   std::unordered_map<std::string, bool> muted_cache_;
@@ -236,6 +242,9 @@ struct alert_router::impl {
   gauge &alerts_firing, &alerts_resolved, &alerts_suppressed;
   gauge &silences_active, &silences_pending, &silences_expired;
 
+  // Held by tick() from deciding to enqueueing, and by reconfigure() while it swaps receivers:
+  // tick() enqueues to workers it found under mutex_ after letting go of it.
+  std::mutex tick_mutex_;
   std::mutex thread_mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
@@ -276,11 +285,11 @@ alert_router::impl::impl(const config::config& cfg, const notifier_registry& reg
   silences = std::make_unique<silence_store>(db_file);
   load();
 
-  receivers_ = make_receivers(cfg, registry);
+  receivers_ = make_receivers(cfg, registry, generation_);
 }
 
 std::map<std::string, receiver_state> alert_router::impl::make_receivers(
-    const config::config& cfg, const notifier_registry& registry) {
+    const config::config& cfg, const notifier_registry& registry, std::uint64_t generation) {
   worker_options worker = options.worker;
   worker.dead_letter_file = options.data_dir / "dead-letter.jsonl";
   std::map<std::string, receiver_state> out;
@@ -294,9 +303,9 @@ std::map<std::string, receiver_state> alert_router::impl::make_receivers(
     const auto setting = r.settings.find("send_resolved");
     state.send_resolved =
         setting != r.settings.end() ? setting->second == "true" : n->send_resolved_default();
-    state.worker =
-        std::make_unique<receiver_worker>(r.name, std::move(n), worker, metrics,
-                                          [this](const notification& sent) { on_delivered(sent); });
+    state.worker = std::make_unique<receiver_worker>(
+        r.name, std::move(n), worker, metrics,
+        [this, generation](const notification& sent) { on_delivered(sent, generation); });
   }
   return out;
 }
@@ -306,29 +315,37 @@ void alert_router::impl::reconfigure(const config::config& cfg, const notifier_r
   std::optional<route_tree> new_tree;
   if (cfg.route) new_tree.emplace(*cfg.route, cfg.receivers);
   inhibitor new_inhibit(cfg.inhibit_rules);
-  std::map<std::string, receiver_state> new_receivers = make_receivers(cfg, registry);
-
-  std::map<std::string, receiver_state> old_receivers;
+  std::uint64_t generation = 0;
   {
     std::lock_guard lock(mutex_);
-    const auto now = sys_clock::now();
-    const auto steady_now = steady_clock::now();
-    tree = std::move(new_tree);
-    inhibit = std::move(new_inhibit);
-    old_receivers = std::exchange(receivers_, std::move(new_receivers));
-    // The old workers' queues go with them; what they held is sent again by its group, which
-    // the notification log compares against what receivers already have.
-    in_flight_.clear();
-    groups_.clear();
-    for (auto& [fp, s] : alerts_) {
-      s.groups.clear();
-      s.undelivered = 0;
-      join_groups(s, steady_now);
-    }
-    for (auto& [id, g] : groups_) mark_changed(g, steady_now, now);
+    generation = generation_ + 1;
   }
-  // Outside mutex_: a worker finishing its attempt calls on_delivered(), which takes it.
-  old_receivers.clear();
+  std::map<std::string, receiver_state> new_receivers = make_receivers(cfg, registry, generation);
+
+  std::lock_guard ticking(tick_mutex_);
+  std::lock_guard lock(mutex_);
+  const auto now = sys_clock::now();
+  const auto steady_now = steady_clock::now();
+  tree = std::move(new_tree);
+  inhibit = std::move(new_inhibit);
+  // The old workers finish the attempt in progress (which goes into the notification log) and
+  // drop their queues without blocking the caller; what they held is sent again by its group,
+  // which the notification log compares against what receivers already have.
+  for (auto& [name, state] : receivers_) {
+    if (!state.worker) continue;
+    state.worker->request_stop();
+    retired_.push_back(std::move(state.worker));
+  }
+  receivers_ = std::move(new_receivers);
+  generation_ = generation;
+  in_flight_.clear();
+  groups_.clear();
+  for (auto& [fp, s] : alerts_) {
+    s.groups.clear();
+    s.undelivered = 0;
+    join_groups(s, steady_now);
+  }
+  for (auto& [id, g] : groups_) mark_changed(g, steady_now, now);
 }
 
 alert_router::impl::~impl() { stop(); }
@@ -401,6 +418,8 @@ void alert_router::impl::stop() {
     for (auto& [name, state] : receivers_) {
       if (state.worker) workers.push_back(std::move(state.worker));
     }
+    for (auto& w : retired_) workers.push_back(std::move(w));
+    retired_.clear();
   }
   workers.clear();
 }
@@ -732,11 +751,17 @@ void alert_router::impl::update_gauges(sys_clock::time_point now) {
 }
 
 void alert_router::impl::tick() {
+  std::lock_guard ticking(tick_mutex_);
   const auto now = sys_clock::now();
   const auto steady_now = steady_clock::now();
   std::vector<outgoing> out;
+  std::vector<std::unique_ptr<receiver_worker>> finished;
   {
     std::lock_guard lock(mutex_);
+    for (auto& w : retired_) {
+      if (w->finished()) finished.push_back(std::move(w));
+    }
+    std::erase(retired_, nullptr);
     // Alerts whose endsAt passed without a re-send resolve now.
     for (auto& [fp, s] : alerts_) {
       if (s.was_firing && !firing_at(s.alert, now)) track_state(s, false, now, steady_now);
@@ -767,18 +792,20 @@ void alert_router::impl::tick() {
 }
 
 // The worker's callback: only what a receiver accepted goes into the notification log.
-void alert_router::impl::on_delivered(const notification& n) {
+void alert_router::impl::on_delivered(const notification& n, std::uint64_t generation) {
   nflog_entry entry;
   entry.sent_at = sys_clock::now();
   for (const rules::alert& a : n.alerts)
     (a.firing ? entry.firing : entry.resolved).insert(a.fingerprint);
   const nflog_key key{n.receiver, n.group_key};
   std::lock_guard lock(mutex_);
-  for (const std::string& fp : entry.resolved) {
-    if (auto it = alerts_.find(fp); it != alerts_.end()) --it->second.undelivered;
-  }
-  if (auto f = in_flight_.find(key); f != in_flight_.end() && --f->second.outstanding <= 0) {
-    in_flight_.erase(f);
+  if (generation == generation_) {
+    for (const std::string& fp : entry.resolved) {
+      if (auto it = alerts_.find(fp); it != alerts_.end()) --it->second.undelivered;
+    }
+    if (auto f = in_flight_.find(key); f != in_flight_.end() && --f->second.outstanding <= 0) {
+      in_flight_.erase(f);
+    }
   }
   record_nflog(key, std::move(entry));
 }

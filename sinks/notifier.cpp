@@ -75,14 +75,20 @@ receiver_worker::receiver_worker(std::string receiver, std::unique_ptr<notifier>
 }
 
 receiver_worker::~receiver_worker() {
+  request_stop();
+  thread_.join();
+}
+
+void receiver_worker::request_stop() {
   {
     std::lock_guard lock(mutex_);
+    if (stopping_) return;
     stopping_ = true;
     // Deltas, not set(): a reloaded config's worker for the same receiver shares the gauge.
     queue_depth_.add(-static_cast<std::int64_t>(queue_.size()));
+    queue_.clear();
   }
   wake_.notify_all();
-  thread_.join();
 }
 
 bool receiver_worker::enqueue(notification n) {
@@ -103,7 +109,11 @@ void receiver_worker::run() {
   std::unique_lock lock(mutex_);
   while (true) {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (stopping_) return;
+    if (stopping_) {
+      finished_ = true;
+      idle_.notify_all();
+      return;
+    }
     notification n = std::move(queue_.front());
     queue_.pop_front();
     queue_depth_.add(-1);

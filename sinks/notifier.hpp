@@ -5,6 +5,7 @@
 // name in a registry filled by an explicit register_builtin_notifiers() call; a factory validates
 // its own settings, so check-config is a dry run of construction.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -78,6 +79,10 @@ class receiver_worker {
   // False (and counted as dropped) when the queue is full.
   bool enqueue(notification n);
   [[nodiscard]] const notifier& integration() const { return *notifier_; }
+  // Tells the worker to stop after the attempt in progress without waiting for it (a reload
+  // retires workers this way); finished() says when it has.
+  void request_stop();
+  [[nodiscard]] bool finished() const { return finished_; }
   // For a graceful shutdown: true once the queue is empty and no attempt is in progress, false
   // at `deadline`. A notification in retries keeps it busy until it is delivered or given up.
   bool wait_idle(std::chrono::steady_clock::time_point deadline);
@@ -110,6 +115,7 @@ class receiver_worker {
   std::deque<notification> queue_;
   bool busy_ = false;  // an attempt is in progress
   bool stopping_ = false;
+  std::atomic<bool> finished_{false};  // run() has returned
   std::thread thread_;
 };
 

@@ -54,8 +54,8 @@ class file_notifier final : public notifier {
   static std::string unwritable_reason(const std::filesystem::path& path) {
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) {
-      if (std::filesystem::is_directory(path, ec)) return "it is a directory";
-      const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      if (!std::filesystem::is_regular_file(path, ec)) return "it is not a regular file";
+      const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
       if (fd < 0) return std::strerror(errno);
       ::close(fd);
       return {};

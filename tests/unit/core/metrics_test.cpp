@@ -20,6 +20,18 @@ TEST(metrics_registry, renders_prometheus_text) {
             "tocsin_queue_depth{queue=\"archive\"} -2\n");
 }
 
+TEST(metrics_registry, a_declared_family_is_listed_before_its_first_series) {
+  metrics_registry m;
+  m.declare("x_errors_total", "Errors.", metrics_registry::kind::counter);
+  EXPECT_EQ(m.render(), "# HELP x_errors_total Errors.\n# TYPE x_errors_total counter\n");
+  m.get_counter("x_errors_total", "Errors.", {{"reason", "bad"}}).inc();
+  EXPECT_EQ(m.render(),
+            "# HELP x_errors_total Errors.\n# TYPE x_errors_total counter\n"
+            "x_errors_total{reason=\"bad\"} 1\n");
+  EXPECT_THROW(m.declare("x_errors_total", "Errors.", metrics_registry::kind::gauge),
+               std::logic_error);
+}
+
 TEST(metrics_registry, same_series_same_object) {
   metrics_registry m;
   auto& a = m.get_counter("c", "h", {{"k", "v"}});
