@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <exception>
 #include <map>
 #include <string>
@@ -24,21 +23,6 @@ namespace {
 
 using namespace tocsin::test;
 using steady = std::chrono::steady_clock;
-
-// The rules run on wall-clock time, so each line carries the real time (RFC 3339, ms, UTC).
-std::string now_rfc3339() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-  return out;
-}
 
 std::string syslog_line(int n) {
   return "<11>1 " + now_rfc3339() + " bench-host latency - - - lat " + std::to_string(n) + "\n";

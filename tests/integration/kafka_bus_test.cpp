@@ -4,7 +4,6 @@
 // and check-config's property errors.
 
 #include <gtest/gtest.h>
-#include <ctime>
 
 #include <atomic>
 #include <thread>
@@ -75,15 +74,6 @@ daemon_options router_options(const mock_kafka_cluster& kafka) {
                    "receivers:\n"
                    "  - { name: audit, file: { path: alerts.jsonl } }\n";
   return o;
-}
-
-std::string now_rfc3339() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string burst_line(int n) {

@@ -75,13 +75,7 @@ class prometheus_server {
     return body["data"].value("result", json());
   }
 
-  [[nodiscard]] std::string log() const {
-    try {
-      return read_file(dir_ / "prometheus.err");
-    } catch (const std::exception&) {
-      return {};
-    }
-  }
+  [[nodiscard]] std::string log() const { return read_file_if_present(dir_ / "prometheus.err"); }
 
  private:
   temp_dir dir_;

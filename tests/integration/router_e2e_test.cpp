@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <ctime>
-
 #include "tests/integration/tocsin_daemon.hpp"
 #include "tests/support/http_capture.hpp"
 
@@ -17,22 +15,6 @@ namespace fs = std::filesystem;
 
 // How long "nothing more arrives" is watched for.
 constexpr auto quiet_period = 2500ms;
-
-// Now as RFC 3339 UTC with milliseconds: the rules run on wall-clock time and a firing alert
-// expires (endsAt) a few minutes after it was sent, so lines carry the real time.
-std::string now_rfc3339() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-  return out;
-}
 
 // An RFC 5424 line (facility user, severity error) from host e2e-host.
 std::string syslog_line(const std::string& app, const std::string& message) {
@@ -354,13 +336,7 @@ TEST(router_e2e, alertmanager_receiver_reaches_a_real_alertmanager) {
        "--storage.path=" + (am_dir / "data").string(),
        "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
       am_options);
-  const auto am_log = [&] {
-    try {
-      return read_file(am_dir / "alertmanager.err");
-    } catch (const std::exception&) {
-      return std::string();
-    }
-  };
+  const auto am_log = [&] { return read_file_if_present(am_dir / "alertmanager.err"); };
   ASSERT_TRUE(
       wait_until([&] { return http_get("127.0.0.1", am_port, "/-/ready", 1s).status == 200; }, 20s))
       << "Alertmanager did not become ready:\n"

@@ -77,10 +77,7 @@ class rsyslog_forwarder {
   [[nodiscard]] std::string log_text() const {
     std::string out;
     for (const char* name : {"rsyslogd.out", "rsyslogd.err", "internal.log"}) {
-      try {
-        out += read_file(dir_ / name);
-      } catch (const std::exception&) {
-      }
+      out += read_file_if_present(dir_ / name);
     }
     return out;
   }

@@ -329,10 +329,7 @@ class tocsin_daemon {
     for (int run = 1; run <= runs_; ++run) {
       if (run > 1) out += "---- restart " + std::to_string(run - 1) + " ----\n";
       for (const char* stream : {"stdout", "stderr"}) {
-        try {
-          out += read_file(dir_ / log_name(run, stream));
-        } catch (const std::exception&) {
-        }
+        out += read_file_if_present(dir_ / log_name(run, stream));
       }
     }
     return out;

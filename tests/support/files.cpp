@@ -16,6 +16,14 @@ std::string read_file(const std::filesystem::path& path) {
   return std::move(ss).str();
 }
 
+std::string read_file_if_present(const std::filesystem::path& path) {
+  try {
+    return read_file(path);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
 void write_file(const std::filesystem::path& path, std::string_view content) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

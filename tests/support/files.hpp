@@ -12,6 +12,9 @@ namespace tocsin::test {
 // Whole file; throws std::runtime_error when it cannot be read.
 std::string read_file(const std::filesystem::path& path);
 
+// Whole file, or "" when it cannot be read: for the logs of peers that may not have written yet.
+std::string read_file_if_present(const std::filesystem::path& path);
+
 // Writes (truncates) `content`, creating parent directories; throws on failure.
 void write_file(const std::filesystem::path& path, std::string_view content);
 
