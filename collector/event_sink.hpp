@@ -1,5 +1,5 @@
 #pragma once
-// Where decoded events go (log outputs today; rules next). Called on ingest shard threads.
+// Where decoded events go: log outputs and the rules. Called on ingest shard threads.
 
 #include "collector/event.hpp"
 
@@ -15,6 +15,9 @@ class event_sink {
   [[nodiscard]] virtual bool accepting() const = 0;
   // Takes what it needs from `ev` before returning (the event's views die after the call).
   virtual void consume(const event& ev) = 0;
+  // Returns once every event this sink consumed before the call is written (file outputs:
+  // write(2) done). Inputs that acknowledge (RELP) call it before they acknowledge.
+  virtual void wait_written() {}
 };
 
 // Sends every event to each of several sinks.
@@ -29,6 +32,9 @@ class fanout_sink final : public event_sink {
   }
   void consume(const event& ev) override {
     for (const auto& s : sinks_) s->consume(ev);
+  }
+  void wait_written() override {
+    for (const auto& s : sinks_) s->wait_written();
   }
 
  private:

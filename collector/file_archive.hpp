@@ -40,6 +40,7 @@ class file_archive final : public event_sink {
   void reopen();
   // Writes everything buffered so far; returns when it is on disk (in the page cache).
   void flush();
+  void wait_written() override { flush(); }
 
  private:
   struct open_file {

@@ -11,7 +11,7 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libsqlite3-dev zlib1g-dev libssl-dev
   libhowardhinnant-date-dev tzdata libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
   # real test peers
-  bsdutils rsyslog rsyslog-openssl kcat python3 python3-graypy python3-aiosmtpd prometheus-alertmanager
+  bsdutils rsyslog rsyslog-openssl rsyslog-relp librelp-dev haproxy kcat python3 python3-graypy python3-aiosmtpd prometheus-alertmanager
   prometheus procps iproute2 curl openssl systemd
 )
 
@@ -35,7 +35,7 @@ if ((${#missing[@]})); then
 fi
 # rsyslog's package may start a system daemon; tests run their own instances on loopback only.
 # The same for Prometheus and its Alertmanager: tests start their own on free ports.
-for service in rsyslog prometheus prometheus-alertmanager; do
+for service in rsyslog haproxy prometheus prometheus-alertmanager; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     systemctl stop "$service" || true
   fi
