@@ -22,6 +22,7 @@
 #include "collector/ingest_server.hpp"
 #include "config/config.hpp"
 #include "core/admin_server.hpp"
+#include "core/fd_budget.hpp"
 #include "core/metrics.hpp"
 #include "core/systemd_notify.hpp"
 #include "core/version_info.hpp"
@@ -115,13 +116,17 @@ struct log_output {
     return kafka;
   }
   void flush(std::chrono::milliseconds timeout) const {
-    if (archive) archive->flush();
+    if (archive && !archive->flush(timeout)) {
+      spdlog::warn("archive {}: not everything written within {} ms", key, timeout.count());
+    }
     if (kafka) kafka->flush(timeout);
   }
 };
 
 std::string output_key(const config::output_config& out) {
-  return out.type == config::output_type::kafka ? "kafka:" + out.topic : "file:" + out.path;
+  if (out.type == config::output_type::kafka) return "kafka:" + out.topic;
+  return "file:" + out.path + " max_open_files=" + std::to_string(out.max_open_files) +
+         " max_new_paths_per_minute=" + std::to_string(out.max_new_paths_per_minute);
 }
 
 // The settings a reload cannot change in a running process: they need a restart.
@@ -216,6 +221,7 @@ class daemon {
   std::vector<log_output> outputs_;
   std::unique_ptr<switchable_sink> sink_;
   std::unique_ptr<collector::ingest_server> ingest_;
+  std::unique_ptr<fd_budget> fds_;  // connections and archive files; the rest is a reserve
   admin_server admin_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};  // the control loop has ended
@@ -272,7 +278,12 @@ std::vector<log_output> daemon::outputs_for(const config::config& cfg) {
       out.push_back({key, nullptr,
                      std::make_shared<kafka::log_output>(startup_.bus.kafka, o.topic, metrics_)});
     } else {
-      out.push_back({key, std::make_shared<collector::file_archive>(o.path, metrics_), nullptr});
+      collector::file_archive_limits limits;
+      limits.max_open_files = o.max_open_files;
+      limits.max_new_paths_per_minute = o.max_new_paths_per_minute;
+      limits.fds = fds_.get();
+      out.push_back(
+          {key, std::make_shared<collector::file_archive>(o.path, metrics_, limits), nullptr});
     }
   }
   return out;
@@ -393,6 +404,11 @@ reload_outcome daemon::apply(const std::filesystem::path& file) {
 
 int daemon::run() {
   raise_fd_limit();
+  fds_ = std::make_unique<fd_budget>(fd_budget::capacity_from_rlimit());
+  spdlog::info(
+      "descriptors: {} for connections and archive files, the rest kept for the admin "
+      "API, receivers and Kafka",
+      fds_->capacity());
   if (routes()) start_router();
   if (collects()) {
     start_collector(std::make_shared<const rules::compiled_rules>(

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,13 @@ namespace tocsin::collector {
 namespace {
 
 constexpr auto flush_period = std::chrono::milliseconds(200);
+// How often a write held back by a full disk or a lack of descriptors is tried again.
+constexpr auto retry_period = std::chrono::seconds(1);
+constexpr auto log_period = std::chrono::minutes(1);
+// Longer than any line the archive writes (max_message_bytes, JSON-escaped, and the fields).
+constexpr off_t max_torn_tail_scan = 16 * 1024 * 1024;
+// {host}/{app} pairs remembered as known; beyond it the oldest is forgotten (and is "new" again).
+constexpr std::size_t max_known_sources = 64 * 1024;
 constexpr std::size_t eager_flush_bytes = 1024 * 1024;
 constexpr auto idle_file_close = std::chrono::minutes(5);
 constexpr std::size_t max_component_bytes = 128;
@@ -21,6 +29,38 @@ constexpr std::size_t max_component_bytes = 128;
 bool is_safe_path_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '_' || c == '-' || c == '@' || c == '+' || c == ':';
+}
+
+std::string expand_path(std::string_view path_template, std::string_view host, std::string_view app,
+                        std::chrono::system_clock::time_point received_at) {
+  std::string out;
+  out.reserve(path_template.size() + 32);
+  std::size_t i = 0;
+  while (i < path_template.size()) {
+    const std::size_t open = path_template.find('{', i);
+    if (open == std::string_view::npos) break;
+    const std::size_t close = path_template.find('}', open);
+    if (close == std::string_view::npos) break;
+    out.append(path_template.substr(i, open - i));
+    const std::string_view name = path_template.substr(open + 1, close - open - 1);
+    if (name == "host") {
+      out += sanitize_path_component(host);
+    } else if (name == "app") {
+      out += sanitize_path_component(app);
+    } else if (name == "date") {
+      const std::time_t t = std::chrono::system_clock::to_time_t(received_at);
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      char buf[16];
+      std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+      out += buf;
+    } else {
+      out.append(path_template.substr(open, close - open + 1));  // not ours: keep as written
+    }
+    i = close + 1;
+  }
+  out.append(path_template.substr(i));
+  return out;
 }
 
 }  // namespace
@@ -36,47 +76,73 @@ std::string sanitize_path_component(std::string_view value) {
 }
 
 std::string expand_path_template(std::string_view path_template, const event& ev) {
-  std::string out;
-  out.reserve(path_template.size() + 32);
-  std::size_t i = 0;
-  while (i < path_template.size()) {
-    const std::size_t open = path_template.find('{', i);
-    if (open == std::string_view::npos) break;
-    const std::size_t close = path_template.find('}', open);
-    if (close == std::string_view::npos) break;
-    out.append(path_template.substr(i, open - i));
-    const std::string_view name = path_template.substr(open + 1, close - open - 1);
-    if (name == "host") {
-      out += sanitize_path_component(ev.host);
-    } else if (name == "app") {
-      out += sanitize_path_component(ev.app);
-    } else if (name == "date") {
-      const std::time_t t = std::chrono::system_clock::to_time_t(ev.received_at);
-      std::tm tm{};
-      gmtime_r(&t, &tm);
-      char buf[16];
-      std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-      out += buf;
-    } else {
-      out.append(path_template.substr(open, close - open + 1));  // not ours: keep as written
+  return expand_path(path_template, ev.host, ev.app, ev.received_at);
+}
+
+long long repair_torn_tail(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return -1;
+  const off_t size = st.st_size;
+  if (size == 0) return 0;
+  char last = '\n';
+  if (::pread(fd, &last, 1, size - 1) != 1) return -1;
+  if (last == '\n') return 0;
+  // Look back for the end of the last whole line, a chunk at a time.
+  std::vector<char> chunk(64 * 1024);
+  off_t end = size - 1;
+  while (end > 0 && size - end <= max_torn_tail_scan) {
+    const off_t begin = std::max<off_t>(0, end - static_cast<off_t>(chunk.size()));
+    const auto want = static_cast<std::size_t>(end - begin);
+    if (::pread(fd, chunk.data(), want, begin) != static_cast<ssize_t>(want)) return -1;
+    for (std::size_t i = want; i-- > 0;) {
+      if (chunk[i] == '\n') {
+        const off_t keep = begin + static_cast<off_t>(i) + 1;
+        if (::ftruncate(fd, keep) != 0) return -1;
+        return size - keep;
+      }
     }
-    i = close + 1;
+    end = begin;
   }
-  out.append(path_template.substr(i));
-  return out;
+  if (end == 0) {  // one half line and nothing before it
+    if (::ftruncate(fd, 0) != 0) return -1;
+    return size;
+  }
+  // No line end for longer than any line we write: not our torn line. End it rather than cut it.
+  if (::write(fd, "\n", 1) != 1) return -1;
+  return 0;
 }
 
 file_archive::file_archive(std::string path_template, metrics_registry& metrics,
-                           std::size_t max_pending_bytes)
+                           file_archive_limits limits)
     : path_template_(std::move(path_template)),
-      max_pending_bytes_(max_pending_bytes),
+      limits_(limits),
       lines_written_(metrics.get_counter("tocsin_output_lines_total", "Lines written by outputs.",
                                          {{"output", "file"}})),
       bytes_written_(metrics.get_counter("tocsin_output_bytes_total", "Bytes written by outputs.",
                                          {{"output", "file"}})),
       write_errors_(metrics.get_counter("tocsin_output_errors_total",
                                         "Lines outputs failed to write.",
-                                        {{"output", "file"}, {"reason", "write"}})) {
+                                        {{"output", "file"}, {"reason", "write"}})),
+      disk_full_errors_(metrics.get_counter(
+          "tocsin_output_stalls_total",
+          "Times an output could not write yet and kept the lines to try again.",
+          {{"output", "file"}, {"reason", "disk_full"}})),
+      torn_lines_(metrics.get_counter(
+          "tocsin_output_torn_lines_total",
+          "Half-written last lines (kill -9, full disk) removed when a file was opened.",
+          {{"output", "file"}})),
+      overflowed_(metrics.get_counter(
+          "tocsin_output_overflow_total",
+          "Events written under _overflow because max_new_paths_per_minute was reached.",
+          {{"output", "file"}})),
+      descriptor_waits_(metrics.get_counter(
+          "tocsin_output_stalls_total",
+          "Times an output could not write yet and kept the lines to try again.",
+          {{"output", "file"}, {"reason", "no_descriptor"}})),
+      open_files_gauge_(metrics.get_gauge("tocsin_output_open_files", "Files an output holds open.",
+                                          {{"output", "file"}})),
+      new_path_tokens_(static_cast<double>(limits.max_new_paths_per_minute)),
+      new_path_refill_(std::chrono::steady_clock::now()) {
   writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -91,7 +157,49 @@ file_archive::~file_archive() {
 }
 
 bool file_archive::accepting() const {
-  return pending_bytes_.load(std::memory_order_relaxed) < max_pending_bytes_;
+  return !disk_full_.load(std::memory_order_relaxed) &&
+         pending_bytes_.load(std::memory_order_relaxed) < limits_.max_pending_bytes;
+}
+
+bool file_archive::take_new_path_token(std::chrono::steady_clock::time_point now) {
+  const double per_minute = static_cast<double>(limits_.max_new_paths_per_minute);
+  const std::chrono::duration<double, std::ratio<60>> elapsed = now - new_path_refill_;
+  new_path_tokens_ = std::min(per_minute, new_path_tokens_ + elapsed.count() * per_minute);
+  new_path_refill_ = now;
+  if (new_path_tokens_ < 1.0) return false;
+  new_path_tokens_ -= 1.0;
+  return true;
+}
+
+std::string file_archive::path_for(const event& ev) {
+  std::string path = expand_path_template(path_template_, ev);
+  if (files_.contains(path)) return path;
+  std::string source = sanitize_path_component(ev.host);
+  source += '/';
+  source += sanitize_path_component(ev.app);
+  if (known_sources_.contains(source)) return path;
+  const auto now = std::chrono::steady_clock::now();
+  if (take_new_path_token(now)) {
+    if (known_order_.size() >= max_known_sources) {
+      known_sources_.erase(known_order_.front());
+      known_order_.pop_front();
+    }
+    known_sources_.insert(source);
+    known_order_.push_back(std::move(source));
+    return path;
+  }
+  overflowed_.inc();
+  ++overflowed_since_log_;
+  if (now - overflow_logged_ >= log_period) {
+    spdlog::warn(
+        "archive: {} events from new host/app paths (this one: {}) written under {} instead: "
+        "max_new_paths_per_minute ({}) reached",
+        overflowed_since_log_, source, overflow_path_component, limits_.max_new_paths_per_minute);
+    overflowed_since_log_ = 0;
+    overflow_logged_ = now;
+  }
+  return expand_path(path_template_, overflow_path_component, overflow_path_component,
+                     ev.received_at);
 }
 
 void file_archive::consume(const event& ev) {
@@ -99,12 +207,11 @@ void file_archive::consume(const event& ev) {
   line.clear();
   append_event_json(ev, line);
   line += '\n';
-  std::string path = expand_path_template(path_template_, ev);
 
   std::size_t pending;
   {
     std::lock_guard lock(mutex_);
-    auto& file = files_[std::move(path)];
+    auto& file = files_[path_for(ev)];
     if (!file) file = std::make_shared<open_file>();
     file->pending += line;
     pending = pending_bytes_.fetch_add(line.size(), std::memory_order_relaxed) + line.size();
@@ -120,25 +227,29 @@ void file_archive::reopen() {
   wake_.notify_one();
 }
 
-void file_archive::flush() {
+bool file_archive::flush(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   const std::uint64_t ticket = ++flush_requests_;
   wake_.notify_one();
-  flushed_.wait(lock, [&] { return flushes_done_ >= ticket; });
+  const auto done = [&] { return flushes_done_ >= ticket; };
+  if (timeout == std::chrono::milliseconds::max()) {
+    flushed_.wait(lock, done);
+    return true;
+  }
+  return flushed_.wait_for(lock, timeout, done);
 }
 
 void file_archive::writer_loop() {
-  struct batch_item {
-    std::string path;
-    std::shared_ptr<open_file> file;
-    std::string data;
-  };
   std::vector<batch_item> batch;
+  bool held_back = false;  // the last round kept lines to try again
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait_for(lock, flush_period, [&] {
-      return stopping_ || reopen_requested_ || flush_requests_ > flushes_done_ ||
-             pending_bytes_.load(std::memory_order_relaxed) >= eager_flush_bytes;
+    // While lines wait for disk space or a descriptor, try again once a second, not at every
+    // flush request.
+    wake_.wait_for(lock, held_back ? retry_period : flush_period, [&] {
+      if (stopping_ || reopen_requested_) return true;
+      return !held_back && (flush_requests_ > flushes_done_ ||
+                            pending_bytes_.load(std::memory_order_relaxed) >= eager_flush_bytes);
     });
     const std::uint64_t requests_seen = flush_requests_;
     const bool reopen = std::exchange(reopen_requested_, false);
@@ -160,70 +271,197 @@ void file_archive::writer_loop() {
         ++it;
       }
     }
-    std::size_t taken = 0;
-    for (const auto& item : batch) taken += item.data.size();
-    pending_bytes_.fetch_sub(taken, std::memory_order_relaxed);
     lock.unlock();
 
-    for (auto& item : batch) write_out(*item.file, item.path, item.data);
-    for (auto& file : idle) {
-      if (file->fd >= 0) ::close(file->fd);
+    held_back = false;
+    disk_full_this_round_ = false;
+    for (auto& item : batch) {
+      const std::size_t size = item.data.size();
+      const auto result = write_out(item);
+      pending_bytes_.fetch_sub(size - item.data.size(), std::memory_order_relaxed);
+      if (result == write_result::retry) {
+        held_back = true;
+      } else if (result == write_result::failed) {
+        pending_bytes_.fetch_sub(item.data.size(), std::memory_order_relaxed);
+        item.data.clear();
+      }
     }
+    for (auto& file : idle) close_file(*file);
     if (reopen) close_all();
+    if (!disk_full_this_round_ && disk_full_.exchange(false)) {
+      spdlog::info("archive: writing again; the disk was full for {}s",
+                   std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::steady_clock::now() - disk_full_since_)
+                       .count());
+    }
 
     lock.lock();
-    flushes_done_ = requests_seen;
-    flushed_.notify_all();
+    for (auto& item : batch) {
+      if (!item.data.empty()) put_back(item);
+    }
+    if (stopping && held_back) {
+      // Exiting with lines the disk would not take: say how many are lost.
+      std::uint64_t lines = 0;
+      for (auto& [path, file] : files_) {
+        lines += static_cast<std::uint64_t>(
+            std::count(file->pending.begin(), file->pending.end(), '\n'));
+        file->pending.clear();
+      }
+      pending_bytes_.store(0, std::memory_order_relaxed);
+      write_errors_.inc(lines);
+      spdlog::error("archive: stopping with {} lines that could not be written", lines);
+      held_back = false;
+    }
+    // A flush is done only when what it waited for is written (RELP acknowledges after it).
+    if (!held_back || stopping) {
+      flushes_done_ = requests_seen;
+      flushed_.notify_all();
+    }
     if (stopping && pending_bytes_.load(std::memory_order_relaxed) == 0) return;
   }
 }
 
-void file_archive::write_out(open_file& file, const std::string& path, std::string& data) {
-  file.last_write = std::chrono::steady_clock::now();
-  const auto lines = static_cast<std::uint64_t>(std::count(data.begin(), data.end(), '\n'));
+// Under mutex_: older than anything consumed since, so it goes first.
+void file_archive::put_back(batch_item& item) {
+  auto& file = files_[item.path];
+  if (!file) file = item.file;
+  item.data += file->pending;
+  file->pending = std::move(item.data);
+}
+
+bool file_archive::make_room_for_one_more() {
+  if (open_.empty()) return false;
+  const auto lru = std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
+    return a->last_write < b->last_write;
+  });
+  close_file(**lru);
+  return true;
+}
+
+file_archive::write_result file_archive::open_for_append(const std::shared_ptr<open_file>& handle,
+                                                         const std::string& path,
+                                                         std::uint64_t lines) {
+  open_file& file = *handle;
+  if (open_.size() >= limits_.max_open_files) make_room_for_one_more();
+  if (limits_.fds != nullptr && !limits_.fds->try_acquire() &&
+      !(make_room_for_one_more() && limits_.fds->try_acquire())) {
+    descriptor_waits_.inc();
+    return write_result::retry;
+  }
+  std::error_code ec;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  file.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (file.fd < 0) {
-    std::error_code ec;
-    const auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    file.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (file.fd < 0) {
-      write_errors_.inc(lines);
-      spdlog::error("archive: cannot open {}: {} ({} lines lost)", path, std::strerror(errno),
-                    lines);
-      return;
+    const int error = errno;
+    if (limits_.fds != nullptr) limits_.fds->release();
+    if (error == EMFILE || error == ENFILE) {
+      descriptor_waits_.inc();
+      make_room_for_one_more();
+      return write_result::retry;
     }
+    if (error == ENOSPC || error == EDQUOT) {
+      note_disk_full(path, error);
+      return write_result::retry;
+    }
+    write_errors_.inc(lines);
+    spdlog::error("archive: cannot open {}: {} ({} lines lost)", path, std::strerror(error), lines);
+    return write_result::failed;
+  }
+  open_.push_back(handle);
+  open_files_gauge_.add(1);
+  const long long removed = repair_torn_tail(file.fd);
+  if (removed > 0) {
+    torn_lines_.inc();
+    spdlog::warn(
+        "archive: {} ended in half a line ({} bytes, from a crash or a full disk); "
+        "removed it so the next line starts whole",
+        path, removed);
+  } else if (removed < 0) {
+    spdlog::warn("archive: cannot check the end of {}: {}", path, std::strerror(errno));
+  }
+  return write_result::written;
+}
+
+file_archive::write_result file_archive::write_out(batch_item& item) {
+  open_file& file = *item.file;
+  std::string& data = item.data;
+  file.last_write = std::chrono::steady_clock::now();
+  const auto lines_in = [](std::string_view text) {
+    return static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n'));
+  };
+  if (file.fd < 0) {
+    const auto opened = open_for_append(item.file, item.path, lines_in(data));
+    if (opened != write_result::written) return opened;
   }
   std::size_t done = 0;
+  int error = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(file.fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      write_errors_.inc(lines);
-      spdlog::error("archive: write to {} failed: {} ({} lines lost)", path, std::strerror(errno),
-                    lines);
-      ::close(file.fd);
-      file.fd = -1;
-      return;
+      error = errno;
+      break;
     }
     done += static_cast<std::size_t>(n);
   }
-  lines_written_.inc(lines);
-  bytes_written_.inc(data.size());
+  // Whole lines only: a line the disk cut short is taken back out of the file.
+  std::size_t whole = done;
+  if (error != 0) {
+    const std::size_t last_newline = done == 0 ? std::string::npos : data.rfind('\n', done - 1);
+    whole = last_newline == std::string::npos ? 0 : last_newline + 1;
+    struct stat st {};
+    if (done > whole && ::fstat(file.fd, &st) == 0) {
+      if (::ftruncate(file.fd, st.st_size - static_cast<off_t>(done - whole)) != 0) {
+        spdlog::warn("archive: cannot take back a half-written line from {}: {}", item.path,
+                     std::strerror(errno));
+      }
+    }
+  }
+  const std::string_view written(data.data(), whole);
+  lines_written_.inc(lines_in(written));
+  bytes_written_.inc(written.size());
+  data.erase(0, whole);
+  if (error == 0) return write_result::written;
+  if (error == ENOSPC || error == EDQUOT) {
+    note_disk_full(item.path, error);
+    return write_result::retry;
+  }
+  const auto lost = lines_in(data);
+  write_errors_.inc(lost);
+  spdlog::error("archive: write to {} failed: {} ({} lines lost)", item.path, std::strerror(error),
+                lost);
+  close_file(file);
+  return write_result::failed;
+}
+
+void file_archive::note_disk_full(const std::string& path, int error) {
+  disk_full_errors_.inc();
+  disk_full_this_round_ = true;
+  const auto now = std::chrono::steady_clock::now();
+  if (!disk_full_.exchange(true)) disk_full_since_ = now;
+  if (now - disk_full_logged_ >= log_period) {
+    disk_full_logged_ = now;
+    spdlog::error(
+        "archive: cannot write {}: {}; holding {} bytes, not reading TCP inputs, retrying every "
+        "second",
+        path, std::strerror(error), pending_bytes_.load(std::memory_order_relaxed));
+  }
+}
+
+void file_archive::close_file(open_file& file) {
+  if (file.fd < 0) return;
+  ::close(file.fd);
+  file.fd = -1;
+  if (limits_.fds != nullptr) limits_.fds->release();
+  open_files_gauge_.add(-1);
+  std::erase_if(open_, [&](const auto& f) { return f.get() == &file; });
 }
 
 // Runs on the writer thread (or after it has stopped): fds are only ever touched there.
 void file_archive::close_all() {
-  std::vector<std::shared_ptr<open_file>> files;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& [path, file] : files_) files.push_back(file);
-  }
-  for (auto& file : files) {
-    if (file->fd >= 0) {
-      ::close(file->fd);
-      file->fd = -1;
-    }
-  }
+  const auto files = open_;
+  for (const auto& file : files) close_file(*file);
 }
 
 }  // namespace tocsin::collector

@@ -132,7 +132,8 @@ constexpr std::string_view kTlsKeys[] = {"cert", "key", "ca", "client_auth", "pe
 constexpr std::string_view kLimitsKeys[] = {
     "max_message_bytes", "max_connections", "idle_timeout",
     "per_source_rate",   "burst",           "max_connections_per_source"};
-constexpr std::string_view kOutputKeys[] = {"type", "path", "topic"};
+constexpr std::string_view kOutputKeys[] = {"type", "path", "topic", "max_open_files",
+                                            "max_new_paths_per_minute"};
 constexpr std::string_view kAdminKeys[] = {"listen", "token_file"};
 constexpr std::string_view kBusKeys[] = {"type", "kafka"};
 constexpr std::string_view kKafkaKeys[] = {"brokers", "topic", "group", "properties",
@@ -544,6 +545,16 @@ void loader::load_output(const entry& at, config& cfg) {
                 "invalid Kafka topic " + quote(*v) + " (letters, digits, '.', '_', '-')");
         }
         output.topic = *v;
+      }
+    } else if (e.name == "max_open_files" || e.name == "max_new_paths_per_minute") {
+      if (type == "kafka") {
+        error(e.key_mark, e.path, "only file outputs have " + e.name);
+        continue;
+      }
+      if (e.name == "max_open_files") {
+        if (auto v = count(e, 1, 1'000'000)) output.max_open_files = *v;
+      } else if (auto v = count(e, 1, 100'000'000)) {
+        output.max_new_paths_per_minute = *v;
       }
     }
   }

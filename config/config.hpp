@@ -72,6 +72,10 @@ struct output_config {
   output_type type = output_type::file;
   std::string path;   // file: path template with {host} {app} {date}
   std::string topic;  // kafka
+  // file: descriptors held open at once (least recently written closed first), and the new
+  // {host}/{app} paths a minute may open; events beyond it go to {host}/{app} = `_overflow`.
+  std::size_t max_open_files = 1024;
+  std::size_t max_new_paths_per_minute = 600;
   source_location where;
 };
 
