@@ -211,6 +211,9 @@ class daemon {
   counter& reloads_failed_;
   gauge& last_reload_ok_;
 
+  // Connections and archive files take from it; the rest of RLIMIT_NOFILE is a reserve. Declared
+  // before the outputs and the ingest server, so it outlives them.
+  std::unique_ptr<fd_budget> fds_;
   boost::asio::io_context control_io_;
   sinks::notifier_registry notifiers_;
   std::unique_ptr<sinks::alert_router> router_;
@@ -221,7 +224,6 @@ class daemon {
   std::vector<log_output> outputs_;
   std::unique_ptr<switchable_sink> sink_;
   std::unique_ptr<collector::ingest_server> ingest_;
-  std::unique_ptr<fd_budget> fds_;  // connections and archive files; the rest is a reserve
   admin_server admin_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};  // the control loop has ended

@@ -243,6 +243,8 @@ struct daemon_options {
   std::string extra_limits;
   // More `admin:` keys, the same way: ", token_file: /path".
   std::string extra_admin;
+  // Runs the daemon through this command, e.g. {"prlimit", "--nofile=256:256", "--"}.
+  std::vector<std::string> launcher;
 };
 
 // `tocsin run` with syslog UDP+TCP on one port, GELF UDP+TCP on another, admin on a third, all on
@@ -431,10 +433,12 @@ class tocsin_daemon {
     po.stdout_path = dir_ / log_name(runs_, "stdout");
     po.stderr_path = dir_ / log_name(runs_, "stderr");
     po.cwd = dir_.path();
-    process_ = std::make_unique<child_process>(
-        std::vector<std::string>{tocsin_binary().string(), options_.command, "-c",
-                                 config_path_.string()},
-        po);
+    std::vector<std::string> argv = options_.launcher;
+    for (std::string arg :
+         {tocsin_binary().string(), options_.command, std::string("-c"), config_path_.string()}) {
+      argv.push_back(std::move(arg));
+    }
+    process_ = std::make_unique<child_process>(argv, po);
 
     const bool ready = wait_until(
         [&] {
