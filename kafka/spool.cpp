@@ -490,8 +490,8 @@ bool spool::write_record(const std::string& record) {
   }
   if (ok) return true;
 
-  // Take the partial record back if possible; either way this segment gets no more records,
-  // since a torn record would end it at the next start-up.
+  // Take the partial record back if possible; either way this segment gets no more records, so
+  // that a torn remnant can only ever be its tail (skipped and counted at the next start-up).
   if (n > 0 && ::ftruncate(seg.append_fd, static_cast<off_t>(seg.file_bytes)) != 0) {
     seg.file_bytes += static_cast<std::uint64_t>(n);
     bytes_ += static_cast<std::uint64_t>(n);
