@@ -65,6 +65,9 @@ std::string format_endpoint(const asio::ip::address& address, unsigned short por
 
 constexpr const char* errors_metric = "tocsin_input_errors_total";
 constexpr const char* errors_help = "Messages or connections an input rejected, by reason.";
+constexpr const char* malformed_metric = "tocsin_input_malformed_total";
+constexpr const char* malformed_help =
+    "Malformed messages an input accepted, decoded best-effort (Event parse_error), by reason.";
 
 // Counters, connection count and the rate-limited rejection log of one input, shared by shards.
 class input_stats {
@@ -87,6 +90,7 @@ class input_stats {
                                              {{"input", cfg.name}})) {
     // Listed on /metrics before the first rejection, so dashboards and alerts can rely on it.
     metrics.declare(errors_metric, errors_help, metrics_registry::kind::counter);
+    metrics.declare(malformed_metric, malformed_help, metrics_registry::kind::counter);
   }
 
   // Counts a rejected message or a refused connection, and logs at most once a second.
@@ -114,6 +118,21 @@ class input_stats {
                  suppressed ? fmt::format(" ({} more since last report)", suppressed) : "");
   }
 
+  // Counts a message decoded best-effort (accepted, with parse_error set).
+  void malformed(std::string_view reason) {
+    counter* c;
+    {
+      std::lock_guard lock(mutex_);
+      auto& slot = malformed_[std::string(reason)];
+      if (slot == nullptr) {
+        slot = &metrics_.get_counter(malformed_metric, malformed_help,
+                                     {{"input", name_}, {"reason", std::string(reason)}});
+      }
+      c = slot;
+    }
+    c->inc();
+  }
+
   const std::string name_;
   metrics_registry& metrics_;
   counter& messages;
@@ -125,6 +144,7 @@ class input_stats {
  private:
   std::mutex mutex_;
   std::map<std::string, counter*> errors_;
+  std::map<std::string, counter*> malformed_;
   std::atomic<steady::rep> last_log_{0};
   std::atomic<std::uint64_t> suppressed_{0};
 };
@@ -229,6 +249,7 @@ decode_status deliver(shard& sh, const input_context& in, message_decoder& decod
     return status;
   }
   in.stats.messages.inc();
+  if (!ev.parse_error.empty()) in.stats.malformed(ev.parse_error);
   in.sink.consume(ev);
   return status;
 }
