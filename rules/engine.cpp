@@ -6,12 +6,13 @@
 // logs slightly out of order, two shards racing for the lock) counts as that latest time, so
 // windows never see time run backwards.
 //
-// Groups. A rule keeps one group per label set (its fingerprint): alertname, severity, then the
-// named groups (plain) or the group_by values (threshold, absent), then the static labels; each
-// source overrides the ones before it. A group_by entry is a named group of the rule's patterns
-// if the match set one by that name, else an event field (a field the event lacks, or a named
-// group that did not participate, gives an empty value); the label name is the entry with every
-// character outside [A-Za-z0-9_] replaced by '_', so `fields.user` becomes `fields_user`.
+// Groups. A rule keeps one group per label set (its fingerprint): alertname, severity, the
+// group_by values (a plain rule's default is [host]), for plain rules the named groups, then the
+// static labels; each source overrides the ones before it. A group_by entry is a named group of the
+// rule's patterns if the match set one by that name, else an event field (a field the event lacks,
+// or a named group that did not participate, gives an empty value); the label name is the entry
+// with every character outside [A-Za-z0-9_] replaced by '_', so `fields.user` becomes
+// `fields_user`.
 //
 // plain: the first match of a group fires (startsAt = now); later matches only update it. It
 //   resolves at last match + resolve_after (endsAt = that instant), reported by the first tick at
@@ -187,22 +188,21 @@ label_set build_labels(const rule_definition& def, const rule_match& m,
   label_set labels;
   labels.insert_or_assign("alertname", def.name);
   labels.insert_or_assign("severity", def.severity);
+  std::string value;
+  for (const std::string& field : def.group_by) {
+    // A named group of the rule's patterns (DESIGN.md's `group_by: [host, src_ip]`), else an
+    // event field.
+    const auto capture = std::find_if(m.captures.rbegin(), m.captures.rend(),
+                                      [&](const auto& c) { return c.first == field; });
+    if (capture != m.captures.rend()) {
+      value = capture->second;
+    } else if (!compiled_rules::field_value(ev, field, value)) {
+      value.clear();
+    }
+    labels.insert_or_assign(label_name_for_field(field), value);
+  }
   if (def.kind == rule_kind::plain) {
     for (const auto& [name, value] : m.captures) labels.insert_or_assign(name, value);
-  } else {
-    std::string value;
-    for (const std::string& field : def.group_by) {
-      // A named group of the rule's patterns (DESIGN.md's `group_by: [host, src_ip]`), else an
-      // event field.
-      const auto capture = std::find_if(m.captures.rbegin(), m.captures.rend(),
-                                        [&](const auto& c) { return c.first == field; });
-      if (capture != m.captures.rend()) {
-        value = capture->second;
-      } else if (!compiled_rules::field_value(ev, field, value)) {
-        value.clear();
-      }
-      labels.insert_or_assign(label_name_for_field(field), value);
-    }
   }
   for (const auto& [name, value] : def.labels) labels.insert_or_assign(name, value);
   return labels;

@@ -1,4 +1,5 @@
 #include "rules/engine.hpp"
+#include "rules/rule.hpp"
 
 #include <gtest/gtest.h>
 
@@ -147,6 +148,25 @@ TEST_F(engine_test, plain_resolve_time_is_exact_even_when_ticked_late) {
   EXPECT_FALSE(out[0].firing);
   EXPECT_EQ(out[0].ends_at, t0 + 90s);
   EXPECT_EQ(groups("r"), 0);
+}
+
+TEST_F(engine_test, plain_rule_fires_one_alert_per_host_by_default) {
+  start(
+      load_rules_string("rules:\n"
+                        "  - { name: disk-full, match: { message: 'No space left' } }\n"
+                        "  - { name: one-alert, match: { message: 'No space left' },\n"
+                        "      group_by: [] }\n",
+                        "r.yaml"));
+  const auto t = time_point{} + std::chrono::hours(1);
+  const auto db1 = feed("db1", "No space left on device", t);
+  const auto db2 = feed("db2", "No space left on device", t);
+  ASSERT_EQ(db1.size(), 2U);
+  ASSERT_EQ(db2.size(), 1U) << "group_by: [] keeps one alert per rule";
+  EXPECT_EQ(db1[0].labels.at("host"), "db1");
+  EXPECT_EQ(db2[0].labels.at("host"), "db2");
+  EXPECT_EQ(db2[0].labels.at("alertname"), "disk-full");
+  EXPECT_NE(db1[0].fingerprint, db2[0].fingerprint);
+  EXPECT_FALSE(db1[1].labels.contains("host"));
 }
 
 TEST_F(engine_test, plain_groups_by_named_groups) {
