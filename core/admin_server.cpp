@@ -22,7 +22,7 @@ namespace {
 // At most one log line a minute per kind of trouble; the rest are counted into the next line.
 class log_limiter {
  public:
-  // True when a line may be written now; suppressed() then says how many were not since.
+  // True when a line may be written now; suffix() then tells how many were not since the last.
   bool allow(steady::time_point now) {
     if (last_ != steady::time_point{} && now - last_ < std::chrono::minutes(1)) {
       ++suppressed_;
@@ -129,7 +129,7 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
     if (state_->request_log.allow(steady::now())) {
       beast::error_code ignored;
       const auto peer = stream_.socket().remote_endpoint(ignored);
-      spdlog::warn("admin: refused a request from {} with {}: its {} exceed {} bytes{}",
+      spdlog::warn("admin: refused a request from {} with {}: its {} went over {} bytes{}",
                    peer.address().to_string(), static_cast<unsigned>(status), what,
                    status == http::status::payload_too_large ? state_->limits.max_body_bytes
                                                              : state_->limits.max_header_bytes,

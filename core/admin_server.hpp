@@ -73,7 +73,8 @@ class admin_server {
   // Every path but `open_paths` then needs `Authorization: Bearer <token>` (401 otherwise).
   void require_token(std::string token, std::set<std::string> open_paths);
 
-  // Before start(). Without set_metrics() the counts go to a registry of the server's own.
+  // Before start(). Without set_metrics() the counts go to a registry of the server's own;
+  // `metrics` must outlive the server.
   void set_limits(const admin_limits& limits) { limits_ = limits; }
   void set_metrics(metrics_registry& metrics) { metrics_ = &metrics; }
 
