@@ -150,7 +150,8 @@ std::vector<std::string> needs_restart(const config::config& running, const conf
   }
   if (running.admin.has_value() != next.admin.has_value() ||
       (running.admin && (running.admin->listen != next.admin->listen ||
-                         running.admin->token_file != next.admin->token_file))) {
+                         running.admin->token_file != next.admin->token_file ||
+                         running.admin->max_connections != next.admin->max_connections))) {
     changed.emplace_back("admin");
   }
   if (running.data_dir != next.data_dir) changed.emplace_back("data_dir");
@@ -332,6 +333,10 @@ void daemon::start_admin() {
   if (std::string token = read_admin_token(startup_); !token.empty()) {
     admin_.require_token(std::move(token), {"/healthz"});
   }
+  admin_limits limits;
+  limits.max_connections = startup_.admin->max_connections;
+  admin_.set_limits(limits);
+  admin_.set_metrics(metrics_);
   admin_.start(startup_.admin->listen.host, startup_.admin->listen.port);
   spdlog::info("admin listening on {}:{}", startup_.admin->listen.host, admin_.port());
 }

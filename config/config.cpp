@@ -1,7 +1,10 @@
 #include "config/config.hpp"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
+
+#include <array>
 
 #include <algorithm>
 #include <set>
@@ -124,8 +127,8 @@ constexpr integration_spec kIntegrations[] = {
 };
 
 constexpr std::string_view kTopKeys[] = {
-    "node_name", "data_dir",    "admin", "inputs",        "limits",    "outputs",
-    "bus",       "rules_files", "route", "inhibit_rules", "receivers", "shutdown_timeout"};
+    "node_name",   "data_dir", "admin",         "inputs",    "limits",           "outputs", "bus",
+    "rules_files", "route",    "inhibit_rules", "receivers", "shutdown_timeout", "router"};
 constexpr std::string_view kInputKeys[] = {"name",   "type",     "transport", "listen",
                                            "format", "timezone", "tls"};
 constexpr std::string_view kTlsKeys[] = {"cert", "key", "ca", "client_auth", "permitted_peers"};
@@ -134,7 +137,8 @@ constexpr std::string_view kLimitsKeys[] = {
     "per_source_rate",   "burst",           "max_connections_per_source"};
 constexpr std::string_view kOutputKeys[] = {"type", "path", "topic", "max_open_files",
                                             "max_new_paths_per_minute"};
-constexpr std::string_view kAdminKeys[] = {"listen", "token_file"};
+constexpr std::string_view kAdminKeys[] = {"listen", "token_file", "insecure", "max_connections"};
+constexpr std::string_view kRouterKeys[] = {"max_alerts"};
 constexpr std::string_view kBusKeys[] = {"type", "kafka"};
 constexpr std::string_view kKafkaKeys[] = {"brokers", "topic", "group", "properties",
                                            "spool_max_bytes"};
@@ -189,6 +193,19 @@ bool valid_matcher(std::string_view text) {
     return false;
   }
   return true;
+}
+
+// localhost, 127.0.0.0/8, ::1 (and ::ffff:127.x.y.z). Only these keep the admin port to this host.
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost") return true;
+  std::array<unsigned char, 16> bytes{};
+  if (::inet_pton(AF_INET, host.c_str(), bytes.data()) == 1) return bytes[0] == 127;
+  if (::inet_pton(AF_INET6, host.c_str(), bytes.data()) != 1) return false;
+  const bool prefix_zero =
+      std::all_of(bytes.begin(), bytes.begin() + 10, [](auto b) { return b == 0; });
+  if (prefix_zero && bytes[10] == 0xff && bytes[11] == 0xff) return bytes[12] == 127;  // v4-mapped
+  return prefix_zero && bytes[10] == 0 && bytes[11] == 0 && bytes[12] == 0 && bytes[13] == 0 &&
+         bytes[14] == 0 && bytes[15] == 1;
 }
 
 bool valid_kafka_topic(std::string_view topic) {
@@ -271,6 +288,7 @@ class loader : public yaml_reader {
   void load_limits(const entry& at, limits_config& limits);
   void load_output(const entry& at, config& cfg);
   void load_admin(const entry& at, config& cfg);
+  void load_router(const entry& at, router_config& router);
   void load_bus(const entry& at, bus_config& bus);
   std::optional<route_config> load_route(const entry& at, bool root);
   void load_inhibit_rule(const entry& at, config& cfg);
@@ -305,6 +323,8 @@ config loader::load(const YAML::Node& root) {
       if (auto v = span(e)) cfg.shutdown_timeout = *v;
     } else if (e.name == "admin") {
       load_admin(e, cfg);
+    } else if (e.name == "router") {
+      load_router(e, cfg.router);
     } else if (e.name == "inputs") {
       if (auto items = list(e)) {
         for (const entry& item : *items) load_input(item, cfg);
@@ -582,10 +602,35 @@ void loader::load_admin(const entry& at, config& cfg) {
     } else if (e.name == "token_file") {
       if (auto v = text(e)) admin.token_file = *v;
       admin.token_file_where = where(e.mark());
+    } else if (e.name == "insecure") {
+      if (auto v = flag(e)) admin.insecure = *v;
+    } else if (e.name == "max_connections") {
+      if (auto v = count(e, 1, 100'000)) admin.max_connections = *v;
     }
   }
-  if (find(*entries, "listen") == nullptr) bind("tcp", admin.listen, "the admin listener", at);
+  const entry* listen = find(*entries, "listen");
+  if (listen == nullptr) bind("tcp", admin.listen, "the admin listener", at);
+  // Anyone who reaches an unguarded admin port can silence every alert: off the loopback
+  // interface it needs a token, or an explicit `insecure: true` (a trusted network, a proxy
+  // that authenticates).
+  if (admin.token_file.empty() && !admin.insecure && !is_loopback_host(admin.listen.host)) {
+    const entry& at_listen = listen != nullptr ? *listen : at;
+    error(at_listen.mark(), at_listen.path,
+          "the admin listener on " + quote(to_string(admin.listen)) +
+              " is reachable from other hosts without a token: set admin.token_file, listen on "
+              "127.0.0.1, or set admin.insecure: true");
+  }
   cfg.admin = std::move(admin);
+}
+
+void loader::load_router(const entry& at, router_config& router) {
+  const auto entries = mapping(at, kRouterKeys);
+  if (!entries) return;
+  for (const entry& e : *entries) {
+    if (e.name == "max_alerts") {
+      if (auto v = count(e, 1, 100'000'000)) router.max_alerts = *v;
+    }
+  }
 }
 
 void loader::load_bus(const entry& at, bus_config& bus) {

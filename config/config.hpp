@@ -83,6 +83,17 @@ struct admin_config {
   endpoint listen{"127.0.0.1", 9095};
   std::string token_file;  // bearer token for everything but /healthz; "" = no auth
   source_location token_file_where;
+  // A non-loopback `listen` without `token_file` is a config error unless this is set.
+  bool insecure = false;
+  // Open connections at most; a connection beyond it is closed at once and counted.
+  std::size_t max_connections = 64;
+};
+
+// The top-level `router:` section.
+struct router_config {
+  // Alerts the router holds at most (firing, and resolved ones not yet sent); new alerts beyond
+  // it are refused and counted (tocsin_router_alerts_refused_total{reason="max_alerts"}).
+  std::size_t max_alerts = 100'000;
 };
 
 struct kafka_config {
@@ -134,6 +145,7 @@ struct config {
   // How long SIGTERM waits for queues to drain (outputs, bus, receivers) before exiting.
   duration shutdown_timeout = std::chrono::seconds(10);
   std::optional<admin_config> admin;  // admin listener starts only when configured
+  router_config router;
   std::vector<input_config> inputs;
   limits_config limits;
   std::vector<output_config> outputs;
