@@ -176,6 +176,62 @@ TEST(relp_input, oversized_message_is_counted_and_the_session_goes_on) {
   EXPECT_EQ(daemon.input_errors(relp_input, "message_too_large"), 1);
 }
 
+// check-config knows the transport, and refuses what a relp input cannot do.
+TEST(relp_input, check_config_accepts_relp_and_refuses_tls_on_it) {
+  temp_dir dir("tocsin-it-relp-check");
+  const auto good = dir.write_file("good.yaml",
+                                   "inputs:\n  - { name: syslog-relp, type: syslog, transport: "
+                                   "relp, listen: 127.0.0.1:2514 }\n");
+  const auto ok = run_command({tocsin_binary().string(), "check-config", "-c", good.string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.stdout_text << ok.stderr_text;
+
+  const auto bad =
+      dir.write_file("bad.yaml",
+                     "inputs:\n"
+                     "  - { name: a, type: syslog, transport: relp, listen: 127.0.0.1:2514, tls: { "
+                     "cert: c, key: k } "
+                     "}\n"
+                     "  - { name: b, type: gelf, transport: relp, listen: 127.0.0.1:2515 }\n");
+  const auto r = run_command({tocsin_binary().string(), "check-config", "-c", bad.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string out = r.stdout_text + r.stderr_text;
+  EXPECT_NE(out.find("bad.yaml:2:71: inputs[0].tls: only valid with transport: tls"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("inputs[1].transport: gelf inputs support udp, tcp, http, not 'relp'"),
+            std::string::npos)
+      << out;
+}
+
+// SIGHUP swaps the outputs under a running RELP input: nothing is lost or written twice.
+TEST(relp_input, reloads_during_a_transfer_lose_nothing) {
+  constexpr int total = 3000;
+  const std::uint16_t relp_port = free_port();
+  tocsin_daemon daemon(with_relp_input(relp_port));
+  ASSERT_TRUE(wait_for_tcp(relp_port, patience));
+  rsyslog_relp_forwarder rsyslog(relp_port);
+  for (int i = 0; i < total; i += 500) {
+    std::string lines;
+    for (int j = i; j < i + 500; ++j) lines += syslog_line("relp-hup", "n=" + std::to_string(j));
+    ASSERT_TRUE(rsyslog.send(lines));
+    daemon.signal(SIGHUP);
+    std::this_thread::sleep_for(50ms);
+  }
+  std::map<std::string, int> seen;
+  const bool complete = wait_until(
+      [&] {
+        seen.clear();
+        for (const auto& ev : daemon.events()) {
+          if (text_field(ev, "app") == "relp-hup") ++seen[text_field(ev, "message")];
+        }
+        return seen.size() == static_cast<std::size_t>(total);
+      },
+      60s);
+  EXPECT_TRUE(complete) << seen.size() << " of " << total;
+  for (const auto& [message, n] : seen) EXPECT_EQ(n, 1) << message;
+  EXPECT_EQ(daemon.input_messages(relp_input), total);
+}
+
 // Every archived line, parsed; lines that are not JSON (a line torn by kill -9) counted apart.
 struct archive_scan {
   std::vector<json> events;
