@@ -26,7 +26,8 @@ namespace {
 
 constexpr auto backpressure_poll = std::chrono::milliseconds(10);
 constexpr auto stop_signal_every = std::chrono::milliseconds(10);
-// librelp reads the RELP header of the `open` command's offers with the same limit as messages.
+// librelp applies the message size limit to every frame, the `open` command's offers included:
+// never below this, whatever max_message_bytes says.
 constexpr std::size_t min_relp_frame_bytes = 4096;
 // Interrupts librelp's epoll_wait() on stop, as rsyslog's imrelp does.
 constexpr int wake_signal = SIGTTIN;
@@ -187,6 +188,8 @@ relp_server::~relp_server() {
 void relp_server::start() {
   install_wake_handler();
   thread_ = std::thread([this] {
+    const std::string thread_name = ("relp " + options_.name).substr(0, 15);  // Linux's limit
+    ::pthread_setname_np(::pthread_self(), thread_name.c_str());
     const relpRetVal r = relpEngineRun(engine_);
     if (r != RELP_RET_OK) {
       spdlog::error("input {}: the RELP engine stopped with librelp error {}", options_.name, r);
