@@ -190,6 +190,11 @@ void relp_server::start() {
   thread_ = std::thread([this] {
     const std::string thread_name = ("relp " + options_.name).substr(0, 15);  // Linux's limit
     ::pthread_setname_np(::pthread_self(), thread_name.c_str());
+    // stop() relies on the wake signal reaching this thread, whatever its creator blocked.
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, wake_signal);
+    ::pthread_sigmask(SIG_UNBLOCK, &wake, nullptr);
     const relpRetVal r = relpEngineRun(engine_);
     if (r != RELP_RET_OK) {
       spdlog::error("input {}: the RELP engine stopped with librelp error {}", options_.name, r);
