@@ -362,5 +362,44 @@ TEST(relp_input, nothing_lost_across_three_kill9_during_transfer) {
                                << " lines lost, the first:" << first_missing.str();
 }
 
+// SIGTERM while rsyslog pushes as fast as it can: the daemon exits promptly and cleanly, and
+// after a restart every line is there (what was taken before the stop is written and acked).
+TEST(relp_input, sigterm_during_a_transfer_is_prompt_and_loses_nothing) {
+  constexpr int total = 20000;
+  const std::uint16_t relp_port = free_port();
+  tocsin_daemon daemon(with_relp_input(relp_port));
+  ASSERT_TRUE(wait_for_tcp(relp_port, patience));
+  rsyslog_relp_forwarder rsyslog(relp_port);
+  std::string lines;
+  for (int i = 0; i < total; ++i) lines += syslog_line("relp-term", "t=" + std::to_string(i));
+  ASSERT_TRUE(rsyslog.send(lines));
+  ASSERT_TRUE(wait_until([&] { return count_lines(daemon.log_root()) >= total / 4; }, 60s));
+
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_EQ(daemon.stop(), 0);
+  const auto took = std::chrono::steady_clock::now() - before;
+  const std::size_t at_stop = count_lines(daemon.log_root());
+  EXPECT_LT(took, 5s);
+  daemon.restart();
+
+  std::map<std::string, int> seen;
+  const bool complete = wait_until(
+      [&] {
+        seen.clear();
+        for (const auto& ev : scan_archive(daemon.log_root()).events) {
+          if (text_field(ev, "app") == "relp-term") ++seen[text_field(ev, "message")];
+        }
+        return seen.size() == static_cast<std::size_t>(total);
+      },
+      60s);
+  std::size_t duplicates = 0;
+  for (const auto& [message, n] : seen) duplicates += static_cast<std::size_t>(n - 1);
+  std::cout << "SIGTERM mid-transfer: exit after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms with "
+            << at_stop << " lines archived; " << seen.size() << " of " << total
+            << " distinct after the restart, " << duplicates << " duplicates\n";
+  EXPECT_TRUE(complete) << seen.size() << " of " << total;
+}
+
 }  // namespace
 }  // namespace tocsin::test
