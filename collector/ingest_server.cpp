@@ -3,6 +3,7 @@
 #include "collector/gelf.hpp"
 #include "collector/gelf_chunk_assembler.hpp"
 #include "collector/gelf_http_session.hpp"
+#include "collector/relp_server.hpp"
 #include "collector/source_limiter.hpp"
 #include "collector/stream_framer.hpp"
 #include "collector/syslog_decoder.hpp"
@@ -47,6 +48,8 @@ const char* transport_name(config::transport t) {
       return "tls";
     case config::transport::http:
       return "http";
+    case config::transport::relp:
+      return "relp";
   }
   return "?";
 }
@@ -83,7 +86,9 @@ class input_stats {
             "tocsin_input_throttled_total",
             "Times a connection stopped reading because its source was over per_source_rate.",
             {{"input", cfg.name}})),
-        connections(cfg.transport_kind == config::transport::udp
+        // librelp does not tell when sessions open and close.
+        connections(cfg.transport_kind == config::transport::udp ||
+                            cfg.transport_kind == config::transport::relp
                         ? nullptr
                         : &metrics.get_gauge("tocsin_input_connections",
                                              "Open connections of an input.",
@@ -138,7 +143,7 @@ class input_stats {
   counter& messages;
   counter& bytes;
   counter& throttled;
-  gauge* const connections;  // null for UDP inputs
+  gauge* const connections;  // null for UDP and RELP inputs
   std::atomic<std::size_t> open_connections{0};
 
  private:
@@ -236,9 +241,8 @@ struct input_context {
   source_limiter* limiter;         // null unless a per-source limit is set
 };
 
-decode_status deliver(shard& sh, const input_context& in, message_decoder& decoder,
+decode_status deliver(event& ev, const input_context& in, message_decoder& decoder,
                       std::string_view data, std::string_view source) {
-  event& ev = sh.ev;
   ev.clear();
   ev.received_at = std::chrono::system_clock::now();
   ev.source.assign(source);
@@ -304,7 +308,7 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
       in_.stats.error("rate_limited", "source over per_source_rate, datagram dropped", source_);
       return;
     }
-    deliver(shard_, in_, decoder_, datagram, source_);
+    deliver(shard_.ev, in_, decoder_, datagram, source_);
   }
 
   void expire_chunks() {
@@ -469,7 +473,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
       if (r.what == stream_framer::result::kind::error) {
         in_.stats.error(r.error_code, "framing error", source_);
       } else {
-        deliver(shard_, in_, decoder_, r.frame, source_);
+        deliver(shard_.ev, in_, decoder_, r.frame, source_);
       }
     }
     if (start > 0) {
@@ -545,7 +549,7 @@ class gelf_http_link final : public gelf_http_input {
   void received(std::size_t bytes) override { in_.stats.bytes.inc(bytes); }
   decode_status deliver(std::string_view body) override {
     throttle_.count();
-    return collector::deliver(shard_, in_, decoder_, body, source_);
+    return collector::deliver(shard_.ev, in_, decoder_, body, source_);
   }
   void reject(const char* code, const char* what) override {
     throttle_.count();
@@ -564,6 +568,25 @@ class gelf_http_link final : public gelf_http_input {
   std::string source_;
   message_decoder decoder_;
   stream_throttle throttle_;
+};
+
+// A RELP input's side of its input: decoding and counters like every syslog input (the
+// protocol itself is in relp_server.cpp). Used on the RELP engine thread only.
+class relp_link final : public relp_input {
+ public:
+  explicit relp_link(input_context in) : in_(in), decoder_(in.cfg, in.limits.max_message_bytes) {}
+
+  [[nodiscard]] bool accepting() const override { return in_.sink.accepting(); }
+  void received(std::size_t bytes) override { in_.stats.bytes.inc(bytes); }
+  bool deliver(std::string_view message, std::string_view source) override {
+    return collector::deliver(ev_, in_, decoder_, message, source).is_ok();
+  }
+  void wait_written() override { in_.sink.wait_written(); }
+
+ private:
+  input_context in_;
+  message_decoder decoder_;
+  event ev_;
 };
 
 class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
@@ -653,13 +676,44 @@ struct ingest_server::impl {
   std::vector<std::unique_ptr<shared_chunk_assembler>> chunk_assemblers;
   std::vector<std::string> bound;
   std::vector<std::unique_ptr<tls_server_context>> tls_contexts;
+  std::vector<std::unique_ptr<relp_server>> relp_servers;  // one engine thread each
 
   std::unique_ptr<source_limiter> limiter;  // per-source limits, shared by every input
 
   void bind_input(const config::input_config& in, input_stats& st);
+  void bind_relp_input(const config::input_config& in, input_stats& st);
 };
 
+// librelp owns its listener and cannot report a port the kernel chose, so port 0 is resolved
+// here first (another process could take it in between; tests and configs name real ports).
+void ingest_server::impl::bind_relp_input(const config::input_config& in, input_stats& st) {
+  const auto address = resolve_host(shards.front()->io, in.listen.host);
+  unsigned short port = in.listen.port;
+  if (port == 0) {
+    try {
+      tcp::acceptor probe(shards.front()->io, tcp::endpoint(address, 0));
+      port = probe.local_endpoint().port();
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error("input " + in.name + ": cannot find a free port on " +
+                               in.listen.host + ": " + e.code().message());
+    }
+  }
+  relp_listen_options options;
+  options.name = in.name;
+  options.host = address.to_string();
+  options.port = port;
+  options.max_message_bytes = cfg.limits.max_message_bytes;
+  const input_context ctx{in, cfg.limits, st, sink, nullptr, nullptr, nullptr};
+  relp_servers.push_back(
+      std::make_unique<relp_server>(std::move(options), std::make_unique<relp_link>(ctx)));
+  bound.push_back(in.name + " relp " + format_endpoint(address, port));
+}
+
 void ingest_server::impl::bind_input(const config::input_config& in, input_stats& st) {
+  if (in.transport_kind == config::transport::relp) {
+    bind_relp_input(in, st);
+    return;
+  }
   if (in.transport_kind != config::transport::udp && in.transport_kind != config::transport::tcp &&
       in.transport_kind != config::transport::tls && in.transport_kind != config::transport::http) {
     throw std::runtime_error("input " + in.name + ": transport " +
@@ -743,10 +797,14 @@ void ingest_server::start() {
       io.run();
     });
   }
+  for (auto& relp : impl_->relp_servers) relp->start();
 }
 
 void ingest_server::stop() {
   if (!impl_) return;
+  // A RELP message being delivered is finished (written) before its engine stops.
+  for (auto& relp : impl_->relp_servers) relp->stop();
+  impl_->relp_servers.clear();
   for (auto& sh : impl_->shards) sh->io.stop();
   for (auto& sh : impl_->shards) {
     if (sh->thread.joinable()) sh->thread.join();
@@ -767,6 +825,7 @@ void ingest_server::wait_for_shards() {
     asio::post(sh->io, [done] { done->set_value(); });
   }
   for (auto& p : passed) p.wait();
+  for (auto& relp : impl_->relp_servers) relp->wait_idle();
 }
 
 }  // namespace tocsin::collector

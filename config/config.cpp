@@ -27,7 +27,7 @@ using entry = yaml_entry;
 
 // A listening socket, to find two that would bind the same address.
 struct binding {
-  std::string protocol;  // udp | tcp (tcp, tls and http all listen on TCP)
+  std::string protocol;  // udp | tcp (tcp, tls, http and relp all listen on TCP)
   endpoint address;
   std::string owner;  // "input 'x'", "the admin listener"
   YAML::Mark mark;
@@ -148,8 +148,8 @@ constexpr std::string_view kRouteKeys[] = {"receiver",       "group_by",        
 constexpr std::string_view kInhibitKeys[] = {"source_matchers", "target_matchers", "equal"};
 
 constexpr std::string_view kInputTypes[] = {"syslog", "gelf"};
-constexpr std::string_view kTransports[] = {"udp", "tcp", "tls", "http"};
-constexpr std::string_view kSyslogTransports[] = {"udp", "tcp", "tls"};
+constexpr std::string_view kTransports[] = {"udp", "tcp", "tls", "http", "relp"};
+constexpr std::string_view kSyslogTransports[] = {"udp", "tcp", "tls", "relp"};
 constexpr std::string_view kGelfTransports[] = {"udp", "tcp", "http"};
 constexpr std::string_view kFormats[] = {"auto", "rfc5424", "rfc3164"};
 constexpr std::string_view kClientAuth[] = {"none", "optional", "required"};
@@ -399,6 +399,7 @@ void loader::load_input(const entry& at, config& cfg) {
       if (transport_name == "tcp") input.transport_kind = transport::tcp;
       if (transport_name == "tls") input.transport_kind = transport::tls;
       if (transport_name == "http") input.transport_kind = transport::http;
+      if (transport_name == "relp") input.transport_kind = transport::relp;
     } else if (e.name == "listen") {
       listen = address(e);
       if (listen) input.listen = *listen;

@@ -40,7 +40,7 @@ struct tls_config {
 };
 
 enum class input_type { syslog, gelf };
-enum class transport { udp, tcp, tls, http };
+enum class transport { udp, tcp, tls, http, relp };
 enum class syslog_format { auto_detect, rfc5424, rfc3164 };
 
 struct input_config {

@@ -108,6 +108,7 @@ inputs:
   - { name: syslog-tcp, type: syslog, transport: tcp, listen: 0.0.0.0:5514 }   # LF and octet-counted, per frame
   - { name: syslog-tls, type: syslog, transport: tls, listen: 0.0.0.0:6514,
       tls: { cert: ..., key: ..., ca: ..., client_auth: required, permitted_peers: ["*.example.com"] } }
+  - { name: syslog-relp, type: syslog, transport: relp, listen: 0.0.0.0:2514 } # rsyslog omrelp; acked once written
   - { name: gelf-udp, type: gelf, transport: udp, listen: 0.0.0.0:12201 }      # chunked, zlib, gzip
   - { name: gelf-tcp, type: gelf, transport: tcp, listen: 0.0.0.0:12201 }      # NUL-delimited
   - { name: gelf-http, type: gelf, transport: http, listen: 0.0.0.0:12202 }    # POST /gelf
@@ -158,7 +159,7 @@ TEST(config_example, design_example_loads) {
   EXPECT_EQ(cfg.admin->listen.host, "127.0.0.1");
   EXPECT_EQ(cfg.admin->listen.port, 9095);
 
-  ASSERT_EQ(cfg.inputs.size(), 6u);
+  ASSERT_EQ(cfg.inputs.size(), 7u);
   EXPECT_EQ(cfg.inputs[2].name, "syslog-tls");
   EXPECT_EQ(cfg.inputs[2].transport_kind, transport::tls);
   ASSERT_TRUE(cfg.inputs[2].tls.has_value());
@@ -168,8 +169,11 @@ TEST(config_example, design_example_loads) {
   EXPECT_EQ(cfg.inputs[2].where.line, 8);
   EXPECT_EQ(cfg.inputs[2].where.column, 5);
   EXPECT_EQ(cfg.inputs[2].where.file, "design.yaml");
-  EXPECT_EQ(cfg.inputs[5].transport_kind, transport::http);
-  EXPECT_EQ(cfg.inputs[5].type, input_type::gelf);
+  EXPECT_EQ(cfg.inputs[3].name, "syslog-relp");
+  EXPECT_EQ(cfg.inputs[3].transport_kind, transport::relp);
+  EXPECT_FALSE(cfg.inputs[3].tls.has_value());
+  EXPECT_EQ(cfg.inputs[6].transport_kind, transport::http);
+  EXPECT_EQ(cfg.inputs[6].type, input_type::gelf);
 
   EXPECT_EQ(cfg.limits.idle_timeout, std::chrono::minutes(5));
   ASSERT_EQ(cfg.outputs.size(), 2u);
@@ -358,7 +362,19 @@ const std::vector<error_case> kErrorCases = {
      {"t.yaml:4:16: inputs[0].transport: gelf inputs support udp, tcp, http, not 'tls'"}},
     {"syslog_over_http",
      "inputs:\n  - name: a\n    type: syslog\n    transport: http\n    listen: 0.0.0.0:1\n",
-     {"t.yaml:4:16: inputs[0].transport: syslog inputs support udp, tcp, tls, not 'http'"}},
+     {"t.yaml:4:16: inputs[0].transport: syslog inputs support udp, tcp, tls, relp, not 'http'"}},
+    {"gelf_over_relp",
+     "inputs:\n  - name: a\n    type: gelf\n    transport: relp\n    listen: 0.0.0.0:1\n",
+     {"t.yaml:4:16: inputs[0].transport: gelf inputs support udp, tcp, http, not 'relp'"}},
+    // RELP over TLS is not implemented: a tls section on a relp input is refused, not ignored.
+    {"tls_section_on_relp",
+     "inputs:\n  - name: a\n    type: syslog\n    transport: relp\n    listen: 0.0.0.0:1\n"
+     "    tls: { cert: c, key: k }\n",
+     {"t.yaml:6:5: inputs[0].tls: only valid with transport: tls"}},
+    {"relp_and_tcp_on_one_port",
+     "inputs:\n  - { name: a, type: syslog, transport: tcp, listen: 127.0.0.1:2514 }\n"
+     "  - { name: b, type: syslog, transport: relp, listen: 127.0.0.1:2514 }\n",
+     {"t.yaml:3:55: inputs[1].listen: 127.0.0.1:2514/tcp is already used by input 'a' (line 2)"}},
     {"tls_transport_without_tls",
      "inputs:\n  - name: a\n    type: syslog\n    transport: tls\n    listen: 0.0.0.0:1\n",
      {"t.yaml:2:5: missing required key 'tls' in inputs[0] (transport is tls)"}},
