@@ -401,6 +401,9 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
   void read() {
     if (!socket_.is_open()) return;
     if (!in_.sink.accepting()) {  // backpressure: leave the bytes in the kernel until there is room
+      // Paused by us, not idle: the idle timeout must not close a connection with data the
+      // kernel acknowledged still unread (the sender would see a reset and lose it).
+      last_activity_ = steady::now();
       pause_timer_.expires_after(backpressure_poll);
       pause_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
         if (!ec) self->read();

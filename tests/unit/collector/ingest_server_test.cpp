@@ -7,11 +7,13 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "tests/support/support.hpp"
 
@@ -97,6 +99,74 @@ TEST(ingest_server, tcp_pauses_while_the_sink_is_full_and_loses_nothing) {
   ASSERT_TRUE(test::wait_until([&] { return sink.messages().size() == 201; }, 5s))
       << sink.messages().size();
   EXPECT_EQ(sink.messages().back(), "b99");
+  ::close(fd);
+}
+
+// DESIGN.md, "Hostile and broken input": a connection paused by backpressure is not idle. Before
+// the fix the idle timeout closed it with bytes the kernel had acknowledged still unread (the
+// sender saw a reset and the messages were lost).
+TEST(ingest_server, a_connection_paused_longer_than_idle_timeout_is_kept_and_loses_nothing) {
+  const auto port = test::free_port();
+  auto cfg = two_inputs(port);
+  cfg.limits.idle_timeout = 300ms;
+  switchable_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+
+  sink.set_open(false);
+  const int fd = connect_tcp(port);
+  std::string lines;
+  for (int i = 0; i < 200; ++i) {
+    lines += "<13>1 2026-11-26T04:10:55Z h app - - - m" + std::to_string(i) + "\n";
+  }
+  ASSERT_EQ(::send(fd, lines.data(), lines.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(lines.size()));
+  std::this_thread::sleep_for(1200ms);  // four idle timeouts while the sink refuses
+  sink.set_open(true);
+  ASSERT_TRUE(test::wait_until([&] { return sink.messages().size() == 200; }, 5s))
+      << sink.messages().size() << " of 200 arrived";
+
+  // The connection is still usable, and is closed only once it is really idle.
+  const std::string more = "<13>1 2026-11-26T04:10:55Z h app - - - after\n";
+  ASSERT_EQ(::send(fd, more.data(), more.size(), MSG_NOSIGNAL), static_cast<ssize_t>(more.size()));
+  ASSERT_TRUE(test::wait_until([&] { return sink.messages().size() == 201; }, 5s));
+  EXPECT_EQ(sink.messages().back(), "after");
+  char byte;
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  EXPECT_EQ(::recv(fd, &byte, 1, 0), 0) << "an idle connection is closed cleanly, not reset";
+  auto& reset = metrics.get_counter("tocsin_input_errors_total", "", {{"input", "tcp"}});
+  EXPECT_EQ(reset.value(), 0U);
+  ::close(fd);
+}
+
+TEST(ingest_server, a_throttled_connection_is_not_idle) {
+  const auto port = test::free_port();
+  auto cfg = two_inputs(port);
+  cfg.limits.idle_timeout = 300ms;
+  cfg.limits.per_source_rate = 20;
+  cfg.limits.burst = 1;
+  switchable_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+
+  const int fd = connect_tcp(port);
+  std::string lines;
+  for (int i = 0; i < 30; ++i) {  // 1.5 s at 20 per second, pauses of up to 1.5 s
+    lines += "<13>1 2026-11-26T04:10:55Z h app - - - m" + std::to_string(i) + "\n";
+  }
+  ASSERT_EQ(::send(fd, lines.data(), lines.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(lines.size()));
+  ASSERT_TRUE(test::wait_until([&] { return sink.messages().size() == 30; }, 10s))
+      << sink.messages().size() << " of 30 arrived";
+  // The 30 took their tokens into debt: the session now pauses ~1.5 s, longer than idle_timeout.
+  std::this_thread::sleep_for(1s);
+  const std::string more = "<13>1 2026-11-26T04:10:55Z h app - - - after\n";
+  ASSERT_EQ(::send(fd, more.data(), more.size(), MSG_NOSIGNAL), static_cast<ssize_t>(more.size()));
+  ASSERT_TRUE(test::wait_until([&] { return sink.messages().size() == 31; }, 10s));
+  EXPECT_EQ(sink.messages().back(), "after");
   ::close(fd);
 }
 
