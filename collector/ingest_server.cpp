@@ -188,9 +188,10 @@ class shared_chunk_assembler {
 
   // gelf_chunk_assembler::add(), but a completed payload is copied to `out`: the assembler's own
   // view is valid only while the lock is held.
-  chunk_result add(std::string_view chunk, steady::time_point now, std::string& out) {
+  chunk_result add(std::string_view chunk, steady::time_point now, const source_key& source,
+                   std::string& out) {
     std::lock_guard lock(mutex_);
-    chunk_result r = assembler_.add(chunk, now);
+    chunk_result r = assembler_.add(chunk, now, source);
     if (r.state == chunk_result::complete) {
       out.assign(r.payload);
       r.payload = out;
@@ -353,7 +354,8 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
       return;
     }
     if (in_.chunks && gelf_chunk_assembler::is_chunk(datagram)) {
-      const auto r = in_.chunks->add(datagram, steady::now(), assembled_);
+      const auto r =
+          in_.chunks->add(datagram, steady::now(), source_key_of(sender_.address()), assembled_);
       count_lost_chunked_messages(r.timed_out, r.evicted);
       if (r.state == chunk_result::rejected) {
         in_.stats.error(r.error.code, r.error.what, source_);
@@ -861,6 +863,7 @@ void ingest_server::impl::bind_input(const config::input_config& in, input_stats
   if (in.type == config::input_type::gelf && in.transport_kind == config::transport::udp) {
     gelf_chunk_limits limits;
     limits.max_message_bytes = cfg.limits.max_message_bytes;
+    limits.max_pending_bytes_per_source = cfg.limits.gelf_chunk_bytes_per_source;
     chunk_assemblers.push_back(std::make_unique<shared_chunk_assembler>(limits));
     chunks = chunk_assemblers.back().get();
   }
