@@ -12,12 +12,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "core/fd_budget.hpp"
 #include "tests/support/support.hpp"
+#include "tests/support/test_certs.hpp"
 
 namespace tocsin::collector {
 namespace {
@@ -422,6 +425,34 @@ TEST(ingest_server, gelf_http_takes_a_proxy_header_too) {
   ASSERT_GT(::recv(fd, buf, sizeof buf - 1, 0), 12);
   EXPECT_EQ(std::string(buf).substr(0, 12), "HTTP/1.1 202");
   ::close(fd);
+}
+
+TEST(ingest_server, tls_takes_the_proxy_header_before_the_handshake) {
+  test::temp_dir dir("tocsin-proxy-tls");
+  const test::test_ca ca(dir.path(), "ca");
+  const auto server_cert = ca.issue("server", {"localhost", {"localhost"}, {"127.0.0.1"}});
+  const auto port = test::free_port();
+  auto cfg = proxied(port, config::transport::tls);
+  cfg.inputs[0].tls =
+      config::tls_config{.cert = server_cert.cert.string(), .key = server_cert.key.string()};
+  switchable_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.set_verify_mode(asio::ssl::verify_none);
+  asio::ssl::stream<asio::ip::tcp::socket> tls(io, ctx);
+  tls.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(tls.next_layer(),
+              asio::buffer(std::string("PROXY TCP4 203.0.113.9 10.0.0.1 4444 6514\r\n")));
+  tls.handshake(asio::ssl::stream_base::client);
+  asio::write(tls, asio::buffer(line("over tls")));
+  ASSERT_TRUE(test::wait_until([&] { return sink.messages().size() == 1; }, 5s));
+  EXPECT_EQ(sink.messages()[0], "over tls");
+  EXPECT_EQ(sink.sources()[0], "203.0.113.9:4444");
 }
 
 }  // namespace
