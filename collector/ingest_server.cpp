@@ -181,7 +181,8 @@ struct shard {
 
 // One GELF UDP input's chunk assembler, shared by its shards: the kernel spreads datagrams over
 // shards by source address and port, and a sender may send the chunks of one message from
-// different ports (Graylog matches chunks by message id alone).
+// different ports. (Graylog matches chunks by message id alone; tocsin by source address and id,
+// so one sender cannot complete or spoil another's message.)
 class shared_chunk_assembler {
  public:
   explicit shared_chunk_assembler(gelf_chunk_limits limits) : assembler_(limits) {}

@@ -83,6 +83,20 @@ std::vector<good_case> good_cases() {
        2, "10.0.0.1 1234", "10.0.0.2 514", 3},
       {"v2 empty TLV", v2(0x21, 0x11, inet_addresses + tlv(0x04, "")), 2, "10.0.0.1 1234",
        "10.0.0.2 514", 1},
+      // Captured from Debian's HAProxy 2.6 (send-proxy; send-proxy-v2 with
+      // proxy-v2-options unique-id; send-proxy-v2 from an IPv6 client).
+      {"haproxy 2.6 send-proxy", "PROXY TCP4 127.0.0.2 127.0.0.1 52647 41001\r\n", 1,
+       "127.0.0.2 52647", "127.0.0.1 41001"},
+      {"haproxy 2.6 send-proxy-v2 with a unique-id TLV",
+       bytes({0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54,
+              0x0a, 0x21, 0x11, 0x00, 0x0f, 0x7f, 0x00, 0x00, 0x03, 0x7f, 0x00,
+              0x00, 0x01, 0x89, 0xb3, 0xa0, 0x2b, 0x05, 0x00, 0x00}),
+       2, "127.0.0.3 35251", "127.0.0.1 41003", 1},
+      {"haproxy 2.6 send-proxy-v2 tcp6",
+       v2(0x21, 0x21,
+          std::string(15, '\0') + "\x01" + std::string(15, '\0') + "\x01" +
+              bytes({0x98, 0x6a, 0xa0, 0x2d})),
+       2, "::1 39018", "::1 41005"},
   };
 }
 
