@@ -69,23 +69,26 @@ void gelf_chunk_assembler::erase(message_list::iterator it) {
   pending_bytes_ -= it->data.size();
   source_state& owner = *it->owner;
   by_weight_.erase({owner.charge, &owner});
+  by_count_.erase({owner.messages.size(), &owner});
   owner.charge -= it->charged;
   owner.messages.erase(it->in_owner);
   if (owner.messages.empty()) {
     sources_.erase(it->source);
   } else {
     by_weight_.insert({owner.charge, &owner});
+    by_count_.insert({owner.messages.size(), &owner});
   }
   index_.erase(message_key{it->source, it->id});
   order_.erase(it);
 }
 
-bool gelf_chunk_assembler::evict_from_heaviest(message_list::iterator keep, chunk_result& r) {
-  for (auto s = by_weight_.rbegin(); s != by_weight_.rend(); ++s) {
+bool gelf_chunk_assembler::evict_from_heaviest(const weight_order& order,
+                                               message_list::iterator keep, chunk_result& r) {
+  for (auto s = order.rbegin(); s != order.rend(); ++s) {
     for (const auto victim : s->second->messages) {
       if (victim == keep) continue;
       if (!victim->dead) ++r.evicted;
-      erase(victim);  // may drop the source and its by_weight_ entry: return before using `s`
+      erase(victim);  // may drop the source and its entries in `order`: return before using `s`
       return true;
     }
   }
@@ -155,7 +158,8 @@ chunk_result gelf_chunk_assembler::add(std::string_view datagram, clock::time_po
       return reject("chunk_source_budget",
                     "source has too many incomplete GELF messages in flight, chunk refused");
     }
-    while (order_.size() >= limits_.max_pending_messages && evict_from_heaviest(order_.end(), r)) {
+    while (order_.size() >= limits_.max_pending_messages &&
+           evict_from_heaviest(by_count_, order_.end(), r)) {
     }
     it = order_.emplace(order_.end());
     it->id = id;
@@ -165,10 +169,12 @@ chunk_result gelf_chunk_assembler::add(std::string_view datagram, clock::time_po
     it->spans.resize(count);
     source_state& owner = sources_[source];
     by_weight_.erase({owner.charge, &owner});  // absent for a new source: harmless
+    by_count_.erase({owner.messages.size(), &owner});
     it->owner = &owner;
     it->in_owner = owner.messages.insert(owner.messages.end(), it);
     it->charged = 0;
     by_weight_.insert({owner.charge, &owner});
+    by_count_.insert({owner.messages.size(), &owner});
     recharge(*it);
     index_.emplace(key, it);
   } else {
@@ -192,7 +198,8 @@ chunk_result gelf_chunk_assembler::add(std::string_view datagram, clock::time_po
     return reject("message_too_large", "chunked GELF message is larger than the limit");
   }
   // Stay under the global byte budget by evicting from the heaviest sources.
-  while (pending_bytes_ + body.size() > limits_.max_pending_bytes && evict_from_heaviest(it, r)) {
+  while (pending_bytes_ + body.size() > limits_.max_pending_bytes &&
+         evict_from_heaviest(by_weight_, it, r)) {
   }
 
   m.spans[seq] = {static_cast<std::uint32_t>(m.data.size()),

@@ -59,7 +59,8 @@ struct chunk_result {
 // Fairness between senders: a message is known by its source and id (one sender cannot add
 // chunks to, or kill, another's message), each source has a budget
 // (max_pending_bytes_per_source), and when a global cap is reached the victim is the oldest
-// message of the source holding the most memory, not the oldest message overall. So a flood
+// message of the source holding the most messages (message cap) or the most memory (byte cap),
+// not the oldest message overall. So a flood
 // of first chunks from one sender evicts that sender's own messages, never another's.
 // Not thread-safe: callers lock.
 class gelf_chunk_assembler {
@@ -134,15 +135,18 @@ class gelf_chunk_assembler {
   void recharge(message& m);
   void kill(message& m);
   void erase(message_list::iterator it);
-  // Evicts the oldest message (other than `keep`) of the source holding the most memory; false
-  // when there is none. Counts it in `r.evicted` unless it was already dead.
-  bool evict_from_heaviest(message_list::iterator keep, chunk_result& r);
+  // Which sources are heaviest: by memory (for the byte cap) or by messages (for the count cap).
+  using weight_order = std::set<std::pair<std::size_t, source_state*>>;
+  // Evicts the oldest message (other than `keep`) of the heaviest source in `order`; false when
+  // there is none. Counts it in `r.evicted` unless it was already dead.
+  bool evict_from_heaviest(const weight_order& order, message_list::iterator keep, chunk_result& r);
 
   gelf_chunk_limits limits_;
   message_list order_;  // oldest first
   std::unordered_map<message_key, message_list::iterator, key_hash> index_;
   std::unordered_map<source_key, source_state, source_key_hash> sources_;  // stable addresses
-  std::set<std::pair<std::size_t, source_state*>> by_weight_;  // (charge, source), lightest first
+  weight_order by_weight_;  // (charge, source), lightest first
+  weight_order by_count_;   // (messages, source), fewest first
   std::size_t pending_bytes_ = 0;
   std::string assembled_;
 };

@@ -412,6 +412,22 @@ TEST(gelf_chunk_assembler, bookkeeping_is_given_back) {
   EXPECT_EQ(a.pending_messages(), 0u);
 }
 
+TEST(gelf_chunk_assembler, the_message_cap_evicts_from_the_source_with_most_messages) {
+  // The legitimate source holds one large message (more bytes than all the junk together):
+  // at the message cap the victim is the sender with the most messages, not the most bytes.
+  gelf_chunk_assembler a({.max_pending_messages = 100});
+  const auto legit = key("192.0.2.10"), attacker = key("198.51.100.66");
+  const std::string big = random_bytes(60000, 1);
+  const auto parts = split(1, big, 8192);
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    ASSERT_EQ(a.add(parts[i], t0, legit).state, chunk_result::pending);
+  }
+  for (std::uint64_t id = 100; id < 400; ++id) a.add(chunk(id, 0, 2, "j"), t0 + 1ms, attacker);
+  const chunk_result r = a.add(parts.back(), t0 + 2ms, legit);
+  ASSERT_EQ(r.state, chunk_result::complete);
+  EXPECT_EQ(r.payload, big);
+}
+
 TEST(gelf_chunk_assembler, is_chunk) {
   EXPECT_TRUE(gelf_chunk_assembler::is_chunk(std::string("\x1e\x0f", 2)));
   EXPECT_FALSE(gelf_chunk_assembler::is_chunk(std::string("\x1e", 1)));
