@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ranges>
 
 namespace tocsin::collector {
 
@@ -84,11 +85,12 @@ void gelf_chunk_assembler::erase(message_list::iterator it) {
 
 bool gelf_chunk_assembler::evict_from_heaviest(const weight_order& order,
                                                message_list::iterator keep, chunk_result& r) {
-  for (auto s = order.rbegin(); s != order.rend(); ++s) {
-    for (const auto victim : s->second->messages) {
+  for (const auto& [weight, source] : std::ranges::reverse_view(order)) {
+    for (const auto victim : source->messages) {
       if (victim == keep) continue;
       if (!victim->dead) ++r.evicted;
-      erase(victim);  // may drop the source and its entries in `order`: return before using `s`
+      // May drop the source and its entries in `order`: return before iterating further.
+      erase(victim);
       return true;
     }
   }
