@@ -129,12 +129,16 @@ constexpr integration_spec kIntegrations[] = {
 constexpr std::string_view kTopKeys[] = {
     "node_name",   "data_dir", "admin",         "inputs",    "limits",           "outputs", "bus",
     "rules_files", "route",    "inhibit_rules", "receivers", "shutdown_timeout", "router"};
-constexpr std::string_view kInputKeys[] = {"name",   "type",     "transport", "listen",
-                                           "format", "timezone", "tls"};
+constexpr std::string_view kInputKeys[] = {"name",   "type",     "transport",      "listen",
+                                           "format", "timezone", "proxy_protocol", "tls"};
 constexpr std::string_view kTlsKeys[] = {"cert", "key", "ca", "client_auth", "permitted_peers"};
-constexpr std::string_view kLimitsKeys[] = {
-    "max_message_bytes", "max_connections", "idle_timeout",
-    "per_source_rate",   "burst",           "max_connections_per_source"};
+constexpr std::string_view kLimitsKeys[] = {"max_message_bytes",
+                                            "max_connections",
+                                            "idle_timeout",
+                                            "per_source_rate",
+                                            "burst",
+                                            "max_connections_per_source",
+                                            "gelf_chunk_bytes_per_source"};
 constexpr std::string_view kOutputKeys[] = {"type", "path", "topic", "max_open_files",
                                             "max_new_paths_per_minute"};
 constexpr std::string_view kAdminKeys[] = {"listen", "token_file", "insecure", "max_connections"};
@@ -407,6 +411,8 @@ void loader::load_input(const entry& at, config& cfg) {
       auto v = choice(e, kFormats);
       if (v == "rfc5424") input.format = syslog_format::rfc5424;
       if (v == "rfc3164") input.format = syslog_format::rfc3164;
+    } else if (e.name == "proxy_protocol") {
+      if (auto v = flag(e)) input.proxy_protocol = *v;
     } else if (e.name == "timezone") {
       if (auto v = text(e)) {
         if (!tocsin::input_timezone::from_name(*v)) {
@@ -433,6 +439,10 @@ void loader::load_input(const entry& at, config& cfg) {
             *type + " inputs support " + join(allowed, ", ") + ", not " + quote(*transport_name));
       transport_name.reset();  // one message is enough: skip the checks that depend on it
     }
+  }
+  const entry* proxy = find(*entries, "proxy_protocol");
+  if (proxy != nullptr && input.proxy_protocol && transport_name == "udp") {
+    error(proxy->key_mark, proxy->path, "only valid with transport: tcp, tls or http");
   }
   const entry* tls = find(*entries, "tls");
   if (transport_name == "tls") {
@@ -501,6 +511,8 @@ void loader::load_limits(const entry& at, limits_config& limits) {
       if (auto v = count(e, 1, 100'000'000)) limits.burst = *v;
     } else if (e.name == "max_connections_per_source") {
       if (auto v = count(e, 0, 1'000'000)) limits.max_connections_per_source = *v;
+    } else if (e.name == "gelf_chunk_bytes_per_source") {
+      if (auto v = count(e, 1, std::uint64_t{1} << 30)) limits.gelf_chunk_bytes_per_source = *v;
     }
   }
   const entry* burst = find(*entries, "burst");

@@ -51,6 +51,10 @@ struct input_config {
   syslog_format format = syslog_format::auto_detect;  // key `format`, syslog only
   std::string timezone = "local";  // key `timezone`: zone for RFC 3164 timestamps
   std::optional<tls_config> tls;
+  // Key `proxy_protocol` (tcp, tls, http): every connection starts with a HAProxy PROXY v1/v2
+  // header from a load balancer; the sender it names is the event's `source` and is what
+  // per-source limits count. A connection without a valid header is refused.
+  bool proxy_protocol = false;
   source_location where;
 };
 
@@ -63,7 +67,10 @@ struct limits_config {
   // and stream connections stop reading until tokens are back.
   std::uint64_t per_source_rate = 0;  // messages per second
   std::uint64_t burst = 0;            // token bucket size; 0: per_source_rate (one second's worth)
-  std::size_t max_connections_per_source = 0;
+  std::size_t max_connections_per_source = 64;  // 0: no cap
+  // Bytes of incomplete chunked GELF messages one source may have in flight (GELF UDP inputs);
+  // chunks beyond it are refused, so one sender's junk cannot evict another's messages.
+  std::size_t gelf_chunk_bytes_per_source = std::size_t{4} << 20;
 };
 
 enum class output_type { file, kafka };
