@@ -343,8 +343,8 @@ file_archive::write_result file_archive::open_for_append(const std::shared_ptr<o
                                                          std::uint64_t lines) {
   open_file& file = *handle;
   if (open_.size() >= limits_.max_open_files) make_room_for_one_more();
-  if (limits_.fds != nullptr && !limits_.fds->try_acquire() &&
-      !(make_room_for_one_more() && limits_.fds->try_acquire())) {
+  if (limits_.fds != nullptr && !limits_.fds->try_acquire_file() &&
+      !(make_room_for_one_more() && limits_.fds->try_acquire_file())) {
     descriptor_waits_.inc();
     return write_result::retry;
   }
@@ -354,7 +354,7 @@ file_archive::write_result file_archive::open_for_append(const std::shared_ptr<o
   file.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (file.fd < 0) {
     const int error = errno;
-    if (limits_.fds != nullptr) limits_.fds->release();
+    if (limits_.fds != nullptr) limits_.fds->release_file();
     if (error == EMFILE || error == ENFILE) {
       descriptor_waits_.inc();
       make_room_for_one_more();
@@ -453,7 +453,7 @@ void file_archive::close_file(open_file& file) {
   if (file.fd < 0) return;
   ::close(file.fd);
   file.fd = -1;
-  if (limits_.fds != nullptr) limits_.fds->release();
+  if (limits_.fds != nullptr) limits_.fds->release_file();
   open_files_gauge_.add(-1);
   std::erase_if(open_, [&](const auto& f) { return f.get() == &file; });
 }

@@ -135,8 +135,8 @@ TEST(file_archive, holds_at_most_max_open_files_and_loses_nothing) {
 TEST(file_archive, waits_for_a_descriptor_when_the_budget_is_spent) {
   test::temp_dir dir;
   metrics_registry metrics;
-  fd_budget fds(1);
-  ASSERT_TRUE(fds.try_acquire());  // inputs hold the whole budget
+  fd_budget fds(4);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(fds.try_acquire());  // inputs hold the whole budget
   file_archive_limits limits;
   limits.fds = &fds;
   file_archive archive((dir.path() / "{host}.log").string(), metrics, limits);
@@ -148,7 +148,21 @@ TEST(file_archive, waits_for_a_descriptor_when_the_budget_is_spent) {
   fds.release();
   EXPECT_TRUE(archive.flush(std::chrono::seconds(5)));
   EXPECT_EQ(lines_of(dir.path() / "a.log").size(), 1U);
-  EXPECT_EQ(fds.in_use(), 1U);  // the archive's file
+  EXPECT_EQ(fds.in_use(), 4U);  // three connections and the archive's file
+}
+
+TEST(file_archive, files_take_at_most_half_of_the_descriptor_budget) {
+  test::temp_dir dir;
+  metrics_registry metrics;
+  fd_budget fds(8);
+  file_archive_limits limits;
+  limits.fds = &fds;
+  file_archive archive((dir.path() / "{host}.log").string(), metrics, limits);
+  for (int h = 0; h < 20; ++h) archive.consume(event_from("h" + std::to_string(h), "x"));
+  ASSERT_TRUE(archive.flush(std::chrono::seconds(5)));
+  EXPECT_EQ(fds.in_use(), 4U);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(fds.try_acquire()) << "a connection's descriptor " << i;
+  EXPECT_EQ(archived_messages(dir.path()).at("x"), 20);
 }
 
 TEST(file_archive, new_paths_beyond_the_budget_go_to_overflow) {
