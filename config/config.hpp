@@ -114,20 +114,20 @@ struct route_config {
   // `matchers` item (`'{a="b",c=~"d"}'` holds two). Built in code, an element may hold a whole
   // item.
   std::vector<std::string> matchers;
-  // Where each element of `matchers` was written (its item or `match` key), for errors about it;
-  // may be shorter (routes built in code), then `where` is used.
-  std::vector<source_location> matcher_where;
   bool continue_matching = false;  // key `continue`
   std::vector<route_config> routes;
   source_location where;
+  // Where each element of `matchers` was written (its item or `match` key), for errors about it;
+  // may be shorter (routes built in code), then `where` is used.
+  std::vector<source_location> matcher_where;
 };
 
 // Like route_config::matchers: `source_match`, `source_match_re` and `source_matchers` all end up
 // in source_matchers (the same for target_*), each element's location in *_matcher_where.
 struct inhibit_rule_config {
   std::vector<std::string> source_matchers, target_matchers, equal;
-  std::vector<source_location> source_matcher_where, target_matcher_where;
   source_location where;
+  std::vector<source_location> source_matcher_where, target_matcher_where;
 };
 
 // A receiver: a name plus at most one integration, kept as validated key/value settings until
