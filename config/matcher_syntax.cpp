@@ -453,7 +453,13 @@ std::optional<std::string> go_unquote(std::string_view quoted) {
 }
 
 std::optional<std::string> token_text(const token& t, std::string* problem) {
-  if (t.kind == token_kind::unquoted) return std::string(t.text);
+  if (t.kind == token_kind::unquoted) {
+    // Alertmanager does not check unquoted text; refusing bytes that are not UTF-8 keeps every
+    // accepted matcher printable and readable back.
+    if (valid_utf8(t.text)) return std::string(t.text);
+    set_problem(problem, quote(t.text) + " is not valid UTF-8");
+    return std::nullopt;
+  }
   auto text = go_unquote(t.text);
   if (!text) set_problem(problem, "invalid quoted string " + quote(t.text));
   return text;
