@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
+#include <random>
 
 #include "tests/integration/tocsin_daemon.hpp"
 #include "tests/support/http_capture.hpp"
@@ -112,6 +114,33 @@ TEST(routes_test_command, prints_the_receivers_and_verifies_them) {
       {"routes", "test", "-c", path.string(), "--verify-receivers", "dba", "severity=critical"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.stderr_text.find("expected dba, got pager\n"), std::string::npos) << r.stderr_text;
+}
+
+// The classic grammar's corners that Alertmanager's own tests pin down (pkg/labels/parse_test.go)
+// and a regex that only parses once anchored: amtool and tocsin must agree on each label set.
+const std::string tricky_tree = R"yaml(route:
+  receiver: r0
+  routes:
+    - { matchers: ['tricky=~~~'], receiver: r1, continue: true }
+    - { matchers: ['trickier==\\=\=\"'], receiver: r2, continue: true }
+    - { matchers: ['{foo=bar}}'], receiver: r3, continue: true }
+    - { matchers: ['host=~web\d+', 'host!~web1.*'], receiver: r4, continue: true }
+    - { matchers: ['{a="x,y" , b!~"", }'], receiver: r5, continue: true }
+    - { matchers: ['{q="She said: \"Hi\""}'], receiver: r6, continue: true }
+    - { match_re: { host: 'web[0-9]|db' }, match: { env: '' }, receiver: r7, continue: true }
+    - { matchers: ['{host=~"a|b)(c"}'], receiver: r8 }
+receivers: [ {name: r0}, {name: r1}, {name: r2}, {name: r3}, {name: r4}, {name: r5}, {name: r6},
+             {name: r7}, {name: r8} ]
+)yaml";
+
+// `name="value"` with the value escaped for the matcher grammar, as a command-line label.
+std::string label_arg(const std::string& name, const std::string& value) {
+  std::string out = name + "=\"";
+  for (const char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out + "\"";
 }
 
 // An alertmanager.yml-style tree in Alertmanager's deprecated and current syntax at once: `match`,
@@ -278,6 +307,39 @@ TEST(routes_test_command, agrees_with_amtool) {
     EXPECT_EQ(ours.stdout_text, dedupe(their_line) + "\n");
     EXPECT_EQ(ours.stdout_text, expected + "\n");
   }
+  // Label sets drawn (with a fixed seed) from values that sit on each matcher's edge.
+  const auto tricky = dir.write_file("tricky.yml", tricky_tree);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> values = {
+      {"tricky", {"~~", "~"}},
+      {"trickier", {R"(=\=\=")", R"(=\=\=)"}},
+      {"foo", {"bar}", "bar"}},
+      {"host", {"web1", "web2", "web22", "db", "web", "ac", "b"}},
+      {"a", {"x,y", "x"}},
+      {"b", {"z"}},
+      {"q", {R"(She said: "Hi")", "x"}},
+      {"env", {"prod"}},
+  };
+  std::minstd_rand rng(7);
+  for (int n = 0; n < 40; ++n) {
+    std::vector<std::string> labels;
+    for (const auto& [name, choices] : values) {
+      if (rng() % 5 < 3) labels.push_back(label_arg(name, choices[rng() % choices.size()]));
+    }
+    SCOPED_TRACE(::testing::PrintToString(labels));
+    std::vector<std::string> am = {amtool.string(), "config", "routes", "test",
+                                   "--config.file=" + tricky.string()};
+    am.insert(am.end(), labels.begin(), labels.end());
+    const auto theirs = run_command(am);
+    ASSERT_EQ(theirs.exit_code, 0) << theirs.stderr_text;
+    std::vector<std::string> args = {"routes", "test", "-c", tricky.string()};
+    args.insert(args.end(), labels.begin(), labels.end());
+    const auto ours = tocsin_cli(args);
+    ASSERT_EQ(ours.exit_code, 0) << ours.stderr_text;
+    std::string their_line = theirs.stdout_text;
+    while (!their_line.empty() && their_line.back() == '\n') their_line.pop_back();
+    EXPECT_EQ(ours.stdout_text, dedupe(their_line) + "\n");
+  }
+
   // Both refuse a root route with `continue` and a bad regex.
   for (const std::string& bad : {
            std::string("route: { receiver: a, continue: true }\nreceivers: [ { name: a } ]\n"),
