@@ -1,7 +1,8 @@
 #pragma once
-// Alertmanager's label matcher syntax, the one grammar tocsin reads matchers with (config route
-// and inhibit rules, `routes test` labels, the API's filters and silences go through
-// sinks::label_matcher, which compiles what this parses).
+// Alertmanager's label matcher syntax: the one grammar tocsin reads matchers in. The config
+// loader checks route and inhibit-rule matchers with it, `routes test` reads its label arguments
+// with it, and sinks::label_matcher (API filters, silences, the route tree) compiles what it
+// parses.
 //
 // A matcher is `name OP value` with OP one of `=`, `!=`, `=~`, `!~`. A list item holds zero or
 // more matchers separated by commas, optionally in braces: `{owner="team-A",env=~"prod|stage"}`.
