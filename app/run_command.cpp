@@ -133,8 +133,9 @@ std::string output_key(const config::output_config& out) {
 std::vector<std::string> needs_restart(const config::config& running, const config::config& next) {
   std::vector<std::string> changed;
   const auto same_input = [](const config::input_config& a, const config::input_config& b) {
-    return std::tie(a.name, a.type, a.transport_kind, a.listen, a.format, a.timezone, a.tls) ==
-           std::tie(b.name, b.type, b.transport_kind, b.listen, b.format, b.timezone, b.tls);
+    return std::tie(a.name, a.type, a.transport_kind, a.listen, a.format, a.timezone, a.tls,
+                    a.proxy_protocol) == std::tie(b.name, b.type, b.transport_kind, b.listen,
+                                                  b.format, b.timezone, b.tls, b.proxy_protocol);
   };
   if (!std::equal(running.inputs.begin(), running.inputs.end(), next.inputs.begin(),
                   next.inputs.end(), same_input)) {
@@ -150,7 +151,8 @@ std::vector<std::string> needs_restart(const config::config& running, const conf
   }
   if (running.admin.has_value() != next.admin.has_value() ||
       (running.admin && (running.admin->listen != next.admin->listen ||
-                         running.admin->token_file != next.admin->token_file))) {
+                         running.admin->token_file != next.admin->token_file ||
+                         running.admin->max_connections != next.admin->max_connections))) {
     changed.emplace_back("admin");
   }
   if (running.data_dir != next.data_dir) changed.emplace_back("data_dir");
@@ -332,6 +334,10 @@ void daemon::start_admin() {
   if (std::string token = read_admin_token(startup_); !token.empty()) {
     admin_.require_token(std::move(token), {"/healthz"});
   }
+  admin_limits limits;
+  limits.max_connections = startup_.admin->max_connections;
+  admin_.set_limits(limits);
+  admin_.set_metrics(metrics_);
   admin_.start(startup_.admin->listen.host, startup_.admin->listen.port);
   spdlog::info("admin listening on {}:{}", startup_.admin->listen.host, admin_.port());
 }
@@ -420,7 +426,7 @@ int daemon::run() {
   if (router_) router_->start();
   if (consumer_) consumer_->start();
   if (collects()) {
-    ingest_ = std::make_unique<collector::ingest_server>(startup_, *sink_, metrics_);
+    ingest_ = std::make_unique<collector::ingest_server>(startup_, *sink_, metrics_, 0, fds_.get());
     ingest_->start();
     for (const auto& b : ingest_->describe_bound()) spdlog::info("input {}", b);
   }

@@ -111,6 +111,7 @@ void event::clear_decoded() {
   fields = nullptr;
   owned_doc = nullptr;
   format = {};
+  parse_error = {};
 }
 
 void event::clear() {
@@ -266,6 +267,7 @@ void append_event_json(const event& ev, std::string& out) {
   append_string_field("source", ev.source, out, first);
   append_string_field("input", ev.input, out, first);
   append_string_field("format", ev.format, out, first);
+  append_string_field("parse_error", ev.parse_error, out, first);
   out += '}';
 }
 

@@ -36,6 +36,9 @@ struct event {
   std::string source;        // "ip:port" of the sender
   std::string_view input;    // input name from config (outlives the event)
   std::string_view format;   // "rfc5424", "rfc3164", "gelf"
+  // Set when a malformed message was decoded best-effort: the reason code (a static string,
+  // e.g. "bad_timestamp"), also the `reason` label of tocsin_input_malformed_total.
+  std::string_view parse_error;
 
   // Resets everything a decoder sets (all but received_at, source and input), keeping capacity.
   void clear_decoded();

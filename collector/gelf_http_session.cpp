@@ -110,6 +110,8 @@ class gelf_http_session : public std::enable_shared_from_this<gelf_http_session>
                             });
   }
 
+  // While paused no operation is pending on the stream, so its timeout cannot close the
+  // connection (a paused connection is not idle, DESIGN.md); every operation re-arms it first.
   void pause(steady::duration wait) {
     pause_timer_.expires_after(wait);
     pause_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {

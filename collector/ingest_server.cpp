@@ -3,10 +3,13 @@
 #include "collector/gelf.hpp"
 #include "collector/gelf_chunk_assembler.hpp"
 #include "collector/gelf_http_session.hpp"
+#include "collector/proxy_protocol.hpp"
+#include "collector/relp_server.hpp"
 #include "collector/source_limiter.hpp"
 #include "collector/stream_framer.hpp"
 #include "collector/syslog_decoder.hpp"
 #include "collector/tls_context.hpp"
+#include "core/fd_budget.hpp"
 #include "core/timezone.hpp"
 
 #include <spdlog/spdlog.h>
@@ -34,7 +37,8 @@ constexpr std::size_t max_udp_datagram = 65536;
 constexpr int udp_receive_buffer = 4 * 1024 * 1024;
 constexpr auto backpressure_poll = std::chrono::milliseconds(10);
 constexpr auto error_log_interval = std::chrono::seconds(1);
-// A TLS client that has not finished its handshake by then is cut off (or at idle_timeout).
+// A TLS client that has not finished its handshake by then is cut off (or at idle_timeout), and
+// so is a connection on a proxy_protocol input that has not sent its whole PROXY header.
 constexpr auto tls_handshake_timeout = std::chrono::seconds(10);
 
 const char* transport_name(config::transport t) {
@@ -47,6 +51,8 @@ const char* transport_name(config::transport t) {
       return "tls";
     case config::transport::http:
       return "http";
+    case config::transport::relp:
+      return "relp";
   }
   return "?";
 }
@@ -65,6 +71,9 @@ std::string format_endpoint(const asio::ip::address& address, unsigned short por
 
 constexpr const char* errors_metric = "tocsin_input_errors_total";
 constexpr const char* errors_help = "Messages or connections an input rejected, by reason.";
+constexpr const char* malformed_metric = "tocsin_input_malformed_total";
+constexpr const char* malformed_help =
+    "Malformed messages an input accepted, decoded best-effort (Event parse_error), by reason.";
 
 // Counters, connection count and the rate-limited rejection log of one input, shared by shards.
 class input_stats {
@@ -80,13 +89,16 @@ class input_stats {
             "tocsin_input_throttled_total",
             "Times a connection stopped reading because its source was over per_source_rate.",
             {{"input", cfg.name}})),
-        connections(cfg.transport_kind == config::transport::udp
+        // librelp does not tell when sessions open and close.
+        connections(cfg.transport_kind == config::transport::udp ||
+                            cfg.transport_kind == config::transport::relp
                         ? nullptr
                         : &metrics.get_gauge("tocsin_input_connections",
                                              "Open connections of an input.",
                                              {{"input", cfg.name}})) {
     // Listed on /metrics before the first rejection, so dashboards and alerts can rely on it.
     metrics.declare(errors_metric, errors_help, metrics_registry::kind::counter);
+    metrics.declare(malformed_metric, malformed_help, metrics_registry::kind::counter);
   }
 
   // Counts a rejected message or a refused connection, and logs at most once a second.
@@ -114,17 +126,33 @@ class input_stats {
                  suppressed ? fmt::format(" ({} more since last report)", suppressed) : "");
   }
 
+  // Counts a message decoded best-effort (accepted, with parse_error set).
+  void malformed(std::string_view reason) {
+    counter* c;
+    {
+      std::lock_guard lock(mutex_);
+      auto& slot = malformed_[std::string(reason)];
+      if (slot == nullptr) {
+        slot = &metrics_.get_counter(malformed_metric, malformed_help,
+                                     {{"input", name_}, {"reason", std::string(reason)}});
+      }
+      c = slot;
+    }
+    c->inc();
+  }
+
   const std::string name_;
   metrics_registry& metrics_;
   counter& messages;
   counter& bytes;
   counter& throttled;
-  gauge* const connections;  // null for UDP inputs
+  gauge* const connections;  // null for UDP and RELP inputs
   std::atomic<std::size_t> open_connections{0};
 
  private:
   std::mutex mutex_;
   std::map<std::string, counter*> errors_;
+  std::map<std::string, counter*> malformed_;
   std::atomic<steady::rep> last_log_{0};
   std::atomic<std::uint64_t> suppressed_{0};
 };
@@ -178,16 +206,18 @@ struct shard {
 
 // One GELF UDP input's chunk assembler, shared by its shards: the kernel spreads datagrams over
 // shards by source address and port, and a sender may send the chunks of one message from
-// different ports (Graylog matches chunks by message id alone).
+// different ports. (Graylog matches chunks by message id alone; tocsin by source address and id,
+// so one sender cannot complete or spoil another's message.)
 class shared_chunk_assembler {
  public:
   explicit shared_chunk_assembler(gelf_chunk_limits limits) : assembler_(limits) {}
 
   // gelf_chunk_assembler::add(), but a completed payload is copied to `out`: the assembler's own
   // view is valid only while the lock is held.
-  chunk_result add(std::string_view chunk, steady::time_point now, std::string& out) {
+  chunk_result add(std::string_view chunk, steady::time_point now, const source_key& source,
+                   std::string& out) {
     std::lock_guard lock(mutex_);
-    chunk_result r = assembler_.add(chunk, now);
+    chunk_result r = assembler_.add(chunk, now, source);
     if (r.state == chunk_result::complete) {
       out.assign(r.payload);
       r.payload = out;
@@ -214,11 +244,90 @@ struct input_context {
   shared_chunk_assembler* chunks;  // GELF UDP only
   tls_server_context* tls;         // transport tls only
   source_limiter* limiter;         // null unless a per-source limit is set
+  fd_budget* fds;                  // null: no descriptor budget
 };
 
-decode_status deliver(shard& sh, const input_context& in, message_decoder& decoder,
+// How long a connection may take to say who it is (PROXY header, TLS handshake).
+steady::duration handshake_limit(const config::limits_config& limits) {
+  steady::duration limit = tls_handshake_timeout;
+  if (limits.idle_timeout.count() > 0)
+    limit = std::min(limit, steady::duration(limits.idle_timeout));
+  return limit;
+}
+
+// One descriptor of the process's fd_budget, given back when the connection holding it ends.
+class fd_slot {
+ public:
+  fd_slot() = default;  // holds nothing (no budget)
+  explicit fd_slot(fd_budget* budget) : budget_(budget) {}
+  fd_slot(fd_slot&& o) noexcept : budget_(std::exchange(o.budget_, nullptr)) {}
+  fd_slot& operator=(fd_slot&& o) noexcept {
+    if (this != &o) {
+      release();
+      budget_ = std::exchange(o.budget_, nullptr);
+    }
+    return *this;
+  }
+  ~fd_slot() { release(); }
+
+ private:
+  void release() {
+    if (budget_ != nullptr) budget_->release();
+    budget_ = nullptr;
+  }
+  fd_budget* budget_ = nullptr;
+};
+
+// One open connection of an input, in its count (max_connections) and gauge.
+class connection_count {
+ public:
+  connection_count() = default;
+  explicit connection_count(input_stats* stats) : stats_(stats) { stats_->connections->add(1); }
+  connection_count(connection_count&& o) noexcept : stats_(std::exchange(o.stats_, nullptr)) {}
+  connection_count& operator=(connection_count&& o) noexcept {
+    if (this != &o) {
+      release();
+      stats_ = std::exchange(o.stats_, nullptr);
+    }
+    return *this;
+  }
+  ~connection_count() { release(); }
+
+ private:
+  void release() {
+    if (stats_ == nullptr) return;
+    stats_->open_connections.fetch_sub(1, std::memory_order_relaxed);
+    stats_->connections->add(-1);
+    stats_ = nullptr;
+  }
+  input_stats* stats_ = nullptr;
+};
+
+// Everything an admitted connection holds against the limits, given back when it ends. Its
+// owner keeps it as its first member, so it is given back after the socket closed.
+struct connection_tickets {
+  fd_slot fd;
+  connection_count count;
+  source_limiter::connection_slot source;
+};
+
+// Counts the connection against its sender's max_connections_per_source; false (counted and
+// logged) when the sender is at its cap.
+bool take_source_slot(const input_context& in, connection_tickets& tickets,
+                      const asio::ip::address& sender, const std::string& source) {
+  if (in.limiter == nullptr) return true;
+  auto slot = in.limiter->open_connection(sender);
+  if (!slot) {
+    in.stats.error("too_many_connections_from_source",
+                   "connection refused: max_connections_per_source reached", source);
+    return false;
+  }
+  tickets.source = std::move(*slot);
+  return true;
+}
+
+decode_status deliver(event& ev, const input_context& in, message_decoder& decoder,
                       std::string_view data, std::string_view source) {
-  event& ev = sh.ev;
   ev.clear();
   ev.received_at = std::chrono::system_clock::now();
   ev.source.assign(source);
@@ -229,6 +338,7 @@ decode_status deliver(shard& sh, const input_context& in, message_decoder& decod
     return status;
   }
   in.stats.messages.inc();
+  if (!ev.parse_error.empty()) in.stats.malformed(ev.parse_error);
   in.sink.consume(ev);
   return status;
 }
@@ -270,7 +380,8 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
       return;
     }
     if (in_.chunks && gelf_chunk_assembler::is_chunk(datagram)) {
-      const auto r = in_.chunks->add(datagram, steady::now(), assembled_);
+      const auto r =
+          in_.chunks->add(datagram, steady::now(), source_key_of(sender_.address()), assembled_);
       count_lost_chunked_messages(r.timed_out, r.evicted);
       if (r.state == chunk_result::rejected) {
         in_.stats.error(r.error.code, r.error.what, source_);
@@ -283,7 +394,7 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
       in_.stats.error("rate_limited", "source over per_source_rate, datagram dropped", source_);
       return;
     }
-    deliver(shard_, in_, decoder_, datagram, source_);
+    deliver(shard_.ev, in_, decoder_, datagram, source_);
   }
 
   void expire_chunks() {
@@ -317,8 +428,11 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
 
 class tcp_session : public std::enable_shared_from_this<tcp_session> {
  public:
-  tcp_session(shard& sh, input_context in, tcp::socket socket, source_limiter::connection_slot slot)
-      : slot_(std::move(slot)),
+  // `peer` is the sender: the socket's remote end, or the one a PROXY header named.
+  tcp_session(shard& sh, input_context in, tcp::socket socket, connection_tickets tickets,
+              const tcp::endpoint& peer)
+      : tickets_(std::move(tickets)),
+        throttle_(in.limiter, peer.address()),
         shard_(sh),
         in_(in),
         socket_(std::move(socket)),
@@ -328,15 +442,13 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
                 in.limits.max_message_bytes),
         idle_timer_(sh.io),
         pause_timer_(sh.io),
-        buffer_(std::min(initial_tcp_buffer, framer_.buffer_bytes())) {
+        buffer_(std::min(initial_tcp_buffer, framer_.buffer_bytes())),
+        source_(format_endpoint(peer.address(), peer.port())) {
     if (in.tls != nullptr) tls_.emplace(socket_, in.tls->context());
   }
 
   void start() {
     boost::system::error_code ec;
-    const auto remote = socket_.remote_endpoint(ec);
-    source_ = ec ? "unknown" : format_endpoint(remote.address(), remote.port());
-    if (!ec) throttle_ = stream_throttle(in_.limiter, remote.address());
     socket_.set_option(asio::socket_base::keep_alive(true), ec);
     last_activity_ = steady::now();
     if (in_.limits.idle_timeout.count() > 0) watch_idle(in_.limits.idle_timeout);  // 0: never
@@ -347,18 +459,10 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
     }
   }
 
-  ~tcp_session() {
-    in_.stats.open_connections.fetch_sub(1, std::memory_order_relaxed);
-    in_.stats.connections->add(-1);
-  }
-
  private:
   // TLS: nothing is read as syslog before the handshake and the permitted_peers check pass.
   void handshake() {
-    steady::duration limit = tls_handshake_timeout;
-    if (in_.limits.idle_timeout.count() > 0)
-      limit = std::min(limit, steady::duration(in_.limits.idle_timeout));
-    pause_timer_.expires_after(limit);  // free until reading starts
+    pause_timer_.expires_after(handshake_limit(in_.limits));  // free until reading starts
     pause_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->handshake_over_) return;
       self->in_.stats.error("tls_handshake", "TLS handshake not completed in time", self->source_);
@@ -401,6 +505,9 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
   void read() {
     if (!socket_.is_open()) return;
     if (!in_.sink.accepting()) {  // backpressure: leave the bytes in the kernel until there is room
+      // Paused by us, not idle: the idle timeout must not close a connection with data the
+      // kernel acknowledged still unread (the sender would see a reset and lose it).
+      last_activity_ = steady::now();
       pause_timer_.expires_after(backpressure_poll);
       pause_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
         if (!ec) self->read();
@@ -448,7 +555,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
       if (r.what == stream_framer::result::kind::error) {
         in_.stats.error(r.error_code, "framing error", source_);
       } else {
-        deliver(shard_, in_, decoder_, r.frame, source_);
+        deliver(shard_.ev, in_, decoder_, r.frame, source_);
       }
     }
     if (start > 0) {
@@ -486,7 +593,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
     pause_timer_.cancel();
   }
 
-  source_limiter::connection_slot slot_;  // first member: given back after the socket closed
+  connection_tickets tickets_;  // first member: given back after the socket closed
   stream_throttle throttle_;
   shard& shard_;
   input_context in_;
@@ -499,7 +606,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
   asio::steady_timer pause_timer_;
   std::vector<char> buffer_;
   std::size_t used_ = 0;  // bytes [0, used_) of buffer_ are received and not yet consumed
-  std::string source_;
+  const std::string source_;
   steady::time_point last_activity_;
 };
 
@@ -508,23 +615,18 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
 class gelf_http_link final : public gelf_http_input {
  public:
   gelf_http_link(shard& sh, input_context in, std::string source, const asio::ip::address& peer,
-                 source_limiter::connection_slot slot)
-      : slot_(std::move(slot)),
+                 connection_tickets tickets)
+      : tickets_(std::move(tickets)),
         shard_(sh),
         in_(in),
         source_(std::move(source)),
         decoder_(in.cfg, in.limits.max_message_bytes),
         throttle_(in.limiter, peer) {}
-  ~gelf_http_link() override {
-    in_.stats.open_connections.fetch_sub(1, std::memory_order_relaxed);
-    in_.stats.connections->add(-1);
-  }
-
   [[nodiscard]] bool accepting() const override { return in_.sink.accepting(); }
   void received(std::size_t bytes) override { in_.stats.bytes.inc(bytes); }
   decode_status deliver(std::string_view body) override {
     throttle_.count();
-    return collector::deliver(shard_, in_, decoder_, body, source_);
+    return collector::deliver(shard_.ev, in_, decoder_, body, source_);
   }
   void reject(const char* code, const char* what) override {
     throttle_.count();
@@ -537,12 +639,156 @@ class gelf_http_link final : public gelf_http_input {
   }
 
  private:
-  source_limiter::connection_slot slot_;
+  connection_tickets tickets_;
   shard& shard_;
   input_context in_;
   std::string source_;
   message_decoder decoder_;
   stream_throttle throttle_;
+};
+
+// A RELP input's side of its input: decoding and counters like every syslog input (the
+// protocol itself is in relp_server.cpp). Used on the RELP engine thread only.
+class relp_link final : public relp_input {
+ public:
+  explicit relp_link(input_context in) : in_(in), decoder_(in.cfg, in.limits.max_message_bytes) {}
+
+  [[nodiscard]] bool accepting() const override { return in_.sink.accepting(); }
+  void received(std::size_t bytes) override { in_.stats.bytes.inc(bytes); }
+  bool deliver(std::string_view message, std::string_view source) override {
+    return collector::deliver(ev_, in_, decoder_, message, source).is_ok();
+  }
+  void wait_written() override { in_.sink.wait_written(); }
+
+ private:
+  input_context in_;
+  message_decoder decoder_;
+  event ev_;
+};
+
+// Serves an admitted connection whose sender is `peer`.
+void open_session(shard& sh, const input_context& in, tcp::socket socket,
+                  connection_tickets tickets, const tcp::endpoint& peer) {
+  if (in.cfg.transport_kind == config::transport::http) {
+    const gelf_http_options options{in.limits.max_message_bytes, in.limits.idle_timeout};
+    serve_gelf_http(
+        std::move(socket),
+        std::make_unique<gelf_http_link>(sh, in, format_endpoint(peer.address(), peer.port()),
+                                         peer.address(), std::move(tickets)),
+        options);
+    return;
+  }
+  std::make_shared<tcp_session>(sh, in, std::move(socket), std::move(tickets), peer)->start();
+}
+
+// Reads the PROXY protocol header that starts every connection of a proxy_protocol input, and
+// not one byte more (what follows belongs to TLS, HTTP or the syslog framer): it peeks, and
+// consumes only bytes that are certainly header. Then the connection is served as coming from
+// the sender the header names (v1 UNKNOWN, v2 LOCAL: from the balancer itself).
+class proxy_handshake : public std::enable_shared_from_this<proxy_handshake> {
+ public:
+  proxy_handshake(shard& sh, input_context in, tcp::socket socket, connection_tickets tickets,
+                  const tcp::endpoint& peer)
+      : tickets_(std::move(tickets)),
+        shard_(sh),
+        in_(in),
+        socket_(std::move(socket)),
+        peer_(peer),
+        source_(format_endpoint(peer.address(), peer.port())),
+        timer_(sh.io) {}
+
+  void start() {
+    timer_.expires_after(handshake_limit(in_.limits));
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->done_) return;
+      self->in_.stats.error("handshake_timeout", "PROXY protocol header not received in time",
+                            self->source_);
+      self->close();
+    });
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);  // the peeks and reads below must never block the shard
+    wait();
+  }
+
+ private:
+  void wait() {
+    socket_.async_wait(
+        tcp::socket::wait_read,
+        [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
+  }
+
+  void on_readable(boost::system::error_code ec) {
+    if (done_ || !socket_.is_open()) return;
+    if (ec) return close();
+    std::array<char, proxy_v2_max_bytes> bytes;
+    const std::size_t n = socket_.receive(asio::buffer(bytes.data(), bytes.size() - header_.size()),
+                                          tcp::socket::message_peek, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return wait();
+    if (ec || n == 0) {
+      // Closed before a whole header. A bare connect-and-close (a load balancer's TCP health
+      // check) is not an error.
+      if (!header_.empty()) {
+        in_.stats.error("proxy_protocol", "connection closed inside the PROXY header", source_);
+      }
+      return close();
+    }
+    std::string candidate = header_;
+    candidate.append(bytes.data(), n);
+    const proxy_parse_result r = parse_proxy_header(candidate);
+    if (r.state == proxy_parse_result::invalid) {
+      in_.stats.error("proxy_protocol", r.error, source_);
+      return close();
+    }
+    // need_more: every byte peeked is header, so all of it may be consumed (and the next wait
+    // ends only when more arrives). complete: exactly the rest of the header.
+    const std::size_t take =
+        r.state == proxy_parse_result::complete ? r.header.length - header_.size() : n;
+    if (!consume(take)) {
+      in_.stats.error("proxy_protocol", "connection failed inside the PROXY header", source_);
+      return close();
+    }
+    if (r.state == proxy_parse_result::need_more) {
+      header_ = std::move(candidate);
+      return wait();
+    }
+    done_ = true;
+    timer_.cancel();
+    socket_.non_blocking(false, ec);
+    const tcp::endpoint sender = r.header.source.value_or(peer_);
+    const std::string source = format_endpoint(sender.address(), sender.port());
+    if (!take_source_slot(in_, tickets_, sender.address(), source)) return close();
+    open_session(shard_, in_, std::move(socket_), std::move(tickets_), sender);
+  }
+
+  // Reads `n` bytes that a peek has shown are there.
+  bool consume(std::size_t n) {
+    std::array<char, 512> sink;
+    while (n > 0) {
+      boost::system::error_code ec;
+      const std::size_t got =
+          socket_.receive(asio::buffer(sink.data(), std::min(n, sink.size())), 0, ec);
+      if (ec || got == 0) return false;
+      n -= got;
+    }
+    return true;
+  }
+
+  void close() {
+    done_ = true;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    timer_.cancel();
+  }
+
+  connection_tickets tickets_;  // first member: given back after the socket closed
+  shard& shard_;
+  input_context in_;
+  tcp::socket socket_;
+  const tcp::endpoint peer_;
+  const std::string source_;  // the balancer's address, for errors before the header is read
+  asio::steady_timer timer_;
+  std::string header_;  // the part of the header consumed so far
+  bool done_ = false;
 };
 
 class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
@@ -574,12 +820,26 @@ class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
   void admit(tcp::socket socket) {
     boost::system::error_code ec;
     const auto remote = socket.remote_endpoint(ec);
-    const std::string source = ec ? "unknown" : format_endpoint(remote.address(), remote.port());
-    std::optional<source_limiter::connection_slot> slot{std::in_place};
-    if (in_.limiter != nullptr && !ec) slot = in_.limiter->open_connection(remote.address());
-    if (!slot) {
-      in_.stats.error("too_many_connections_from_source",
-                      "connection refused: max_connections_per_source reached", source);
+    if (ec) {  // reset before it was looked at: nothing to serve
+      socket.close(ec);
+      return;
+    }
+    const std::string source = format_endpoint(remote.address(), remote.port());
+    connection_tickets tickets;
+    if (in_.fds != nullptr) {
+      if (!in_.fds->try_acquire()) {
+        in_.stats.error("fd_budget",
+                        "connection refused: descriptor budget spent (the rest is kept for the "
+                        "admin API and receivers)",
+                        source);
+        socket.close(ec);
+        return;
+      }
+      tickets.fd = fd_slot(in_.fds);
+    }
+    // Behind a load balancer the socket's address is the balancer's: the sender's own cap is
+    // checked once its PROXY header has said who it is.
+    if (!in_.cfg.proxy_protocol && !take_source_slot(in_, tickets, remote.address(), source)) {
       socket.close(ec);
       return;
     }
@@ -591,16 +851,13 @@ class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
       socket.close(ec);
       return;
     }
-    in_.stats.connections->add(1);
-    if (in_.cfg.transport_kind == config::transport::http) {
-      const gelf_http_options options{in_.limits.max_message_bytes, in_.limits.idle_timeout};
-      serve_gelf_http(
-          std::move(socket),
-          std::make_unique<gelf_http_link>(shard_, in_, source, remote.address(), std::move(*slot)),
-          options);
+    tickets.count = connection_count(&in_.stats);
+    if (in_.cfg.proxy_protocol) {
+      std::make_shared<proxy_handshake>(shard_, in_, std::move(socket), std::move(tickets), remote)
+          ->start();
       return;
     }
-    std::make_shared<tcp_session>(shard_, in_, std::move(socket), std::move(*slot))->start();
+    open_session(shard_, in_, std::move(socket), std::move(tickets), remote);
   }
 
   shard& shard_;
@@ -632,13 +889,45 @@ struct ingest_server::impl {
   std::vector<std::unique_ptr<shared_chunk_assembler>> chunk_assemblers;
   std::vector<std::string> bound;
   std::vector<std::unique_ptr<tls_server_context>> tls_contexts;
+  std::vector<std::unique_ptr<relp_server>> relp_servers;  // one engine thread each
 
   std::unique_ptr<source_limiter> limiter;  // per-source limits, shared by every input
+  fd_budget* fds = nullptr;                 // descriptors connections may hold; null: no budget
 
   void bind_input(const config::input_config& in, input_stats& st);
+  void bind_relp_input(const config::input_config& in, input_stats& st);
 };
 
+// librelp owns its listener and cannot report a port the kernel chose, so port 0 is resolved
+// here first (another process could take it in between; tests and configs name real ports).
+void ingest_server::impl::bind_relp_input(const config::input_config& in, input_stats& st) {
+  const auto address = resolve_host(shards.front()->io, in.listen.host);
+  unsigned short port = in.listen.port;
+  if (port == 0) {
+    try {
+      tcp::acceptor probe(shards.front()->io, tcp::endpoint(address, 0));
+      port = probe.local_endpoint().port();
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error("input " + in.name + ": cannot find a free port on " +
+                               in.listen.host + ": " + e.code().message());
+    }
+  }
+  relp_listen_options options;
+  options.name = in.name;
+  options.host = address.to_string();
+  options.port = port;
+  options.max_message_bytes = cfg.limits.max_message_bytes;
+  const input_context ctx{in, cfg.limits, st, sink, nullptr, nullptr, nullptr};
+  relp_servers.push_back(
+      std::make_unique<relp_server>(std::move(options), std::make_unique<relp_link>(ctx)));
+  bound.push_back(in.name + " relp " + format_endpoint(address, port));
+}
+
 void ingest_server::impl::bind_input(const config::input_config& in, input_stats& st) {
+  if (in.transport_kind == config::transport::relp) {
+    bind_relp_input(in, st);
+    return;
+  }
   if (in.transport_kind != config::transport::udp && in.transport_kind != config::transport::tcp &&
       in.transport_kind != config::transport::tls && in.transport_kind != config::transport::http) {
     throw std::runtime_error("input " + in.name + ": transport " +
@@ -650,6 +939,7 @@ void ingest_server::impl::bind_input(const config::input_config& in, input_stats
   if (in.type == config::input_type::gelf && in.transport_kind == config::transport::udp) {
     gelf_chunk_limits limits;
     limits.max_message_bytes = cfg.limits.max_message_bytes;
+    limits.max_pending_bytes_per_source = cfg.limits.gelf_chunk_bytes_per_source;
     chunk_assemblers.push_back(std::make_unique<shared_chunk_assembler>(limits));
     chunks = chunk_assemblers.back().get();
   }
@@ -660,7 +950,7 @@ void ingest_server::impl::bind_input(const config::input_config& in, input_stats
     tls = tls_contexts.back().get();
   }
   for (auto& sh : shards) {
-    const input_context ctx{in, cfg.limits, st, sink, chunks, tls, limiter.get()};
+    const input_context ctx{in, cfg.limits, st, sink, chunks, tls, limiter.get(), fds};
     // Port 0: the first shard lets the kernel choose, the others join that port.
     try {
       if (in.transport_kind == config::transport::udp) {
@@ -695,8 +985,8 @@ void ingest_server::impl::bind_input(const config::input_config& in, input_stats
 }
 
 ingest_server::ingest_server(const config::config& cfg, event_sink& sink, metrics_registry& metrics,
-                             std::size_t shards)
-    : impl_(std::make_unique<impl>(impl{cfg, sink, metrics, {}, {}, {}, {}})) {
+                             std::size_t shards, fd_budget* fds)
+    : impl_(std::make_unique<impl>(impl{cfg, sink, metrics, {}, {}, {}, {}, {}, {}, {}, fds})) {
   if (shards == 0) shards = std::max(1U, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < shards; ++i) impl_->shards.push_back(std::make_unique<shard>());
 }
@@ -722,10 +1012,14 @@ void ingest_server::start() {
       io.run();
     });
   }
+  for (auto& relp : impl_->relp_servers) relp->start();
 }
 
 void ingest_server::stop() {
   if (!impl_) return;
+  // A RELP message being delivered is finished (written) before its engine stops.
+  for (auto& relp : impl_->relp_servers) relp->stop();
+  impl_->relp_servers.clear();
   for (auto& sh : impl_->shards) sh->io.stop();
   for (auto& sh : impl_->shards) {
     if (sh->thread.joinable()) sh->thread.join();
@@ -746,6 +1040,7 @@ void ingest_server::wait_for_shards() {
     asio::post(sh->io, [done] { done->set_value(); });
   }
   for (auto& p : passed) p.wait();
+  for (auto& relp : impl_->relp_servers) relp->wait_idle();
 }
 
 }  // namespace tocsin::collector

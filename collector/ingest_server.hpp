@@ -11,13 +11,19 @@
 #include <string>
 #include <vector>
 
+namespace tocsin {
+class fd_budget;
+}
+
 namespace tocsin::collector {
 
 class ingest_server {
  public:
-  // `shards` = 0 means one per core.
+  // `shards` = 0 means one per core. Each accepted connection holds one unit of `fds` until it
+  // ends (null: no budget); when it is spent, new connections are refused and counted
+  // (reason fd_budget). `fds` must outlive the server.
   ingest_server(const config::config& cfg, event_sink& sink, metrics_registry& metrics,
-                std::size_t shards = 0);
+                std::size_t shards = 0, fd_budget* fds = nullptr);
   ~ingest_server();
   ingest_server(const ingest_server&) = delete;
   ingest_server& operator=(const ingest_server&) = delete;

@@ -11,12 +11,6 @@ namespace {
 constexpr int eviction_search = 16;
 }  // namespace
 
-std::size_t source_limiter::key_hash::operator()(const key& k) const noexcept {
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (const unsigned char c : k) h = (h ^ c) * 1099511628211ULL;
-  return static_cast<std::size_t>(h);
-}
-
 source_limiter::source_limiter(source_limits limits, std::function<clock::time_point()> now)
     : limits_(limits),
       now_(std::move(now)),
@@ -27,13 +21,6 @@ source_limiter::source_limiter(source_limits limits, std::function<clock::time_p
 }
 
 source_limiter::~source_limiter() = default;
-
-source_limiter::key source_limiter::key_of(const address& a) {
-  const auto v6 = a.is_v4()
-                      ? boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, a.to_v4())
-                      : a.to_v6();
-  return v6.to_bytes();
-}
 
 source_limiter::stripe& source_limiter::stripe_for(const key& k) {
   return stripes_[key_hash{}(k) % stripe_count];
@@ -93,7 +80,7 @@ source_limiter::entry& source_limiter::touch(stripe& s, const key& k, clock::tim
 
 bool source_limiter::try_take(const address& source) {
   if (!limits_rate()) return true;
-  const key k = key_of(source);
+  const key k = source_key_of(source);
   stripe& s = stripe_for(k);
   const auto now = now_();
   std::lock_guard lock(s.mutex);
@@ -105,7 +92,7 @@ bool source_limiter::try_take(const address& source) {
 
 source_limiter::clock::duration source_limiter::take(const address& source, std::size_t messages) {
   if (!limits_rate() || messages == 0) return clock::duration::zero();
-  const key k = key_of(source);
+  const key k = source_key_of(source);
   stripe& s = stripe_for(k);
   const auto now = now_();
   std::lock_guard lock(s.mutex);
@@ -119,7 +106,7 @@ source_limiter::clock::duration source_limiter::take(const address& source, std:
 std::optional<source_limiter::connection_slot> source_limiter::open_connection(
     const address& source) {
   if (!limits_connections()) return connection_slot{};
-  const key k = key_of(source);
+  const key k = source_key_of(source);
   stripe& s = stripe_for(k);
   const auto now = now_();
   std::lock_guard lock(s.mutex);
@@ -130,7 +117,7 @@ std::optional<source_limiter::connection_slot> source_limiter::open_connection(
 }
 
 void source_limiter::close_connection(const address& source) {
-  const key k = key_of(source);
+  const key k = source_key_of(source);
   stripe& s = stripe_for(k);
   std::lock_guard lock(s.mutex);
   const auto it = s.index.find(k);

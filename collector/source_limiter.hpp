@@ -1,7 +1,8 @@
 #pragma once
-// Abuse limits per sender IP address, shared by every shard of every input: a token bucket of
-// messages per second (limits.per_source_rate, limits.burst) and a cap on open connections
+// Abuse limits per sender, shared by every shard of every input: a token bucket of messages per
+// second (limits.per_source_rate, limits.burst) and a cap on open connections
 // (limits.max_connections_per_source). One noisy or hostile host then cannot crowd out the rest.
+// A sender is an IPv4 address or a native IPv6 /64 (see source_key.hpp).
 
 #include <array>
 #include <boost/asio/ip/address.hpp>
@@ -14,6 +15,8 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+
+#include "collector/source_key.hpp"
 
 namespace tocsin::collector {
 
@@ -75,10 +78,8 @@ class source_limiter {
   [[nodiscard]] std::size_t tracked_sources() const;
 
  private:
-  using key = std::array<unsigned char, 16>;  // IPv4 as v4-mapped IPv6
-  struct key_hash {
-    std::size_t operator()(const key& k) const noexcept;
-  };
+  using key = source_key;
+  using key_hash = source_key_hash;
   struct entry {
     key source;
     double tokens = 0;
@@ -92,7 +93,6 @@ class source_limiter {
   };
   static constexpr std::size_t stripe_count = 16;
 
-  static key key_of(const address& a);
   stripe& stripe_for(const key& k);
   // The source's entry, refilled to `now`, moved to the front; created (with a full bucket)
   // when absent, making room first if the stripe is full.

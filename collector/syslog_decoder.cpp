@@ -578,9 +578,36 @@ inline bool is_bare_tag_char(char c) {
   return is_alnum(c) || c == '-' || c == '_' || c == '.' || c == '/';
 }
 
+bool is_ipv6_char(char c) {
+  return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') || c == ':' || c == '.';
+}
+
+// A name, an IPv4 address, or an IPv6 address ("2001:db8::1", "::ffff:10.0.0.1"); a word with a
+// ':' that is no IPv6 address is a TAG ("app:msg"), not a host.
 bool looks_like_host(string_view w) {
   if (w.empty() || w.size() > 255 || w.back() == ':') return false;
-  return std::all_of(w.begin(), w.end(), is_host_char);
+  if (!std::all_of(w.begin(), w.end(), is_host_char)) return false;
+  if (w.find(':') == string_view::npos) return true;
+  return std::count(w.begin(), w.end(), ':') >= 2 && std::all_of(w.begin(), w.end(), is_ipv6_char);
+}
+
+// A Cisco mnemonic "%FACILITY-SEVERITY-MNEMONIC:" ("%ASA-4-106023:", "%SYS-5-CONFIG_I:"),
+// which rsyslog and syslog-ng take as the TAG. Returns its length without the ':' or 0.
+std::size_t cisco_mnemonic_length(string_view word) {
+  if (word.size() < 7 || word.front() != '%' || word.back() != ':') return 0;
+  const string_view core = word.substr(1, word.size() - 2);
+  const auto first = core.find('-');
+  const auto second = first == string_view::npos ? first : core.find('-', first + 1);
+  if (first == 0 || second == string_view::npos || second == first + 1 ||
+      second + 1 == core.size()) {
+    return 0;
+  }
+  const auto is_name = [](char c) { return is_alnum(c) || c == '_' || c == '-'; };
+  if (!std::all_of(core.begin(), core.end(), is_name)) return 0;
+  for (std::size_t i = first + 1; i < second; ++i) {
+    if (!is_digit(core[i])) return 0;
+  }
+  return word.size() - 1;
 }
 
 // A TAG at p: "app[pid]:", "app:", and when `bare_allowed`, "app[pid]" or a plausible bare
@@ -589,7 +616,26 @@ const char* scan_tag(const char* p, const char* end, bool bare_allowed, string_v
                      string_view& procid) {
   const char* we = word_end(p, end);
   string_view word(p, static_cast<std::size_t>(we - p));
-  if (word.empty() || word.front() == '%') return nullptr;
+  if (word.empty()) return nullptr;
+  if (word.front() == '%') {
+    const std::size_t n = cisco_mnemonic_length(word);
+    if (n == 0) return nullptr;
+    app = word.substr(0, n);
+    procid = {};
+    return we < end ? we + 1 : we;
+  }
+  // "app:msg" / "app[pid]:msg": a TAG whose ':' has no space after it.
+  if (const auto colon_at = word.find(':');
+      colon_at != string_view::npos && colon_at + 1 < word.size() && colon_at > 0) {
+    const string_view rest = word.substr(colon_at + 1);
+    // Not "a::b", not a URL, not a time: the program name starts with a letter.
+    if (rest.front() != ':' && rest.front() != '/' && is_alpha(word.front())) {
+      we = p + colon_at + 1;
+      word = word.substr(0, colon_at + 1);
+      if (scan_tag(p, we, false, app, procid) != nullptr) return we;
+      return nullptr;
+    }
+  }
   const bool colon = word.back() == ':';
   if (!colon && !bare_allowed) return nullptr;
   const string_view core = colon ? word.substr(0, word.size() - 1) : word;
@@ -738,6 +784,7 @@ decode_status decode_rfc3164(std::string_view msg, const syslog_decode_context& 
     }
     pri = v;
     ++p;
+    while (p < end && *p == ' ') ++p;  // "<38> Mar  7 ...", "<15> openvpn[2499]: ..."
     if (p == end) return decode_status::fail("empty", "rfc3164: nothing after the PRI");
   } else if (has_control_bytes(msg)) {
     return decode_status::fail("not_syslog", "rfc3164: no <PRI> and binary content");
@@ -791,10 +838,164 @@ decode_status decode_rfc3164(std::string_view msg, const syslog_decode_context& 
   return decode_status::ok();
 }
 
+namespace {
+
+// "<PRI>1 ": a sender that means RFC 5424, however badly it writes the rest. The PRI leniently
+// (leading zeros). Returns the position after "1 " or nullptr.
+const char* rfc5424_start(const char* p, const char* end, int& pri) {
+  if (p == end || *p != '<') return nullptr;
+  const char* d = ++p;
+  int v = 0;
+  while (p < end && is_digit(*p) && p - d < 3) v = v * 10 + digit(*p++);
+  if (p == d || v > 191 || at(p, end, 0) != '>' || at(p, end, 1) != '1' || at(p, end, 2) != ' ') {
+    return nullptr;
+  }
+  pri = v;
+  return p + 3;
+}
+
+// The next space-separated token at p (runs of spaces skipped first); p moves past it and the
+// space after it.
+string_view next_token(const char*& p, const char* end) {
+  while (p < end && *p == ' ') ++p;
+  const char* we = word_end(p, end);
+  const string_view token(p, static_cast<std::size_t>(we - p));
+  p = we < end ? we + 1 : we;
+  return token;
+}
+
+// A header field as RFC 5424 wants it (1..max PRINTUSASCII, "-" = absent); otherwise absent.
+string_view header_field_or_absent(string_view token, std::size_t max) {
+  if (token.empty() || token.size() > max || token == "-") return {};
+  const char* p = token.data();
+  if (find_non_print(p, p + token.size()) != p + token.size()) return {};
+  return token;
+}
+
+// SD-NAME as broken senders write it: up to 255 bytes of anything printable but '=', ']', '"'
+// and space (VMware sends names over 32 characters). Returns the end or nullptr.
+const char* scan_lenient_sd_name(const char* p, const char* end) {
+  const char* start = p;
+  while (p < end && p - start < 255 && is_print_usascii(*p) && *p != '=' && *p != ']' &&
+         *p != '"') {
+    ++p;
+  }
+  return p == start ? nullptr : p;
+}
+
+// STRUCTURED-DATA repaired the way mature receivers do: names of any sensible length and
+// unquoted values (VMware ESXi's `[Originator@6876 sub=Vimsvc.ha-eventmgr opID=esx-1f]`), which
+// end at a space or ']'. An element whose SD-ID repeats an earlier one is dropped. Returns false
+// (and leaves `sd` as it was) when the text cannot be read as structured data at all.
+bool scan_lenient_structured_data(const char*& p, const char* end, std::vector<sd_param>& sd) {
+  const char* q = p;
+  const std::size_t kept = sd.size();
+  while (q < end && *q == '[') {
+    ++q;
+    const char* id_end = scan_lenient_sd_name(q, end);
+    if (id_end == nullptr) break;
+    const string_view id(q, static_cast<std::size_t>(id_end - q));
+    q = id_end;
+    const std::size_t element_start = sd.size();
+    bool closed = false;
+    while (q < end) {
+      while (q < end && *q == ' ') ++q;
+      if (q < end && *q == ']') {
+        ++q;
+        closed = true;
+        break;
+      }
+      const char* name_end = scan_lenient_sd_name(q, end);
+      if (name_end == nullptr || at(name_end, end, 0) != '=') break;
+      const string_view name(q, static_cast<std::size_t>(name_end - q));
+      q = name_end + 1;
+      const char* value = q;
+      if (q < end && *q == '"') {
+        value = ++q;
+        while (true) {
+          q = find_quote_or_backslash(q, end);
+          if (q == end || *q == '"') break;
+          q += end - q > 1 ? 2 : 1;
+        }
+        if (q == end) break;
+        sd.push_back({id, name, string_view(value, static_cast<std::size_t>(q - value))});
+        ++q;
+      } else {
+        while (q < end && *q != ' ' && *q != ']') ++q;
+        sd.push_back({id, name, string_view(value, static_cast<std::size_t>(q - value))});
+      }
+    }
+    if (!closed) {
+      sd.resize(kept);
+      return false;
+    }
+    const bool duplicate =
+        std::any_of(sd.begin(), sd.begin() + static_cast<std::ptrdiff_t>(element_start),
+                    [&](const sd_param& e) { return e.id == id; });
+    if (duplicate) {
+      sd.resize(element_start);
+    } else if (sd.size() == element_start) {
+      sd.push_back({id, {}, {}});
+    }
+  }
+  if (sd.size() == kept && q == p) return false;
+  p = q;
+  return true;
+}
+
+// What decode_syslog_auto does with a "<PRI>1 " line that strict RFC 5424 refused: keep each
+// well-formed header field (a malformed one is left absent), repair the structured data or,
+// when it cannot be read, make it part of MSG, and say why in parse_error.
+void decode_rfc5424_best_effort(std::string_view msg, int pri, const char* p, decode_status strict,
+                                const syslog_decode_context& ctx, event& out) {
+  out.clear_decoded();
+  const char* const end = msg.data() + msg.size();
+  const string_view ts = next_token(p, end);
+  if (ts != "-") {
+    const char* t = ts.data();
+    const char* ts_end = scan_rfc5424_timestamp(t, t + ts.size());
+    civil_timestamp lenient;
+    if (ts_end == t + ts.size()) {
+      out.timestamp.assign(ts);
+    } else if (scan_iso_timestamp(t, ts.data() + ts.size(), lenient) &&
+               t == ts.data() + ts.size()) {
+      set_3164_timestamp(lenient, ctx, out);  // lower-case t/z, ±hhmm, nine digits, no zone
+    }
+  }
+  out.host = header_field_or_absent(next_token(p, end), 255);
+  out.app = header_field_or_absent(next_token(p, end), 48);
+  out.procid = header_field_or_absent(next_token(p, end), 128);
+  out.msgid = header_field_or_absent(next_token(p, end), 32);
+  while (p < end && *p == ' ') ++p;
+  if (p < end && *p == '-' && (p + 1 == end || p[1] == ' ')) {
+    ++p;
+  } else if (p < end && *p == '[') {
+    scan_lenient_structured_data(p, end, out.sd);
+  }
+  if (p < end && *p == ' ') ++p;
+  if (end - p >= 3 && static_cast<unsigned char>(p[0]) == 0xEF &&
+      static_cast<unsigned char>(p[1]) == 0xBB && static_cast<unsigned char>(p[2]) == 0xBF) {
+    p += 3;
+  }
+  if (p < end) out.message = string_view(p, static_cast<std::size_t>(end - p));
+  out.facility = pri >> 3;
+  out.severity = pri & 7;
+  out.format = "rfc5424";
+  out.parse_error = strict.code;
+}
+
+}  // namespace
+
 decode_status decode_syslog_auto(std::string_view msg, const syslog_decode_context& ctx,
                                  event& out) {
   const decode_status st = decode_rfc5424(msg, out);
   if (st.is_ok()) return st;
+  const std::string_view line = strip_trailing(msg);
+  int pri = 0;
+  if (const char* rest = rfc5424_start(line.data(), line.data() + line.size(), pri)) {
+    decode_rfc5424_best_effort(line, pri, rest, st, ctx, out);
+    return decode_status::ok();
+  }
   return decode_rfc3164(msg, ctx, out);
 }
 

@@ -1,7 +1,10 @@
 #include "config/config.hpp"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
+
+#include <array>
 
 #include <algorithm>
 #include <set>
@@ -25,7 +28,7 @@ using entry = yaml_entry;
 
 // A listening socket, to find two that would bind the same address.
 struct binding {
-  std::string protocol;  // udp | tcp (tcp, tls and http all listen on TCP)
+  std::string protocol;  // udp | tcp (tcp, tls, http and relp all listen on TCP)
   endpoint address;
   std::string owner;  // "input 'x'", "the admin listener"
   YAML::Mark mark;
@@ -125,17 +128,22 @@ constexpr integration_spec kIntegrations[] = {
 };
 
 constexpr std::string_view kTopKeys[] = {
-    "node_name", "data_dir",    "admin", "inputs",        "limits",    "outputs",
-    "bus",       "rules_files", "route", "inhibit_rules", "receivers", "shutdown_timeout"};
-constexpr std::string_view kInputKeys[] = {"name",   "type",     "transport", "listen",
-                                           "format", "timezone", "tls"};
+    "node_name",   "data_dir", "admin",         "inputs",    "limits",           "outputs", "bus",
+    "rules_files", "route",    "inhibit_rules", "receivers", "shutdown_timeout", "router"};
+constexpr std::string_view kInputKeys[] = {"name",   "type",     "transport",      "listen",
+                                           "format", "timezone", "proxy_protocol", "tls"};
 constexpr std::string_view kTlsKeys[] = {"cert", "key", "ca", "client_auth", "permitted_peers"};
-constexpr std::string_view kLimitsKeys[] = {
-    "max_message_bytes", "max_connections", "idle_timeout",
-    "per_source_rate",   "burst",           "max_connections_per_source"};
+constexpr std::string_view kLimitsKeys[] = {"max_message_bytes",
+                                            "max_connections",
+                                            "idle_timeout",
+                                            "per_source_rate",
+                                            "burst",
+                                            "max_connections_per_source",
+                                            "gelf_chunk_bytes_per_source"};
 constexpr std::string_view kOutputKeys[] = {"type", "path", "topic", "max_open_files",
                                             "max_new_paths_per_minute"};
-constexpr std::string_view kAdminKeys[] = {"listen", "token_file"};
+constexpr std::string_view kAdminKeys[] = {"listen", "token_file", "insecure", "max_connections"};
+constexpr std::string_view kRouterKeys[] = {"max_alerts"};
 constexpr std::string_view kBusKeys[] = {"type", "kafka"};
 constexpr std::string_view kKafkaKeys[] = {"brokers", "topic", "group", "properties",
                                            "spool_max_bytes"};
@@ -147,8 +155,8 @@ constexpr std::string_view kInhibitKeys[] = {
     "target_match_re", "equal"};
 
 constexpr std::string_view kInputTypes[] = {"syslog", "gelf"};
-constexpr std::string_view kTransports[] = {"udp", "tcp", "tls", "http"};
-constexpr std::string_view kSyslogTransports[] = {"udp", "tcp", "tls"};
+constexpr std::string_view kTransports[] = {"udp", "tcp", "tls", "http", "relp"};
+constexpr std::string_view kSyslogTransports[] = {"udp", "tcp", "tls", "relp"};
 constexpr std::string_view kGelfTransports[] = {"udp", "tcp", "http"};
 constexpr std::string_view kFormats[] = {"auto", "rfc5424", "rfc3164"};
 constexpr std::string_view kClientAuth[] = {"none", "optional", "required"};
@@ -160,6 +168,19 @@ std::string hostname() {
   char buffer[256] = {};
   if (::gethostname(buffer, sizeof(buffer) - 1) != 0 || buffer[0] == '\0') return "localhost";
   return buffer;
+}
+
+// localhost, 127.0.0.0/8, ::1 (and ::ffff:127.x.y.z). Only these keep the admin port to this host.
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost") return true;
+  std::array<unsigned char, 16> bytes{};
+  if (::inet_pton(AF_INET, host.c_str(), bytes.data()) == 1) return bytes[0] == 127;
+  if (::inet_pton(AF_INET6, host.c_str(), bytes.data()) != 1) return false;
+  const bool prefix_zero =
+      std::all_of(bytes.begin(), bytes.begin() + 10, [](auto b) { return b == 0; });
+  if (prefix_zero && bytes[10] == 0xff && bytes[11] == 0xff) return bytes[12] == 127;  // v4-mapped
+  return prefix_zero && bytes[10] == 0 && bytes[11] == 0 && bytes[12] == 0 && bytes[13] == 0 &&
+         bytes[14] == 0 && bytes[15] == 1;
 }
 
 bool valid_kafka_topic(std::string_view topic) {
@@ -291,6 +312,7 @@ class loader : public yaml_reader {
   void load_limits(const entry& at, limits_config& limits);
   void load_output(const entry& at, config& cfg);
   void load_admin(const entry& at, config& cfg);
+  void load_router(const entry& at, router_config& router);
   void load_bus(const entry& at, bus_config& bus);
   std::optional<route_config> load_route(const entry& at, bool root);
   void load_inhibit_rule(const entry& at, config& cfg);
@@ -325,6 +347,8 @@ config loader::load(const YAML::Node& root) {
       if (auto v = span(e)) cfg.shutdown_timeout = *v;
     } else if (e.name == "admin") {
       load_admin(e, cfg);
+    } else if (e.name == "router") {
+      load_router(e, cfg.router);
     } else if (e.name == "inputs") {
       if (auto items = list(e)) {
         for (const entry& item : *items) load_input(item, cfg);
@@ -399,6 +423,7 @@ void loader::load_input(const entry& at, config& cfg) {
       if (transport_name == "tcp") input.transport_kind = transport::tcp;
       if (transport_name == "tls") input.transport_kind = transport::tls;
       if (transport_name == "http") input.transport_kind = transport::http;
+      if (transport_name == "relp") input.transport_kind = transport::relp;
     } else if (e.name == "listen") {
       listen = address(e);
       if (listen) input.listen = *listen;
@@ -406,6 +431,8 @@ void loader::load_input(const entry& at, config& cfg) {
       auto v = choice(e, kFormats);
       if (v == "rfc5424") input.format = syslog_format::rfc5424;
       if (v == "rfc3164") input.format = syslog_format::rfc3164;
+    } else if (e.name == "proxy_protocol") {
+      if (auto v = flag(e)) input.proxy_protocol = *v;
     } else if (e.name == "timezone") {
       if (auto v = text(e)) {
         if (!tocsin::input_timezone::from_name(*v)) {
@@ -432,6 +459,10 @@ void loader::load_input(const entry& at, config& cfg) {
             *type + " inputs support " + join(allowed, ", ") + ", not " + quote(*transport_name));
       transport_name.reset();  // one message is enough: skip the checks that depend on it
     }
+  }
+  const entry* proxy = find(*entries, "proxy_protocol");
+  if (proxy != nullptr && input.proxy_protocol && transport_name == "udp") {
+    error(proxy->key_mark, proxy->path, "only valid with transport: tcp, tls or http");
   }
   const entry* tls = find(*entries, "tls");
   if (transport_name == "tls") {
@@ -500,6 +531,8 @@ void loader::load_limits(const entry& at, limits_config& limits) {
       if (auto v = count(e, 1, 100'000'000)) limits.burst = *v;
     } else if (e.name == "max_connections_per_source") {
       if (auto v = count(e, 0, 1'000'000)) limits.max_connections_per_source = *v;
+    } else if (e.name == "gelf_chunk_bytes_per_source") {
+      if (auto v = count(e, 1, std::uint64_t{1} << 30)) limits.gelf_chunk_bytes_per_source = *v;
     }
   }
   const entry* burst = find(*entries, "burst");
@@ -602,10 +635,35 @@ void loader::load_admin(const entry& at, config& cfg) {
     } else if (e.name == "token_file") {
       if (auto v = text(e)) admin.token_file = *v;
       admin.token_file_where = where(e.mark());
+    } else if (e.name == "insecure") {
+      if (auto v = flag(e)) admin.insecure = *v;
+    } else if (e.name == "max_connections") {
+      if (auto v = count(e, 1, 100'000)) admin.max_connections = *v;
     }
   }
-  if (find(*entries, "listen") == nullptr) bind("tcp", admin.listen, "the admin listener", at);
+  const entry* listen = find(*entries, "listen");
+  if (listen == nullptr) bind("tcp", admin.listen, "the admin listener", at);
+  // Anyone who reaches an unguarded admin port can silence every alert: off the loopback
+  // interface it needs a token, or an explicit `insecure: true` (a trusted network, a proxy
+  // that authenticates).
+  if (admin.token_file.empty() && !admin.insecure && !is_loopback_host(admin.listen.host)) {
+    const entry& at_listen = listen != nullptr ? *listen : at;
+    error(at_listen.mark(), at_listen.path,
+          "the admin listener on " + quote(to_string(admin.listen)) +
+              " is reachable from other hosts without a token: set admin.token_file, listen on "
+              "127.0.0.1, or set admin.insecure: true");
+  }
   cfg.admin = std::move(admin);
+}
+
+void loader::load_router(const entry& at, router_config& router) {
+  const auto entries = mapping(at, kRouterKeys);
+  if (!entries) return;
+  for (const entry& e : *entries) {
+    if (e.name == "max_alerts") {
+      if (auto v = count(e, 1, 100'000'000)) router.max_alerts = *v;
+    }
+  }
 }
 
 void loader::load_bus(const entry& at, bus_config& bus) {

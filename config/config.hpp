@@ -40,7 +40,7 @@ struct tls_config {
 };
 
 enum class input_type { syslog, gelf };
-enum class transport { udp, tcp, tls, http };
+enum class transport { udp, tcp, tls, http, relp };
 enum class syslog_format { auto_detect, rfc5424, rfc3164 };
 
 struct input_config {
@@ -51,6 +51,10 @@ struct input_config {
   syslog_format format = syslog_format::auto_detect;  // key `format`, syslog only
   std::string timezone = "local";  // key `timezone`: zone for RFC 3164 timestamps
   std::optional<tls_config> tls;
+  // Key `proxy_protocol` (tcp, tls, http): every connection starts with a HAProxy PROXY v1/v2
+  // header from a load balancer; the sender it names is the event's `source` and is what
+  // per-source limits count. A connection without a valid header is refused.
+  bool proxy_protocol = false;
   source_location where;
 };
 
@@ -63,7 +67,10 @@ struct limits_config {
   // and stream connections stop reading until tokens are back.
   std::uint64_t per_source_rate = 0;  // messages per second
   std::uint64_t burst = 0;            // token bucket size; 0: per_source_rate (one second's worth)
-  std::size_t max_connections_per_source = 0;
+  std::size_t max_connections_per_source = 64;  // 0: no cap
+  // Bytes of incomplete chunked GELF messages one source may have in flight (GELF UDP inputs);
+  // chunks beyond it are refused, so one sender's junk cannot evict another's messages.
+  std::size_t gelf_chunk_bytes_per_source = std::size_t{4} << 20;
 };
 
 enum class output_type { file, kafka };
@@ -83,6 +90,17 @@ struct admin_config {
   endpoint listen{"127.0.0.1", 9095};
   std::string token_file;  // bearer token for everything but /healthz; "" = no auth
   source_location token_file_where;
+  // A non-loopback `listen` without `token_file` is a config error unless this is set.
+  bool insecure = false;
+  // Open connections at most; a connection beyond it is closed at once and counted.
+  std::size_t max_connections = 64;
+};
+
+// The top-level `router:` section.
+struct router_config {
+  // Alerts the router holds at most (firing, and resolved ones not yet sent); new alerts beyond
+  // it are refused and counted (tocsin_router_alerts_refused_total{reason="max_alerts"}).
+  std::size_t max_alerts = 100'000;
 };
 
 struct kafka_config {
@@ -146,6 +164,7 @@ struct config {
   // How long SIGTERM waits for queues to drain (outputs, bus, receivers) before exiting.
   duration shutdown_timeout = std::chrono::seconds(10);
   std::optional<admin_config> admin;  // admin listener starts only when configured
+  router_config router;
   std::vector<input_config> inputs;
   limits_config limits;
   std::vector<output_config> outputs;

@@ -4,11 +4,17 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
+
+#include "core/metrics.hpp"
 
 namespace tocsin {
 
@@ -33,6 +39,24 @@ struct admin_routes {
   std::set<std::string> open_paths;
 };
 
+namespace detail {
+struct admin_state;
+}
+
+// What one peer may cost the admin listener. Beyond a limit the peer gets an answer (431, 413)
+// or a closed connection, never the server's attention.
+struct admin_limits {
+  std::size_t max_connections = 64;          // more are closed at once (admin.max_connections)
+  std::size_t max_header_bytes = 16 * 1024;  // request line and headers; more → 431
+  std::size_t max_body_bytes = 1024 * 1024;  // more → 413
+  // After a failed accept (EMFILE, ENFILE, ENOBUFS…) the listener waits this long before
+  // accepting again: the pending connection keeps the socket readable, so retrying at once spins.
+  std::chrono::milliseconds accept_backoff{100};
+};
+
+// Metrics: tocsin_admin_connections (gauge), tocsin_admin_refused_total{reason=max_connections|
+// header_too_large|body_too_large}, tocsin_admin_accept_errors_total. Every refusal and accept
+// error is also logged, at most once a minute per kind.
 class admin_server {
  public:
   admin_server() = default;
@@ -49,6 +73,11 @@ class admin_server {
   // Every path but `open_paths` then needs `Authorization: Bearer <token>` (401 otherwise).
   void require_token(std::string token, std::set<std::string> open_paths);
 
+  // Before start(). Without set_metrics() the counts go to a registry of the server's own;
+  // `metrics` must outlive the server.
+  void set_limits(const admin_limits& limits) { limits_ = limits; }
+  void set_metrics(metrics_registry& metrics) { metrics_ = &metrics; }
+
   // Binds and starts serving on a thread of its own. Throws on bind failure.
   void start(const std::string& host, unsigned short port);
   void stop();
@@ -57,8 +86,14 @@ class admin_server {
  private:
   void accept();
 
+  admin_limits limits_;
+  metrics_registry own_metrics_;
+  metrics_registry* metrics_ = nullptr;
+  // Shared with the sessions, which io_'s destructor may destroy after the other members.
+  std::shared_ptr<detail::admin_state> state_;
   boost::asio::io_context io_{1};
   boost::asio::ip::tcp::acceptor acceptor_{io_};
+  boost::asio::steady_timer backoff_{io_};
   admin_routes routes_;  // read by the serving thread; set before start()
   std::thread thread_;
   unsigned short port_ = 0;

@@ -19,13 +19,29 @@
 namespace tocsin::kafka {
 namespace {
 
-constexpr std::size_t header_bytes = 8;  // u32 payload length, u32 CRC-32 of the payload
+// Record formats (see spool.hpp). Format 1 is only read; a segment is written in format 2.
+enum class record_format { v1, v2 };
+
+constexpr std::string_view record_magic("\xf5TS\x02", 4);  // 0xF5 never occurs in UTF-8
+constexpr std::size_t v1_header_bytes = 8;                 // u32 length, u32 payload CRC
+constexpr std::size_t v2_header_bytes = 16;  // magic, u32 length, u32 payload CRC, u32 header CRC
 constexpr std::size_t key_length_bytes = 4;
 constexpr std::size_t name_digits = 20;
 constexpr std::uint64_t max_payload = std::numeric_limits<std::uint32_t>::max();
 
+// Damaged stretches logged one by one per segment before a summary line takes over.
+constexpr std::size_t damage_log_lines = 5;
+
+std::size_t header_bytes(record_format format) {
+  return format == record_format::v1 ? v1_header_bytes : v2_header_bytes;
+}
+
 void put_u32(std::string& out, std::uint32_t v) {
   for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+void set_u32(std::string& out, std::size_t pos, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[pos + i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
 std::uint32_t get_u32(const char* p) {
@@ -34,49 +50,141 @@ std::uint32_t get_u32(const char* p) {
   return v;
 }
 
-std::uint32_t checksum(std::string_view payload) {
+std::uint32_t checksum(std::string_view bytes) {
   return static_cast<std::uint32_t>(crc32(crc32(0L, Z_NULL, 0),
-                                          reinterpret_cast<const Bytef*>(payload.data()),
-                                          static_cast<uInt>(payload.size())));
+                                          reinterpret_cast<const Bytef*>(bytes.data()),
+                                          static_cast<uInt>(bytes.size())));
 }
 
 std::string encode_record(std::string_view key, std::string_view value) {
-  const auto payload = static_cast<std::uint32_t>(key_length_bytes + key.size() + value.size());
+  const auto length = static_cast<std::uint32_t>(key_length_bytes + key.size() + value.size());
   std::string record;
-  record.reserve(header_bytes + payload);
-  put_u32(record, payload);
-  put_u32(record, 0);  // the CRC, filled in below
+  record.reserve(v2_header_bytes + length);
+  record += record_magic;
+  put_u32(record, length);
+  put_u32(record, 0);  // payload CRC, filled in below
+  put_u32(record, 0);  // header CRC, filled in below
   put_u32(record, static_cast<std::uint32_t>(key.size()));
   record += key;
   record += value;
-  const std::uint32_t crc = checksum(std::string_view(record).substr(header_bytes));
-  std::string crc_bytes;
-  put_u32(crc_bytes, crc);
-  record.replace(4, 4, crc_bytes);
+  set_u32(record, 8, checksum(std::string_view(record).substr(v2_header_bytes)));
+  set_u32(record, 12, checksum(std::string_view(record).substr(0, 12)));
   return record;
 }
 
-// The payload of the intact record at `pos`, or nothing when it is torn or corrupt.
-std::optional<std::string_view> intact_payload_at(std::string_view data, std::size_t pos) {
-  if (data.size() - pos < header_bytes) return std::nullopt;
-  const std::uint32_t length = get_u32(data.data() + pos);
-  if (length < key_length_bytes || length > data.size() - pos - header_bytes) return std::nullopt;
-  const std::string_view payload = data.substr(pos + header_bytes, length);
-  if (checksum(payload) != get_u32(data.data() + pos + 4)) return std::nullopt;
-  if (get_u32(payload.data()) > length - key_length_bytes) return std::nullopt;
-  return payload;
+// What starts at one offset of a segment file.
+enum class frame_kind {
+  intact,   // a whole record, checksums right
+  damaged,  // a record whose length is known but whose payload (or its CRC) is wrong
+  torn,     // a record cut short by the end of the file (a crash mid-write), as far as can be told
+  invalid,  // no record header
+};
+
+struct frame {
+  frame_kind kind = frame_kind::invalid;
+  std::size_t size = 0;  // header + payload, for intact and damaged records
+};
+
+// The payload checks both formats share: its CRC and the key length inside it.
+frame payload_frame(std::string_view data, std::size_t pos, std::size_t header,
+                    std::uint32_t length, std::uint32_t crc) {
+  const std::string_view payload = data.substr(pos + header, length);
+  const bool ok = checksum(payload) == crc && get_u32(payload.data()) <= length - key_length_bytes;
+  return {ok ? frame_kind::intact : frame_kind::damaged, header + length};
 }
 
-// Records from `pos` to the end, as far as their length fields can be followed (a torn record
-// counts as one). What is known to be lost when the record at `pos` is bad.
-std::uint64_t records_from(std::string_view data, std::size_t pos) {
-  std::uint64_t n = 0;
-  while (pos < data.size()) {
-    ++n;
-    if (data.size() - pos < header_bytes) break;
-    pos += header_bytes + get_u32(data.data() + pos);
+frame v2_frame_at(std::string_view data, std::size_t pos) {
+  const std::size_t left = data.size() - pos;
+  if (left < v2_header_bytes) {  // a header cut short can be told from junk by its magic only
+    return {record_magic.starts_with(data.substr(pos, record_magic.size())) ? frame_kind::torn
+                                                                            : frame_kind::invalid};
   }
-  return n;
+  if (data.compare(pos, record_magic.size(), record_magic) != 0 ||
+      checksum(data.substr(pos, 12)) != get_u32(data.data() + pos + 12)) {
+    return {frame_kind::invalid};
+  }
+  const std::uint32_t length = get_u32(data.data() + pos + 4);
+  if (length < key_length_bytes) return {frame_kind::invalid};  // no writer makes this
+  if (length > left - v2_header_bytes) return {frame_kind::torn};
+  return payload_frame(data, pos, v2_header_bytes, length, get_u32(data.data() + pos + 8));
+}
+
+// Format 1 has no header CRC: a length that does not fit may be torn or damaged, and a CRC
+// mismatch may mean a damaged length as well as a damaged payload (see parse_segment).
+frame v1_frame_at(std::string_view data, std::size_t pos) {
+  const std::size_t left = data.size() - pos;
+  if (left < v1_header_bytes) return {frame_kind::torn};
+  const std::uint32_t length = get_u32(data.data() + pos);
+  if (length < key_length_bytes) return {frame_kind::invalid};
+  if (length > left - v1_header_bytes) return {frame_kind::torn};
+  return payload_frame(data, pos, v1_header_bytes, length, get_u32(data.data() + pos + 4));
+}
+
+frame frame_at(record_format format, std::string_view data, std::size_t pos) {
+  return format == record_format::v1 ? v1_frame_at(data, pos) : v2_frame_at(data, pos);
+}
+
+// Where reading can resume after damage at `from - 1`: the next offset holding a record header
+// (format 2: magic and header CRC right; format 1, which has neither: a whole intact record), or
+// the end of the data.
+std::size_t resync(record_format format, std::string_view data, std::size_t from) {
+  if (format == record_format::v2) {
+    for (auto q = data.find(record_magic, from); q != std::string_view::npos;
+         q = data.find(record_magic, q + 1)) {
+      if (v2_frame_at(data, q).kind != frame_kind::invalid) return q;
+    }
+    return data.size();
+  }
+  for (std::size_t q = from; q < data.size(); ++q) {
+    if (v1_frame_at(data, q).kind == frame_kind::intact) return q;
+  }
+  return data.size();
+}
+
+// A stretch of a segment file that could not be read.
+struct damaged_stretch {
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;
+  bool tail = false;  // nothing intact follows it
+  bool torn = false;  // tail only: it begins with a record cut short, as a crash mid-write leaves
+};
+
+struct parsed_segment {
+  record_format format = record_format::v2;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> records;  // intact: offset, payload bytes
+  std::vector<damaged_stretch> damage;
+};
+
+// Every intact record of a segment file and the stretches between them that are not.
+parsed_segment parse_segment(std::string_view data, record_format format) {
+  parsed_segment out{.format = format};
+  const std::size_t header = header_bytes(format);
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    const frame f = frame_at(format, data, pos);
+    if (f.kind == frame_kind::intact) {
+      out.records.emplace_back(pos, static_cast<std::uint32_t>(f.size - header));
+      pos += f.size;
+      continue;
+    }
+    // A format 2 header CRC vouches for the length, so the damage ends with this record.
+    if (f.kind == frame_kind::damaged && format == record_format::v2) {
+      out.damage.push_back({.offset = pos, .bytes = f.size});
+      pos += f.size;
+      continue;
+    }
+    // A format 1 length is believed only when the next intact record (or the end of the file)
+    // starts exactly where it says the record ends: a damaged length that happened to fit would
+    // otherwise swallow the records after it.
+    const std::size_t next = resync(format, data, pos + 1);
+    const bool framed = f.kind == frame_kind::damaged && next == pos + f.size;
+    out.damage.push_back({.offset = pos,
+                          .bytes = next - pos,
+                          .tail = next == data.size() && !framed,
+                          .torn = f.kind == frame_kind::torn});
+    pos = next;
+  }
+  return out;
 }
 
 std::string segment_name(std::uint64_t first_id) { return fmt::format("{:020}.seg", first_id); }
@@ -142,6 +250,50 @@ void remove_file(const std::filesystem::path& file) {
   }
 }
 
+// Renames a damaged segment file to `<file>.bad` (`.bad.1`, `.bad.2` ... when an earlier one holds
+// that name) so that bytes the spool could not read are kept for inspection, never deleted. A
+// rename needs no free space, so this works on a full disk too. The new name, or "" on failure.
+std::filesystem::path move_aside(const std::filesystem::path& file) {
+  constexpr int max_copies = 1000;
+  for (int n = 0; n < max_copies; ++n) {
+    std::filesystem::path bad = file;
+    bad += n == 0 ? std::string(".bad") : fmt::format(".bad.{}", n);
+    struct stat st {};
+    if (::lstat(bad.c_str(), &st) == 0) continue;
+    if (errno == ENOENT && ::rename(file.c_str(), bad.c_str()) == 0) {
+      sync_directory(file.parent_path());
+      return bad;
+    }
+    spdlog::error("spool: cannot move damaged {} to {}: {}; leaving it in place", file.string(),
+                  bad.string(), std::strerror(errno));
+    return {};
+  }
+  spdlog::error("spool: cannot move damaged {} aside: {}.bad to .bad.{} exist; leaving it in place",
+                file.string(), file.string(), max_copies - 1);
+  return {};
+}
+
+// One warning per damaged stretch (the first few of a file, then a summary), with what becomes
+// of the file.
+void log_damage(const std::filesystem::path& file, const std::vector<damaged_stretch>& damage,
+                std::string_view fate) {
+  for (std::size_t i = 0; i < damage.size() && i < damage_log_lines; ++i) {
+    const damaged_stretch& d = damage[i];
+    if (!d.tail) {
+      spdlog::warn("spool: {}: damaged record at byte {} ({} bytes) skipped; {}", file.string(),
+                   d.offset, d.bytes, fate);
+    } else {
+      spdlog::warn("spool: {}: {} at byte {} ({} bytes to the end of the file) skipped; {}",
+                   file.string(), d.torn ? "torn record (a crash mid-write?)" : "unreadable tail",
+                   d.offset, d.bytes, fate);
+    }
+  }
+  if (damage.size() > damage_log_lines) {
+    spdlog::warn("spool: {}: {} more damaged stretches skipped", file.string(),
+                 damage.size() - damage_log_lines);
+  }
+}
+
 }  // namespace
 
 struct spool::segment {
@@ -159,6 +311,8 @@ struct spool::segment {
   std::size_t unacked = 0;
   std::size_t available = 0;  // neither acknowledged nor in flight
   int append_fd = -1;         // open on the current segment only
+  record_format format = record_format::v2;
+  bool damaged = false;  // moved aside instead of deleted once done
 };
 
 spool::spool(std::filesystem::path dir, spool_options options, metrics_registry& metrics)
@@ -172,8 +326,19 @@ spool::spool(std::filesystem::path dir, spool_options options, metrics_registry&
       write_errors_(metrics.get_counter("tocsin_bus_errors_total",
                                         "Alerts the bus failed to carry.",
                                         {{"reason", "spool_write"}})),
-      corrupt_records_(metrics.get_counter("tocsin_spool_corrupt_records_total",
-                                           "Spooled records found torn or corrupt and skipped.")) {
+      corrupt_records_(metrics.get_counter(
+          "tocsin_spool_corrupt_records_total",
+          "Spooled records found torn or corrupt and skipped (a damaged stretch counts as one).")),
+      corrupt_record_events_(metrics.get_counter(
+          "tocsin_spool_corrupt_total",
+          "Damaged stretches of spool segment files skipped: a record (reading resumed after "
+          "it) or a tail (nothing intact after it).",
+          {{"what", "record"}})),
+      corrupt_tail_events_(metrics.get_counter(
+          "tocsin_spool_corrupt_total",
+          "Damaged stretches of spool segment files skipped: a record (reading resumed after "
+          "it) or a tail (nothing intact after it).",
+          {{"what", "tail"}})) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) throw std::runtime_error("spool: cannot create " + dir_.string() + ": " + ec.message());
@@ -199,40 +364,59 @@ spool::~spool() {
   if (current_ != nullptr) ::close(current_->append_fd);
 }
 
-void spool::load_segment(std::uint64_t first_id, const std::filesystem::path& file) {
-  if (first_id < next_id_) {
-    spdlog::warn("spool: ignoring {}: its records overlap the segment before it", file.string());
-    return;
-  }
+void spool::load_segment(std::uint64_t name_id, const std::filesystem::path& file) {
   std::string data;
   if (!read_whole_file(file, data)) {
     spdlog::warn("spool: cannot read {}: {}; skipping it", file.string(), std::strerror(errno));
-    next_id_ = first_id + 1;  // a new segment must never take its name
+    next_id_ = std::max(next_id_, name_id + 1);  // a new segment must never take its name
     return;
+  }
+  if (data.empty()) {  // created, then a crash before its first record: nothing to keep
+    remove_file(file);
+    next_id_ = std::max(next_id_, name_id);
+    return;
+  }
+
+  parsed_segment parsed = parse_segment(data, record_format::v2);
+  if (!data.starts_with(record_magic)) {  // written before format 2, or its first header damaged
+    parsed_segment legacy = parse_segment(data, record_format::v1);
+    if (legacy.records.size() > parsed.records.size()) parsed = std::move(legacy);
+  }
+  for (const damaged_stretch& d : parsed.damage) {
+    corrupt_records_.inc();
+    (d.tail ? corrupt_tail_events_ : corrupt_record_events_).inc();
+  }
+
+  // Ids live in memory only: a segment whose name overlaps the records of the one before it (a
+  // file copied in by hand) is numbered after them rather than left behind.
+  const std::uint64_t first_id = std::max(name_id, next_id_);
+  if (first_id != name_id) {
+    spdlog::warn("spool: {} overlaps the segment before it; numbering its records from {}",
+                 file.string(), first_id);
+  }
+  next_id_ = first_id + std::max<std::uint64_t>(parsed.records.size(), 1);
+
+  if (parsed.records.empty()) {  // nothing left to deliver from it
+    const std::filesystem::path bad = move_aside(file);
+    log_damage(file, parsed.damage,
+               bad.empty() ? "the file stays where it is" : "the file is now " + bad.string());
+    return;
+  }
+  if (!parsed.damage.empty()) {
+    log_damage(file, parsed.damage,
+               fmt::format("the file will be renamed to .bad once its {} intact records are "
+                           "delivered",
+                           parsed.records.size()));
   }
 
   auto seg = std::make_unique<segment>();
   seg->first_id = first_id;
   seg->path = file;
   seg->file_bytes = data.size();
-  std::size_t pos = 0;
-  while (pos < data.size()) {
-    const auto payload = intact_payload_at(data, pos);
-    if (!payload) break;  // a torn or corrupt record ends the segment
-    seg->entries.push_back({.offset = pos, .payload = static_cast<std::uint32_t>(payload->size())});
-    pos += header_bytes + payload->size();
-  }
-  const std::uint64_t corrupt = records_from(data, pos);
-  if (corrupt > 0) {
-    corrupt_records_.inc(corrupt);
-    spdlog::warn("spool: {}: torn or corrupt record at byte {}; skipping it and the {} after it",
-                 file.string(), pos, corrupt - 1);
-  }
-  next_id_ = first_id + seg->entries.size() + corrupt;
-
-  if (seg->entries.empty()) {  // nothing left to deliver from it
-    remove_file(file);
-    return;
+  seg->format = parsed.format;
+  seg->damaged = !parsed.damage.empty();
+  for (const auto& [offset, payload] : parsed.records) {
+    seg->entries.push_back({.offset = offset, .payload = payload});
   }
   seg->unacked = seg->available = seg->entries.size();
   records_ += seg->unacked;
@@ -259,7 +443,7 @@ bool spool::start_segment() {
 bool spool::append(std::string_view key, std::string_view value) {
   std::lock_guard lock(mutex_);
   const std::uint64_t payload = key_length_bytes + key.size() + value.size();
-  const std::uint64_t size = header_bytes + payload;
+  const std::uint64_t size = v2_header_bytes + payload;
   if (payload > max_payload || bytes_ + size > options_.max_bytes) {
     full_errors_.inc();
     if (!full_logged_) {
@@ -306,8 +490,8 @@ bool spool::write_record(const std::string& record) {
   }
   if (ok) return true;
 
-  // Take the partial record back if possible; either way this segment gets no more records,
-  // since a torn record would end it at the next start-up.
+  // Take the partial record back if possible; either way this segment gets no more records, so
+  // that a torn remnant can only ever be its tail (skipped and counted at the next start-up).
   if (n > 0 && ::ftruncate(seg.append_fd, static_cast<off_t>(seg.file_bytes)) != 0) {
     seg.file_bytes += static_cast<std::uint64_t>(n);
     bytes_ += static_cast<std::uint64_t>(n);
@@ -365,20 +549,27 @@ spool::read_result spool::read_available(segment& seg, std::size_t max,
   for (std::size_t i = 0; i < seg.entries.size() && out.size() < max; ++i) {
     auto& e = seg.entries[i];
     if (e.acked || e.in_flight) continue;
-    buf.resize(header_bytes + e.payload);
-    const bool intact = pread_exact(fd, buf.data(), buf.size(), e.offset) &&
-                        intact_payload_at(buf, 0).has_value() && get_u32(buf.data()) == e.payload;
+    const std::size_t header = header_bytes(seg.format);
+    buf.resize(header + e.payload);
+    const bool intact = pread_exact(fd, buf.data(), buf.size(), e.offset) && [&] {
+      const frame f = frame_at(seg.format, buf, 0);
+      return f.kind == frame_kind::intact && f.size == buf.size();
+    }();
     if (!intact) {  // changed under us since it was written or indexed: lost
-      spdlog::warn("spool: {}: record {} is no longer readable; skipping it", seg.path.string(),
-                   seg.first_id + i);
+      spdlog::warn(
+          "spool: {}: damaged record at byte {} ({} bytes) skipped; the file will be renamed to "
+          ".bad once its other records are delivered",
+          seg.path.string(), e.offset, buf.size());
       corrupt_records_.inc();
+      corrupt_record_events_.inc();
+      seg.damaged = true;
       e.acked = true;
       --seg.available;
       --seg.unacked;
       --records_;
       continue;
     }
-    const std::string_view payload = std::string_view(buf).substr(header_bytes);
+    const std::string_view payload = std::string_view(buf).substr(header);
     const std::uint32_t key_length = get_u32(payload.data());
     out.push_back({.id = seg.first_id + i,
                    .key = std::string(payload.substr(key_length_bytes, key_length)),
@@ -425,7 +616,8 @@ void spool::nack(std::uint64_t id) {
   ++seg.available;
 }
 
-// Deletes the segment at `it` once none of its records is waiting. Returns the next segment.
+// Deletes the segment at `it` once none of its records is waiting (moves it aside when it is
+// damaged). Returns the next segment.
 spool::segment_map::iterator spool::remove_if_done(segment_map::iterator it) {
   segment& seg = *it->second;
   if (seg.unacked > 0) return std::next(it);
@@ -433,7 +625,12 @@ spool::segment_map::iterator spool::remove_if_done(segment_map::iterator it) {
     ::close(seg.append_fd);
     current_ = nullptr;
   }
-  remove_file(seg.path);
+  if (seg.damaged) {
+    const std::filesystem::path bad = move_aside(seg.path);
+    if (!bad.empty()) spdlog::info("spool: damaged {} is now {}", seg.path.string(), bad.string());
+  } else {
+    remove_file(seg.path);
+  }
   bytes_ -= seg.file_bytes;
   return segments_.erase(it);
 }

@@ -1,10 +1,19 @@
 #pragma once
 // Alerts Kafka could not take, kept on disk until it can. Append-only segment files under one
 // directory, named by the sequence number of their first record (`00000000000000000042.seg`).
-// Each record is: u32 payload length, u32 CRC-32 of the payload, payload = u32 key length, key,
-// value (little-endian). A record is on disk once append() returns, so `kill -9` loses nothing
-// that reached the spool. A torn or corrupt record (a crash mid-write) ends its segment: it and
-// anything after it in that segment are counted (tocsin_spool_corrupt_records_total) and skipped.
+// Each record (format 2) is: the magic bytes F5 'T' 'S' 02, u32 payload length, u32 CRC-32 of the
+// payload, u32 CRC-32 of the 12 header bytes before it, then the payload = u32 key length, key,
+// value (little-endian). Format 1 files (no magic, no header CRC: u32 length, u32 payload CRC,
+// payload), written by earlier versions, are still read. A record is on disk once append()
+// returns, so `kill -9` loses nothing that reached the spool.
+//
+// Damage costs only the records it touches. A record whose header is intact but whose payload is
+// not is skipped alone; after a damaged header, reading resumes at the next intact header. Each
+// damaged stretch is logged once with its file and offset and counted
+// (tocsin_spool_corrupt_total{what="record"}, or what="tail" when nothing intact follows it: a
+// torn write or damage up to the end) and in tocsin_spool_corrupt_records_total. A damaged segment
+// file is never deleted: once its intact records are acknowledged (at once when it has none) it is
+// renamed to `<segment>.bad` (`.bad.1` ... when that name is taken) for inspection.
 //
 // Records are handed out oldest first by take() and stay on disk until ack(); a segment is deleted
 // once every record in it is acknowledged. nack() makes a record available to take() again.
@@ -24,7 +33,7 @@
 namespace tocsin::kafka {
 
 struct spool_record {
-  std::uint64_t id = 0;  // sequence number, > 0, increasing across restarts
+  std::uint64_t id = 0;  // > 0, increasing; new records get ids above every record on disk
   std::string key;
   std::string value;
 };
@@ -63,7 +72,7 @@ class spool {
 
   enum class read_result { ok, file_gone, unreadable };
 
-  void load_segment(std::uint64_t first_id, const std::filesystem::path& file);
+  void load_segment(std::uint64_t name_id, const std::filesystem::path& file);
   bool start_segment();
   bool write_record(const std::string& record);
   void write_failed(const std::string& what, int error);
@@ -90,6 +99,8 @@ class spool {
   counter& full_errors_;
   counter& write_errors_;
   counter& corrupt_records_;
+  counter& corrupt_record_events_;  // tocsin_spool_corrupt_total{what="record"}
+  counter& corrupt_tail_events_;    // tocsin_spool_corrupt_total{what="tail"}
 };
 
 }  // namespace tocsin::kafka

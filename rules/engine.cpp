@@ -6,12 +6,13 @@
 // logs slightly out of order, two shards racing for the lock) counts as that latest time, so
 // windows never see time run backwards.
 //
-// Groups. A rule keeps one group per label set (its fingerprint): alertname, severity, then the
-// named groups (plain) or the group_by values (threshold, absent), then the static labels; each
-// source overrides the ones before it. A group_by entry is a named group of the rule's patterns
-// if the match set one by that name, else an event field (a field the event lacks, or a named
-// group that did not participate, gives an empty value); the label name is the entry with every
-// character outside [A-Za-z0-9_] replaced by '_', so `fields.user` becomes `fields_user`.
+// Groups. A rule keeps one group per label set (its fingerprint): alertname, severity, the
+// group_by values (a plain rule's default is [host]), for plain rules the named groups, then the
+// static labels; each source overrides the ones before it. A group_by entry is a named group of the
+// rule's patterns if the match set one by that name, else an event field (a field the event lacks,
+// or a named group that did not participate, gives an empty value); the label name is the entry
+// with every character outside [A-Za-z0-9_] replaced by '_', so `fields.user` becomes
+// `fields_user`.
 //
 // plain: the first match of a group fires (startsAt = now); later matches only update it. It
 //   resolves at last match + resolve_after (endsAt = that instant), reported by the first tick at
@@ -37,9 +38,11 @@
 // instant. A non-positive resend_interval is treated as the default (1m).
 //
 // Cardinality. Each rule keeps at most max_groups_per_rule groups (at least 1). A new group beyond
-// it evicts the least recently matched one. An evicted firing alert emits nothing: it is no longer
-// re-sent, so receivers expire it at its last endsAt. We do not claim it resolved, because nothing
-// says it did. An evicted absent group is forgotten, so it will not fire.
+// it evicts the least recently matched one. An evicted firing group emits its alert resolved
+// (endsAt = the eviction instant), counted in tocsin_alerts_total{status="resolved"}: the engine
+// stops tracking it, and leaving it firing would hold a slot in the router (router.max_alerts)
+// and show a stale alert until its endsAt. If it matches again it fires anew. An evicted absent
+// group that was not firing is forgotten, so it will not fire.
 //
 // Metrics. tocsin_rule_matches_total{rule} counts matches; tocsin_rule_groups{rule} is the number
 // of live groups; tocsin_rule_group_evictions_total{rule} counts evictions; tocsin_alerts_total
@@ -187,22 +190,21 @@ label_set build_labels(const rule_definition& def, const rule_match& m,
   label_set labels;
   labels.insert_or_assign("alertname", def.name);
   labels.insert_or_assign("severity", def.severity);
+  std::string value;
+  for (const std::string& field : def.group_by) {
+    // A named group of the rule's patterns (DESIGN.md's `group_by: [host, src_ip]`), else an
+    // event field.
+    const auto capture = std::find_if(m.captures.rbegin(), m.captures.rend(),
+                                      [&](const auto& c) { return c.first == field; });
+    if (capture != m.captures.rend()) {
+      value = capture->second;
+    } else if (!compiled_rules::field_value(ev, field, value)) {
+      value.clear();
+    }
+    labels.insert_or_assign(label_name_for_field(field), value);
+  }
   if (def.kind == rule_kind::plain) {
     for (const auto& [name, value] : m.captures) labels.insert_or_assign(name, value);
-  } else {
-    std::string value;
-    for (const std::string& field : def.group_by) {
-      // A named group of the rule's patterns (DESIGN.md's `group_by: [host, src_ip]`), else an
-      // event field.
-      const auto capture = std::find_if(m.captures.rbegin(), m.captures.rend(),
-                                        [&](const auto& c) { return c.first == field; });
-      if (capture != m.captures.rend()) {
-        value = capture->second;
-      } else if (!compiled_rules::field_value(ev, field, value)) {
-        value.clear();
-      }
-      labels.insert_or_assign(label_name_for_field(field), value);
-    }
   }
   for (const auto& [name, value] : def.labels) labels.insert_or_assign(name, value);
   return labels;
@@ -335,14 +337,17 @@ struct alert_engine::impl {
     return d;
   }
 
-  group_state& find_or_create(rule_state& rs, pending_match& p, time_point now) {
+  group_state& find_or_create(rule_state& rs, pending_match& p, time_point now,
+                              std::vector<alert>& out) {
     if (const auto it = rs.index.find(p.key); it != rs.index.end()) {
       rs.groups.splice(rs.groups.end(), rs.groups, it->second);  // most recently matched
       return *it->second;
     }
     const std::size_t cap = std::max<std::size_t>(options.max_groups_per_rule, 1);
     while (rs.groups.size() >= cap) {
-      rs.index.erase(rs.groups.front().key);
+      group_state& evicted = rs.groups.front();
+      if (evicted.firing) emit_resolved(rs, evicted, now, out);
+      rs.index.erase(evicted.key);
       rs.groups.pop_front();
       rs.evictions->inc();
     }
@@ -411,7 +416,7 @@ struct alert_engine::impl {
   void apply_match(rule_state& rs, pending_match& p, const rule_match& m,
                    const collector::event& ev, time_point now, std::vector<alert>& out) {
     rs.matches->inc();
-    group_state& g = find_or_create(rs, p, now);
+    group_state& g = find_or_create(rs, p, now, out);
     g.captures = m.captures;
     g.message.assign(ev.message);
     g.host.assign(ev.host);

@@ -17,9 +17,9 @@ using config::quote;
 using config::yaml_entry;
 
 constexpr std::string_view kTopKeys[] = {"rules"};
-constexpr std::string_view kRuleKeys[] = {"name",      "match",  "min_severity",
-                                          "severity",  "labels", "annotations",
-                                          "threshold", "absent", "resolve_after"};
+constexpr std::string_view kRuleKeys[] = {"name",     "match",        "min_severity", "severity",
+                                          "labels",   "annotations",  "threshold",    "absent",
+                                          "group_by", "resolve_after"};
 constexpr std::string_view kThresholdKeys[] = {"count", "window", "group_by"};
 constexpr std::string_view kAbsentKeys[] = {"for", "group_by"};
 constexpr std::string_view kPlainFields[] = {"message",  "host",     "app",   "procid", "msgid",
@@ -162,6 +162,8 @@ std::optional<rule_definition> rules_reader::load_rule(const yaml_entry& at) {
         continue;
       }
       load_absent(e, rule);
+    } else if (e.name == "group_by") {
+      group_by_ = e;
     } else if (e.name == "resolve_after") {
       if (threshold != nullptr || absent != nullptr) {
         error(e.key_mark, e.path,
@@ -173,7 +175,16 @@ std::optional<rule_definition> rules_reader::load_rule(const yaml_entry& at) {
       if (auto v = positive_span(e)) rule.resolve_after = *v;
     }
   }
-  if (group_by_) check_group_by(*group_by_, rule);
+  // group_by belongs to the rule; inside threshold/absent (its v1 place) it means the same.
+  const yaml_entry* outer = config::find(*entries, "group_by");
+  if (outer != nullptr && group_by_ && group_by_->key_mark.pos != outer->key_mark.pos) {
+    error(group_by_->key_mark, group_by_->path,
+          "group_by is given twice: keep the one at the rule's level (" + outer->path + ")");
+  } else if (group_by_) {
+    check_group_by(*group_by_, rule);
+  } else if (rule.kind == rule_kind::plain) {
+    rule.group_by = {"host"};  // "disk full on db1" and "on db2" are two alerts
+  }
   return rule;
 }
 

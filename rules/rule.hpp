@@ -35,7 +35,9 @@ struct rule_definition {
   std::chrono::milliseconds window{0};
   // absent: a group seen before with no match for `for_duration`.
   std::chrono::milliseconds for_duration{0};
-  std::vector<std::string> group_by;  // threshold and absent
+  // Event fields or named groups whose values make the alert's group (and labels). Every kind;
+  // a plain rule's default is [host], the others' [].
+  std::vector<std::string> group_by;
   // plain: resolves after this long without a match.
   std::chrono::milliseconds resolve_after = std::chrono::minutes(5);
   config::source_location where;

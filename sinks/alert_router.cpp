@@ -187,6 +187,7 @@ struct alert_router::impl {
   // --- everything below runs under mutex_ ---
   bool merge(rules::alert& existing, const rules::alert& incoming, sys_clock::time_point now);
   void persist(const stored_alert& s);
+  void refuse(const rules::alert& a, steady_clock::time_point steady_now);
   void track_state(stored_alert& s, bool is_new, sys_clock::time_point now,
                    steady_clock::time_point steady_now);
   void join_groups(stored_alert& s, steady_clock::time_point steady_now);
@@ -239,6 +240,11 @@ struct alert_router::impl {
 
   counter& db_errors;
   counter& receive_errors;
+  // router.max_alerts: new alerts beyond it are refused (updates of held ones are not).
+  std::size_t max_alerts_ = 100'000;
+  counter& refused_max_alerts;
+  steady_clock::time_point last_refusal_log_{};
+  std::uint64_t unlogged_refusals_ = 0;
   gauge &alerts_firing, &alerts_resolved, &alerts_suppressed;
   gauge &silences_active, &silences_pending, &silences_expired;
 
@@ -262,6 +268,10 @@ alert_router::impl::impl(const config::config& cfg, const notifier_registry& reg
                               "Failed writes of the router's state to router.db.")),
       receive_errors(m.get_counter("tocsin_router_receive_errors_total",
                                    "Alerts the router could not process.")),
+      max_alerts_(std::max<std::size_t>(cfg.router.max_alerts, 1)),
+      refused_max_alerts(m.get_counter("tocsin_router_alerts_refused_total",
+                                       "New alerts the router refused, by reason.",
+                                       {{"reason", "max_alerts"}})),
       alerts_firing(
           m.get_gauge("tocsin_alerts", "Alerts in the router by state.", {{"state", "firing"}})),
       alerts_resolved(
@@ -326,6 +336,8 @@ void alert_router::impl::reconfigure(const config::config& cfg, const notifier_r
   std::lock_guard lock(mutex_);
   const auto now = sys_clock::now();
   const auto steady_now = steady_clock::now();
+  // A lower cap refuses new alerts until enough held ones have resolved and been sent.
+  max_alerts_ = std::max<std::size_t>(cfg.router.max_alerts, 1);
   tree = std::move(new_tree);
   inhibit = std::move(new_inhibit);
   // The old workers finish the attempt in progress (which goes into the notification log) and
@@ -395,6 +407,12 @@ void alert_router::impl::load() {
   for (const auto& fp : unreadable) {
     db->delete_alert.bind(1, fp);
     db->delete_alert.run();
+  }
+  if (alerts_.size() > max_alerts_) {
+    spdlog::warn(
+        "router: router.db holds {} alerts, over router.max_alerts ({}): new alerts are "
+        "refused until enough of them resolve",
+        alerts_.size(), max_alerts_);
   }
   last_nflog_gc_ = steady_now - nflog_gc_interval;  // the first tick cleans up
   if (!alerts_.empty() || !nflog_.empty()) {
@@ -523,6 +541,10 @@ void alert_router::impl::receive(const rules::alert& incoming) {
     bool due = false;
     {
       std::lock_guard lock(mutex_);
+      if (alerts_.size() >= max_alerts_ && !alerts_.contains(a.fingerprint)) {
+        refuse(a, steady_now);
+        return;
+      }
       auto [it, is_new] = alerts_.try_emplace(a.fingerprint);
       stored_alert& s = it->second;
       if (is_new) {
@@ -551,6 +573,25 @@ void alert_router::impl::receive(const rules::alert& incoming) {
     receive_errors.inc();
     spdlog::error("router: cannot take alert {}: {}", incoming.fingerprint, e.what());
   }
+}
+
+// Counted always; logged at most once a minute with how many went unlogged.
+void alert_router::impl::refuse(const rules::alert& a, steady_clock::time_point steady_now) {
+  refused_max_alerts.inc();
+  if (last_refusal_log_ != steady_clock::time_point{} &&
+      steady_now - last_refusal_log_ < std::chrono::minutes(1)) {
+    ++unlogged_refusals_;
+    return;
+  }
+  const auto name = a.labels.find("alertname");
+  spdlog::warn(
+      "router: refusing new alert {} ({}): router.max_alerts ({}) alerts are held{}", a.fingerprint,
+      name != a.labels.end() ? name->second : std::string("no alertname"), max_alerts_,
+      unlogged_refusals_ == 0
+          ? std::string()
+          : "; " + std::to_string(unlogged_refusals_) + " more refused in the last minute");
+  last_refusal_log_ = steady_now;
+  unlogged_refusals_ = 0;
 }
 
 std::vector<const rules::alert*> alert_router::impl::firing_alerts(
@@ -653,6 +694,12 @@ void alert_router::impl::flush(aggregation_group& g, const std::string& group_id
     } else {
       resolved_set.clear();
     }
+
+    // From what the notification log holds, so a re-send after a crash carries the same id.
+    const auto previous = nflog_.find(key);
+    n.id = notification_id(receiver, g.key,
+                           previous != nflog_.end() ? to_ms(previous->second.sent_at) : 0,
+                           firing_set, resolved_set);
 
     if (n.alerts.empty()) {
       // Only resolved alerts and no send_resolved: nothing to send, but remember it.

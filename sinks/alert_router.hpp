@@ -10,6 +10,11 @@
 // the notification log (what each receiver was last sent per group, so a restart re-sends
 // nothing), and the silences. Alerts without endsAt (from the API) resolve after
 // resolve_timeout. Resolved alerts are forgotten once every group they were in has sent them.
+//
+// Memory is bounded by router.max_alerts: a new fingerprint beyond it is refused, counted in
+// tocsin_router_alerts_refused_total{reason="max_alerts"} and logged at most once a minute;
+// updates of alerts already held are always taken, and a resolved alert frees its slot when it
+// is forgotten.
 
 #include <chrono>
 #include <filesystem>
@@ -56,6 +61,7 @@ class alert_router {
 
   // Takes one alert (bus consumer or API thread). Durable in router.db when it returns, so the
   // Kafka consumer may commit its offset then. Never throws; a failing write is logged, counted.
+  // A new alert beyond router.max_alerts is refused (counted, logged rate-limited).
   void receive(const rules::alert& a);
 
   // Switches to `cfg`'s routes, inhibit rules and receivers (a reload). Everything new is built

@@ -152,4 +152,8 @@ delivery_result to_delivery_result(const http_post_response& response) {
   return r;
 }
 
+void add_notification_id(http_post_request& request, const notification& n) {
+  if (!n.id.empty()) request.headers.push_back(std::string(notification_id_header) + ": " + n.id);
+}
+
 }  // namespace tocsin::sinks

@@ -35,4 +35,10 @@ http_post_response http_post(const http_post_request& request);
 // error or the (truncated) response body.
 delivery_result to_delivery_result(const http_post_response& response);
 
+// The header that carries notification::id, so a receiver can drop a repeated notification.
+inline constexpr const char* notification_id_header = "X-Tocsin-Notification-Id";
+
+// Adds `X-Tocsin-Notification-Id: <n.id>` to `request` when the notification has an id.
+void add_notification_id(http_post_request& request, const notification& n);
+
 }  // namespace tocsin::sinks

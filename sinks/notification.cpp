@@ -1,6 +1,7 @@
 #include "sinks/notification.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace tocsin::sinks {
 namespace {
@@ -20,7 +21,44 @@ Map common_entries(const std::vector<rules::alert>& alerts, Project project) {
   return common;
 }
 
+// FNV-1a 64, fed field by field; each field ends in a byte no field holds (0xff: not UTF-8), so
+// ("ab","c") and ("a","bc") differ.
+class fnv1a {
+ public:
+  void add(std::string_view bytes) {
+    for (const unsigned char c : bytes) mix(c);
+    mix(0xff);
+  }
+  [[nodiscard]] std::string hex() const {
+    char out[17];
+    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h_));
+    return out;
+  }
+
+ private:
+  void mix(unsigned char c) {
+    h_ ^= c;
+    h_ *= 1099511628211ULL;
+  }
+  std::uint64_t h_ = 14695981039346656037ULL;
+};
+
 }  // namespace
+
+std::string notification_id(std::string_view receiver, std::string_view group_key,
+                            std::int64_t previous_sent_at_ms, const std::set<std::string>& firing,
+                            const std::set<std::string>& resolved) {
+  fnv1a h;
+  h.add("tocsin-notification-v1");
+  h.add(receiver);
+  h.add(group_key);
+  h.add(std::to_string(previous_sent_at_ms));
+  h.add("firing");
+  for (const std::string& fp : firing) h.add(fp);
+  h.add("resolved");
+  for (const std::string& fp : resolved) h.add(fp);
+  return h.hex();
+}
 
 bool notification::firing() const {
   return std::any_of(alerts.begin(), alerts.end(), [](const rules::alert& a) { return a.firing; });

@@ -2,9 +2,12 @@
 // One notification: what the router hands a receiver when a group is flushed.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rules/alert.hpp"
@@ -19,11 +22,26 @@ struct notification {
   std::string external_url;          // where tocsin's API is reached (webhook externalURL)
   // Earliest receive time of the alerts that made this notification due (latency metric).
   std::chrono::steady_clock::time_point due_since{};
+  // notification_id(): the same on every re-send of this notification (retries, a reload, a
+  // restart after a crash between the receiver's answer and the notification log write), so a
+  // receiver can drop repeats. Sent as X-Tocsin-Notification-Id; "" when not set.
+  std::string id;
 
   [[nodiscard]] bool firing() const;  // any alert firing
   [[nodiscard]] rules::label_set common_labels() const;
   [[nodiscard]] std::map<std::string, std::string> common_annotations() const;
 };
+
+// The id of the notification a router sends `receiver` for group `group_key` carrying the alerts
+// `firing` and `resolved` (fingerprints), when the notification log's entry for that receiver and
+// group was written at `previous_sent_at_ms` (ms since the epoch; 0 when there is none): 16 hex
+// digits of FNV-1a 64 over all of it. Everything it hashes is what the notification log holds, so
+// a notification decided again after a crash (the log still has the previous entry) gets the
+// same id, while the next one (a new alert, a resolve, a repeat_interval re-send: the log has
+// moved on) gets a new one.
+std::string notification_id(std::string_view receiver, std::string_view group_key,
+                            std::int64_t previous_sent_at_ms, const std::set<std::string>& firing,
+                            const std::set<std::string>& resolved);
 
 // What a delivery attempt came to. `retry`: network error, 5xx, 429 (with retry_after when the
 // peer said so); `permanent`: other 4xx or a request that can never succeed.

@@ -168,8 +168,22 @@ void receiver_worker::deliver(const notification& n) {
       return;
     }
     retried_.inc();
-    spdlog::debug("receiver {}: attempt {} failed (status {}: {}), retrying in {} ms", receiver_,
-                  attempt, r.status, r.detail, wait.count());
+    // A warning, since the receiver is failing; at most one a minute, as a receiver coming back
+    // from an outage can have many notifications in retries.
+    const auto now = steady::now();
+    if (last_retry_log_ == steady::time_point{} || now - last_retry_log_ >= 1min) {
+      spdlog::warn(
+          "receiver {}: notification {} for group {}: attempt {} failed (status {}: {}), retrying "
+          "in {} ms{}",
+          receiver_, n.id, n.group_key, attempt, r.status, r.detail, wait.count(),
+          unlogged_retries_ == 0
+              ? std::string()
+              : " (and " + std::to_string(unlogged_retries_) + " more retries in the last minute)");
+      last_retry_log_ = now;
+      unlogged_retries_ = 0;
+    } else {
+      ++unlogged_retries_;
+    }
     if (!sleep_for(wait)) return;  // stopping: the notification log still has it as unsent
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
@@ -195,6 +209,7 @@ void receiver_worker::dead_letter(const notification& n, const delivery_result& 
       {"time", format_time(std::chrono::system_clock::now())},
       {"receiver", receiver_},
       {"group_key", n.group_key},
+      {"notification_id", n.id},
       {"status", last.status},
       {"detail", last.detail},
       {"reason", why},

@@ -63,6 +63,7 @@ struct worker_options {
 // One per receiver: a bounded queue and a thread that sends, retrying network errors, 5xx and 429
 // with exponential backoff and full jitter (honouring Retry-After), and writes permanent failures
 // (other 4xx, or retries past max_retry_time) to the dead letter file with the peer's response.
+// Retries are logged as warnings, failures as errors, each at most once a minute per receiver.
 // Metrics: tocsin_notifications_total{receiver,result=success|retry|failed|dropped},
 // tocsin_notification_latency_seconds (histogram, due_since → accepted), tocsin_queue_depth{queue=
 // "receiver:<name>"}. A dead receiver never blocks the caller: a full queue drops and counts.
@@ -109,6 +110,8 @@ class receiver_worker {
   std::mt19937_64 jitter_{std::random_device{}()};            // worker thread only
   std::chrono::steady_clock::time_point last_failure_log_{};  // worker thread only
   std::size_t unlogged_failures_ = 0;                         // worker thread only
+  std::chrono::steady_clock::time_point last_retry_log_{};    // worker thread only
+  std::size_t unlogged_retries_ = 0;                          // worker thread only
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable idle_;

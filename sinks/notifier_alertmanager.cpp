@@ -30,6 +30,7 @@ class alertmanager_notifier final : public notifier {
       alerts.push_back(std::move(alert));
     }
     http_post_request request = request_;
+    add_notification_id(request, n);  // Alertmanager ignores it; a proxy in between may use it
     request.body = alerts.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     return to_delivery_result(http_post(request));
   }

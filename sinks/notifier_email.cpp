@@ -391,8 +391,12 @@ email_settings read_settings(const config::receiver_config& receiver) {
 
   constexpr std::string_view kHeaderPrefix = "headers.";
   // Fields that describe the message structure are ours alone.
-  constexpr std::string_view kReserved[] = {"Date", "Message-ID", "MIME-Version", "Content-Type",
-                                            "Content-Transfer-Encoding"};
+  constexpr std::string_view kReserved[] = {"Date",
+                                            "Message-ID",
+                                            "MIME-Version",
+                                            "Content-Type",
+                                            "Content-Transfer-Encoding",
+                                            "X-Tocsin-Notification-Id"};
   for (const auto& [key, value] : r.all()) {
     if (!key.starts_with(kHeaderPrefix)) continue;
     const std::string name = key.substr(kHeaderPrefix.size());
@@ -598,8 +602,11 @@ std::string build_message(const email_settings& s, const notification& n,
   m += "From: " + from + "\r\n";
   m += "To: " + to + "\r\n";
   m += "Subject: " + header_text(subject) + "\r\n";
-  m += "Message-ID: <" + random_hex(32) + "." + std::to_string(millis) + "@" + s.message_id_domain +
-       ">\r\n";
+  // A re-sent notification is the same message: the same Message-ID lets mail systems that
+  // deduplicate by it drop the repeat.
+  m += "Message-ID: <" + (n.id.empty() ? random_hex(32) + "." + std::to_string(millis) : n.id) +
+       "@" + s.message_id_domain + ">\r\n";
+  if (!n.id.empty()) m += "X-Tocsin-Notification-Id: " + n.id + "\r\n";
   for (const auto& [name, value] : extra) m += name + ": " + value + "\r\n";
   m += "MIME-Version: 1.0\r\n";
   m += "Content-Type: multipart/alternative;\r\n boundary=\"" + boundary + "\"\r\n";

@@ -1,5 +1,7 @@
 // pagerduty: PagerDuty Events API v2; one incident per group (dedup_key from the group key),
-// triggered while any alert fires and resolved when all have resolved.
+// triggered while any alert fires and resolved when all have resolved. A repeated event only
+// updates the incident the dedup_key names; the notification's id is in custom_details and in
+// the X-Tocsin-Notification-Id header.
 
 #include <cstdint>
 #include <cstdio>
@@ -69,6 +71,7 @@ class pagerduty_notifier final : public notifier {
 
   delivery_result send(const notification& n) override {
     http_post_request request = request_;
+    add_notification_id(request, n);
     request.body = render(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return to_delivery_result(http_post(request));
   }
@@ -138,6 +141,7 @@ nlohmann::ordered_json pagerduty_notifier::render(const notification& n) const {
   };
   const std::string client_url = client_url_.empty() ? n.external_url : client_url_;
   if (!client_url.empty()) body["client_url"] = client_url;
+  if (!n.id.empty()) body["payload"]["custom_details"]["notification_id"] = n.id;
   return body;
 }
 

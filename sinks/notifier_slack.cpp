@@ -80,6 +80,7 @@ class slack_notifier final : public notifier {
 
   delivery_result send(const notification& n) override {
     http_post_request request = request_;
+    add_notification_id(request, n);  // not shown; for a proxy or a log in between
     request.body = render(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return to_delivery_result(http_post(request));
   }

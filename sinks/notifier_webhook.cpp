@@ -1,4 +1,5 @@
-// webhook: Alertmanager's webhook body, version 4, POSTed as JSON.
+// webhook: Alertmanager's webhook body, version 4, POSTed as JSON, with the notification's id in
+// the X-Tocsin-Notification-Id header (the same on a re-send, so the receiver can drop repeats).
 
 #include <charconv>
 
@@ -30,6 +31,7 @@ class webhook_notifier final : public notifier {
 
   delivery_result send(const notification& n) override {
     http_post_request request = request_;
+    add_notification_id(request, n);
     request.body = webhook_v4_body(n, max_alerts_)
                        .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     return to_delivery_result(http_post(request));

@@ -1,7 +1,8 @@
 // libFuzzer target for gelf_chunk_assembler. The input is a sequence of records:
 //   ctl, len, len bytes of datagram
-// ctl bit 0 prepends the chunk magic 1e 0f (so most records are chunks); bits 1..7 advance the
-// fake clock by that many 100 ms steps before the datagram is fed. Completed messages go
+// ctl bit 0 prepends the chunk magic 1e 0f (so most records are chunks); bits 1..5 advance the
+// fake clock by that many 100 ms steps before the datagram is fed; bits 6..7 pick one of four
+// sources. Completed messages go
 // through decode_gelf_payload. Small limits make eviction and the size caps reachable.
 
 #include <chrono>
@@ -30,13 +31,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   while (i + 2 <= size) {
     const std::uint8_t ctl = data[i];
     const std::size_t len = std::min<std::size_t>(data[i + 1], size - i - 2);
-    now += (ctl >> 1) * 100ms;
+    now += ((ctl >> 1) & 0x1f) * 100ms;
+    source_key source{};
+    source[15] = static_cast<unsigned char>(ctl >> 6);
     datagram.clear();
     if (ctl & 1) datagram.append("\x1e\x0f", 2);
     datagram.append(reinterpret_cast<const char*>(data + i + 2), len);
     i += 2 + len;
 
-    const chunk_result r = assembler.add(datagram, now);
+    const chunk_result r = assembler.add(datagram, now, source);
     switch (r.state) {
       case chunk_result::complete:
         if (!r.error.is_ok()) std::abort();

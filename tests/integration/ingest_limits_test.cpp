@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tocsin::test {
@@ -204,6 +205,39 @@ TEST(ingest_limits, the_connection_cap_counts_a_source_over_every_input) {
   ASSERT_TRUE(ev);
   EXPECT_EQ(text_field(*ev, "input"), "gelf-http");
   EXPECT_EQ(text_field(*ev, "source").rfind("127.0.0.3:", 0), 0u);
+}
+
+// One chunk of a chunked GELF message: magic, 8-byte id, sequence number, count, data.
+std::string gelf_chunk(std::uint64_t id, int seq, int count, std::string_view data) {
+  std::string d("\x1e\x0f", 2);
+  for (int i = 0; i < 8; ++i) d += static_cast<char>((id >> (8 * i)) & 0xff);
+  d += static_cast<char>(seq);
+  d += static_cast<char>(count);
+  d.append(data);
+  return d;
+}
+
+// Issue 11: 1 200 first chunks from one source used to evict another source's message.
+TEST(ingest_limits, a_flood_of_gelf_first_chunks_does_not_evict_another_sources_message) {
+  tocsin_daemon daemon;
+  udp_sender legit("127.0.0.2"), attacker("127.0.0.3");
+  ASSERT_TRUE(legit.ok() && attacker.ok());
+  const std::string message =
+      R"({"version":"1.1","host":"legit-host","short_message":"survives the chunk flood"})";
+  const std::size_t half = message.size() / 2;
+  ASSERT_TRUE(legit.send(daemon.gelf_port(), gelf_chunk(77, 0, 2, message.substr(0, half))));
+  for (std::uint64_t i = 0; i < 1200; ++i) {
+    ASSERT_TRUE(attacker.send(daemon.gelf_port(), gelf_chunk(0x5000 + i, 0, 2, "junk")));
+    if (i % 100 == 99) std::this_thread::sleep_for(5ms);  // stay within the socket buffer
+  }
+  ASSERT_TRUE(daemon.wait_for_metric("tocsin_input_errors_total",
+                                     {{"input", "gelf-udp"}, {"reason", "chunk_evicted"}},
+                                     [](double v) { return v >= 200; }))
+      << "chunk_evicted " << daemon.input_errors("gelf-udp", "chunk_evicted");
+  ASSERT_TRUE(legit.send(daemon.gelf_port(), gelf_chunk(77, 1, 2, message.substr(half))));
+  const auto ev = daemon.wait_for_event_with("message", "survives the chunk flood");
+  ASSERT_TRUE(ev) << "the legitimate message was evicted";
+  EXPECT_EQ(text_field(*ev, "source").rfind("127.0.0.2:", 0), 0u);
 }
 
 TEST(ingest_limits, burst_without_a_rate_is_a_config_error) {

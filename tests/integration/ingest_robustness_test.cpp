@@ -228,7 +228,11 @@ TEST(oversize, ten_megabyte_frames_are_counted_and_skipped) {
 }
 
 TEST(connections, half_open_connections_do_not_block_the_daemon) {
-  tocsin_daemon daemon;
+  // Every connection comes from 127.0.0.1: this is about the global limits, so the per-source
+  // cap (64 by default) is off.
+  daemon_options o;
+  o.extra_limits = ", max_connections_per_source: 0";
+  tocsin_daemon daemon(o);
   ASSERT_TRUE(wait_for_connections(daemon, "syslog-tcp", 0));
   std::vector<tcp_client> stuck;
   for (int i = 0; i < 30; ++i) {
@@ -281,7 +285,11 @@ TEST(connections, idle_connections_are_closed_after_idle_timeout) {
 
 TEST(connections, a_thousand_idle_connections_while_traffic_flows) {
   if (!allow_open_files(1200)) GTEST_SKIP() << "RLIMIT_NOFILE hard limit below 1200";
-  tocsin_daemon daemon;
+  // Every connection comes from 127.0.0.1: this is about the global limits, so the per-source
+  // cap (64 by default) is off.
+  daemon_options o;
+  o.extra_limits = ", max_connections_per_source: 0";
+  tocsin_daemon daemon(o);
   ASSERT_TRUE(wait_for_connections(daemon, "syslog-tcp", 0));
   std::vector<tcp_client> idle(1000);
   for (auto& c : idle) ASSERT_TRUE(c.connect(daemon.syslog_port()));
@@ -422,7 +430,11 @@ TEST(gelf_chunks, chunks_from_different_source_ports_reassemble) {
 
 TEST(memory, stays_bounded_under_floods) {
   if (!allow_open_files(600)) GTEST_SKIP() << "RLIMIT_NOFILE hard limit below 600";
-  tocsin_daemon daemon;
+  // Every connection comes from 127.0.0.1: this is about the global limits, so the per-source
+  // cap (64 by default) is off.
+  daemon_options o;
+  o.extra_limits = ", max_connections_per_source: 0";
+  tocsin_daemon daemon(o);
   // Many incomplete chunked messages (each would be ~180 KB if ever completed).
   const std::string filler(1400, 'z');
   for (std::uint64_t id = 0; id < 3000; ++id) {

@@ -88,6 +88,21 @@ const std::vector<parse_case> parse_cases = {
         {"examplePriority@32473", {{"class", "high"}, {"note", R"(a "quoted" ] and \)"}}}}},
       {"format", "rfc5424"}}},
     // RFC 3164 §5.4 example 1, with the year and zone fixed by --timezone UTC.
+    // VMware ESXi: RFC 5424 with unquoted SD values. Auto mode keeps every field and says why.
+    {"rfc5424_best_effort_esxi",
+     {},
+     "<166>1 2021-03-04T10:12:33.123Z esx01 Hostd 2098989 - [Originator@6876 "
+     "sub=Vimsvc.TaskManager opID=esxui-4c5e] Task Created",
+     {{"timestamp", "2021-03-04T10:12:33.123Z"},
+      {"host", "esx01"},
+      {"app", "Hostd"},
+      {"procid", "2098989"},
+      {"facility", "local4"},
+      {"severity", "info"},
+      {"message", "Task Created"},
+      {"sd", {{"Originator@6876", {{"sub", "Vimsvc.TaskManager"}, {"opID", "esxui-4c5e"}}}}},
+      {"format", "rfc5424"},
+      {"parse_error", "bad_structured_data"}}},
     {"rfc3164_example",
      {"--format", "rfc3164", "--timezone", "UTC"},
      "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8",
@@ -150,6 +165,8 @@ TEST(parse_command_errors, rejected_line_prints_error_and_exits_1) {
   for (const auto& [args, line] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"--format", "rfc5424"}, "<999>1 - - - - - - bad pri"},
            {{"--format", "rfc5424"}, "this is not syslog at all"},
+           {{"--format", "rfc5424"},
+            "<166>1 2021-03-04T10:12:33Z esx01 Hostd - - [Originator@6876 sub=Vimsvc] strict"},
            {{"--format", "rfc5424"}, "<13>1 2003-13-45T99:99:99Z host app - - - impossible date"},
            {{"--format", "rfc5424"},
             "<13>1 2003-10-11T22:14:15Z h a - - [x@1 a=\"1\"][x@1 b=\"2\"] dup"},

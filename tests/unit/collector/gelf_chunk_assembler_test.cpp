@@ -319,6 +319,115 @@ TEST(gelf_chunk_assembler, byte_budget_evicts_other_messages) {
   EXPECT_EQ(done.payload, std::string(80, 'b') + std::string(20, 'c'));
 }
 
+source_key key(const char* address) {
+  return source_key_of(boost::asio::ip::make_address(address));
+}
+
+// Issue 11: 1 200 spoofed first chunks from one source evicted a legitimate two-chunk message
+// from another source (the global cap of 1 000 incomplete messages evicted the oldest).
+TEST(gelf_chunk_assembler, one_sources_flood_of_first_chunks_does_not_evict_anothers_message) {
+  gelf_chunk_assembler a;  // the defaults, as the GELF UDP input uses them
+  const auto legit = key("192.0.2.10"), attacker = key("198.51.100.66");
+  const auto halves = split(42, "legitimate two-chunk message", 30);
+  ASSERT_EQ(halves.size(), 2u);
+  ASSERT_EQ(a.add(halves[0], t0, legit).state, chunk_result::pending);
+  std::size_t evicted = 0;
+  auto now = t0;
+  for (std::uint64_t i = 0; i < 1200; ++i) {
+    now += 1ms;
+    const chunk_result r = a.add(chunk(0xbad0000 + i, 0, 2, "junk"), now, attacker);
+    ASSERT_NE(r.state, chunk_result::complete);
+    evicted += r.evicted;
+  }
+  EXPECT_EQ(evicted, 201u) << "the attacker's own oldest messages make room";
+  EXPECT_LE(a.pending_messages(), 1000u);
+  const chunk_result done = a.add(halves[1], now, legit);
+  ASSERT_EQ(done.state, chunk_result::complete);
+  EXPECT_EQ(done.payload, "legitimate two-chunk message");
+  EXPECT_EQ(done.evicted, 0u);
+}
+
+TEST(gelf_chunk_assembler, a_source_over_its_budget_is_refused_and_others_are_not) {
+  gelf_chunk_assembler a({.max_message_bytes = 1000, .max_pending_bytes_per_source = 1});
+  // The budget is raised to one largest message; find where it is by filling it.
+  const auto greedy = key("203.0.113.5"), other = key("203.0.113.6");
+  std::size_t refused = 0, accepted = 0;
+  for (std::uint64_t id = 1; id <= 200; ++id) {
+    const chunk_result r = a.add(chunk(id, 0, 2, std::string(500, 'x')), t0, greedy);
+    if (r.state == chunk_result::rejected) {
+      EXPECT_STREQ(r.error.code, "chunk_source_budget");
+      ++refused;
+    } else {
+      ++accepted;
+    }
+  }
+  EXPECT_GT(refused, 150u);
+  EXPECT_GE(accepted, 2u);
+  EXPECT_LE(a.pending_bytes_of(greedy), 1000 + 128 * 8 + 1024u);
+  // Another source is not affected, and the greedy one's accepted messages still complete.
+  const auto parts = split(7, "from another host", 20);
+  chunk_result r;
+  for (const auto& c : parts) r = a.add(c, t0, other);
+  ASSERT_EQ(r.state, chunk_result::complete);
+  EXPECT_EQ(a.add(chunk(1, 1, 2, "y"), t0, greedy).state, chunk_result::complete);
+}
+
+TEST(gelf_chunk_assembler, ids_are_per_source) {
+  gelf_chunk_assembler a;
+  const auto x = key("192.0.2.1"), y = key("192.0.2.2");
+  ASSERT_EQ(a.add(chunk(9, 0, 2, "x0"), t0, x).state, chunk_result::pending);
+  // Another sender using the same id neither completes nor kills x's message.
+  EXPECT_EQ(a.add(chunk(9, 1, 3, "y1"), t0, y).state, chunk_result::pending);
+  const chunk_result r = a.add(chunk(9, 1, 2, "x1"), t0, x);
+  ASSERT_EQ(r.state, chunk_result::complete);
+  EXPECT_EQ(r.payload, "x0x1");
+  // The same sender's chunks may come from several ports (only the address is the source).
+  EXPECT_EQ(a.pending_sources(), 1u);
+}
+
+TEST(gelf_chunk_assembler, the_byte_cap_evicts_from_the_heaviest_source) {
+  gelf_chunk_assembler a({.max_message_bytes = 100, .max_pending_bytes = 300});
+  const auto small = key("192.0.2.1"), big = key("192.0.2.2");
+  ASSERT_EQ(a.add(chunk(1, 0, 2, std::string(50, 's')), t0, small).state, chunk_result::pending);
+  for (std::uint64_t id = 10; id < 13; ++id) {
+    a.add(chunk(id, 0, 2, std::string(80, 'b')), t0 + 1ms, big);
+  }
+  EXPECT_LE(a.pending_bytes(), 300u);
+  const chunk_result r = a.add(chunk(1, 1, 2, std::string(50, 't')), t0 + 2ms, small);
+  ASSERT_EQ(r.state, chunk_result::complete) << "the lighter source's message was evicted";
+}
+
+TEST(gelf_chunk_assembler, bookkeeping_is_given_back) {
+  gelf_chunk_assembler a;
+  const auto x = key("2001:db8:1:2::1");
+  a.add(chunk(1, 0, 2, "a"), t0, x);
+  // Another address of the same /64 is the same source.
+  a.add(chunk(2, 0, 2, "b"), t0, key("2001:db8:1:2::99"));
+  EXPECT_EQ(a.pending_sources(), 1u);
+  EXPECT_GT(a.pending_bytes_of(x), 0u);
+  a.add(chunk(1, 1, 2, "c"), t0, x);
+  a.expire(t0 + 10s);
+  EXPECT_EQ(a.pending_sources(), 0u);
+  EXPECT_EQ(a.pending_bytes_of(x), 0u);
+  EXPECT_EQ(a.pending_messages(), 0u);
+}
+
+TEST(gelf_chunk_assembler, the_message_cap_evicts_from_the_source_with_most_messages) {
+  // The legitimate source holds one large message (more bytes than all the junk together):
+  // at the message cap the victim is the sender with the most messages, not the most bytes.
+  gelf_chunk_assembler a({.max_pending_messages = 100});
+  const auto legit = key("192.0.2.10"), attacker = key("198.51.100.66");
+  const std::string big = random_bytes(60000, 1);
+  const auto parts = split(1, big, 8192);
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    ASSERT_EQ(a.add(parts[i], t0, legit).state, chunk_result::pending);
+  }
+  for (std::uint64_t id = 100; id < 400; ++id) a.add(chunk(id, 0, 2, "j"), t0 + 1ms, attacker);
+  const chunk_result r = a.add(parts.back(), t0 + 2ms, legit);
+  ASSERT_EQ(r.state, chunk_result::complete);
+  EXPECT_EQ(r.payload, big);
+}
+
 TEST(gelf_chunk_assembler, is_chunk) {
   EXPECT_TRUE(gelf_chunk_assembler::is_chunk(std::string("\x1e\x0f", 2)));
   EXPECT_FALSE(gelf_chunk_assembler::is_chunk(std::string("\x1e", 1)));

@@ -402,6 +402,27 @@ TEST(gelf_http_session, a_throttled_sender_waits_and_loses_nothing) {
   EXPECT_EQ(server.r.got(), (std::vector<std::string>{"one", "two"}));
 }
 
+TEST(gelf_http_session, a_connection_paused_longer_than_idle_timeout_is_kept) {
+  // DESIGN.md: a connection paused by backpressure or a rate limit is not idle.
+  http_server server({.max_body_bytes = 1000, .idle_timeout = 200ms});
+  raw_client client(server.port());
+  ASSERT_TRUE(client.send(post(gelf("before"))));
+  EXPECT_EQ(client.read().status, 202);
+  server.r.accepting = false;
+  ASSERT_TRUE(client.send(post(gelf("held back"))));
+  std::this_thread::sleep_for(800ms);  // four idle timeouts
+  server.r.accepting = true;
+  EXPECT_EQ(client.read().status, 202);
+  // Throttled for longer than the idle timeout: still served.
+  server.r.pause_next = 800;
+  ASSERT_TRUE(client.send(post(gelf("slow"))));
+  EXPECT_EQ(client.read().status, 202);
+  ASSERT_TRUE(client.send(post(gelf("throttled"))));
+  EXPECT_EQ(client.read().status, 202);
+  EXPECT_EQ(server.r.got(), (std::vector<std::string>{"before", "held back", "slow", "throttled"}));
+  EXPECT_EQ(server.r.sessions_closed.load(), 0);
+}
+
 TEST(gelf_http_session, an_idle_connection_is_closed) {
   http_server server({.max_body_bytes = 1000, .idle_timeout = 200ms});
   raw_client idle(server.port());

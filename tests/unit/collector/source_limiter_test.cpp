@@ -78,6 +78,37 @@ TEST(source_limiter, ipv4_and_its_v4_mapped_ipv6_form_are_one_source) {
   EXPECT_FALSE(limiter.try_take(ip("::ffff:192.0.2.7")));
 }
 
+TEST(source_limiter, native_ipv6_senders_are_one_source_per_64) {
+  fake_clock t;
+  source_limiter limiter({.rate = 1, .burst = 1, .max_connections = 2}, t.fn());
+  // A host that owns a /64 cannot escape its bucket by rotating the interface identifier.
+  EXPECT_TRUE(limiter.try_take(ip("2001:db8:1:2::1")));
+  EXPECT_FALSE(limiter.try_take(ip("2001:db8:1:2::2")));
+  EXPECT_FALSE(limiter.try_take(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")));
+  // The neighbouring /64 is someone else.
+  EXPECT_TRUE(limiter.try_take(ip("2001:db8:1:3::1")));
+  // Connections count per /64 too.
+  auto a = limiter.open_connection(ip("2001:db8:1:2::a"));
+  auto b = limiter.open_connection(ip("2001:db8:1:2::b"));
+  ASSERT_TRUE(a && b);
+  EXPECT_FALSE(limiter.open_connection(ip("2001:db8:1:2::c")));
+  EXPECT_TRUE(limiter.open_connection(ip("2001:db8:1:3::c")));
+  a.reset();
+  EXPECT_TRUE(limiter.open_connection(ip("2001:db8:1:2::c")));
+}
+
+TEST(source_limiter, ipv4_senders_stay_per_address_in_v4_mapped_form) {
+  fake_clock t;
+  source_limiter limiter({.rate = 1, .burst = 1}, t.fn());
+  // A dual-stack socket reports IPv4 senders as ::ffff:a.b.c.d, all in one /64: they must not
+  // share a bucket.
+  EXPECT_TRUE(limiter.try_take(ip("::ffff:192.0.2.7")));
+  EXPECT_TRUE(limiter.try_take(ip("::ffff:192.0.2.8")));
+  EXPECT_TRUE(limiter.try_take(ip("192.0.2.9")));
+  EXPECT_FALSE(limiter.try_take(ip("192.0.2.8")));
+  EXPECT_EQ(limiter.tracked_sources(), 3u);
+}
+
 TEST(source_limiter, burst_is_at_least_one_message) {
   fake_clock t;
   source_limiter limiter({.rate = 0.5, .burst = 0}, t.fn());

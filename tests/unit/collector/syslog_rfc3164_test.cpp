@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -121,37 +123,37 @@ const std::vector<accept_case>& accept_cases() {
       // Cisco IOS, ASA, PIX, FWSM.
       {"Cisco sequence number and '*'",
        "<189>123: *Mar  1 18:46:11.123: %SYS-5-CONFIG_I: Configured from console by vty0", 23, 5,
-       "2026-03-01T18:46:11.123Z", "", "", "", "%SYS-5-CONFIG_I: Configured from console by vty0"},
+       "2026-03-01T18:46:11.123Z", "", "%SYS-5-CONFIG_I", "", "Configured from console by vty0"},
       {"Cisco zero-padded sequence number",
        "<189>000123: Mar  1 18:46:11: %SYS-5-CONFIG_I: Configured", 23, 5, "2026-03-01T18:46:11Z",
-       "", "", "", "%SYS-5-CONFIG_I: Configured"},
+       "", "%SYS-5-CONFIG_I", "", "Configured"},
       {"Cisco origin-id",
        "<189>29: foo: *Apr 29 13:58:40.411: %SYS-5-CONFIG_I: Configured from console by console",
-       23, 5, "2026-04-29T13:58:40.411Z", "foo", "", "",
-       "%SYS-5-CONFIG_I: Configured from console by console"},
+       23, 5, "2026-04-29T13:58:40.411Z", "foo", "%SYS-5-CONFIG_I", "",
+       "Configured from console by console"},
       {"Cisco origin-id as address",
        "<189>32: 0.0.0.0: *Apr 29 13:59:12.491: %SYS-5-CONFIG_I: Configured", 23, 5,
-       "2026-04-29T13:59:12.491Z", "0.0.0.0", "", "", "%SYS-5-CONFIG_I: Configured"},
+       "2026-04-29T13:59:12.491Z", "0.0.0.0", "%SYS-5-CONFIG_I", "", "Configured"},
       {"Cisco '.' and zone abbreviation (not UTC: input zone used)",
        "<190>636: .Jul 10 15:58:56.590 EDT: %SEC-6-IPACCESSLOGP: list 102 denied tcp", 23, 6,
-       "2026-07-10T15:58:56.590Z", "", "", "", "%SEC-6-IPACCESSLOGP: list 102 denied tcp"},
+       "2026-07-10T15:58:56.590Z", "", "%SEC-6-IPACCESSLOGP", "", "list 102 denied tcp"},
       {"Cisco with year", "<189>55: Mar  1 2026 18:46:11.123 UTC: %LINK-3-UPDOWN: down", 23, 5,
-       "2026-03-01T18:46:11.123Z", "", "", "", "%LINK-3-UPDOWN: down"},
-      {"Cisco without timestamp", "<189>123: %SYS-5-CONFIG_I: Configured", 23, 5, "", "", "", "",
-       "%SYS-5-CONFIG_I: Configured"},
+       "2026-03-01T18:46:11.123Z", "", "%LINK-3-UPDOWN", "", "down"},
+      {"Cisco without timestamp", "<189>123: %SYS-5-CONFIG_I: Configured", 23, 5, "", "",
+       "%SYS-5-CONFIG_I", "", "Configured"},
       {"relay header in front of Cisco",
        "<189>Sep  6 09:13:00 RouterName 82: %SYS-5-CONFIG_I: Configured", 23, 5,
        "2026-09-06T09:13:00Z", "RouterName", "", "", "82: %SYS-5-CONFIG_I: Configured"},
       {"ASA", "<166>Mar 01 2026 18:46:11: %ASA-6-302013: Built outbound TCP connection", 20, 6,
-       "2026-03-01T18:46:11Z", "", "", "", "%ASA-6-302013: Built outbound TCP connection"},
+       "2026-03-01T18:46:11Z", "", "%ASA-6-302013", "", "Built outbound TCP connection"},
       {"ASA logging device-id with ' : '", "<166>Mar 01 2026 18:46:11 asa1 : %ASA-6-302013: Built",
-       20, 6, "2026-03-01T18:46:11Z", "asa1", "", "", "%ASA-6-302013: Built"},
+       20, 6, "2026-03-01T18:46:11Z", "asa1", "%ASA-6-302013", "", "Built"},
       {"PIX with IP host",
        "<167>Mar  6 16:57:54 172.20.245.8 %PIX-7-710005: DROP_url_www.sina.com.cn:IN=eth1", 20, 7,
-       "2026-03-06T16:57:54Z", "172.20.245.8", "", "",
-       "%PIX-7-710005: DROP_url_www.sina.com.cn:IN=eth1"},
+       "2026-03-06T16:57:54Z", "172.20.245.8", "%PIX-7-710005", "",
+       "DROP_url_www.sina.com.cn:IN=eth1"},
       {"FWSM", "<164>May 21 2008 10:50:11: %FWSM-4-106023: Deny udp src outside", 20, 4,
-       "2008-05-21T10:50:11Z", "", "", "", "%FWSM-4-106023: Deny udp src outside"},
+       "2008-05-21T10:50:11Z", "", "%FWSM-4-106023", "", "Deny udp src outside"},
 
       // HOSTNAME / TAG heuristics.
       {"no host, tag with pid",
@@ -176,8 +178,9 @@ const std::vector<accept_case>& accept_cases() {
        "2026-10-05T21:30:01Z", "host", "", "", "reboot"},
       {"tag ends the message", "<14>Oct  5 21:30:01 host app:", 1, 6, "2026-10-05T21:30:01Z",
        "host", "app", "", ""},
-      {"colon without a space is no tag", "<14>Oct  5 21:30:01 host kernel:eth0 up", 1, 6,
-       "2026-10-05T21:30:01Z", "host", "", "", "kernel:eth0 up"},
+      {"colon without a space ends the tag (rsyslog, syslog-ng)",
+       "<14>Oct  5 21:30:01 host kernel:eth0 up", 1, 6, "2026-10-05T21:30:01Z", "host", "kernel",
+       "", "eth0 up"},
       {"pid with a space is no tag", "<14>Oct  5 21:30:01 host app[1 2]: x", 1, 6,
        "2026-10-05T21:30:01Z", "host", "", "", "app[1 2]: x"},
       {"empty pid is no tag", "<14>Oct  5 21:30:01 host app[]: x", 1, 6, "2026-10-05T21:30:01Z",
@@ -202,7 +205,7 @@ const std::vector<accept_case>& accept_cases() {
       {"PRI and tag", "<13>myapp: hello", 1, 5, "", "", "myapp", "", "hello"},
       {"PRI and tag with pid", "<13>myapp[12]: hello", 1, 5, "", "", "myapp", "12", "hello"},
       {"PRI, space, text", "<130> [ERROR] iapp_socket_task.c 399: failed", 16, 2, "", "", "", "",
-       " [ERROR] iapp_socket_task.c 399: failed"},
+       "[ERROR] iapp_socket_task.c 399: failed"},
       {"no month", "<13>Octo 11 22:14:15 host app: x", 1, 5, "", "", "", "",
        "Octo 11 22:14:15 host app: x"},
       {"timestamp joined to the text", "<13>Oct 11 22:14:15host app: x", 1, 5, "", "", "", "",
@@ -221,8 +224,25 @@ const std::vector<accept_case>& accept_cases() {
       {"month without a day", "<13>Oct x 22:14:15 host app: x", 1, 5, "", "", "", "",
        "Oct x 22:14:15 host app: x"},
       {"BOM before PRI: no PRI", "\xEF\xBB\xBF<13>x", 1, 5, "", "", "", "", "\xEF\xBB\xBF<13>x"},
-      {"Cisco mnemonic without timestamp stays in message", "<13>%SYS-5-X: y", 1, 5, "", "", "", "",
-       "%SYS-5-X: y"},
+      // Real senders from rsyslog's and syslog-ng's parser tests.
+      {"space between PRI and timestamp", "<38> Mar  7 19:06:53 example tag: testmessage", 4, 6,
+       "2026-03-07T19:06:53Z", "example", "tag", "", "testmessage"},
+      {"space between PRI and tag (OpenVPN)", "<15> openvpn[2499]: PTHREAD support initialized", 1,
+       7, "", "", "openvpn", "2499", "PTHREAD support initialized"},
+      {"tag:msg without a space", "<167>Mar  6 16:57:54 172.20.245.8 TAG:msg", 20, 7,
+       "2026-03-06T16:57:54Z", "172.20.245.8", "TAG", "", "msg"},
+      {"tag[pid]:msg without a space", "<13>Mar  6 16:57:54 host app[12]:msg", 1, 5,
+       "2026-03-06T16:57:54Z", "host", "app", "12", "msg"},
+      {"IPv6 address as HOSTNAME", "<13>Mar  6 16:57:54 2001:db8::1 sshd[7]: Accepted", 1, 5,
+       "2026-03-06T16:57:54Z", "2001:db8::1", "sshd", "7", "Accepted"},
+      {"IPv4-mapped IPv6 HOSTNAME", "<13>Mar  6 16:57:54 ::ffff:10.0.0.1 app: x", 1, 5,
+       "2026-03-06T16:57:54Z", "::ffff:10.0.0.1", "app", "", "x"},
+      {"ASA tag %ASA-4-106023", "<164>Dec 10 2025 14:21:53: %ASA-4-106023: Deny tcp src", 20, 4,
+       "2025-12-10T14:21:53Z", "", "%ASA-4-106023", "", "Deny tcp src"},
+      {"a URL is no TAG", "<13>Mar  6 16:57:54 host http://x/y down", 1, 5, "2026-03-06T16:57:54Z",
+       "host", "", "", "http://x/y down"},
+      {"Cisco mnemonic without timestamp is the TAG", "<13>%SYS-5-X: y", 1, 5, "", "", "%SYS-5-X",
+       "", "y"},
 
       // A real-looking but impossible date drops only the timestamp.
       {"Apr 31", "<13>Apr 31 10:00:00 host app: x", 1, 5, "", "host", "app", "", "x"},
@@ -393,14 +413,95 @@ TEST(SyslogAuto, PrefersRfc5424) {
   EXPECT_EQ(ev.procid, "8710");
   EXPECT_EQ(ev.message, "%% It's time to make the do-nuts.");
 
-  // Invalid RFC 5424 (nine fraction digits) is kept as RFC 3164 text rather than dropped.
+  // Invalid RFC 5424 (nine fraction digits, as Go's RFC3339Nano writes) is decoded best-effort,
+  // never re-read as RFC 3164.
   const std::string nano = "<13>1 2026-10-05T21:30:01.123456789Z h a - - - m";
   ASSERT_FALSE(decode_rfc5424(nano, ev).is_ok());
   ASSERT_TRUE(decode_syslog_auto(nano, ctx, ev).is_ok());
-  EXPECT_EQ(ev.format, "rfc3164");
-  EXPECT_EQ(ev.message, "1 2026-10-05T21:30:01.123456789Z h a - - - m");
-  EXPECT_TRUE(ev.timestamp.empty());
+  EXPECT_EQ(ev.format, "rfc5424");
+  EXPECT_EQ(ev.parse_error, "bad_timestamp");
+  EXPECT_EQ(ev.message, "m");
+  EXPECT_EQ(ev.timestamp, "2026-10-05T21:30:01.123456789Z");
+  EXPECT_EQ(ev.host, "h");
   EXPECT_EQ(ev.facility, 1);
+}
+
+struct best_effort_case {
+  std::string name, input, parse_error;
+  std::string timestamp, host, app, procid, msgid, message;
+  std::string sd_json;  // the "sd" member of the Event JSON, "" when none
+};
+
+// "<PRI>1 " lines that break RFC 5424, from real senders and the parser tests of rsyslog
+// (pmrfc5424) and syslog-ng (syslog-format): every well-formed field is kept.
+TEST(SyslogAuto, BestEffortRfc5424) {
+  const std::vector<best_effort_case> cases = {
+      {"VMware ESXi unquoted SD values",
+       "<166>1 2021-03-04T10:12:33.123Z esx01.example.com Hostd 2098989 - [Originator@6876 "
+       "sub=Vimsvc.TaskManager opID=esxui-4c5e-9a7d user=vpxuser] Task Created",
+       "bad_structured_data", "2021-03-04T10:12:33.123Z", "esx01.example.com", "Hostd", "2098989",
+       "", "Task Created",
+       R"({"Originator@6876":{"opID":"esxui-4c5e-9a7d","sub":"Vimsvc.TaskManager","user":"vpxuser"}})"},
+      {"SD-ID longer than 32 characters",
+       "<14>1 2024-01-02T03:04:05Z host app - - [a_structured_data_id_longer_than_32@32473 "
+       "k=\"v\"] text",
+       "bad_structured_data", "2024-01-02T03:04:05Z", "host", "app", "", "", "text",
+       R"({"a_structured_data_id_longer_than_32@32473":{"k":"v"}})"},
+      {"lower-case t and z", "<14>1 2024-01-02t03:04:05z host app 7 ID - text", "bad_timestamp",
+       "2024-01-02T03:04:05Z", "host", "app", "7", "ID", "text", ""},
+      {"offset without colon", "<14>1 2024-01-02T03:04:05+0100 host app - - - text",
+       "bad_timestamp", "2024-01-02T03:04:05+01:00", "host", "app", "", "", "text", ""},
+      {"no timestamp at all keeps the other fields", "<14>1 yesterday host app - - - text",
+       "bad_timestamp", "", "host", "app", "", "", "text", ""},
+      {"APP-NAME over 48 characters is left out",
+       "<14>1 2024-01-02T03:04:05Z host " + std::string(60, 'a') + " 12 - - text", "field_too_long",
+       "2024-01-02T03:04:05Z", "host", "", "12", "", "text", ""},
+      {"non-ASCII HOSTNAME is left out", "<14>1 2024-01-02T03:04:05Z h\xC3\xB6st app - - - text",
+       "bad_hostname", "2024-01-02T03:04:05Z", "", "app", "", "", "text", ""},
+      {"no STRUCTURED-DATA: the rest is MSG",
+       "<14>1 2024-01-02T03:04:05Z host app 99 ID starting right away", "bad_structured_data",
+       "2024-01-02T03:04:05Z", "host", "app", "99", "ID", "starting right away", ""},
+      {"SD element never closed is MSG", "<14>1 2024-01-02T03:04:05Z host app - - [id k=\"v\" text",
+       "bad_structured_data", "2024-01-02T03:04:05Z", "host", "app", "", "", "[id k=\"v\" text",
+       ""},
+      {"header cut short", "<14>1 2024-01-02T03:04:05Z host", "truncated", "2024-01-02T03:04:05Z",
+       "host", "", "", "", "", ""},
+      {"double space between fields", "<14>1 2024-01-02T03:04:05Z  host app - - - text",
+       "bad_hostname", "2024-01-02T03:04:05Z", "host", "app", "", "", "text", ""},
+  };
+  const auto ctx = default_ctx();
+  event ev;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_FALSE(decode_rfc5424(c.input, ev).is_ok()) << "strict mode stays strict";
+    ASSERT_TRUE(decode_syslog_auto(c.input, ctx, ev).is_ok());
+    EXPECT_EQ(ev.format, "rfc5424");
+    EXPECT_EQ(ev.parse_error, c.parse_error);
+    EXPECT_EQ(ev.timestamp, c.timestamp);
+    EXPECT_EQ(ev.host, c.host);
+    EXPECT_EQ(ev.app, c.app);
+    EXPECT_EQ(ev.procid, c.procid);
+    EXPECT_EQ(ev.msgid, c.msgid);
+    EXPECT_EQ(ev.message, c.message);
+    std::string json;
+    append_event_json(ev, json);
+    const auto doc = nlohmann::json::parse(json);
+    EXPECT_EQ(doc.value("parse_error", ""), c.parse_error);
+    EXPECT_EQ(doc.contains("sd") ? doc["sd"].dump() : "", c.sd_json);
+  }
+}
+
+TEST(SyslogAuto, WellFormedLinesHaveNoParseError) {
+  const auto ctx = default_ctx();
+  event ev;
+  ASSERT_TRUE(
+      decode_syslog_auto("<14>1 2024-01-02T03:04:05Z host app - - - text", ctx, ev).is_ok());
+  EXPECT_TRUE(ev.parse_error.empty());
+  ASSERT_TRUE(decode_syslog_auto("<14>Mar  7 19:06:53 host app: text", ctx, ev).is_ok());
+  EXPECT_TRUE(ev.parse_error.empty());
+  std::string json;
+  append_event_json(ev, json);
+  EXPECT_EQ(json.find("parse_error"), std::string::npos);
 }
 
 TEST(SyslogAuto, ReusedEventCarriesNothingOver) {

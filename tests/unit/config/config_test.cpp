@@ -108,6 +108,7 @@ inputs:
   - { name: syslog-tcp, type: syslog, transport: tcp, listen: 0.0.0.0:5514 }   # LF and octet-counted, per frame
   - { name: syslog-tls, type: syslog, transport: tls, listen: 0.0.0.0:6514,
       tls: { cert: ..., key: ..., ca: ..., client_auth: required, permitted_peers: ["*.example.com"] } }
+  - { name: syslog-relp, type: syslog, transport: relp, listen: 0.0.0.0:2514 } # rsyslog omrelp; acked once written
   - { name: gelf-udp, type: gelf, transport: udp, listen: 0.0.0.0:12201 }      # chunked, zlib, gzip
   - { name: gelf-tcp, type: gelf, transport: tcp, listen: 0.0.0.0:12201 }      # NUL-delimited
   - { name: gelf-http, type: gelf, transport: http, listen: 0.0.0.0:12202 }    # POST /gelf
@@ -158,7 +159,7 @@ TEST(config_example, design_example_loads) {
   EXPECT_EQ(cfg.admin->listen.host, "127.0.0.1");
   EXPECT_EQ(cfg.admin->listen.port, 9095);
 
-  ASSERT_EQ(cfg.inputs.size(), 6u);
+  ASSERT_EQ(cfg.inputs.size(), 7u);
   EXPECT_EQ(cfg.inputs[2].name, "syslog-tls");
   EXPECT_EQ(cfg.inputs[2].transport_kind, transport::tls);
   ASSERT_TRUE(cfg.inputs[2].tls.has_value());
@@ -168,8 +169,11 @@ TEST(config_example, design_example_loads) {
   EXPECT_EQ(cfg.inputs[2].where.line, 8);
   EXPECT_EQ(cfg.inputs[2].where.column, 5);
   EXPECT_EQ(cfg.inputs[2].where.file, "design.yaml");
-  EXPECT_EQ(cfg.inputs[5].transport_kind, transport::http);
-  EXPECT_EQ(cfg.inputs[5].type, input_type::gelf);
+  EXPECT_EQ(cfg.inputs[3].name, "syslog-relp");
+  EXPECT_EQ(cfg.inputs[3].transport_kind, transport::relp);
+  EXPECT_FALSE(cfg.inputs[3].tls.has_value());
+  EXPECT_EQ(cfg.inputs[6].transport_kind, transport::http);
+  EXPECT_EQ(cfg.inputs[6].type, input_type::gelf);
 
   EXPECT_EQ(cfg.limits.idle_timeout, std::chrono::minutes(5));
   ASSERT_EQ(cfg.outputs.size(), 2u);
@@ -358,7 +362,19 @@ const std::vector<error_case> kErrorCases = {
      {"t.yaml:4:16: inputs[0].transport: gelf inputs support udp, tcp, http, not 'tls'"}},
     {"syslog_over_http",
      "inputs:\n  - name: a\n    type: syslog\n    transport: http\n    listen: 0.0.0.0:1\n",
-     {"t.yaml:4:16: inputs[0].transport: syslog inputs support udp, tcp, tls, not 'http'"}},
+     {"t.yaml:4:16: inputs[0].transport: syslog inputs support udp, tcp, tls, relp, not 'http'"}},
+    {"gelf_over_relp",
+     "inputs:\n  - name: a\n    type: gelf\n    transport: relp\n    listen: 0.0.0.0:1\n",
+     {"t.yaml:4:16: inputs[0].transport: gelf inputs support udp, tcp, http, not 'relp'"}},
+    // RELP over TLS is not implemented: a tls section on a relp input is refused, not ignored.
+    {"tls_section_on_relp",
+     "inputs:\n  - name: a\n    type: syslog\n    transport: relp\n    listen: 0.0.0.0:1\n"
+     "    tls: { cert: c, key: k }\n",
+     {"t.yaml:6:5: inputs[0].tls: only valid with transport: tls"}},
+    {"relp_and_tcp_on_one_port",
+     "inputs:\n  - { name: a, type: syslog, transport: tcp, listen: 127.0.0.1:2514 }\n"
+     "  - { name: b, type: syslog, transport: relp, listen: 127.0.0.1:2514 }\n",
+     {"t.yaml:3:55: inputs[1].listen: 127.0.0.1:2514/tcp is already used by input 'a' (line 2)"}},
     {"tls_transport_without_tls",
      "inputs:\n  - name: a\n    type: syslog\n    transport: tls\n    listen: 0.0.0.0:1\n",
      {"t.yaml:2:5: missing required key 'tls' in inputs[0] (transport is tls)"}},
@@ -399,6 +415,26 @@ const std::vector<error_case> kErrorCases = {
      "}\n"
      "  - { name: b, type: gelf, transport: http, listen: 10.0.0.1:6514 }\n",
      {"t.yaml:3:53: inputs[1].listen: 10.0.0.1:6514/tcp is already used by input 'a' (line 2)"}},
+    // Issue 11: an unguarded admin port reachable from other hosts.
+    {"admin_on_any_address_without_token",
+     "admin: { listen: 0.0.0.0:9095 }\n",
+     {"t.yaml:1:18: admin.listen: the admin listener on '0.0.0.0:9095' is reachable from other "
+      "hosts without a token: set admin.token_file, listen on 127.0.0.1, or set admin.insecure: "
+      "true"}},
+    {"admin_on_a_lan_v6_address_without_token",
+     "admin:\n  listen: '[fd00::5]:9095'\n  insecure: false\n",
+     {"t.yaml:2:11: admin.listen: the admin listener on '[fd00::5]:9095' is reachable from other "
+      "hosts without a token: set admin.token_file, listen on 127.0.0.1, or set admin.insecure: "
+      "true"}},
+    {"admin_max_connections_zero",
+     "admin: { max_connections: 0 }\n",
+     {"t.yaml:1:27: admin.max_connections: expected a positive integer, got '0'"}},
+    {"router_max_alerts_zero",
+     "router: { max_alerts: 0 }\n",
+     {"t.yaml:1:23: router.max_alerts: expected a positive integer, got '0'"}},
+    {"router_unknown_key",
+     "router: { max_alert: 5 }\n",
+     {"t.yaml:1:11: unknown key 'max_alert' in router; did you mean 'max_alerts'?"}},
     {"admin_port_taken_by_input",
      "admin: { listen: 127.0.0.1:9095 }\n"
      "inputs: [{ name: a, type: gelf, transport: http, listen: 0.0.0.0:9095 }]\n",
@@ -657,6 +693,37 @@ TEST(config_defaults, admin_without_listen_uses_loopback_9095) {
     const config cfg = load_string(yaml, "t.yaml");
     ASSERT_TRUE(cfg.admin.has_value());
     EXPECT_EQ(to_string(cfg.admin->listen), "127.0.0.1:9095");
+  }
+}
+
+TEST(config_defaults, admin_and_router_limits) {
+  const config plain = load_string("admin:\n", "t.yaml");
+  EXPECT_FALSE(plain.admin->insecure);
+  EXPECT_EQ(plain.admin->max_connections, 64u);
+  EXPECT_EQ(plain.router.max_alerts, 100'000u);
+
+  const config set = load_string(
+      "admin: { listen: 0.0.0.0:9095, insecure: true, max_connections: 8 }\n"
+      "router: { max_alerts: 500 }\n",
+      "t.yaml");
+  EXPECT_TRUE(set.admin->insecure);
+  EXPECT_EQ(set.admin->max_connections, 8u);
+  EXPECT_EQ(set.router.max_alerts, 500u);
+}
+
+// Loopback addresses need no token; any other address needs token_file or insecure: true.
+TEST(config_defaults, admin_off_loopback_needs_a_token_or_insecure) {
+  for (const std::string listen : {"127.0.0.1:9095", "127.8.9.10:0", "localhost:9095",
+                                   "'[::1]:9095'", "'[::ffff:127.0.0.1]:9095'"}) {
+    SCOPED_TRACE(listen);
+    EXPECT_NO_THROW(load_string("admin: { listen: " + listen + " }\n", "t.yaml"));
+  }
+  for (const std::string listen : {"0.0.0.0:9095", "'[::]:9095'", "10.1.2.3:9095", "128.0.0.1:9095",
+                                   "'[::2]:9095'", "admin.example.com:9095"}) {
+    SCOPED_TRACE(listen);
+    EXPECT_THROW(load_string("admin: { listen: " + listen + " }\n", "t.yaml"), config_error);
+    EXPECT_NO_THROW(load_string("admin: { listen: " + listen + ", token_file: /t }\n", "t.yaml"));
+    EXPECT_NO_THROW(load_string("admin: { listen: " + listen + ", insecure: true }\n", "t.yaml"));
   }
 }
 

@@ -20,11 +20,49 @@ std::vector<std::string> errors_of(const std::string& yaml) {
   return {};
 }
 
-TEST(limits_config, per_source_limits_are_off_by_default) {
+TEST(limits_config, per_source_defaults) {
   const auto cfg = load_string("limits: { max_connections: 10 }\n", "t.yaml");
   EXPECT_EQ(cfg.limits.per_source_rate, 0u);
   EXPECT_EQ(cfg.limits.burst, 0u);
+  EXPECT_EQ(cfg.limits.max_connections_per_source, 64u);
+  EXPECT_EQ(cfg.limits.gelf_chunk_bytes_per_source, 4u << 20);
+  EXPECT_EQ(load_string("{}\n", "t.yaml").limits.max_connections_per_source, 64u);
+}
+
+TEST(limits_config, zero_turns_the_per_source_connection_cap_off) {
+  const auto cfg = load_string("limits: { max_connections_per_source: 0 }\n", "t.yaml");
   EXPECT_EQ(cfg.limits.max_connections_per_source, 0u);
+}
+
+TEST(limits_config, gelf_chunk_bytes_per_source_is_read) {
+  const auto cfg = load_string("limits: { gelf_chunk_bytes_per_source: 1048576 }\n", "t.yaml");
+  EXPECT_EQ(cfg.limits.gelf_chunk_bytes_per_source, 1048576u);
+  EXPECT_EQ(errors_of("limits: { gelf_chunk_bytes_per_source: 0 }\n").size(), 1u);
+}
+
+TEST(limits_config, proxy_protocol_is_per_stream_input) {
+  const auto cfg = load_string(
+      "inputs:\n"
+      "  - { name: a, type: syslog, transport: tcp, listen: 127.0.0.1:0, proxy_protocol: true }\n"
+      "  - { name: b, type: gelf, transport: http, listen: 127.0.0.1:0, proxy_protocol: true }\n"
+      "  - { name: c, type: syslog, transport: tcp, listen: 127.0.0.1:0 }\n",
+      "t.yaml");
+  ASSERT_EQ(cfg.inputs.size(), 3u);
+  EXPECT_TRUE(cfg.inputs[0].proxy_protocol);
+  EXPECT_TRUE(cfg.inputs[1].proxy_protocol);
+  EXPECT_FALSE(cfg.inputs[2].proxy_protocol);
+  const auto udp = errors_of(
+      "inputs:\n"
+      "  - { name: u, type: syslog, transport: udp, listen: 127.0.0.1:0, proxy_protocol: true }\n");
+  ASSERT_EQ(udp.size(), 1u);
+  EXPECT_NE(udp[0].find("proxy_protocol: only valid with transport: tcp, tls or http"),
+            std::string::npos)
+      << udp[0];
+  EXPECT_EQ(errors_of("inputs:\n"
+                      "  - { name: u, type: syslog, transport: tcp, listen: 127.0.0.1:0, "
+                      "proxy_protocol: maybe }\n")
+                .size(),
+            1u);
 }
 
 TEST(limits_config, per_source_limits_are_read) {

@@ -1,11 +1,24 @@
 #include "core/admin_server.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/support/net.hpp"
+#include "tests/support/wait.hpp"
 
 namespace tocsin {
 namespace {
@@ -66,6 +79,222 @@ TEST(admin_server, a_token_guards_everything_but_the_open_paths) {
   const auto ok = get("/metrics", {{"Authorization", "Bearer s3cret"}});
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, "metrics GET /metrics");
+  admin.stop();
+}
+
+// --- limits (issue 11) -------------------------------------------------------------------------
+
+// A blocking TCP client socket to 127.0.0.1:port; -1 when the connect failed.
+int connect_to(unsigned short port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool send_all(int fd, const std::string& data) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// What arrives until the peer closes or `timeout` passes; `closed` says whether it closed.
+std::string receive(int fd, std::chrono::milliseconds timeout, bool* closed = nullptr,
+                    std::string_view until = {}) {
+  std::string out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (closed != nullptr) *closed = false;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buffer[4096];
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) {
+      if (closed != nullptr) *closed = true;
+      break;
+    }
+    out.append(buffer, static_cast<std::size_t>(n));
+    if (!until.empty() && out.find(until) != std::string::npos) break;
+  }
+  return out;
+}
+
+std::string status_line(const std::string& response) {
+  return response.substr(0, response.find("\r\n"));
+}
+
+std::uint64_t counter_value(metrics_registry& m, const std::string& name,
+                            const metric_labels& labels = {}) {
+  return m.get_counter(name, "", labels).value();
+}
+
+TEST(admin_server, oversized_headers_get_431_and_oversized_bodies_413) {
+  metrics_registry metrics;
+  admin_server admin;
+  admin.handle("/echo", [](const http_request_view& req) {
+    return http_reply{200, "text/plain", std::to_string(req.body.size())};
+  });
+  admin.set_metrics(metrics);
+  admin.start("127.0.0.1", 0);
+
+  {  // 20 KiB of headers, over the 16 KiB limit.
+    const int fd = connect_to(admin.port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(send_all(
+        fd, "GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20 * 1024, 'a') + "\r\n\r\n"));
+    bool closed = false;
+    const std::string response = receive(fd, 5s, &closed);
+    EXPECT_EQ(status_line(response), "HTTP/1.1 431 Request Header Fields Too Large");
+    EXPECT_NE(response.find("Connection: close"), std::string::npos);
+    EXPECT_TRUE(closed);
+    ::close(fd);
+  }
+  {  // A 2 MiB body, over the 1 MiB limit, sent in full: the peer still reads the answer.
+    const int fd = connect_to(admin.port());
+    ASSERT_GE(fd, 0);
+    const std::size_t size = 2 * 1024 * 1024;
+    ASSERT_TRUE(send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                 std::to_string(size) + "\r\n\r\n" + std::string(size, 'b')));
+    bool closed = false;
+    const std::string response = receive(fd, 5s, &closed);
+    EXPECT_EQ(status_line(response), "HTTP/1.1 413 Payload Too Large");
+    EXPECT_TRUE(closed);
+    ::close(fd);
+  }
+  {  // Chunked, so the size shows only while reading.
+    const int fd = connect_to(admin.port());
+    ASSERT_GE(fd, 0);
+    std::string chunked = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 20; ++i) chunked += "10000\r\n" + std::string(0x10000, 'c') + "\r\n";
+    chunked += "0\r\n\r\n";
+    ASSERT_TRUE(send_all(fd, chunked));
+    EXPECT_EQ(status_line(receive(fd, 5s)), "HTTP/1.1 413 Payload Too Large");
+    ::close(fd);
+  }
+  // Just under the limits is served.
+  const auto ok =
+      test::http_request("POST", "127.0.0.1", admin.port(), "/echo", std::string(1024 * 1024, 'd'),
+                         "text/plain", 10s, {{"X-Fill", std::string(15 * 1024, 'e')}});
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, std::to_string(1024 * 1024));
+
+  EXPECT_EQ(counter_value(metrics, "tocsin_admin_refused_total", {{"reason", "header_too_large"}}),
+            1u);
+  EXPECT_EQ(counter_value(metrics, "tocsin_admin_refused_total", {{"reason", "body_too_large"}}),
+            2u);
+  admin.stop();
+}
+
+TEST(admin_server, connections_beyond_max_connections_are_closed_at_once) {
+  metrics_registry metrics;
+  admin_server admin;
+  admin.handle("/healthz", answer("ok"));
+  admin.set_metrics(metrics);
+  admin.start("127.0.0.1", 0);  // the default limit, 64
+
+  std::vector<int> open;
+  for (int i = 0; i < 64; ++i) {
+    const int fd = connect_to(admin.port());
+    ASSERT_GE(fd, 0);
+    // A full exchange, so the server has surely taken the connection (keep-alive keeps it).
+    ASSERT_TRUE(send_all(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_EQ(status_line(receive(fd, 5s, nullptr, "ok GET /healthz")), "HTTP/1.1 200 OK") << i;
+    open.push_back(fd);
+  }
+  EXPECT_EQ(metrics.get_gauge("tocsin_admin_connections", "").value(), 64);
+
+  const int extra = connect_to(admin.port());  // the kernel completes the handshake
+  ASSERT_GE(extra, 0);
+  send_all(extra, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  bool closed = false;
+  EXPECT_EQ(receive(extra, 5s, &closed), "");
+  EXPECT_TRUE(closed);
+  ::close(extra);
+  EXPECT_EQ(counter_value(metrics, "tocsin_admin_refused_total", {{"reason", "max_connections"}}),
+            1u);
+
+  // A slot freed is a slot for the next peer.
+  ::close(open.back());
+  open.pop_back();
+  EXPECT_TRUE(test::wait_until(
+      [&] { return metrics.get_gauge("tocsin_admin_connections", "").value() == 63; }, 5s));
+  EXPECT_EQ(test::http_get("127.0.0.1", admin.port(), "/healthz").status, 200);
+  for (const int fd : open) ::close(fd);
+  admin.stop();
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Issue 11: with the descriptor table full, accept failed with EMFILE at once, again and again,
+// and the admin thread spun at 100 % CPU.
+TEST(admin_server, accept_errors_back_off_and_serving_resumes) {
+  metrics_registry metrics;
+  admin_server admin;
+  admin.handle("/healthz", answer("ok"));
+  admin.set_metrics(metrics);
+  admin.start("127.0.0.1", 0);
+  ASSERT_EQ(test::http_get("127.0.0.1", admin.port(), "/healthz").status, 200);
+
+  // The client's socket is made before the table is filled and connects after: the kernel
+  // completes the handshake, and the server's accept() has no descriptor for it.
+  const int late = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(late, 0);
+
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = std::min<rlim_t>(saved.rlim_cur, 4096);  // keeps the filling quick
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> filler;
+  while (true) {
+    const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) break;
+    filler.push_back(fd);
+  }
+  ASSERT_EQ(errno, EMFILE);
+
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(admin.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(late, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_TRUE(send_all(late, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+
+  const double cpu_before = cpu_seconds();
+  std::this_thread::sleep_for(1s);
+  const double cpu_used = cpu_seconds() - cpu_before;
+  const std::uint64_t errors = counter_value(metrics, "tocsin_admin_accept_errors_total");
+
+  for (const int fd : filler) ::close(fd);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+  EXPECT_LT(cpu_used, 0.3) << "the accept loop spins";
+  EXPECT_GE(errors, 3u);   // about one every 100 ms
+  EXPECT_LE(errors, 20u);  // not thousands
+  // Once descriptors are free, the waiting connection is served.
+  const std::string response = receive(late, 5s);
+  EXPECT_EQ(status_line(response), "HTTP/1.1 200 OK");
+  EXPECT_EQ(test::http_get("127.0.0.1", admin.port(), "/healthz").status, 200);
+  ::close(late);
   admin.stop();
 }
 

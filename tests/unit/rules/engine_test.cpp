@@ -1,4 +1,5 @@
 #include "rules/engine.hpp"
+#include "rules/rule.hpp"
 
 #include <gtest/gtest.h>
 
@@ -147,6 +148,25 @@ TEST_F(engine_test, plain_resolve_time_is_exact_even_when_ticked_late) {
   EXPECT_FALSE(out[0].firing);
   EXPECT_EQ(out[0].ends_at, t0 + 90s);
   EXPECT_EQ(groups("r"), 0);
+}
+
+TEST_F(engine_test, plain_rule_fires_one_alert_per_host_by_default) {
+  start(
+      load_rules_string("rules:\n"
+                        "  - { name: disk-full, match: { message: 'No space left' } }\n"
+                        "  - { name: one-alert, match: { message: 'No space left' },\n"
+                        "      group_by: [] }\n",
+                        "r.yaml"));
+  const auto t = time_point{} + std::chrono::hours(1);
+  const auto db1 = feed("db1", "No space left on device", t);
+  const auto db2 = feed("db2", "No space left on device", t);
+  ASSERT_EQ(db1.size(), 2U);
+  ASSERT_EQ(db2.size(), 1U) << "group_by: [] keeps one alert per rule";
+  EXPECT_EQ(db1[0].labels.at("host"), "db1");
+  EXPECT_EQ(db2[0].labels.at("host"), "db2");
+  EXPECT_EQ(db2[0].labels.at("alertname"), "disk-full");
+  EXPECT_NE(db1[0].fingerprint, db2[0].fingerprint);
+  EXPECT_FALSE(db1[1].labels.contains("host"));
 }
 
 TEST_F(engine_test, plain_groups_by_named_groups) {
@@ -562,21 +582,57 @@ TEST_F(engine_test, lru_eviction_with_a_cap_of_three) {
   EXPECT_EQ(fire_count("user=c", t0 + 2s), 1u);
   EXPECT_EQ(groups("u"), 3);
   EXPECT_EQ(fire_count("user=a", t0 + 3s), 0u);  // a is now the most recently matched
-  EXPECT_EQ(fire_count("user=d", t0 + 4s), 1u);  // evicts b, the least recently matched
+  // d evicts b, the least recently matched: b's resolve, then d's firing alert.
+  EXPECT_EQ(fire_count("user=d", t0 + 4s), 2u);
   EXPECT_EQ(groups("u"), 3);
   EXPECT_EQ(counter_value("tocsin_rule_group_evictions_total", {{"rule", "u"}}), 1u);
   EXPECT_EQ(fire_count("user=a", t0 + 5s), 0u);  // a survived
-  EXPECT_EQ(fire_count("user=b", t0 + 6s), 1u);  // b was forgotten: fires anew, evicts c
-  EXPECT_EQ(fire_count("user=c", t0 + 7s), 1u);  // c too, evicting d
+  EXPECT_EQ(fire_count("user=b", t0 + 6s), 2u);  // b was forgotten: fires anew, evicts c
+  EXPECT_EQ(fire_count("user=c", t0 + 7s), 2u);  // c too, evicting d
   EXPECT_EQ(fire_count("user=a", t0 + 8s), 0u);  // a is still there
   EXPECT_EQ(counter_value("tocsin_rule_group_evictions_total", {{"rule", "u"}}), 3u);
   EXPECT_EQ(groups("u"), 3);
   EXPECT_EQ(counter_value("tocsin_rule_matches_total", {{"rule", "u"}}), 9u);
-  // Evicted firing alerts emit nothing: only the three live groups resolve.
+  // The evicted ones resolved when they were evicted; the three live groups resolve now.
   EXPECT_EQ(tick(t0 + 1h).size(), 3u);
   EXPECT_EQ(groups("u"), 0);
   EXPECT_EQ(alerts_total("firing"), 6u);
-  EXPECT_EQ(alerts_total("resolved"), 3u);
+  EXPECT_EQ(alerts_total("resolved"), 6u);
+}
+
+// Issue 11: an evicted group used to stay firing in the router until its endsAt, and with a flood
+// of distinct values the router held one firing alert per value ever seen.
+TEST_F(engine_test, eviction_resolves_the_evicted_firing_alert) {
+  engine_options o = no_resend();
+  o.max_groups_per_rule = 2;
+  start(
+      {plain_rule("u", R"(user=(?P<user>\w+))"), absent_rule("quiet", "heartbeat", 1min, {"host"})},
+      o);
+  const auto a = feed("h", "user=a", t0);
+  ASSERT_EQ(a.size(), 1u);
+  feed("h", "user=b", t0 + 1s);
+  const auto c = feed("h", "user=c", t0 + 2s);  // evicts a
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_FALSE(c[0].firing);
+  EXPECT_EQ(c[0].fingerprint, a[0].fingerprint);
+  EXPECT_EQ(c[0].labels.at("user"), "a");
+  EXPECT_EQ(c[0].starts_at, t0);
+  EXPECT_EQ(c[0].ends_at, t0 + 2s);  // the eviction instant
+  EXPECT_TRUE(c[1].firing);
+  EXPECT_EQ(c[1].labels.at("user"), "c");
+  EXPECT_EQ(alerts_total("resolved"), 1u);
+
+  // A firing absent group resolves when evicted too; one that is not firing is just forgotten.
+  feed("h1", "heartbeat", t0);
+  feed("h2", "heartbeat", t0);
+  const auto fired = tick(t0 + 2min);
+  ASSERT_EQ(fired.size(), 2u);                         // h1 and h2 are absent
+  const auto h3 = feed("h3", "heartbeat", t0 + 3min);  // evicts h1, firing
+  ASSERT_EQ(h3.size(), 1u);
+  EXPECT_FALSE(h3[0].firing);
+  EXPECT_EQ(h3[0].labels.at("host"), "h1");
+  EXPECT_TRUE(feed("h4", "heartbeat", t0 + 3min).size() == 1u);  // evicts h2, firing
+  EXPECT_TRUE(feed("h5", "heartbeat", t0 + 3min).empty());       // evicts h3, seen but not firing
 }
 
 TEST_F(engine_test, cap_holds_under_a_scan) {

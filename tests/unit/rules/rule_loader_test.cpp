@@ -16,6 +16,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using testing::ElementsAre;
+using testing::HasSubstr;
 using testing::Pair;
 
 // The errors load_rules_string() reports for `yaml` (as file "r.yaml"); empty when it loads.
@@ -81,13 +82,46 @@ TEST(rule_loader, design_example_loads) {
   EXPECT_EQ(disk.kind, rule_kind::plain);
   EXPECT_EQ(disk.severity, "critical");
   EXPECT_EQ(disk.resolve_after, minutes(5));
-  EXPECT_TRUE(disk.group_by.empty());
+  EXPECT_THAT(disk.group_by, ElementsAre("host"));  // a plain rule's default
 
   const rule_definition& nginx = rules[2];
   EXPECT_EQ(nginx.name, "nginx-silent");
   EXPECT_EQ(nginx.kind, rule_kind::absent);
   EXPECT_EQ(nginx.for_duration, minutes(5));
   EXPECT_THAT(nginx.group_by, ElementsAre("host"));
+}
+
+TEST(rule_loader, group_by_is_a_key_of_the_rule_for_every_kind) {
+  const auto rules = load_rules_string(
+      "rules:\n"
+      "  - { name: plain-default, match: { message: a } }\n"
+      "  - { name: plain-none, match: { message: a }, group_by: [] }\n"
+      "  - { name: plain-app, match: { message: 'a (?P<u>x)' }, group_by: [app, u] }\n"
+      "  - { name: thr, match: { message: a }, group_by: [host],\n"
+      "      threshold: { count: 2, window: 1m } }\n"
+      "  - { name: thr-v1, match: { message: a }, threshold: { count: 2, window: 1m,\n"
+      "      group_by: [app] } }\n"
+      "  - { name: thr-none, match: { message: a }, threshold: { count: 2, window: 1m } }\n",
+      "r.yaml");
+  ASSERT_EQ(rules.size(), 6U);
+  EXPECT_THAT(rules[0].group_by, ElementsAre("host"));
+  EXPECT_TRUE(rules[1].group_by.empty());
+  EXPECT_THAT(rules[2].group_by, ElementsAre("app", "u"));
+  EXPECT_THAT(rules[3].group_by, ElementsAre("host"));
+  EXPECT_THAT(rules[4].group_by, ElementsAre("app"));
+  EXPECT_TRUE(rules[5].group_by.empty());
+
+  try {
+    load_rules_string(
+        "rules:\n"
+        "  - { name: twice, match: { message: a }, group_by: [host],\n"
+        "      threshold: { count: 2, window: 1m, group_by: [app] } }\n",
+        "r.yaml");
+    FAIL() << "group_by twice must be an error";
+  } catch (const config::config_error& e) {
+    ASSERT_EQ(e.errors().size(), 1U);
+    EXPECT_THAT(e.errors()[0], HasSubstr("group_by is given twice"));
+  }
 }
 
 TEST(rule_loader, every_key) {

@@ -67,6 +67,21 @@ class fake_notifier : public notifier {
   std::shared_ptr<capture> sent_;
 };
 
+// Takes the notification and then fails to say so: the receiver got it, the router never learns
+// (as when a router is killed between the receiver's 200 and the notification log write).
+class lost_answer_notifier : public notifier {
+ public:
+  explicit lost_answer_notifier(std::shared_ptr<capture> sent) : sent_(std::move(sent)) {}
+  delivery_result send(const notification& n) override {
+    sent_->add(n);
+    return {delivery_result::outcome::retry, 0, "connection reset", {}};
+  }
+  [[nodiscard]] bool send_resolved_default() const override { return true; }
+
+ private:
+  std::shared_ptr<capture> sent_;
+};
+
 config::receiver_config receiver(const std::string& name, const std::string& integration = "test",
                                  std::map<std::string, std::string> settings = {}) {
   config::receiver_config r;
@@ -108,6 +123,9 @@ class alert_router_test : public ::testing::Test {
   alert_router_test() {
     registry.add("test", [sent = sent](const config::receiver_config&) {
       return std::make_unique<fake_notifier>(sent);
+    });
+    registry.add("lost_answer", [sent = sent](const config::receiver_config&) {
+      return std::make_unique<lost_answer_notifier>(sent);
     });
     cfg.route = route("ops", {"alertname"});
     cfg.receivers = {receiver("ops")};
@@ -423,6 +441,90 @@ TEST_F(alert_router_test, stale_firing_resend_does_not_reopen_a_resolved_alert) 
   ASSERT_EQ(views.size(), 1u);
   EXPECT_FALSE(views[0].alert.firing);
   EXPECT_EQ(views[0].alert.starts_at, a.starts_at);
+}
+
+// Issue 11: 60 000 distinct values of a named group made 60 000 firing alerts in the router.
+TEST_F(alert_router_test, max_alerts_refuses_new_alerts_and_counts_them) {
+  cfg.router.max_alerts = 3;
+  cfg.route = route("ops", {"host"});
+  auto router = start_router();
+  const auto refused = [&] {
+    return metrics.get_counter("tocsin_router_alerts_refused_total", "", {{"reason", "max_alerts"}})
+        .value();
+  };
+  std::vector<rules::alert> held;
+  for (const char* host : {"a", "b", "c"}) {
+    held.push_back(firing({{"alertname", "x"}, {"host", host}}));
+    router->receive(held.back());
+  }
+  for (int i = 0; i < 5; ++i) {
+    router->receive(firing({{"alertname", "x"}, {"host", "new" + std::to_string(i)}}));
+  }
+  EXPECT_EQ(router->alerts().size(), 3u);
+  EXPECT_EQ(refused(), 5u);
+
+  // Updates of held alerts are still taken.
+  rules::alert updated = held[0];
+  updated.annotations["summary"] = "still burning";
+  router->receive(updated);
+  const auto views = router->alerts();
+  const auto it = std::find_if(views.begin(), views.end(), [&](const alert_view& v) {
+    return v.alert.fingerprint == updated.fingerprint;
+  });
+  ASSERT_NE(it, views.end());
+  EXPECT_EQ(it->alert.annotations.at("summary"), "still burning");
+  EXPECT_EQ(refused(), 5u);
+
+  // A resolved alert frees its slot once its group has sent the resolve.
+  ASSERT_TRUE(wait_for_count(3));
+  router->receive(resolved(held[1]));
+  ASSERT_TRUE(test::wait_until([&] { return router->alerts().size() == 2; }, 3s));
+  router->receive(firing({{"alertname", "x"}, {"host", "d"}}));
+  EXPECT_EQ(router->alerts().size(), 3u);
+  EXPECT_EQ(refused(), 5u);
+  router->receive(firing({{"alertname", "x"}, {"host", "e"}}));
+  EXPECT_EQ(refused(), 6u);
+  EXPECT_EQ(router->alerts().size(), 3u);
+
+  // Nothing refused was stored: a restart holds the same three.
+  router.reset();
+  auto restarted = start_router();
+  EXPECT_EQ(restarted->alerts().size(), 3u);
+}
+
+// Issue 11: a repeat after a crash carries the id of the notification it repeats, so the receiver
+// can drop it; the next notification of the group (a new alert, repeat_interval) has a new id.
+TEST_F(alert_router_test, notification_id_is_the_same_on_a_repeat_after_a_crash) {
+  cfg.receivers = {receiver("ops", "lost_answer")};
+  auto router = start_router();
+  router->receive(firing({{"alertname", "x"}, {"host", "a"}}));
+  router->receive(firing({{"alertname", "x"}, {"host", "b"}}));
+  ASSERT_TRUE(wait_for_count(2));  // sent, and retried: the answer never arrives
+  router.reset();                  // the notification log was not written
+  const auto lost = sent->all();
+  const std::string id = lost.front().id;
+  EXPECT_EQ(id.size(), 16u);
+  for (const notification& n : lost) EXPECT_EQ(n.id, id);  // every retry carries it
+
+  cfg.receivers = {receiver("ops")};
+  auto restarted = start_router();
+  ASSERT_TRUE(wait_for_count(lost.size() + 1));
+  const notification repeat = sent->all().back();
+  EXPECT_EQ(repeat.alerts.size(), 2u);
+  EXPECT_EQ(repeat.id, id);
+
+  // A new alert in the group: a new notification, a new id.
+  restarted->receive(firing({{"alertname", "x"}, {"host", "c"}}));
+  ASSERT_TRUE(wait_for_count(lost.size() + 2));
+  const notification grown = sent->all().back();
+  EXPECT_EQ(grown.alerts.size(), 3u);
+  EXPECT_NE(grown.id, id);
+  // repeat_interval (1s): the same alerts again, but the log has moved on: another id.
+  ASSERT_TRUE(wait_for_count(lost.size() + 3));
+  const notification repeated = sent->all().back();
+  EXPECT_EQ(repeated.alerts.size(), 3u);
+  EXPECT_NE(repeated.id, grown.id);
+  EXPECT_NE(repeated.id, id);
 }
 
 TEST_F(alert_router_test, unusable_data_dir_throws) {

@@ -291,6 +291,22 @@ TEST_F(email_notifier_test, resolved_group_has_resolved_subject) {
   EXPECT_EQ(messages[0]["headers"]["Subject"], "[RESOLVED] disk-full (db1 page)");
 }
 
+// Issue 11: a repeated notification is the same message, so mail systems can drop the repeat.
+TEST_F(email_notifier_test, notification_id_names_the_message) {
+  smtp_server server;
+  auto email = make_email_notifier(make_receiver(server.port()));
+  notification n = make_notification();
+  n.id = "0123456789abcdef";
+  ASSERT_EQ(email->send(n).result, outcome::delivered);
+  ASSERT_EQ(email->send(n).result, outcome::delivered);
+  const auto messages = server.messages();
+  ASSERT_EQ(messages.size(), 2u);
+  for (const auto& m : messages) {
+    EXPECT_EQ(m["headers"]["Message-ID"], "<0123456789abcdef@example.com>");
+    EXPECT_EQ(m["headers"]["X-Tocsin-Notification-Id"], "0123456789abcdef");
+  }
+}
+
 TEST_F(email_notifier_test, required_tls_without_starttls_is_permanent) {
   smtp_server server;  // no certificate: no STARTTLS offered
   auto email = make_email_notifier(make_receiver(server.port(), {{"require_tls", "true"}}));

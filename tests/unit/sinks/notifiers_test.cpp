@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -156,6 +157,40 @@ TEST(webhook_notifier, sends_alertmanager_v4_body) {
   EXPECT_EQ(first["fingerprint"], disk_full_group().alerts[0].fingerprint);
   EXPECT_EQ(body["alerts"][2]["status"], "resolved");
   EXPECT_EQ(body["alerts"][2]["endsAt"], "2026-11-26T04:12:55.120Z");
+}
+
+// Issue 11: a receiver drops a repeated notification by its id.
+TEST(webhook_notifier, carries_the_notification_id_header) {
+  test::http_capture server;
+  const auto n = make(receiver("webhook", {{"url", server.url("/")}}));
+  notification with_id = disk_full_group();
+  with_id.id = "0123456789abcdef";
+  ASSERT_EQ(n->send(with_id).result, outcome::delivered);
+  ASSERT_EQ(n->send(with_id).result, outcome::delivered);            // a re-send: the same id
+  ASSERT_EQ(n->send(disk_full_group()).result, outcome::delivered);  // none: no header
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].headers.at("x-tocsin-notification-id"), "0123456789abcdef");
+  EXPECT_EQ(requests[1].headers.at("x-tocsin-notification-id"), "0123456789abcdef");
+  EXPECT_FALSE(requests[2].headers.contains("x-tocsin-notification-id"));
+}
+
+TEST(notification_id, same_log_state_same_id_and_the_next_notification_a_new_one) {
+  const std::set<std::string> ab = {"aaaa", "bbbb"}, abc = {"aaaa", "bbbb", "cccc"}, none;
+  const std::string id = notification_id("ops", "{}:{alertname=\"x\"}", 0, ab, none);
+  EXPECT_EQ(id.size(), 16u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+  // Decided again from the same notification log (a retry, a restart after a crash).
+  EXPECT_EQ(notification_id("ops", "{}:{alertname=\"x\"}", 0, ab, none), id);
+  // The next notification: the log moved on (repeat_interval), or the alerts changed.
+  EXPECT_NE(notification_id("ops", "{}:{alertname=\"x\"}", 1795666255120, ab, none), id);
+  EXPECT_NE(notification_id("ops", "{}:{alertname=\"x\"}", 0, abc, none), id);
+  EXPECT_NE(notification_id("ops", "{}:{alertname=\"x\"}", 0, {"aaaa"}, {"bbbb"}), id);
+  // Another receiver or group.
+  EXPECT_NE(notification_id("dev", "{}:{alertname=\"x\"}", 0, ab, none), id);
+  EXPECT_NE(notification_id("ops", "{}:{alertname=\"y\"}", 0, ab, none), id);
+  // Field boundaries count: ("ab", "c") is not ("a", "bc").
+  EXPECT_NE(notification_id("ab", "c", 0, none, none), notification_id("a", "bc", 0, none, none));
 }
 
 TEST(webhook_notifier, resolved_group_and_empty_maps) {
