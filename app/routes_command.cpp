@@ -5,20 +5,22 @@
 
 #include "app/commands.hpp"
 #include "config/config.hpp"
+#include "config/matcher_syntax.hpp"
 #include "sinks/route_tree.hpp"
 
 namespace tocsin::app {
 namespace {
 
-// `name=value` or `name="value"`; false when there is no name.
-bool parse_label(const std::string& text, rules::label_set& labels) {
-  const auto eq = text.find('=');
-  if (eq == 0 || eq == std::string::npos) return false;
-  std::string value = text.substr(eq + 1);
-  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-    value = value.substr(1, value.size() - 2);
+// `name=value`, `name="value"` or `"utf-8 name"="value"`: an equality matcher in the config's
+// matcher syntax, as amtool reads its label arguments. False, with `problem` set, otherwise.
+bool parse_label(const std::string& text, rules::label_set& labels, std::string& problem) {
+  auto m = config::parse_matcher(text, &problem);
+  if (!m) return false;
+  if (m->op != config::match_op::equal) {
+    problem = "labels must be given as name=value";
+    return false;
   }
-  labels[text.substr(0, eq)] = std::move(value);
+  labels[m->name] = std::move(m->value);
   return true;
 }
 
@@ -33,8 +35,10 @@ std::string join(const std::vector<std::string>& names) {
 int run_routes_test(const routes_test_options& options) {
   rules::label_set labels;
   for (const auto& text : options.labels) {
-    if (!parse_label(text, labels)) {
-      std::fprintf(stderr, "routes test: '%s' is not label=value\n", text.c_str());
+    std::string problem;
+    if (!parse_label(text, labels, problem)) {
+      std::fprintf(stderr, "routes test: '%s' is not label=value: %s\n", text.c_str(),
+                   problem.c_str());
       return 2;
     }
   }

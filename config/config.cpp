@@ -11,6 +11,7 @@
 #include <span>
 #include <utility>
 
+#include "config/matcher_syntax.hpp"
 #include "config/values.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/timezone.hpp"
@@ -146,10 +147,12 @@ constexpr std::string_view kRouterKeys[] = {"max_alerts"};
 constexpr std::string_view kBusKeys[] = {"type", "kafka"};
 constexpr std::string_view kKafkaKeys[] = {"brokers", "topic", "group", "properties",
                                            "spool_max_bytes"};
-constexpr std::string_view kRouteKeys[] = {"receiver",       "group_by",        "group_wait",
-                                           "group_interval", "repeat_interval", "matchers",
-                                           "continue",       "routes"};
-constexpr std::string_view kInhibitKeys[] = {"source_matchers", "target_matchers", "equal"};
+constexpr std::string_view kRouteKeys[] = {
+    "receiver", "group_by", "group_wait", "group_interval", "repeat_interval",
+    "matchers", "match",    "match_re",   "continue",       "routes"};
+constexpr std::string_view kInhibitKeys[] = {
+    "source_matchers", "source_match", "source_match_re", "target_matchers", "target_match",
+    "target_match_re", "equal"};
 
 constexpr std::string_view kInputTypes[] = {"syslog", "gelf"};
 constexpr std::string_view kTransports[] = {"udp", "tcp", "tls", "http", "relp"};
@@ -165,38 +168,6 @@ std::string hostname() {
   char buffer[256] = {};
   if (::gethostname(buffer, sizeof(buffer) - 1) != 0 || buffer[0] == '\0') return "localhost";
   return buffer;
-}
-
-bool valid_matcher(std::string_view text) {
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-    return s;
-  };
-  const auto op = text.find_first_of("=!");
-  if (op == std::string_view::npos) return false;
-  if (!valid_label_name(trim(text.substr(0, op)))) return false;
-  std::string_view rest = text.substr(op);
-  if (rest.starts_with("=~") || rest.starts_with("!~") || rest.starts_with("!=")) {
-    rest.remove_prefix(2);
-  } else if (rest.starts_with("=")) {
-    rest.remove_prefix(1);
-  } else {
-    return false;
-  }
-  rest = trim(rest);
-  if (rest.starts_with('"')) {
-    // A quoted value runs to an unescaped closing quote that ends the text.
-    for (std::size_t i = 1; i < rest.size(); ++i) {
-      if (rest[i] == '\\') {
-        ++i;
-      } else if (rest[i] == '"') {
-        return i == rest.size() - 1;
-      }
-    }
-    return false;
-  }
-  return true;
 }
 
 // localhost, 127.0.0.0/8, ::1 (and ::ffff:127.x.y.z). Only these keep the admin port to this host.
@@ -255,23 +226,72 @@ class loader : public yaml_reader {
     return value;
   }
 
-  std::optional<std::vector<std::string>> matchers(const entry& e) {
-    auto items = list(e);
-    if (!items) return std::nullopt;
-    std::vector<std::string> out;
+  // The matchers of a route or of one side of an inhibit rule, gathered in Alertmanager's order
+  // from its three keys: `match`, `match_re` (label: value or regex) and `matchers` (items in
+  // Alertmanager's syntax, several in one item). Each is stored as Alertmanager prints it, with
+  // the location of the item or key it came from. Regexes are compiled by sinks::label_matcher,
+  // which reports a bad one at that location.
+  struct matcher_keys {
+    const entry* match = nullptr;
+    const entry* match_re = nullptr;
+    const entry* matchers = nullptr;
+  };
+  void load_matchers(const matcher_keys& keys, std::vector<std::string>& out,
+                     std::vector<source_location>& out_where) {
+    const auto add = [&](const matcher_spec& m, const YAML::Mark& mark) {
+      out.push_back(to_string(m));
+      out_where.push_back(where(mark));
+    };
+    if (keys.match != nullptr) load_match_map(*keys.match, match_op::equal, add);
+    if (keys.match_re != nullptr) load_match_map(*keys.match_re, match_op::regex, add);
+    if (keys.matchers == nullptr) return;
+    auto items = list(*keys.matchers);
+    if (!items) return;
     for (const entry& item : *items) {
-      auto value = text(item);
+      // Like Alertmanager, an empty item (or `{}`) holds no matcher.
+      auto value = text(item, /*allow_empty=*/true);
       if (!value) continue;
-      if (!valid_matcher(*value)) {
-        error(item.mark(), item.path,
-              "invalid matcher " + quote(*value) +
-                  "; expected label=\"value\", label!=\"value\", label=~\"regex\" or "
-                  "label!~\"regex\"");
+      std::string problem;
+      auto parsed = parse_matchers(*value, &problem);
+      if (!parsed) {
+        error(item.mark(), item.path, "invalid matcher " + quote(*value) + ": " + problem);
         continue;
       }
-      out.push_back(std::move(*value));
+      for (const matcher_spec& m : *parsed) add(m, item.mark());
     }
-    return out;
+  }
+
+  // `match: { label: value }` or `match_re: { label: regex }`. As in Alertmanager, names are
+  // Prometheus label names and a regex is kept anchored, `^(?:regex)$`, which route keys show.
+  template <typename add_fn>
+  void load_match_map(const entry& e, match_op op, const add_fn& add) {
+    if (e.value.IsNull()) return;
+    if (!e.value.IsMap()) {
+      error(e.mark(), e.path,
+            "expected a mapping of label names to values, got " + describe(e.value));
+      return;
+    }
+    std::set<std::string> seen;
+    for (auto it = e.value.begin(); it != e.value.end(); ++it) {
+      const YAML::Node key = it->first;
+      if (!key.IsScalar()) {
+        error(key.Mark(), e.path, "expected a label name, got " + describe(key));
+        continue;
+      }
+      const entry pair{key.Scalar(), it->second, key.Mark(), e.path + "." + key.Scalar()};
+      if (!valid_label_name(pair.name)) {
+        error(pair.key_mark, e.path, "invalid label name " + quote(pair.name));
+        continue;
+      }
+      if (!seen.insert(pair.name).second) {
+        error(pair.key_mark, e.path, "duplicate label " + quote(pair.name));
+        continue;
+      }
+      auto value = text(pair, /*allow_empty=*/true);
+      if (!value) continue;
+      if (op == match_op::regex) *value = "^(?:" + *value + ")$";
+      add(matcher_spec{pair.name, op, std::move(*value)}, pair.key_mark);
+    }
   }
 
   void bind(const std::string& protocol, const endpoint& address, const std::string& owner,
@@ -707,6 +727,7 @@ std::optional<route_config> loader::load_route(const entry& at, bool root) {
     constexpr std::string_view kReceiver[] = {"receiver"};
     require(at, *entries, kReceiver);
   }
+  matcher_keys keys;
   for (const entry& e : *entries) {
     if (e.name == "receiver") {
       if (auto v = text(e)) {
@@ -742,14 +763,20 @@ std::optional<route_config> loader::load_route(const entry& at, bool root) {
       if (e.name == "group_wait") route.group_wait = *v;
       if (e.name == "group_interval") route.group_interval = *v;
       if (e.name == "repeat_interval") route.repeat_interval = *v;
-    } else if (e.name == "matchers") {
+    } else if (e.name == "matchers" || e.name == "match" || e.name == "match_re") {
       if (root) {
         error(e.key_mark, e.path, "the root route matches every alert; it takes no matchers");
         continue;
       }
-      if (auto v = matchers(e)) route.matchers = std::move(*v);
+      (e.name == "match" ? keys.match : e.name == "match_re" ? keys.match_re : keys.matchers) = &e;
     } else if (e.name == "continue") {
-      if (auto v = flag(e)) route.continue_matching = *v;
+      auto v = flag(e);
+      if (v && *v && root) {
+        // As in Alertmanager: the root has no siblings to continue to.
+        error(e.key_mark, e.path, "the root route cannot have continue: true");
+        continue;
+      }
+      if (v) route.continue_matching = *v;
     } else if (e.name == "routes") {
       if (auto items = list(e)) {
         for (const entry& item : *items) {
@@ -760,6 +787,7 @@ std::optional<route_config> loader::load_route(const entry& at, bool root) {
       }
     }
   }
+  load_matchers(keys, route.matchers, route.matcher_where);
   return route;
 }
 
@@ -768,11 +796,20 @@ void loader::load_inhibit_rule(const entry& at, config& cfg) {
   if (!entries) return;
   inhibit_rule_config rule;
   rule.where = where(at.mark());
+  matcher_keys source, target;
   for (const entry& e : *entries) {
-    if (e.name == "source_matchers") {
-      if (auto v = matchers(e)) rule.source_matchers = std::move(*v);
+    if (e.name == "source_match") {
+      source.match = &e;
+    } else if (e.name == "source_match_re") {
+      source.match_re = &e;
+    } else if (e.name == "source_matchers") {
+      source.matchers = &e;
+    } else if (e.name == "target_match") {
+      target.match = &e;
+    } else if (e.name == "target_match_re") {
+      target.match_re = &e;
     } else if (e.name == "target_matchers") {
-      if (auto v = matchers(e)) rule.target_matchers = std::move(*v);
+      target.matchers = &e;
     } else if (e.name == "equal") {
       auto labels = text_list(e);
       if (!labels) continue;
@@ -785,6 +822,8 @@ void loader::load_inhibit_rule(const entry& at, config& cfg) {
       rule.equal = std::move(*labels);
     }
   }
+  load_matchers(source, rule.source_matchers, rule.source_matcher_where);
+  load_matchers(target, rule.target_matchers, rule.target_matcher_where);
   cfg.inhibit_rules.push_back(std::move(rule));
 }
 

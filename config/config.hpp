@@ -125,15 +125,27 @@ struct route_config {
   std::string receiver;
   std::optional<std::vector<std::string>> group_by;
   std::optional<duration> group_wait, group_interval, repeat_interval;
-  std::vector<std::string> matchers;  // e.g. severity="critical", instance=~"web.*"
-  bool continue_matching = false;     // key `continue`
+  // Every matcher of the route, all of which must match, in Alertmanager's syntax
+  // (config/matcher_syntax.hpp). Loaded from a file: one matcher per element as Alertmanager
+  // prints it (`severity="critical"`), from `match` (label: value), then `match_re` (label: regex,
+  // kept anchored as Alertmanager keeps it: `host=~"^(?:web.*)$"`), then each matcher of each
+  // `matchers` item (`'{a="b",c=~"d"}'` holds two). Built in code, an element may hold a whole
+  // item.
+  std::vector<std::string> matchers;
+  bool continue_matching = false;  // key `continue`
   std::vector<route_config> routes;
   source_location where;
+  // Where each element of `matchers` was written (its item or `match` key), for errors about it;
+  // may be shorter (routes built in code), then `where` is used.
+  std::vector<source_location> matcher_where;
 };
 
+// Like route_config::matchers: `source_match`, `source_match_re` and `source_matchers` all end up
+// in source_matchers (the same for target_*), each element's location in *_matcher_where.
 struct inhibit_rule_config {
   std::vector<std::string> source_matchers, target_matchers, equal;
   source_location where;
+  std::vector<source_location> source_matcher_where, target_matcher_where;
 };
 
 // A receiver: a name plus at most one integration, kept as validated key/value settings until

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "config/matcher_syntax.hpp"
+#include "config/yaml_reader.hpp"
+
 namespace tocsin::sinks {
 namespace {
 
@@ -15,23 +18,28 @@ const std::string& label_or_empty(const rules::label_set& labels, const std::str
 
 inhibitor::inhibitor(const std::vector<config::inhibit_rule_config>& rules) {
   std::vector<std::string> errors;
+  // Each text may hold several matchers (a brace item); a bad one is reported where it was
+  // written, or at the rule for rules built in code.
   const auto compile = [&](const config::inhibit_rule_config& cfg,
-                           const std::vector<std::string>& texts, const char* side) {
+                           const std::vector<std::string>& texts,
+                           const std::vector<config::source_location>& where, const char* side) {
     std::vector<label_matcher> out;
-    for (const std::string& text : texts) {
+    for (std::size_t i = 0; i < texts.size(); ++i) {
       std::string problem;
-      if (auto m = label_matcher::parse(text, &problem)) {
-        out.push_back(std::move(*m));
+      if (auto ms = label_matcher::parse_list(texts[i], &problem)) {
+        out.insert(out.end(), ms->begin(), ms->end());
       } else {
-        errors.push_back(config::location_prefix(cfg.where) + "invalid " + side + " matcher \"" +
-                         text + "\": " + problem);
+        errors.push_back(config::location_prefix(i < where.size() ? where[i] : cfg.where) +
+                         "invalid " + side + " matcher " + config::quote(texts[i]) + ": " +
+                         problem);
       }
     }
     return out;
   };
   for (const config::inhibit_rule_config& cfg : rules) {
-    rules_.push_back(rule{compile(cfg, cfg.source_matchers, "source"),
-                          compile(cfg, cfg.target_matchers, "target"), cfg.equal});
+    rules_.push_back(rule{compile(cfg, cfg.source_matchers, cfg.source_matcher_where, "source"),
+                          compile(cfg, cfg.target_matchers, cfg.target_matcher_where, "target"),
+                          cfg.equal});
   }
   if (!errors.empty()) throw config::config_error(std::move(errors));
 }

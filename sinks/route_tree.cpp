@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "config/matcher_syntax.hpp"
+#include "config/yaml_reader.hpp"
+
 namespace tocsin::sinks {
 namespace {
 
@@ -25,10 +28,9 @@ std::string matchers_text(const std::vector<label_matcher>& matchers) {
   return out + "}";
 }
 
-// `name="value"` with the value quoted the way a matcher prints it (Go's %q).
+// Go's model.LabelSet.String() for one pair: `name="value"` with the value in Go's %q.
 std::string pair_text(const std::string& name, const std::string& value) {
-  if (auto m = label_matcher::make(name, value, match_op::equal)) return m->to_string();
-  return name + "=\"" + value + "\"";  // a label name a matcher refuses; print it as it is
+  return name + "=" + config::go_quote(value);
 }
 
 class tree_builder {
@@ -47,13 +49,16 @@ class tree_builder {
       errors.push_back(config::location_prefix(cfg.where) + "unknown receiver \"" + node.receiver +
                        "\"");
     }
-    for (const std::string& text : cfg.matchers) {
+    for (std::size_t i = 0; i < cfg.matchers.size(); ++i) {
+      const std::string& text = cfg.matchers[i];
       std::string problem;
-      if (auto m = label_matcher::parse(text, &problem)) {
-        node.matchers.push_back(std::move(*m));
+      if (auto ms = label_matcher::parse_list(text, &problem)) {
+        node.matchers.insert(node.matchers.end(), ms->begin(), ms->end());
       } else {
-        errors.push_back(config::location_prefix(cfg.where) + "invalid matcher \"" + text +
-                         "\": " + problem);
+        // At the item the matcher was written in (the loader gives each its own location).
+        const auto& where = i < cfg.matcher_where.size() ? cfg.matcher_where[i] : cfg.where;
+        errors.push_back(config::location_prefix(where) + "invalid matcher " + config::quote(text) +
+                         ": " + problem);
       }
     }
     std::sort(node.matchers.begin(), node.matchers.end(), matcher_less);

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
+#include <random>
 
 #include "tests/integration/tocsin_daemon.hpp"
 #include "tests/support/http_capture.hpp"
@@ -112,6 +114,244 @@ TEST(routes_test_command, prints_the_receivers_and_verifies_them) {
       {"routes", "test", "-c", path.string(), "--verify-receivers", "dba", "severity=critical"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.stderr_text.find("expected dba, got pager\n"), std::string::npos) << r.stderr_text;
+}
+
+// The classic grammar's corners that Alertmanager's own tests pin down (pkg/labels/parse_test.go)
+// and a regex that only parses once anchored: amtool and tocsin must agree on each label set.
+const std::string tricky_tree = R"yaml(route:
+  receiver: r0
+  routes:
+    - { matchers: ['tricky=~~~'], receiver: r1, continue: true }
+    - { matchers: ['trickier==\\=\=\"'], receiver: r2, continue: true }
+    - { matchers: ['{foo=bar}}'], receiver: r3, continue: true }
+    - { matchers: ['host=~web\d+', 'host!~web1.*'], receiver: r4, continue: true }
+    - { matchers: ['{a="x,y" , b!~"", }'], receiver: r5, continue: true }
+    - { matchers: ['{q="She said: \"Hi\""}'], receiver: r6, continue: true }
+    - { match_re: { host: 'web[0-9]|db' }, match: { env: '' }, receiver: r7, continue: true }
+    - { matchers: ['{host=~"a|b)(c"}'], receiver: r8 }
+receivers: [ {name: r0}, {name: r1}, {name: r2}, {name: r3}, {name: r4}, {name: r5}, {name: r6},
+             {name: r7}, {name: r8} ]
+)yaml";
+
+// `name="value"` with the value escaped for the matcher grammar, as a command-line label.
+std::string label_arg(const std::string& name, const std::string& value) {
+  std::string out = name + "=\"";
+  for (const char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// An alertmanager.yml-style tree in Alertmanager's deprecated and current syntax at once: `match`,
+// `match_re`, brace items with several matchers, quoted commas and escaped quotes, unquoted
+// values, a quoted UTF-8 label name, `continue`, and receivers with no integration. tocsin and
+// amtool both load it unchanged.
+const std::string alertmanager_tree =
+    "route:\n"
+    "  receiver: notify-def\n"
+    "  group_by: [alertname]\n"
+    "  routes:\n"
+    "    - match: { owner: team-A }\n"
+    "      receiver: notify-A\n"
+    "      routes:\n"
+    "        - matchers: ['{env=\"testing\"}']\n"
+    "          receiver: notify-testing\n"
+    "          group_by: [...]\n"
+    "        - match: { env: production }\n"
+    "          receiver: notify-productionA\n"
+    "          continue: true\n"
+    "        - match_re: { env: 'produ.*', job: '.*' }\n"
+    "          receiver: notify-productionB\n"
+    "    - match_re: { owner: 'team-(B|C)' }\n"
+    "      receiver: notify-BC\n"
+    "    - matchers: ['{severity=~\"crit.*\", msg=\"a, \\\"quoted\\\" b\"}', 'team!=ops']\n"
+    "      receiver: notify-crit\n"
+    "      continue: true\n"
+    "    - matchers: ['  severity = critical ']\n"
+    "      receiver: notify-page\n"
+    "      routes:\n"
+    "        - matchers: [ 'dc =~ \"eu-.*\"', instance!~db.* ]\n"
+    "          receiver: notify-eu\n"
+    "inhibit_rules:\n"
+    "  - source_match: { severity: critical }\n"
+    "    target_match_re: { severity: 'warn.*' }\n"
+    "    target_matchers: ['{team!=\"ops\"}']\n"
+    "    equal: [host]\n"
+    "receivers:\n"
+    "  - name: notify-def\n"
+    "  - name: notify-A\n"
+    "  - name: notify-testing\n"
+    "  - name: notify-productionA\n"
+    "  - name: notify-productionB\n"
+    "  - name: notify-BC\n"
+    "  - name: notify-crit\n"
+    "  - name: notify-page\n"
+    "  - name: notify-eu\n";
+
+// Label sets (`tocsin routes test` / `amtool config routes test` arguments) and where they go.
+const std::vector<std::pair<std::vector<std::string>, std::string>> alertmanager_tree_cases = {
+    {{}, "notify-def"},
+    {{"owner=team-A"}, "notify-A"},
+    {{"owner=team-A", "env=testing"}, "notify-testing"},
+    {{"owner=team-A", "env=production"}, "notify-productionA,notify-productionB"},
+    {{"owner=team-A", "env=productionX"}, "notify-productionB"},
+    {{"owner=team-A", "env=prod"}, "notify-A"},
+    {{"owner=team-C"}, "notify-BC"},
+    {{"owner=xteam-C"}, "notify-def"},
+    {{"severity=critical"}, "notify-page"},
+    {{"severity=critical", "msg=\"a, \\\"quoted\\\" b\""}, "notify-crit,notify-page"},
+    {{"severity=critical", "msg=\"a, \\\"quoted\\\" b\"", "team=ops"}, "notify-page"},
+    {{"severity=critical", "dc=eu-west"}, "notify-eu"},
+    {{"severity=critical", "dc=eu-west", "instance=db1"}, "notify-page"},
+    {{"severity=criticalX", "msg=\"a, \\\"quoted\\\" b\""}, "notify-crit"},
+    {{"severity=warning", "dc=\"eu-west\""}, "notify-def"},
+    {{"owner=team-B", "severity=critical"}, "notify-BC"},
+};
+
+TEST(routes_test_command, reads_alertmanagers_route_syntax) {
+  temp_dir dir("ops-routes-am");
+  const auto path = dir.write_file("alertmanager.yml", alertmanager_tree);
+  const auto check = tocsin_cli({"check-config", "-c", path.string()});
+  EXPECT_EQ(check.exit_code, 0) << check.stderr_text;
+  for (const auto& [labels, expected] : alertmanager_tree_cases) {
+    std::vector<std::string> args = {"routes", "test", "-c", path.string()};
+    args.insert(args.end(), labels.begin(), labels.end());
+    const auto r = tocsin_cli(args);
+    EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+    EXPECT_EQ(r.stdout_text, expected + "\n") << ::testing::PrintToString(labels);
+  }
+  // A label argument is read like a matcher, as amtool reads it: a quoted UTF-8 name works, a
+  // non-equality operator does not.
+  const auto utf8 =
+      dir.write_file("utf8.yaml",
+                     "route:\n  receiver: a\n  routes:\n"
+                     "    - { matchers: ['{\"service name\"=~\"api|web\"}'], receiver: b }\n"
+                     "receivers: [ { name: a }, { name: b } ]\n");
+  auto r = tocsin_cli({"routes", "test", "-c", utf8.string(), "\"service name\"=web"});
+  EXPECT_EQ(r.stdout_text, "b\n") << r.stderr_text;
+  r = tocsin_cli({"routes", "test", "-c", utf8.string(), "team=~db"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("name=value"), std::string::npos) << r.stderr_text;
+}
+
+TEST(check_config, alertmanager_errors_point_at_the_item) {
+  temp_dir dir("ops-check-am");
+  const auto path = dir.write_file("alertmanager.yml",
+                                   "route:\n"                                            // 1
+                                   "  receiver: a\n"                                     // 2
+                                   "  continue: true\n"                                  // 3
+                                   "  routes:\n"                                         // 4
+                                   "    - receiver: a\n"                                 // 5
+                                   "      match_re: { host: 'web(' }\n"                  // 6
+                                   "      matchers: ['{env=\"prod\", job=~\"[a-\"}',\n"  // 7
+                                   "                 'severity']\n"                      // 8
+                                   "inhibit_rules:\n"                                    // 9
+                                   "  - source_match: { host-name: x }\n"                // 10
+                                   "    target_matchers: ['{a=\"b\", c=~\"(\"}']\n"      // 11
+                                   "receivers: [ { name: a } ]\n");
+  const auto r = tocsin_cli({"check-config", "-c", path.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string at = path.string() + ":";
+  for (const std::string& expected : {
+           at + "3:3: route.continue: the root route cannot have continue: true",
+           at + "6:19: invalid matcher 'host=~\"^(?:web()$\"': invalid regex",
+           at + "7:18: invalid matcher 'job=~\"[a-\"': invalid regex",
+           at + "8:18: route.routes[0].matchers[1]: invalid matcher 'severity'",
+           at + "10:21: inhibit_rules[0].source_match: invalid label name 'host-name'",
+           at + "11:23: invalid target matcher 'c=~\"(\"': invalid regex",
+       }) {
+    EXPECT_NE(r.stderr_text.find(expected), std::string::npos) << "missing " << expected << " in:\n"
+                                                               << r.stderr_text;
+  }
+}
+
+// The real peer: amtool (Debian's prometheus-alertmanager) routes the same file to the same
+// receivers. amtool lists a receiver once per matching route; tocsin lists each once (DESIGN.md),
+// so amtool's answer is compared with its repeats removed.
+TEST(routes_test_command, agrees_with_amtool) {
+  const auto amtool = find_program("amtool");
+  if (amtool.empty()) GTEST_SKIP() << "amtool is not installed (Debian: prometheus-alertmanager)";
+  temp_dir dir("ops-routes-amtool");
+  const auto path = dir.write_file("alertmanager.yml", alertmanager_tree);
+  const auto dedupe = [](const std::string& line) {
+    std::vector<std::string> seen;
+    std::string out;
+    std::size_t start = 0;
+    while (start <= line.size()) {
+      const std::size_t comma = std::min(line.find(',', start), line.size());
+      const std::string name = line.substr(start, comma - start);
+      if (std::find(seen.begin(), seen.end(), name) == seen.end()) {
+        seen.push_back(name);
+        out += (out.empty() ? "" : ",") + name;
+      }
+      start = comma + 1;
+    }
+    return out;
+  };
+  const auto checked = run_command({amtool.string(), "check-config", path.string()});
+  ASSERT_EQ(checked.exit_code, 0) << checked.stdout_text << checked.stderr_text;
+  for (const auto& [labels, expected] : alertmanager_tree_cases) {
+    SCOPED_TRACE(::testing::PrintToString(labels));
+    std::vector<std::string> am = {amtool.string(), "config", "routes", "test",
+                                   "--config.file=" + path.string()};
+    am.insert(am.end(), labels.begin(), labels.end());
+    const auto theirs = run_command(am);
+    ASSERT_EQ(theirs.exit_code, 0) << theirs.stderr_text;
+    std::vector<std::string> args = {"routes", "test", "-c", path.string()};
+    args.insert(args.end(), labels.begin(), labels.end());
+    const auto ours = tocsin_cli(args);
+    ASSERT_EQ(ours.exit_code, 0) << ours.stderr_text;
+    std::string their_line = theirs.stdout_text;
+    while (!their_line.empty() && their_line.back() == '\n') their_line.pop_back();
+    EXPECT_EQ(ours.stdout_text, dedupe(their_line) + "\n");
+    EXPECT_EQ(ours.stdout_text, expected + "\n");
+  }
+  // Label sets drawn (with a fixed seed) from values that sit on each matcher's edge.
+  const auto tricky = dir.write_file("tricky.yml", tricky_tree);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> values = {
+      {"tricky", {"~~", "~"}},
+      {"trickier", {R"(=\=\=")", R"(=\=\=)"}},
+      {"foo", {"bar}", "bar"}},
+      {"host", {"web1", "web2", "web22", "db", "web", "ac", "b"}},
+      {"a", {"x,y", "x"}},
+      {"b", {"z"}},
+      {"q", {R"(She said: "Hi")", "x"}},
+      {"env", {"prod"}},
+  };
+  std::minstd_rand rng(7);
+  for (int n = 0; n < 40; ++n) {
+    std::vector<std::string> labels;
+    for (const auto& [name, choices] : values) {
+      if (rng() % 5 < 3) labels.push_back(label_arg(name, choices[rng() % choices.size()]));
+    }
+    SCOPED_TRACE(::testing::PrintToString(labels));
+    std::vector<std::string> am = {amtool.string(), "config", "routes", "test",
+                                   "--config.file=" + tricky.string()};
+    am.insert(am.end(), labels.begin(), labels.end());
+    const auto theirs = run_command(am);
+    ASSERT_EQ(theirs.exit_code, 0) << theirs.stderr_text;
+    std::vector<std::string> args = {"routes", "test", "-c", tricky.string()};
+    args.insert(args.end(), labels.begin(), labels.end());
+    const auto ours = tocsin_cli(args);
+    ASSERT_EQ(ours.exit_code, 0) << ours.stderr_text;
+    std::string their_line = theirs.stdout_text;
+    while (!their_line.empty() && their_line.back() == '\n') their_line.pop_back();
+    EXPECT_EQ(ours.stdout_text, dedupe(their_line) + "\n");
+  }
+
+  // Both refuse a root route with `continue` and a bad regex.
+  for (const std::string& bad : {
+           std::string("route: { receiver: a, continue: true }\nreceivers: [ { name: a } ]\n"),
+           std::string("route:\n  receiver: a\n  routes: [ { receiver: a, match_re: { x: '(' } } "
+                       "]\nreceivers: [ { name: a } ]\n"),
+           std::string("route:\n  receiver: a\n  routes: [ { receiver: a, matchers: ['{x=~\"(\"}'] "
+                       "} ]\nreceivers: [ { name: a } ]\n"),
+       }) {
+    const auto file = dir.write_file("bad.yml", bad);
+    EXPECT_NE(run_command({amtool.string(), "check-config", file.string()}).exit_code, 0) << bad;
+    EXPECT_EQ(tocsin_cli({"check-config", "-c", file.string()}).exit_code, 1) << bad;
+  }
 }
 
 const std::string disk_rule =

@@ -492,13 +492,42 @@ const std::vector<error_case> kErrorCases = {
      "route: { receiver: a, matchers: ['a=\"b\"'] }\nreceivers: [{ name: a }]\n",
      {"t.yaml:1:23: route.matchers: the root route matches every alert; it takes no matchers"}},
     {"invalid_matcher",
-     "inhibit_rules:\n  - source_matchers: ['severity']\n    target_matchers: ['1x=\"a\"']\n"
+     "inhibit_rules:\n  - source_matchers: ['severity']\n    target_matchers: ['x=\"a\"b\"']\n"
      "    equal: [host-name]\n",
-     {"t.yaml:2:23: inhibit_rules[0].source_matchers[0]: invalid matcher 'severity'; expected "
+     {"t.yaml:2:23: inhibit_rules[0].source_matchers[0]: invalid matcher 'severity': expected "
       "label=\"value\", label!=\"value\", label=~\"regex\" or label!~\"regex\"",
-      "t.yaml:3:23: inhibit_rules[0].target_matchers[0]: invalid matcher '1x=\"a\"'; expected "
-      "label=\"value\", label!=\"value\", label=~\"regex\" or label!~\"regex\"",
+      "t.yaml:3:23: inhibit_rules[0].target_matchers[0]: invalid matcher 'x=\"a\"b\"': "
+      "unescaped double quote in the value (write \\\")",
       "t.yaml:4:13: inhibit_rules[0].equal[0]: invalid label name 'host-name'"}},
+    {"root_route_continue",
+     "route: { receiver: a, continue: true }\nreceivers: [{ name: a }]\n",
+     {"t.yaml:1:23: route.continue: the root route cannot have continue: true"}},
+    {"root_route_match",
+     "route:\n  receiver: a\n  match: { a: b }\n  match_re: { c: d }\nreceivers: [{ name: a }]\n",
+     {"t.yaml:3:3: route.match: the root route matches every alert; it takes no matchers",
+      "t.yaml:4:3: route.match_re: the root route matches every alert; it takes no matchers"}},
+    {"match_label_names_and_shapes",
+     "route:\n  receiver: a\n  routes:\n"
+     "    - match: { host-name: x, ok: y }\n"  // 4
+     "      match_re: [a]\n"                   // 5
+     "      receiver: a\n"                     // 6
+     "inhibit_rules:\n"                        // 7
+     "  - source_match: { 'a b': c }\n"        // 8
+     "    target_match_re: { x: [y] }\n"       // 9
+     "receivers: [{ name: a }]\n",
+     {"t.yaml:4:16: route.routes[0].match: invalid label name 'host-name'",
+      "t.yaml:5:17: route.routes[0].match_re: expected a mapping of label names to values, got "
+      "a list",
+      "t.yaml:8:21: inhibit_rules[0].source_match: invalid label name 'a b'",
+      "t.yaml:9:27: inhibit_rules[0].target_match_re.x: expected a string, got a list"}},
+    {"brace_matcher_with_a_bad_piece",
+     "route:\n  receiver: a\n  routes:\n"
+     "    - matchers: ['{a=\"b\", c}', '{d=\"e\"', 'f=\"g']\n"
+     "receivers: [{ name: a }]\n",
+     {"t.yaml:4:18: route.routes[0].matchers[0]: invalid matcher '{a=\"b\", c}': 'c': expected "
+      "label=\"value\", label!=\"value\", label=~\"regex\" or label!~\"regex\"",
+      "t.yaml:4:42: route.routes[0].matchers[2]: invalid matcher 'f=\"g': missing closing double "
+      "quote"}},
     {"duplicate_receiver_name",
      "receivers:\n  - name: a\n  - name: a\n",
      {"t.yaml:3:11: receivers[1].name: duplicate receiver name 'a' (first on line 2)"}},
@@ -843,6 +872,63 @@ TEST(config_values, endpoints) {
     EXPECT_EQ(parsed->port, c.port);
     EXPECT_EQ(to_string(*parsed), c.text);  // round trip
   }
+}
+
+// Alertmanager's route and inhibit syntax: `match`, `match_re`, brace items, each matcher kept
+// as Alertmanager prints it, with the line and column of what it came from.
+TEST(config_routes, match_match_re_and_brace_items_become_one_matcher_each) {
+  const config cfg = load_string(
+      "route:\n"                                                                    // 1
+      "  receiver: a\n"                                                             // 2
+      "  routes:\n"                                                                 // 3
+      "    - receiver: a\n"                                                         // 4
+      "      match: { owner: team-A, empty: '' }\n"                                 // 5
+      "      match_re:\n"                                                           // 6
+      "        env: 'produ.*'\n"                                                    // 7
+      "      matchers:\n"                                                           // 8
+      "        - '{owner=\"team-A\",env=~\"prod|stage\", msg=\"a, \\\"b\\\"\"}'\n"  // 9
+      "        - severity=critical\n"                                               // 10
+      "        - '  job  !~  \"db.*\"  '\n"                                         // 11
+      "        - '\"service name\"=\"api\"'\n"                                      // 12
+      "        - '{}'\n"                                                            // 13
+      "inhibit_rules:\n"                                                            // 14
+      "  - source_match: { severity: critical }\n"                                  // 15
+      "    source_matchers: ['{a=\"1\",b=\"2\"}']\n"                                // 16
+      "    target_match_re: { severity: 'warn.*' }\n"                               // 17
+      "    target_matchers: [c=3]\n"                                                // 18
+      "    equal: [host]\n"
+      "receivers: [{ name: a }]\n",
+      "t.yaml");
+  ASSERT_EQ(cfg.route->routes.size(), 1u);
+  const route_config& r = cfg.route->routes[0];
+  // match first, then match_re (anchored as Alertmanager keeps it), then the matchers items.
+  EXPECT_THAT(r.matchers,
+              ElementsAre(R"(owner="team-A")", R"(empty="")", R"(env=~"^(?:produ.*)$")",
+                          R"(owner="team-A")", R"(env=~"prod|stage")", R"(msg="a, \"b\"")",
+                          R"(severity="critical")", R"(job!~"db.*")", R"("service name"="api")"));
+  std::vector<std::pair<int, int>> at;
+  for (const source_location& w : r.matcher_where) at.emplace_back(w.line, w.column);
+  EXPECT_THAT(at, ElementsAre(std::pair(5, 16), std::pair(5, 31), std::pair(7, 9), std::pair(9, 11),
+                              std::pair(9, 11), std::pair(9, 11), std::pair(10, 11),
+                              std::pair(11, 11), std::pair(12, 11)));
+  EXPECT_EQ(r.matcher_where[0].file, "t.yaml");
+
+  ASSERT_EQ(cfg.inhibit_rules.size(), 1u);
+  const inhibit_rule_config& rule = cfg.inhibit_rules[0];
+  EXPECT_THAT(rule.source_matchers, ElementsAre(R"(severity="critical")", R"(a="1")", R"(b="2")"));
+  EXPECT_THAT(rule.target_matchers, ElementsAre(R"(severity=~"^(?:warn.*)$")", R"(c="3")"));
+  ASSERT_EQ(rule.source_matcher_where.size(), 3u);
+  EXPECT_EQ(rule.source_matcher_where[0].line, 15);
+  EXPECT_EQ(rule.source_matcher_where[2].line, 16);
+  ASSERT_EQ(rule.target_matcher_where.size(), 2u);
+  EXPECT_EQ(rule.target_matcher_where[0].line, 17);
+  EXPECT_EQ(rule.target_matcher_where[1].line, 18);
+}
+
+TEST(config_routes, continue_false_on_the_root_is_fine) {
+  const config cfg =
+      load_string("route: { receiver: a, continue: false }\nreceivers: [{ name: a }]\n", "t.yaml");
+  EXPECT_FALSE(cfg.route->continue_matching);
 }
 
 }  // namespace

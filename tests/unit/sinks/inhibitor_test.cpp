@@ -108,5 +108,51 @@ TEST(inhibitor, bad_matchers_are_config_errors_with_locations) {
   }
 }
 
+// Alertmanager's inhibit syntax: source_match / target_match_re and brace items, all loaded
+// from YAML, mean the same as the matchers form.
+TEST(inhibitor, alertmanager_match_syntax_means_the_same_as_matchers) {
+  const auto cfg = config::load_string(R"yaml(
+inhibit_rules:
+  - source_match: { severity: critical }
+    target_match_re: { severity: 'warn.*|info' }
+    equal: [alertname, host]
+  - source_matchers: ['{severity="critical"}']
+    target_matchers: ['severity=~"warn.*|info"']
+    equal: [alertname, host]
+)yaml",
+                                       "am.yml");
+  ASSERT_EQ(cfg.inhibit_rules.size(), 2u);
+  const inhibitor with_match({cfg.inhibit_rules[0]});
+  const inhibitor with_matchers({cfg.inhibit_rules[1]});
+  const auto critical = alert({{"alertname", "disk"}, {"host", "web1"}, {"severity", "critical"}});
+  const auto warning = alert({{"alertname", "disk"}, {"host", "web1"}, {"severity", "warning"}});
+  const auto info = alert({{"alertname", "disk"}, {"host", "web1"}, {"severity", "info"}});
+  // Anchored: "xinfo" is not a target, nor is "warning" on another host.
+  const auto xinfo = alert({{"alertname", "disk"}, {"host", "web1"}, {"severity", "xinfo"}});
+  const auto elsewhere = alert({{"alertname", "disk"}, {"host", "web2"}, {"severity", "warning"}});
+  const std::vector<const rules::alert*> firing = {&critical, &warning, &info, &xinfo, &elsewhere};
+  for (const rules::alert* a : firing) {
+    const bool want = a == &warning || a == &info;
+    EXPECT_EQ(with_match.inhibited(*a, firing), want) << a->labels.at("severity");
+    EXPECT_EQ(with_matchers.inhibited(*a, firing), want) << a->labels.at("severity");
+  }
+}
+
+TEST(inhibitor, a_bad_regex_is_reported_at_its_item) {
+  const auto cfg = config::load_string(R"yaml(inhibit_rules:
+  - source_matchers: [a=b]
+    target_match_re:
+      severity: '(warn'
+)yaml",
+                                       "am.yml");
+  try {
+    inhibitor inh(cfg.inhibit_rules);
+    FAIL() << "expected config_error";
+  } catch (const config::config_error& e) {
+    ASSERT_EQ(e.errors().size(), 1u);
+    EXPECT_TRUE(e.errors()[0].starts_with("am.yml:4:7: invalid target matcher")) << e.errors()[0];
+  }
+}
+
 }  // namespace
 }  // namespace tocsin::sinks

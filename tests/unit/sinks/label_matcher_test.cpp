@@ -53,8 +53,9 @@ TEST(label_matcher, unescapes_like_alertmanager) {
 }
 
 TEST(label_matcher, refuses_bad_text) {
-  for (const char* text : {"severity", "=critical", "1abc=x", "a-b=x", R"(a="unterminated)",
-                           R"(a="x"y")", R"(a=x"y)", R"(a=~"(")", "a~x", "a!x"}) {
+  for (const char* text :
+       {"severity", "=critical", "1abc==x\"", "a b=x", R"(a="unterminated)", R"(a="x"y")",
+        R"(a=x"y)", R"(a=~"(")", "a~x", "a!x", R"({a="b"})", R"(a="b",c="d")", R"(""="x")"}) {
     std::string problem;
     EXPECT_FALSE(label_matcher::parse(text, &problem).has_value()) << text;
     EXPECT_FALSE(problem.empty()) << text;
@@ -62,6 +63,30 @@ TEST(label_matcher, refuses_bad_text) {
   std::string problem;
   EXPECT_FALSE(label_matcher::make("a", "(", match_op::regex, &problem));
   EXPECT_NE(problem.find("invalid regex"), std::string::npos) << problem;
+  EXPECT_FALSE(label_matcher::make("", "x", match_op::equal, &problem));
+}
+
+// Alertmanager's default parser falls back to its UTF-8 grammar, which takes names the classic
+// one refuses.
+TEST(label_matcher, takes_utf8_label_names) {
+  EXPECT_EQ(must_parse("a-b=x").name(), "a-b");
+  EXPECT_EQ(must_parse("1abc=x").name(), "1abc");
+  const label_matcher quoted = must_parse(R"("service name"=~"api|web")");
+  EXPECT_EQ(quoted.name(), "service name");
+  EXPECT_TRUE(quoted.matches({{"service name", "web"}}));
+  EXPECT_EQ(quoted.to_string(), R"("service name"=~"api|web")");
+  EXPECT_EQ(must_parse("Grüße=ja").name(), "Grüße");
+}
+
+TEST(label_matcher, parse_list_reads_a_brace_item) {
+  std::string problem;
+  const auto ms = label_matcher::parse_list(R"({owner="team-A",env=~"prod|stage"})", &problem);
+  ASSERT_TRUE(ms.has_value()) << problem;
+  ASSERT_EQ(ms->size(), 2u);
+  EXPECT_TRUE(matches_all(*ms, {{"owner", "team-A"}, {"env", "stage"}}));
+  EXPECT_FALSE(matches_all(*ms, {{"owner", "team-A"}, {"env", "dev"}}));
+  EXPECT_FALSE(label_matcher::parse_list(R"({a=~"(", b="c"})", &problem).has_value());
+  EXPECT_NE(problem.find("invalid regex \"(\""), std::string::npos) << problem;
 }
 
 TEST(label_matcher, regex_is_anchored_at_both_ends) {
@@ -94,7 +119,8 @@ TEST(label_matcher, to_string_is_canonical_and_round_trips) {
   EXPECT_EQ(must_parse(R"(a!="b")").to_string(), R"(a!="b")");
   EXPECT_EQ(must_parse(R"(a=~"b")").to_string(), R"(a=~"b")");
   const label_matcher odd = *label_matcher::make("msg", "q\"b\\n\nt\t", match_op::equal);
-  EXPECT_EQ(odd.to_string(), R"(msg="q\"b\\n\nt\t")");
+  // Alertmanager's openMetricsEscape: only \\ \n and \" are escaped.
+  EXPECT_EQ(odd.to_string(), "msg=\"q\\\"b\\\\n\\nt\t\"");
   const label_matcher plain = must_parse(R"(msg="q\"b\\n\n")");
   EXPECT_EQ(must_parse(plain.to_string()).value(), plain.value());
 }

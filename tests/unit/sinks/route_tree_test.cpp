@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -220,7 +221,7 @@ TEST(route_tree, unknown_receiver_and_bad_matchers_are_config_errors_with_locati
   } catch (const config::config_error& e) {
     ASSERT_EQ(e.errors().size(), 2u);
     EXPECT_EQ(e.errors()[0], R"(tocsin.yaml:12:7: unknown receiver "nobody")");
-    EXPECT_TRUE(e.errors()[1].starts_with(R"(tocsin.yaml:12:7: invalid matcher "a=~"("")"))
+    EXPECT_TRUE(e.errors()[1].starts_with(R"(tocsin.yaml:12:7: invalid matcher 'a=~"("')"))
         << e.errors()[1];
   }
   EXPECT_THROW(route_tree(route(""), receivers({"default"})), config::config_error);
@@ -253,6 +254,321 @@ receivers:
   EXPECT_EQ(route_tree::group_key(*nodes[0], route_tree::group_labels(*nodes[0], labels)),
             R"({}/{instance=~"web.*",severity="critical"}:{alertname="x"})");
   EXPECT_TRUE(nodes[1]->group_by_all);
+}
+
+// Alertmanager's own routing test (dispatch/route_test.go, TestRouteMatch): its tree written with
+// the deprecated `match`/`match_re`, the same tree translated to `matchers` items (brace,
+// quoted, unquoted), and TestRouteMatchers' variant (which adds `level!="critical"` and
+// `baz!~".*quux"`, true for every label set here) must route every label set to the same
+// receivers, in the same order, with the route options and keys Alertmanager's test expects.
+const char* const kAlertmanagerReceivers = R"yaml(
+receivers:
+  - name: notify-def
+  - name: notify-A
+  - name: notify-testing
+  - name: notify-productionA
+  - name: notify-productionB
+  - name: notify-BC
+)yaml";
+
+const char* const kMatchTree = R"yaml(
+route:
+  receiver: 'notify-def'
+
+  routes:
+  - match:
+      owner: 'team-A'
+
+    receiver: 'notify-A'
+
+    routes:
+    - match:
+        env: 'testing'
+
+      receiver: 'notify-testing'
+      group_by: [...]
+
+    - match:
+        env: "production"
+
+      receiver: 'notify-productionA'
+      group_wait: 1m
+
+      continue: true
+
+    - match_re:
+        env: "produ.*"
+        job: ".*"
+
+      receiver: 'notify-productionB'
+      group_wait: 30s
+      group_interval: 5m
+      repeat_interval: 1h
+      group_by: ['job']
+
+  - match_re:
+      owner: 'team-(B|C)'
+
+    group_by: ['foo', 'bar']
+    group_wait: 2m
+    receiver: 'notify-BC'
+
+  - match:
+      group_by: 'role'
+    group_by: ['role']
+
+    routes:
+    - match:
+        env: 'testing'
+      receiver: 'notify-testing'
+      routes:
+      - match:
+          wait: 'long'
+        group_wait: 2m
+)yaml";
+
+const char* const kMatchersTree = R"yaml(
+route:
+  receiver: 'notify-def'
+  routes:
+  - matchers: ['{owner="team-A"}']
+    receiver: 'notify-A'
+    routes:
+    - matchers: [env="testing"]
+      receiver: 'notify-testing'
+      group_by: [...]
+    - matchers: ['  env = production ']
+      receiver: 'notify-productionA'
+      group_wait: 1m
+      continue: true
+    - matchers: ['{env=~"produ.*", job=~".*"}']
+      receiver: 'notify-productionB'
+      group_wait: 30s
+      group_interval: 5m
+      repeat_interval: 1h
+      group_by: ['job']
+  - matchers: [owner=~"team-(B|C)"]
+    group_by: ['foo', 'bar']
+    group_wait: 2m
+    receiver: 'notify-BC'
+  - matchers: ['"group_by"="role"']
+    group_by: ['role']
+    routes:
+    - matchers: ['{env="testing"}']
+      receiver: 'notify-testing'
+      routes:
+      - matchers: [wait=long]
+        group_wait: 2m
+)yaml";
+
+// TestRouteMatchers' tree, verbatim.
+const char* const kAlertmanagerMatchersTree = R"yaml(
+route:
+  receiver: 'notify-def'
+
+  routes:
+  - matchers: ['{owner="team-A"}', '{level!="critical"}']
+
+    receiver: 'notify-A'
+
+    routes:
+    - matchers: ['{env="testing"}', '{baz!~".*quux"}']
+
+      receiver: 'notify-testing'
+      group_by: [...]
+
+    - matchers: ['{env="production"}']
+
+      receiver: 'notify-productionA'
+      group_wait: 1m
+
+      continue: true
+
+    - matchers: [ env=~"produ.*", job=~".*"]
+
+      receiver: 'notify-productionB'
+      group_wait: 30s
+      group_interval: 5m
+      repeat_interval: 1h
+      group_by: ['job']
+
+
+  - matchers: [owner=~"team-(B|C)"]
+
+    group_by: ['foo', 'bar']
+    group_wait: 2m
+    receiver: 'notify-BC'
+
+  - matchers: [group_by="role"]
+    group_by: ['role']
+
+    routes:
+    - matchers: ['{env="testing"}']
+      receiver: 'notify-testing'
+      routes:
+      - matchers: [wait="long"]
+        group_wait: 2m
+)yaml";
+
+route_tree load_tree(const char* yaml) {
+  const auto cfg =
+      config::load_string(std::string(yaml) + kAlertmanagerReceivers, "alertmanager.yml");
+  return route_tree(*cfg.route, cfg.receivers);
+}
+
+struct am_route {
+  std::string receiver;
+  std::chrono::milliseconds group_wait = 30s;
+  strings group_by;  // sorted
+  bool group_by_all = false;
+  std::chrono::milliseconds group_interval = 5min, repeat_interval = 4h;
+};
+
+struct am_case {
+  rules::label_set labels;
+  std::vector<am_route> routes;
+  strings match_keys;        // TestRouteMatch's keys (match_re regexes kept anchored)
+  strings matchers_keys;     // the translated tree's
+  strings am_matchers_keys;  // TestRouteMatchers' keys (empty: not in its table)
+};
+
+std::vector<am_case> alertmanager_cases() {
+  const am_route a{"notify-A"};
+  const am_route def{"notify-def"};
+  const am_route bc{"notify-BC", 2min, {"bar", "foo"}};
+  const am_route production_b{"notify-productionB", 30s, {"job"}, false, 5min, 1h};
+  return {
+      {{{"owner", "team-A"}},
+       {a},
+       {R"k({}/{owner="team-A"})k"},
+       {R"k({}/{owner="team-A"})k"},
+       {R"k({}/{level!="critical",owner="team-A"})k"}},
+      {{{"owner", "team-A"}, {"env", "unset"}},
+       {a},
+       {R"k({}/{owner="team-A"})k"},
+       {R"k({}/{owner="team-A"})k"},
+       {R"k({}/{level!="critical",owner="team-A"})k"}},
+      {{{"owner", "team-C"}},
+       {bc},
+       {R"k({}/{owner=~"^(?:team-(B|C))$"})k"},
+       {R"k({}/{owner=~"team-(B|C)"})k"},
+       {R"k({}/{owner=~"team-(B|C)"})k"}},
+      {{{"owner", "team-A"}, {"env", "testing"}},
+       {{"notify-testing", 30s, {}, true}},
+       {R"k({}/{owner="team-A"}/{env="testing"})k"},
+       {R"k({}/{owner="team-A"}/{env="testing"})k"},
+       {R"k({}/{level!="critical",owner="team-A"}/{baz!~".*quux",env="testing"})k"}},
+      {{{"owner", "team-A"}, {"env", "production"}},
+       {{"notify-productionA", 1min}, production_b},
+       {R"k({}/{owner="team-A"}/{env="production"})k",
+        R"k({}/{owner="team-A"}/{env=~"^(?:produ.*)$",job=~"^(?:.*)$"})k"},
+       {R"k({}/{owner="team-A"}/{env="production"})k",
+        R"k({}/{owner="team-A"}/{env=~"produ.*",job=~".*"})k"},
+       {R"k({}/{level!="critical",owner="team-A"}/{env="production"})k",
+        R"k({}/{level!="critical",owner="team-A"}/{env=~"produ.*",job=~".*"})k"}},
+      {{{"group_by", "role"}},
+       {{"notify-def", 30s, {"role"}}},
+       {R"k({}/{group_by="role"})k"},
+       {R"k({}/{group_by="role"})k"},
+       {R"k({}/{group_by="role"})k"}},
+      {{{"env", "testing"}, {"group_by", "role"}},
+       {{"notify-testing", 30s, {"role"}}},
+       {R"k({}/{group_by="role"}/{env="testing"})k"},
+       {R"k({}/{group_by="role"}/{env="testing"})k"},
+       {R"k({}/{group_by="role"}/{env="testing"})k"}},
+      {{{"env", "testing"}, {"group_by", "role"}, {"wait", "long"}},
+       {{"notify-testing", 2min, {"role"}}},
+       {R"k({}/{group_by="role"}/{env="testing"}/{wait="long"})k"},
+       {R"k({}/{group_by="role"}/{env="testing"}/{wait="long"})k"},
+       {R"k({}/{group_by="role"}/{env="testing"}/{wait="long"})k"}},
+      // Beyond Alertmanager's table: what the anchoring and the fall-through decide.
+      {{}, {def}, {"{}"}, {"{}"}, {}},
+      {{{"owner", "team-D"}}, {def}, {"{}"}, {"{}"}, {}},
+      {{{"owner", "xteam-B"}}, {def}, {"{}"}, {"{}"}, {}},
+      {{{"owner", "team-B"}, {"env", "production"}},
+       {bc},
+       {R"k({}/{owner=~"^(?:team-(B|C))$"})k"},
+       {R"k({}/{owner=~"team-(B|C)"})k"},
+       {}},
+      {{{"owner", "team-A"}, {"env", "productionX"}},
+       {production_b},
+       {R"k({}/{owner="team-A"}/{env=~"^(?:produ.*)$",job=~"^(?:.*)$"})k"},
+       {R"k({}/{owner="team-A"}/{env=~"produ.*",job=~".*"})k"},
+       {}},
+      {{{"owner", "team-A"}, {"env", "prod"}},
+       {a},
+       {R"k({}/{owner="team-A"})k"},
+       {R"k({}/{owner="team-A"})k"},
+       {}},
+      {{{"env", "testing"}, {"wait", "long"}}, {def}, {"{}"}, {"{}"}, {}},
+  };
+}
+
+strings keys_of(const std::vector<const route_node*>& nodes) {
+  strings out;
+  for (const route_node* n : nodes) out.push_back(n->key);
+  return out;
+}
+
+TEST(route_tree, alertmanagers_route_match_test_with_match_and_with_matchers) {
+  const route_tree with_match = load_tree(kMatchTree);
+  const route_tree with_matchers = load_tree(kMatchersTree);
+  const route_tree am_matchers = load_tree(kAlertmanagerMatchersTree);
+  for (const am_case& c : alertmanager_cases()) {
+    std::string trace;
+    for (const auto& [name, value] : c.labels) trace += name + "=" + value + " ";
+    SCOPED_TRACE(trace);
+    strings expected;
+    for (const am_route& r : c.routes) expected.push_back(r.receiver);
+
+    const auto nodes = with_match.match(c.labels);
+    EXPECT_EQ(receivers_of(nodes), expected);
+    EXPECT_EQ(receivers_of(with_matchers.match(c.labels)), expected);
+    EXPECT_EQ(receivers_of(am_matchers.match(c.labels)), expected);
+
+    EXPECT_EQ(keys_of(nodes), c.match_keys);
+    EXPECT_EQ(keys_of(with_matchers.match(c.labels)), c.matchers_keys);
+    if (!c.am_matchers_keys.empty()) {
+      EXPECT_EQ(keys_of(am_matchers.match(c.labels)), c.am_matchers_keys);
+    }
+
+    ASSERT_EQ(nodes.size(), c.routes.size());
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const am_route& want = c.routes[i];
+      strings group_by = nodes[i]->group_by;
+      std::sort(group_by.begin(), group_by.end());
+      EXPECT_EQ(group_by, want.group_by) << want.receiver;
+      EXPECT_EQ(nodes[i]->group_by_all, want.group_by_all) << want.receiver;
+      EXPECT_EQ(nodes[i]->group_wait, want.group_wait) << want.receiver;
+      EXPECT_EQ(nodes[i]->group_interval, want.group_interval) << want.receiver;
+      EXPECT_EQ(nodes[i]->repeat_interval, want.repeat_interval) << want.receiver;
+    }
+  }
+}
+
+TEST(route_tree, a_bad_regex_is_reported_where_it_was_written) {
+  const auto cfg = config::load_string(R"yaml(route:
+  receiver: a
+  routes:
+    - receiver: a
+      match_re:
+        host: 'web('
+      matchers: ['{env="prod", job=~"[a-"}']
+receivers: [{ name: a }]
+)yaml",
+                                       "am.yml");
+  try {
+    route_tree tree(*cfg.route, cfg.receivers);
+    FAIL() << "expected config_error";
+  } catch (const config::config_error& e) {
+    ASSERT_EQ(e.errors().size(), 2u);
+    EXPECT_TRUE(e.errors()[0].starts_with(
+        R"m(am.yml:6:9: invalid matcher 'host=~"^(?:web()$"': invalid regex "^(?:web()$": missing ))m"))
+        << e.errors()[0];
+    EXPECT_TRUE(e.errors()[1].starts_with(
+        R"m(am.yml:7:18: invalid matcher 'job=~"[a-"': invalid regex "[a-": )m"))
+        << e.errors()[1];
+  }
 }
 
 }  // namespace
