@@ -124,46 +124,11 @@ std::optional<clock::time_point> read_time(const json& object, const char* key, 
 
 // ---- Matchers -----------------------------------------------------------------------------------
 
-// A `filter` value: one matcher or a `{a="1", b=~"2"}` list (Alertmanager's ParseMatchers).
-// Splits on commas outside quotes, then parses each piece.
+// A `filter` value: one matcher or a `{a="1", b=~"2"}` list (Alertmanager's ParseMatchers),
+// read with the config's matcher grammar.
 std::optional<std::vector<label_matcher>> parse_filter(std::string_view text,
                                                        std::string& problem) {
-  const auto trim = [](std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-  };
-  text = trim(text);
-  if (text.starts_with('{')) {
-    if (!text.ends_with('}')) {
-      problem = "missing closing '}' in " + std::string(text);
-      return std::nullopt;
-    }
-    text = trim(text.substr(1, text.size() - 2));
-  }
-  std::vector<label_matcher> matchers;
-  const auto add = [&](std::string_view piece) {
-    piece = trim(piece);
-    if (piece.empty()) return true;
-    auto m = label_matcher::parse(piece, &problem);
-    if (!m) return false;
-    matchers.push_back(std::move(*m));
-    return true;
-  };
-  bool quoted = false;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (quoted && text[i] == '\\') {
-      ++i;
-    } else if (text[i] == '"') {
-      quoted = !quoted;
-    } else if (!quoted && text[i] == ',') {
-      if (!add(text.substr(start, i - start))) return std::nullopt;
-      start = i + 1;
-    }
-  }
-  if (!add(text.substr(start))) return std::nullopt;
-  return matchers;
+  return label_matcher::parse_list(text, &problem);
 }
 
 // Every `filter` query parameter; nullopt (400) when one does not parse.
