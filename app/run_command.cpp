@@ -93,7 +93,9 @@ class switchable_sink final : public collector::event_sink {
   void consume(const collector::event& ev) override {
     current_.load(std::memory_order_acquire)->consume(ev);
   }
-  void wait_written() override { current_.load(std::memory_order_acquire)->wait_written(); }
+  bool wait_written(std::chrono::milliseconds timeout) override {
+    return current_.load(std::memory_order_acquire)->wait_written(timeout);
+  }
   // Control thread only. Returns the previous sink.
   std::shared_ptr<collector::event_sink> exchange(std::shared_ptr<collector::event_sink> next) {
     current_.store(next.get(), std::memory_order_release);

@@ -3,6 +3,8 @@
 
 #include "collector/event.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -15,9 +17,10 @@ class event_sink {
   [[nodiscard]] virtual bool accepting() const = 0;
   // Takes what it needs from `ev` before returning (the event's views die after the call).
   virtual void consume(const event& ev) = 0;
-  // Returns once every event this sink consumed before the call is written (file outputs:
-  // write(2) done). Inputs that acknowledge (RELP) call it before they acknowledge.
-  virtual void wait_written() {}
+  // True once every event this sink consumed before the call is written (file outputs:
+  // write(2) done); false when that takes longer than `timeout` (a full disk). Inputs that
+  // acknowledge (RELP) call it before they acknowledge.
+  virtual bool wait_written(std::chrono::milliseconds /*timeout*/) { return true; }
 };
 
 // Sends every event to each of several sinks.
@@ -33,8 +36,14 @@ class fanout_sink final : public event_sink {
   void consume(const event& ev) override {
     for (const auto& s : sinks_) s->consume(ev);
   }
-  void wait_written() override {
-    for (const auto& s : sinks_) s->wait_written();
+  bool wait_written(std::chrono::milliseconds timeout) override {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (const auto& s : sinks_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (!s->wait_written(std::max(left, std::chrono::milliseconds::zero()))) return false;
+    }
+    return true;
   }
 
  private:

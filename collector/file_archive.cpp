@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <vector>
 
 namespace tocsin::collector {
@@ -275,10 +276,12 @@ void file_archive::writer_loop() {
 
     held_back = false;
     disk_full_this_round_ = false;
+    bool wrote = false;
     for (auto& item : batch) {
       const std::size_t size = item.data.size();
       const auto result = write_out(item);
       pending_bytes_.fetch_sub(size - item.data.size(), std::memory_order_relaxed);
+      if (result == write_result::written) wrote = true;
       if (result == write_result::retry) {
         held_back = true;
       } else if (result == write_result::failed) {
@@ -288,7 +291,8 @@ void file_archive::writer_loop() {
     }
     for (auto& file : idle) close_file(*file);
     if (reopen) close_all();
-    if (!disk_full_this_round_ && disk_full_.exchange(false)) {
+    // Writing again only once a write went through (a round short of descriptors proves nothing).
+    if (wrote && !disk_full_this_round_ && disk_full_.exchange(false)) {
       spdlog::info("archive: writing again; the disk was full for {}s",
                    std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::steady_clock::now() - disk_full_since_)
@@ -317,7 +321,12 @@ void file_archive::writer_loop() {
       flushes_done_ = requests_seen;
       flushed_.notify_all();
     }
-    if (stopping && pending_bytes_.load(std::memory_order_relaxed) == 0) return;
+    if (stopping && pending_bytes_.load(std::memory_order_relaxed) == 0) {
+      // No flush may wait for a writer that is gone.
+      flushes_done_ = std::numeric_limits<std::uint64_t>::max();
+      flushed_.notify_all();
+      return;
+    }
   }
 }
 
@@ -413,8 +422,11 @@ file_archive::write_result file_archive::write_out(batch_item& item) {
     struct stat st {};
     if (done > whole && ::fstat(file.fd, &st) == 0) {
       if (::ftruncate(file.fd, st.st_size - static_cast<off_t>(done - whole)) != 0) {
-        spdlog::warn("archive: cannot take back a half-written line from {}: {}", item.path,
-                     std::strerror(errno));
+        spdlog::warn(
+            "archive: cannot take back a half-written line from {}: {}; it is removed "
+            "when the file is opened again",
+            item.path, std::strerror(errno));
+        close_file(file);  // reopening repairs the torn tail
       }
     }
   }

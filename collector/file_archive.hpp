@@ -63,12 +63,14 @@ class file_archive final : public event_sink {
 
   [[nodiscard]] bool accepting() const override;
   void consume(const event& ev) override;
-  void wait_written() override { flush(); }
+  bool wait_written(std::chrono::milliseconds timeout) override { return flush(timeout); }
 
   // Closes every file after the next flush so the next write opens them anew (logrotate).
   void reopen();
-  // Writes everything buffered so far; returns true when it is written (in the page cache).
-  // While the disk is full it waits for space, at most `timeout` (then false).
+  // Writes everything buffered so far; true when it is done: written (in the page cache), or
+  // lost for good and counted in tocsin_output_errors_total{reason="write"} (a file that cannot
+  // be opened for another reason than space or descriptors). While the disk is full it waits
+  // for space, at most `timeout` (then false).
   bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
 
  private:

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <ranges>
 
 namespace tocsin::collector {
 
@@ -85,8 +84,9 @@ void gelf_chunk_assembler::erase(message_list::iterator it) {
 
 bool gelf_chunk_assembler::evict_from_heaviest(const weight_order& order,
                                                message_list::iterator keep, chunk_result& r) {
-  for (const auto& [weight, source] : std::ranges::reverse_view(order)) {
-    for (const auto victim : source->messages) {
+  // Heaviest first. (Not std::ranges::reverse_view: clang 14 with libstdc++ 12 rejects it.)
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    for (const auto victim : it->second->messages) {
       if (victim == keep) continue;
       if (!victim->dead) ++r.evicted;
       // May drop the source and its entries in `order`: return before iterating further.

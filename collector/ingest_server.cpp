@@ -658,7 +658,9 @@ class relp_link final : public relp_input {
   bool deliver(std::string_view message, std::string_view source) override {
     return collector::deliver(ev_, in_, decoder_, message, source).is_ok();
   }
-  void wait_written() override { in_.sink.wait_written(); }
+  bool wait_written(std::chrono::milliseconds timeout) override {
+    return in_.sink.wait_written(timeout);
+  }
 
  private:
   input_context in_;

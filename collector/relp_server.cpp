@@ -25,6 +25,8 @@ namespace tocsin::collector {
 namespace {
 
 constexpr auto backpressure_poll = std::chrono::milliseconds(10);
+// How long one wait for the outputs to write a message lasts before stop is checked again.
+constexpr auto write_wait_slice = std::chrono::milliseconds(200);
 constexpr auto stop_signal_every = std::chrono::milliseconds(10);
 // librelp applies the message size limit to every frame, the `open` command's offers included:
 // never below this, whatever max_message_bytes says.
@@ -235,7 +237,19 @@ void relp_server::on_message(const unsigned char* ip, const unsigned char* data,
   const std::string_view message(reinterpret_cast<const char*>(data), size);
   // A message that does not decode is counted and still acknowledged: sent again, it would fail
   // again, forever, and hold up everything behind it.
-  if (input_->deliver(message, source_)) input_->wait_written();
+  bool decoded = false;
+  try {
+    decoded = input_->deliver(message, source_);
+  } catch (const std::exception& e) {  // never through librelp's C frames
+    spdlog::error("input {}: message not delivered: {}", options_.name, e.what());
+  }
+  if (!decoded) return;
+  // While the disk is full this waits for space (the sender's window holds the rest). On stop
+  // it gives up: librelp may still acknowledge, and what is held in the archive is written or
+  // counted as lost at shutdown.
+  while (!input_->wait_written(write_wait_slice)) {
+    if (stopping_.load(std::memory_order_relaxed)) return;
+  }
 }
 
 }  // namespace tocsin::collector

@@ -6,6 +6,7 @@
 // and what it did not see acknowledged it sends again after reconnecting.
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -28,8 +29,9 @@ class relp_input {
   virtual void received(std::size_t bytes) = 0;
   // Decodes one message and hands it to the sink, or counts its rejection. True if consumed.
   virtual bool deliver(std::string_view message, std::string_view source) = 0;
-  // Returns once every message delivered so far is written (event_sink::wait_written).
-  virtual void wait_written() = 0;
+  // True once every message delivered so far is written, false after `timeout`
+  // (event_sink::wait_written).
+  virtual bool wait_written(std::chrono::milliseconds timeout) = 0;
 };
 
 struct relp_listen_options {

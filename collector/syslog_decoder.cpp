@@ -891,9 +891,12 @@ bool scan_lenient_structured_data(const char*& p, const char* end, std::vector<s
   const char* q = p;
   const std::size_t kept = sd.size();
   while (q < end && *q == '[') {
-    ++q;
+    const char* element = q++;
     const char* id_end = scan_lenient_sd_name(q, end);
-    if (id_end == nullptr) break;
+    if (id_end == nullptr) {
+      q = element;  // not an element: MSG starts at its '['
+      break;
+    }
     const string_view id(q, static_cast<std::size_t>(id_end - q));
     q = id_end;
     const std::size_t element_start = sd.size();

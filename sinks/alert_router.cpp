@@ -542,7 +542,8 @@ void alert_router::impl::receive(const rules::alert& incoming) {
     {
       std::lock_guard lock(mutex_);
       if (alerts_.size() >= max_alerts_ && !alerts_.contains(a.fingerprint)) {
-        refuse(a, steady_now);
+        // A resolve for an alert we do not hold has nothing to resolve: not a refusal.
+        if (a.firing) refuse(a, steady_now);
         return;
       }
       auto [it, is_new] = alerts_.try_emplace(a.fingerprint);
@@ -696,10 +697,16 @@ void alert_router::impl::flush(aggregation_group& g, const std::string& group_id
     }
 
     // From what the notification log holds, so a re-send after a crash carries the same id.
+    // Without an entry (the group's first notification, or its entry expired) the alerts'
+    // earliest start tells this incident from an earlier one of the same alerts.
     const auto previous = nflog_.find(key);
-    n.id = notification_id(receiver, g.key,
-                           previous != nflog_.end() ? to_ms(previous->second.sent_at) : 0,
-                           firing_set, resolved_set);
+    std::int64_t since = 0;
+    if (previous != nflog_.end()) {
+      since = to_ms(previous->second.sent_at);
+    } else if (!n.alerts.empty()) {
+      since = to_ms(n.alerts.front().starts_at);
+    }
+    n.id = notification_id(receiver, g.key, since, firing_set, resolved_set);
 
     if (n.alerts.empty()) {
       // Only resolved alerts and no send_resolved: nothing to send, but remember it.
