@@ -527,6 +527,27 @@ TEST_F(alert_router_test, notification_id_is_the_same_on_a_repeat_after_a_crash)
   EXPECT_NE(repeated.id, id);
 }
 
+// Once a group's log entry is gone (collected after days), its next incident's first
+// notification must not reuse the id of the last incident's first one: email makes it the
+// Message-ID, and a receiver dropping repeats would drop the page.
+TEST_F(alert_router_test, a_later_incident_gets_a_new_notification_id) {
+  auto router = start_router();
+  router->receive(firing({{"alertname", "x"}}));
+  ASSERT_TRUE(wait_for_count(1));
+  const std::string first = sent->all().front().id;
+  router.reset();
+  for (const char* file : {"router.db", "router.db-wal", "router.db-shm"}) {
+    std::filesystem::remove(dir.path() / file);
+  }
+
+  auto later = start_router();
+  rules::alert again = firing({{"alertname", "x"}});
+  again.starts_at += 1h;
+  later->receive(again);
+  ASSERT_TRUE(wait_for_count(2));
+  EXPECT_NE(sent->all().back().id, first);
+}
+
 TEST_F(alert_router_test, unusable_data_dir_throws) {
   const auto file = dir.write_file("not-a-dir", "x");
   router_options options;
