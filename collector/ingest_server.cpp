@@ -103,17 +103,7 @@ class input_stats {
 
   // Counts a rejected message or a refused connection, and logs at most once a second.
   void error(const char* code, const char* what, std::string_view source) {
-    counter* c;
-    {
-      std::lock_guard lock(mutex_);
-      auto& slot = errors_[code];
-      if (slot == nullptr) {
-        slot =
-            &metrics_.get_counter(errors_metric, errors_help, {{"input", name_}, {"reason", code}});
-      }
-      c = slot;
-    }
-    c->inc();
+    reason_counter(errors_, errors_metric, errors_help, code).inc();
     const auto now = steady::now().time_since_epoch().count();
     auto last = last_log_.load(std::memory_order_relaxed);
     if (now - last < std::chrono::duration_cast<steady::duration>(error_log_interval).count() ||
@@ -128,17 +118,7 @@ class input_stats {
 
   // Counts a message decoded best-effort (accepted, with parse_error set).
   void malformed(std::string_view reason) {
-    counter* c;
-    {
-      std::lock_guard lock(mutex_);
-      auto& slot = malformed_[std::string(reason)];
-      if (slot == nullptr) {
-        slot = &metrics_.get_counter(malformed_metric, malformed_help,
-                                     {{"input", name_}, {"reason", std::string(reason)}});
-      }
-      c = slot;
-    }
-    c->inc();
+    reason_counter(malformed_, malformed_metric, malformed_help, reason).inc();
   }
 
   const std::string name_;
@@ -151,8 +131,23 @@ class input_stats {
 
  private:
   std::mutex mutex_;
-  std::map<std::string, counter*> errors_;
-  std::map<std::string, counter*> malformed_;
+  // This input's series of `metric` for `reason`, looked up once.
+  counter& reason_counter(std::map<std::string, counter*, std::less<>>& slots, const char* metric,
+                          const char* help, std::string_view reason) {
+    std::lock_guard lock(mutex_);
+    auto it = slots.find(reason);
+    if (it == slots.end()) {
+      const std::string name(reason);
+      it = slots
+               .emplace(name,
+                        &metrics_.get_counter(metric, help, {{"input", name_}, {"reason", name}}))
+               .first;
+    }
+    return *it->second;
+  }
+
+  std::map<std::string, counter*, std::less<>> errors_;
+  std::map<std::string, counter*, std::less<>> malformed_;
   std::atomic<steady::rep> last_log_{0};
   std::atomic<std::uint64_t> suppressed_{0};
 };
