@@ -291,8 +291,9 @@ void file_archive::writer_loop() {
     }
     for (auto& file : idle) close_file(*file);
     if (reopen) close_all();
-    // Writing again only once a write went through (a round short of descriptors proves nothing).
-    if (wrote && !disk_full_this_round_ && disk_full_.exchange(false)) {
+    // Writing again once a write went through, or once nothing waits for space any more (a
+    // round short of descriptors alone proves nothing).
+    if ((wrote || !held_back) && !disk_full_this_round_ && disk_full_.exchange(false)) {
       spdlog::info("archive: writing again; the disk was full for {}s",
                    std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::steady_clock::now() - disk_full_since_)
