@@ -247,6 +247,11 @@ double cpu_seconds() {
 // Issue 11: with the descriptor table full, accept failed with EMFILE at once, again and again,
 // and the admin thread spun at 100 % CPU.
 TEST(admin_server, accept_errors_back_off_and_serving_resumes) {
+#ifdef TOCSIN_SANITIZED
+  // UBSan checks memory through a pipe(), which a full descriptor table refuses; it then
+  // reports every virtual call as undefined behaviour. The dev build runs this test.
+  GTEST_SKIP() << "needs a process whose descriptor table may be full (not under sanitizers)";
+#endif
   metrics_registry metrics;
   admin_server admin;
   admin.handle("/healthz", answer("ok"));
