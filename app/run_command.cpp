@@ -20,6 +20,7 @@
 #include "app/config_check.hpp"
 #include "collector/file_archive.hpp"
 #include "collector/ingest_server.hpp"
+#include "collector/switchable_sink.hpp"
 #include "config/config.hpp"
 #include "core/admin_server.hpp"
 #include "core/fd_budget.hpp"
@@ -78,33 +79,6 @@ class alerting_sink final : public collector::event_sink {
  private:
   rules::alert_engine& engine_;
   sinks::alert_bus& bus_;
-};
-
-// The outputs every event goes to, swapped whole by a reload. The shards read it through an
-// atomic pointer; the previous sink stays alive until ingest_server::wait_for_shards() says no
-// shard still uses it.
-class switchable_sink final : public collector::event_sink {
- public:
-  explicit switchable_sink(std::shared_ptr<collector::event_sink> first)
-      : owner_(std::move(first)), current_(owner_.get()) {}
-  [[nodiscard]] bool accepting() const override {
-    return current_.load(std::memory_order_acquire)->accepting();
-  }
-  void consume(const collector::event& ev) override {
-    current_.load(std::memory_order_acquire)->consume(ev);
-  }
-  bool wait_written(std::chrono::milliseconds timeout) override {
-    return current_.load(std::memory_order_acquire)->wait_written(timeout);
-  }
-  // Control thread only. Returns the previous sink.
-  std::shared_ptr<collector::event_sink> exchange(std::shared_ptr<collector::event_sink> next) {
-    current_.store(next.get(), std::memory_order_release);
-    return std::exchange(owner_, std::move(next));
-  }
-
- private:
-  std::shared_ptr<collector::event_sink> owner_;
-  std::atomic<collector::event_sink*> current_;
 };
 
 // One configured log output; `key` says what it writes where, so a reload keeps an unchanged
@@ -226,7 +200,7 @@ class daemon {
   kafka::alert_producer* producer_ = nullptr;  // bus_ when it is Kafka
   std::unique_ptr<rules::alert_engine> engine_;
   std::vector<log_output> outputs_;
-  std::unique_ptr<switchable_sink> sink_;
+  std::unique_ptr<collector::switchable_sink> sink_;
   std::unique_ptr<collector::ingest_server> ingest_;
   admin_server admin_;
   std::atomic<bool> started_{false};
@@ -263,7 +237,7 @@ void daemon::start_collector(std::shared_ptr<const rules::compiled_rules> rules)
   const std::size_t rule_count = engine_->rules()->definitions().size();
   spdlog::info("{} rules loaded", rule_count);
   outputs_ = outputs_for(startup_);
-  sink_ = std::make_unique<switchable_sink>(fanout(outputs_, rule_count > 0));
+  sink_ = std::make_unique<collector::switchable_sink>(fanout(outputs_, rule_count > 0));
 }
 
 std::vector<log_output> daemon::outputs_for(const config::config& cfg) {
@@ -405,6 +379,7 @@ reload_outcome daemon::apply(const std::filesystem::path& file) {
                                     [&](const log_output& o) { return o.key == old.key; });
       if (!kept) old.flush(std::chrono::seconds(5));
     }
+    sink_->forget_previous();  // written: an input that acknowledges need not wait for it
   }
   current_ = std::move(next.cfg);
   return {true, std::to_string(rule_count) + " rules, " +
