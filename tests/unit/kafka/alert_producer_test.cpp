@@ -117,7 +117,11 @@ TEST(alert_producer, spools_while_the_broker_is_down_and_replays_when_it_is_back
   alert_producer producer(test_kafka(cluster, "alerts"), test_options(dir / "spool"), metrics);
   auto alerts = make_alerts(0, 1);
   producer.publish(alerts);
-  ASSERT_TRUE(test::wait_until([&] { return producer.connected(); }, 5s));
+  // Delivered, not only connected: else it may still be in flight when the broker goes down and
+  // be spooled with the others.
+  ASSERT_TRUE(test::wait_until(
+      [&] { return metric_sum(metrics, "tocsin_bus_published_total") == 1; }, 10s));
+  ASSERT_TRUE(producer.connected());
 
   cluster.set_down(1);
   const auto while_down = make_alerts(1, 10);
