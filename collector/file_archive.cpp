@@ -172,9 +172,7 @@ bool file_archive::take_new_path_token(std::chrono::steady_clock::time_point now
   return true;
 }
 
-std::string file_archive::path_for(const event& ev) {
-  std::string path = expand_path_template(path_template_, ev);
-  if (files_.contains(path)) return path;
+std::string file_archive::admit_new_path(const event& ev, std::string path) {
   std::string source = sanitize_path_component(ev.host);
   source += '/';
   source += sanitize_path_component(ev.app);
@@ -209,10 +207,14 @@ void file_archive::consume(const event& ev) {
   append_event_json(ev, line);
   line += '\n';
 
+  std::string path = expand_path_template(path_template_, ev);
+
   std::size_t pending;
   {
     std::lock_guard lock(mutex_);
-    auto& file = files_[path_for(ev)];
+    auto it = files_.find(path);
+    if (it == files_.end()) it = files_.try_emplace(admit_new_path(ev, std::move(path))).first;
+    auto& file = it->second;
     if (!file) file = std::make_shared<open_file>();
     file->pending += line;
     pending = pending_bytes_.fetch_add(line.size(), std::memory_order_relaxed) + line.size();

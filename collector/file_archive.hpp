@@ -86,9 +86,9 @@ class file_archive final : public event_sink {
   };
   enum class write_result { written, retry, failed };
 
-  // Shard side, under mutex_: the path for `ev`, or the overflow path when it would be new and
-  // the new-path budget is spent.
-  std::string path_for(const event& ev);
+  // Shard side, under mutex_, for an event whose `path` is not in files_: `path`, or the
+  // overflow path when its {host}/{app} is new and the new-path budget is spent.
+  std::string admit_new_path(const event& ev, std::string path);
   [[nodiscard]] bool take_new_path_token(std::chrono::steady_clock::time_point now);
 
   // Writer thread only.
