@@ -4,6 +4,7 @@
 #include "collector/event.hpp"
 #include "collector/gelf.hpp"
 #include "collector/syslog_decoder.hpp"
+#include "core/json_text.hpp"
 #include "core/timezone.hpp"
 
 #include <cstdio>

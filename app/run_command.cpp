@@ -18,6 +18,7 @@
 
 #include "app/commands.hpp"
 #include "app/config_check.hpp"
+#include "bus/embedded_bus.hpp"
 #include "collector/file_archive.hpp"
 #include "collector/ingest_server.hpp"
 #include "collector/switchable_sink.hpp"
@@ -33,7 +34,6 @@
 #include "kafka/log_output.hpp"
 #include "rules/engine.hpp"
 #include "rules/rule.hpp"
-#include "sinks/alert_bus.hpp"
 #include "sinks/alert_router.hpp"
 #include "sinks/alertmanager_api.hpp"
 #include "sinks/inhibitor.hpp"
@@ -67,7 +67,7 @@ const char* role_name(daemon_role role) {
 // Feeds every event to the alert engine on the shard that decoded it; alerts go on the bus.
 class alerting_sink final : public collector::event_sink {
  public:
-  alerting_sink(rules::alert_engine& engine, sinks::alert_bus& bus) : engine_(engine), bus_(bus) {}
+  alerting_sink(rules::alert_engine& engine, bus::alert_bus& bus) : engine_(engine), bus_(bus) {}
   [[nodiscard]] bool accepting() const override { return true; }  // the bus never blocks
   void consume(const collector::event& ev) override {
     thread_local std::vector<rules::alert> alerts;  // no allocation for the 99 % that match nothing
@@ -78,7 +78,7 @@ class alerting_sink final : public collector::event_sink {
 
  private:
   rules::alert_engine& engine_;
-  sinks::alert_bus& bus_;
+  bus::alert_bus& bus_;
 };
 
 // One configured log output; `key` says what it writes where, so a reload keeps an unchanged
@@ -196,7 +196,7 @@ class daemon {
   sinks::notifier_registry notifiers_;
   std::unique_ptr<sinks::alert_router> router_;
   std::unique_ptr<kafka::alert_consumer> consumer_;
-  std::unique_ptr<sinks::alert_bus> bus_;
+  std::unique_ptr<bus::alert_bus> bus_;
   kafka::alert_producer* producer_ = nullptr;  // bus_ when it is Kafka
   std::unique_ptr<rules::alert_engine> engine_;
   std::vector<log_output> outputs_;
@@ -228,7 +228,7 @@ void daemon::start_collector(std::shared_ptr<const rules::compiled_rules> rules)
     producer_ = producer.get();
     bus_ = std::move(producer);
   } else {
-    bus_ = std::make_unique<sinks::embedded_bus>(
+    bus_ = std::make_unique<bus::embedded_bus>(
         [this](const rules::alert& a) { router_->receive(a); }, metrics_);
   }
   rules::engine_options engine_options;
@@ -482,7 +482,7 @@ void daemon::shut_down() {
   };
   if (ingest_) ingest_->stop();
   for (const auto& o : outputs_) o.flush(left());
-  if (auto* embedded = dynamic_cast<sinks::embedded_bus*>(bus_.get())) embedded->drain();
+  if (auto* embedded = dynamic_cast<bus::embedded_bus*>(bus_.get())) embedded->drain();
   bus_.reset();  // the Kafka producer delivers or spools what it still holds
   if (consumer_) consumer_->stop();
   if (router_ && !router_->drain(std::chrono::steady_clock::now() + left())) {

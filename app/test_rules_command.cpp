@@ -10,6 +10,7 @@
 #include "collector/syslog_decoder.hpp"
 #include "config/config.hpp"
 #include "core/metrics.hpp"
+#include "core/rfc3339.hpp"
 #include "core/timezone.hpp"
 #include "rules/engine.hpp"
 #include "rules/rule.hpp"

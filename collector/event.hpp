@@ -64,16 +64,8 @@ int severity_from_name(std::string_view name);  // -1 when unknown
 // string is replaced with U+FFFD; absent fields are omitted.
 void append_event_json(const event& ev, std::string& out);
 
-// Formats a time point as RFC 3339 UTC with 6 (2026-11-26T04:10:55.120001Z) or 3
-// (2026-11-26T04:10:55.120Z) fraction digits, rounding down.
-void append_rfc3339_utc(std::chrono::system_clock::time_point tp, std::string& out,
-                        int fraction_digits = 6);
-
-// Parses an RFC 3339 timestamp as decoders write it (fraction and offset optional parts of
-// RFC 3339 proper: "2026-11-26T04:10:55.120001+01:00", "...Z"); nullopt when it is not one.
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
-
-// Appends `s` as a JSON string literal (quotes included), escaping and replacing invalid UTF-8.
-void append_json_string(std::string_view s, std::string& out);
+// Appends an SD-PARAM value as stored (raw) with its RFC 5424 §6.3.3 escapes resolved: \" \\ \]
+// stand for the character; any other backslash is literal.
+void append_sd_unescaped(std::string_view raw, std::string& out);
 
 }  // namespace tocsin::collector

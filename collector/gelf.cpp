@@ -1,5 +1,5 @@
 #include "collector/gelf.hpp"
-#include "collector/utf8.hpp"
+#include "core/utf8.hpp"
 
 #include <zlib.h>
 

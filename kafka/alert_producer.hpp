@@ -21,11 +21,11 @@
 #include <thread>
 #include <vector>
 
+#include "bus/alert_bus.hpp"
 #include "config/config.hpp"
 #include "core/metrics.hpp"
 #include "kafka/client_config.hpp"
 #include "kafka/spool.hpp"
-#include "sinks/alert_bus.hpp"
 
 namespace tocsin::kafka {
 
@@ -35,7 +35,7 @@ struct alert_producer_options {
   std::chrono::milliseconds replay_interval{1000};  // how often an idle spool replay is tried
 };
 
-class alert_producer final : public sinks::alert_bus {
+class alert_producer final : public bus::alert_bus {
  public:
   // Throws client_config_error for rejected properties, std::runtime_error for an unusable spool.
   alert_producer(const config::kafka_config& kafka, alert_producer_options options,

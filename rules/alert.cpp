@@ -7,7 +7,8 @@
 #include <string>
 #include <utility>
 
-#include "collector/event.hpp"
+#include "core/json_text.hpp"
+#include "core/rfc3339.hpp"
 
 namespace tocsin::rules {
 namespace {
@@ -33,9 +34,9 @@ void append_string_map(const std::map<std::string, std::string>& m, std::string&
   for (const auto& [name, value] : m) {
     if (!first) out += ',';
     first = false;
-    collector::append_json_string(name, out);
+    append_json_string(name, out);
     out += ':';
-    collector::append_json_string(value, out);
+    append_json_string(value, out);
   }
   out += '}';
 }
@@ -45,7 +46,7 @@ void append_time_field(const char* key, std::chrono::system_clock::time_point tp
   out += ",\"";
   out += key;
   out += "\":\"";
-  collector::append_rfc3339_utc(tp, out, 3);
+  append_rfc3339_utc(tp, out, 3);
   out += '"';
 }
 
@@ -86,7 +87,7 @@ int leading_year(std::string_view text) {
 // known. Checked by moving it to 1970, since year 1 is outside system_clock's range.
 bool is_go_zero_time(std::string_view text) {
   if (!text.starts_with("0001-")) return false;
-  const auto moved = collector::parse_rfc3339("1970" + std::string(text.substr(4)));
+  const auto moved = parse_rfc3339("1970" + std::string(text.substr(4)));
   return moved == std::chrono::system_clock::time_point{};
 }
 
@@ -105,7 +106,7 @@ std::optional<std::chrono::system_clock::time_point> read_time(const nlohmann::j
     problem = std::string(key) + " is out of range:" + quoted;
     return std::nullopt;
   }
-  const auto tp = collector::parse_rfc3339(text);
+  const auto tp = parse_rfc3339(text);
   if (!tp) problem = std::string(key) + " is not an RFC 3339 time:" + quoted;
   return tp;
 }
@@ -136,11 +137,11 @@ std::string to_json(const alert& a) {
   append_time_field("endsAt", a.ends_at, out);
   out += a.firing ? ",\"status\":\"firing\"" : ",\"status\":\"resolved\"";
   out += ",\"fingerprint\":";
-  collector::append_json_string(a.fingerprint, out);
+  append_json_string(a.fingerprint, out);
   // Omitted when unset: Alertmanager treats generatorURL as an optional URI.
   if (!a.generator_url.empty()) {
     out += ",\"generatorURL\":";
-    collector::append_json_string(a.generator_url, out);
+    append_json_string(a.generator_url, out);
   }
   out += '}';
   return out;

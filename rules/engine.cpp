@@ -65,6 +65,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/rfc3339.hpp"
 #include "rules/template.hpp"
 
 namespace tocsin::rules {
@@ -389,9 +390,9 @@ struct alert_engine::impl {
       } else if (name == "host") {
         out += g.host;
       } else if (name == "first_seen") {
-        collector::append_rfc3339_utc(g.first_seen, out, 3);
+        append_rfc3339_utc(g.first_seen, out, 3);
       } else if (name == "last_seen") {
-        collector::append_rfc3339_utc(g.last_seen, out, 3);
+        append_rfc3339_utc(g.last_seen, out, 3);
       }
     };
     for (const auto& [name, tmpl] : rs.annotations) {

@@ -131,18 +131,8 @@ bool field_text(const collector::event& ev, const field_ref& f, std::string& scr
           out = p.value;
           return true;
         }
-        // RFC 5424 §6.3.3: \" \\ \] stand for the character; any other backslash is literal.
         scratch.clear();
-        for (std::size_t i = 0; i < p.value.size(); ++i) {
-          const char c = p.value[i];
-          if (c == '\\' && i + 1 < p.value.size() &&
-              (p.value[i + 1] == '"' || p.value[i + 1] == '\\' || p.value[i + 1] == ']')) {
-            ++i;
-            scratch += p.value[i];
-          } else {
-            scratch += c;
-          }
-        }
+        collector::append_sd_unescaped(p.value, scratch);
         out = scratch;
         return true;
       }

@@ -12,6 +12,8 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
   echo "== format check"
   git ls-files -z '*.cpp' '*.hpp' | xargs -0 -r clang-format --dry-run --Werror
 fi
+echo "== layers check"
+python3 scripts/check-layers
 
 echo "== asan-ubsan build + tests + fuzz smoke"
 cmake --preset asan-ubsan >/dev/null

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "collector/event.hpp"
+#include "core/rfc3339.hpp"
 #include "core/version_info.hpp"
 
 namespace tocsin::sinks {
@@ -88,12 +88,6 @@ http_reply method_not_allowed(const std::string& allowed) {
 
 // ---- Times --------------------------------------------------------------------------------------
 
-std::string rfc3339(clock::time_point tp) {
-  std::string out;
-  collector::append_rfc3339_utc(tp, out, 3);
-  return out;
-}
-
 // An API time field: nullopt when absent, null, empty or Go's zero time (amtool sends
 // "0001-01-01T00:00:00.000Z" for an unset --start/--end, a date system_clock cannot even hold).
 // `ok` turns false for anything else that is not RFC 3339.
@@ -114,7 +108,7 @@ std::optional<clock::time_point> read_time(const json& object, const char* key, 
     problem = std::string(key) + " is out of range: " + text;
     return std::nullopt;
   }
-  auto tp = collector::parse_rfc3339(text);
+  auto tp = parse_rfc3339(text);
   if (!tp) {
     ok = false;
     problem = std::string(key) + " is not an RFC 3339 time: " + text;
@@ -249,9 +243,9 @@ json gettable_alert(const alert_view& v) {
   json out = {
       {"labels", v.alert.labels},
       {"annotations", v.alert.annotations},
-      {"startsAt", rfc3339(v.alert.starts_at)},
-      {"endsAt", rfc3339(v.alert.ends_at)},
-      {"updatedAt", rfc3339(v.updated_at)},
+      {"startsAt", format_rfc3339_millis(v.alert.starts_at)},
+      {"endsAt", format_rfc3339_millis(v.alert.ends_at)},
+      {"updatedAt", format_rfc3339_millis(v.updated_at)},
       {"fingerprint", v.alert.fingerprint},
       {"receivers", std::move(receivers)},
       {"status",
@@ -288,9 +282,9 @@ json gettable_silence(const silence& s, clock::time_point now) {
   return {
       {"id", s.id},
       {"matchers", std::move(matchers)},
-      {"startsAt", rfc3339(s.starts_at)},
-      {"endsAt", rfc3339(s.ends_at)},
-      {"updatedAt", rfc3339(s.updated_at)},
+      {"startsAt", format_rfc3339_millis(s.starts_at)},
+      {"endsAt", format_rfc3339_millis(s.ends_at)},
+      {"updatedAt", format_rfc3339_millis(s.updated_at)},
       {"createdBy", s.created_by},
       {"comment", s.comment},
       {"status", {{"state", state_name(s.state(now))}}},
@@ -444,7 +438,7 @@ class alertmanager_api {
                                  // Required by the schema; tocsin has no Go in it.
                                  {"goVersion", "none"}}},
                                {"config", {{"original", options_.config_text}}},
-                               {"uptime", rfc3339(started_at_)},
+                               {"uptime", format_rfc3339_millis(started_at_)},
                            });
   }
 

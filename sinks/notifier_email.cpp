@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "collector/event.hpp"
+#include "core/rfc3339.hpp"
 #include "rules/template.hpp"
 #include "sinks/notifier_factories.hpp"
 
@@ -208,12 +208,6 @@ std::string rfc5322_date(std::chrono::system_clock::time_point tp) {
                 tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
                 tm.tm_sec);
   return buf;
-}
-
-std::string rfc3339(std::chrono::system_clock::time_point tp) {
-  std::string out;
-  collector::append_rfc3339_utc(tp, out, 3);
-  return out;
 }
 
 // ---- addresses ----
@@ -458,8 +452,8 @@ void append_alert_text(const rules::alert& a, std::string& out) {
     out += "  Annotations:\n";
     for (const auto& [k, v] : a.annotations) out += "    " + k + " = " + v + "\n";
   }
-  out += "  Started: " + rfc3339(a.starts_at) + "\n";
-  if (!a.firing) out += "  Ended: " + rfc3339(a.ends_at) + "\n";
+  out += "  Started: " + format_rfc3339_millis(a.starts_at) + "\n";
+  if (!a.firing) out += "  Ended: " + format_rfc3339_millis(a.ends_at) + "\n";
   if (!a.generator_url.empty()) out += "  Source: " + a.generator_url + "\n";
 }
 
@@ -479,8 +473,8 @@ void append_alert_html(const rules::alert& a, std::string& out) {
     out += "<tr><th colspan=\"2\">Annotations</th></tr>\n";
     for (const auto& [k, v] : a.annotations) row(k, v);
   }
-  row("Started", rfc3339(a.starts_at));
-  if (!a.firing) row("Ended", rfc3339(a.ends_at));
+  row("Started", format_rfc3339_millis(a.starts_at));
+  if (!a.firing) row("Ended", format_rfc3339_millis(a.ends_at));
   if (!a.generator_url.empty()) {
     out += "<tr><td>Source</td><td><a href=\"" + html_escape(a.generator_url) + "\">" +
            html_escape(a.generator_url) + "</a></td></tr>\n";

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "collector/event.hpp"
+#include "core/rfc3339.hpp"
 #include "sinks/notifier.hpp"
 #include "sinks/notifier_factories.hpp"
 
@@ -57,9 +57,7 @@ std::chrono::milliseconds duration_setting(const config::receiver_config& receiv
 
 std::string format_time(std::chrono::system_clock::time_point tp) {
   if (tp == std::chrono::system_clock::time_point{}) return "0001-01-01T00:00:00Z";
-  std::string out;
-  collector::append_rfc3339_utc(tp, out, 3);
-  return out;
+  return format_rfc3339_millis(tp);
 }
 
 nlohmann::ordered_json webhook_v4_body(const notification& n, std::size_t max_alerts) {

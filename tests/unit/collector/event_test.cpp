@@ -1,4 +1,5 @@
 #include "collector/event.hpp"
+#include "core/rfc3339.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,7 @@
 #include "rules/alert.hpp"
 
 #include "collector/event.hpp"
+#include "core/rfc3339.hpp"
 
 #include <gtest/gtest.h>
 
@@ -87,7 +88,7 @@ TEST(rfc3339_millis, formats) {
   };
   for (const auto& c : cases) {
     std::string out = "x";
-    collector::append_rfc3339_utc(c.tp, out, 3);
+    append_rfc3339_utc(c.tp, out, 3);
     EXPECT_EQ(out, "x" + c.expected);
   }
 }

@@ -1,4 +1,5 @@
 #include "rules/engine.hpp"
+#include "core/rfc3339.hpp"
 #include "rules/rule.hpp"
 
 #include <gtest/gtest.h>
@@ -21,7 +22,7 @@ const time_point t0 =
 
 std::string rfc3339(time_point tp) {
   std::string s;
-  collector::append_rfc3339_utc(tp, s, 3);
+  append_rfc3339_utc(tp, s, 3);
   return s;
 }
 

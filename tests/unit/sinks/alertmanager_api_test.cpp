@@ -11,6 +11,7 @@
 
 #include "collector/event.hpp"
 #include "config/config.hpp"
+#include "core/rfc3339.hpp"
 #include "tests/support/support.hpp"
 
 namespace tocsin::sinks {
@@ -110,7 +111,7 @@ class alertmanager_api_test : public ::testing::Test {
     const auto now = std::chrono::system_clock::now();
     const auto to_text = [](std::chrono::system_clock::time_point tp) {
       std::string out;
-      collector::append_rfc3339_utc(tp, out, 3);
+      append_rfc3339_utc(tp, out, 3);
       return out;
     };
     return {

@@ -1,6 +1,6 @@
-#include "sinks/alert_bus.hpp"
+#include "bus/embedded_bus.hpp"
 
-namespace tocsin::sinks {
+namespace tocsin::bus {
 
 embedded_bus::embedded_bus(consumer c, metrics_registry& metrics, std::size_t capacity)
     : consumer_(std::move(c)),
@@ -63,4 +63,4 @@ void embedded_bus::run() {
   }
 }
 
-}  // namespace tocsin::sinks
+}  // namespace tocsin::bus

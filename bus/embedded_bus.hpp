@@ -1,6 +1,5 @@
 #pragma once
-// Carries alerts from the rules to the router. The embedded bus is an in-process queue with one
-// consumer thread; issue 4 adds Kafka behind the same interface.
+// The bus of `tocsin run`: collector and router in one process.
 
 #include <condition_variable>
 #include <deque>
@@ -9,17 +8,10 @@
 #include <thread>
 #include <vector>
 
+#include "bus/alert_bus.hpp"
 #include "core/metrics.hpp"
-#include "rules/alert.hpp"
 
-namespace tocsin::sinks {
-
-class alert_bus {
- public:
-  virtual ~alert_bus() = default;
-  // Hands alerts over without blocking the caller (an ingest shard).
-  virtual void publish(std::vector<rules::alert> alerts) = 0;
-};
+namespace tocsin::bus {
 
 // In-process bus: a bounded queue drained by one thread that calls `consumer`. When the queue is
 // full, alerts are dropped and counted (tocsin_bus_errors_total{reason="queue_full"}) rather than
@@ -53,4 +45,4 @@ class embedded_bus final : public alert_bus {
   std::thread thread_;
 };
 
-}  // namespace tocsin::sinks
+}  // namespace tocsin::bus

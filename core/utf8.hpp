@@ -1,10 +1,10 @@
 #pragma once
-// UTF-8 validation shared by the JSON writer and the GELF reader.
+// UTF-8 validation shared by the JSON writer (core/json_text) and the GELF reader.
 
 #include <cstddef>
 #include <string_view>
 
-namespace tocsin::collector {
+namespace tocsin {
 
 // Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0 when it is invalid
 // (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
@@ -29,4 +29,4 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return 0;
 }
 
-}  // namespace tocsin::collector
+}  // namespace tocsin
