@@ -925,11 +925,6 @@ void ingest_server::impl::bind_input(const config::input_config& in, input_stats
     bind_relp_input(in, st);
     return;
   }
-  if (in.transport_kind != config::transport::udp && in.transport_kind != config::transport::tcp &&
-      in.transport_kind != config::transport::tls && in.transport_kind != config::transport::http) {
-    throw std::runtime_error("input " + in.name + ": transport " +
-                             transport_name(in.transport_kind) + " is not supported yet");
-  }
   const auto address = resolve_host(shards.front()->io, in.listen.host);
   unsigned short port = in.listen.port;
   shared_chunk_assembler* chunks = nullptr;
