@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-int main(int argc, char** argv) {
+namespace {
+
+int dispatch(int argc, char** argv) {
   CLI::App cli{"tocsin — log collector and alert router"};
   cli.require_subcommand(1);
   std::string config_file;
@@ -49,19 +51,25 @@ int main(int argc, char** argv) {
   auto* version = cli.add_subcommand("version", "Print versions and exit");
 
   CLI11_PARSE(cli, argc, argv);
+  using tocsin::app::daemon_role;
+  if (run->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::all);
+  if (collector->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::collector);
+  if (router->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::router);
+  if (check->parsed()) return tocsin::app::run_check_config(config_file);
+  if (test_rules->parsed()) return tocsin::app::run_test_rules(config_file);
+  if (routes_test->parsed()) return tocsin::app::run_routes_test(routes_options);
+  if (parse->parsed()) return tocsin::app::run_parse(parse_options);
+  if (version->parsed()) return tocsin::app::run_version();
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
   try {
-    using tocsin::app::daemon_role;
-    if (run->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::all);
-    if (collector->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::collector);
-    if (router->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::router);
-    if (check->parsed()) return tocsin::app::run_check_config(config_file);
-    if (test_rules->parsed()) return tocsin::app::run_test_rules(config_file);
-    if (routes_test->parsed()) return tocsin::app::run_routes_test(routes_options);
-    if (parse->parsed()) return tocsin::app::run_parse(parse_options);
-    if (version->parsed()) return tocsin::app::run_version();
+    return dispatch(argc, argv);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;
   }
-  return 2;
 }

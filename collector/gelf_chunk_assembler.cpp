@@ -85,7 +85,7 @@ void gelf_chunk_assembler::erase(message_list::iterator it) {
 bool gelf_chunk_assembler::evict_from_heaviest(const weight_order& order,
                                                message_list::iterator keep, chunk_result& r) {
   // Heaviest first. (Not std::ranges::reverse_view: clang 14 with libstdc++ 12 rejects it.)
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {  // NOLINT(modernize-loop-convert)
     for (const auto victim : it->second->messages) {
       if (victim == keep) continue;
       if (!victim->dead) ++r.evicted;

@@ -79,9 +79,7 @@ constexpr const char* malformed_help =
 class input_stats {
  public:
   input_stats(const config::input_config& cfg, metrics_registry& metrics)
-      : name_(cfg.name),
-        metrics_(metrics),
-        messages(metrics.get_counter("tocsin_input_messages_total",
+      : messages(metrics.get_counter("tocsin_input_messages_total",
                                      "Messages accepted by an input.", {{"input", cfg.name}})),
         bytes(metrics.get_counter("tocsin_input_bytes_total", "Bytes received by an input.",
                                   {{"input", cfg.name}})),
@@ -95,7 +93,9 @@ class input_stats {
                         ? nullptr
                         : &metrics.get_gauge("tocsin_input_connections",
                                              "Open connections of an input.",
-                                             {{"input", cfg.name}})) {
+                                             {{"input", cfg.name}})),
+        name_(cfg.name),
+        metrics_(metrics) {
     // Listed on /metrics before the first rejection, so dashboards and alerts can rely on it.
     metrics.declare(errors_metric, errors_help, metrics_registry::kind::counter);
     metrics.declare(malformed_metric, malformed_help, metrics_registry::kind::counter);
@@ -121,8 +121,6 @@ class input_stats {
     reason_counter(malformed_, malformed_metric, malformed_help, reason).inc();
   }
 
-  const std::string name_;
-  metrics_registry& metrics_;
   counter& messages;
   counter& bytes;
   counter& throttled;
@@ -130,6 +128,8 @@ class input_stats {
   std::atomic<std::size_t> open_connections{0};
 
  private:
+  const std::string name_;
+  metrics_registry& metrics_;
   std::mutex mutex_;
   // This input's series of `metric` for `reason`, looked up once.
   counter& reason_counter(std::map<std::string, counter*, std::less<>>& slots, const char* metric,

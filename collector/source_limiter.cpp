@@ -140,7 +140,7 @@ std::size_t source_limiter::tracked_sources() const {
 }
 
 source_limiter::connection_slot::connection_slot(connection_slot&& o) noexcept
-    : limiter_(std::exchange(o.limiter_, nullptr)), source_(o.source_) {}
+    : limiter_(std::exchange(o.limiter_, nullptr)), source_(std::move(o.source_)) {}
 
 source_limiter::connection_slot& source_limiter::connection_slot::operator=(
     connection_slot&& o) noexcept {

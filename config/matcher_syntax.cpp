@@ -8,7 +8,7 @@
 namespace tocsin::config {
 namespace {
 
-constexpr std::string_view kExpected =
+constexpr std::string_view expected_matcher_text =
     R"(expected label="value", label!="value", label=~"regex" or label!~"regex")";
 
 void set_problem(std::string* problem, std::string text) {
@@ -17,10 +17,10 @@ void set_problem(std::string* problem, std::string text) {
 
 // ---- UTF-8 ----------------------------------------------------------------------------------
 
-constexpr char32_t kInvalid = 0xFFFD;
+constexpr char32_t invalid_rune = 0xFFFD;
 
 struct decoded {
-  char32_t rune = kInvalid;
+  char32_t rune = invalid_rune;
   std::size_t width = 1;
   bool valid = false;
 };
@@ -170,7 +170,7 @@ std::optional<matcher_spec> parse_classic_matcher(std::string_view s, std::strin
     op_size = 0;
   }
   if (m.name.empty() || op_size == 0) {
-    set_problem(problem, std::string(kExpected));
+    set_problem(problem, std::string(expected_matcher_text));
     return std::nullopt;
   }
   std::string_view raw = rest.substr(op_size);

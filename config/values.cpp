@@ -110,7 +110,7 @@ std::optional<duration> parse_duration(std::string_view text, std::string& probl
     std::string_view name;
     std::int64_t ms;
   };
-  static constexpr unit kUnits[] = {
+  static constexpr unit known_units[] = {
       {"y", 365LL * 24 * 3600 * 1000},
       {"w", 7LL * 24 * 3600 * 1000},
       {"d", 24LL * 3600 * 1000},
@@ -119,14 +119,14 @@ std::optional<duration> parse_duration(std::string_view text, std::string& probl
       {"s", 1000},
       {"ms", 1},
   };
-  constexpr std::size_t kNumUnits = sizeof(kUnits) / sizeof(kUnits[0]);
+  constexpr std::size_t num_units = sizeof(known_units) / sizeof(known_units[0]);
   if (text.empty()) {
     problem = "empty";
     return std::nullopt;
   }
   if (text == "0") return duration{0};
   std::int64_t total = 0;
-  std::size_t next_unit = 0;  // units must come in kUnits order
+  std::size_t next_unit = 0;  // units must come in known_units order
   std::size_t pos = 0;
   while (pos < text.size()) {
     const std::size_t start = pos;
@@ -157,8 +157,8 @@ std::optional<duration> parse_duration(std::string_view text, std::string& probl
       return std::nullopt;
     }
     std::size_t index = 0;
-    while (index < kNumUnits && kUnits[index].name != name) ++index;
-    if (index == kNumUnits) {
+    while (index < num_units && known_units[index].name != name) ++index;
+    if (index == num_units) {
       problem = "unknown unit '" + std::string(name) + "' (use ms, s, m, h, d, w or y)";
       return std::nullopt;
     }
@@ -167,12 +167,12 @@ std::optional<duration> parse_duration(std::string_view text, std::string& probl
       return std::nullopt;
     }
     next_unit = index + 1;
-    if (amount > std::numeric_limits<std::int64_t>::max() / kUnits[index].ms ||
-        total > std::numeric_limits<std::int64_t>::max() - amount * kUnits[index].ms) {
+    if (amount > std::numeric_limits<std::int64_t>::max() / known_units[index].ms ||
+        total > std::numeric_limits<std::int64_t>::max() - amount * known_units[index].ms) {
       problem = "too large";
       return std::nullopt;
     }
-    total += amount * kUnits[index].ms;
+    total += amount * known_units[index].ms;
     pos = unit_end;
   }
   return duration{total};

@@ -83,24 +83,24 @@ std::string join(names parts, std::string_view separator) {
 }
 
 std::string quote(std::string_view text) {
-  constexpr std::size_t kMax = 60;
+  constexpr std::size_t max_quoted = 60;
   std::string out = "'";
-  for (std::size_t i = 0; i < text.size() && i < kMax; ++i) {
+  for (std::size_t i = 0; i < text.size() && i < max_quoted; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c == '\n') {
       out += "\\n";
     } else if (c == '\t') {
       out += "\\t";
     } else if (c < 0x20 || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
+      static constexpr char hex[] = "0123456789abcdef";
       out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      out += hex[c >> 4];
+      out += hex[c & 15];
     } else {
       out += static_cast<char>(c);
     }
   }
-  if (text.size() > kMax) out += "...";
+  if (text.size() > max_quoted) out += "...";
   return out + "'";
 }
 

@@ -131,7 +131,7 @@ gauge& metrics_registry::get_gauge(const std::string& name, const std::string& h
 
 histogram& metrics_registry::get_histogram(const std::string& name, const std::string& help,
                                            const metric_labels& labels,
-                                           std::vector<double> buckets) {
+                                           const std::vector<double>& buckets) {
   std::lock_guard lock(mutex_);
   return histograms_[find_or_add(name, help, kind::histogram, labels, &buckets)];
 }

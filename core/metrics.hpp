@@ -70,7 +70,7 @@ class metrics_registry {
                    const metric_labels& labels = {});
   // `buckets` apply when the series is created; a later lookup returns the existing series.
   histogram& get_histogram(const std::string& name, const std::string& help,
-                           const metric_labels& labels, std::vector<double> buckets);
+                           const metric_labels& labels, const std::vector<double>& buckets);
 
   enum class kind { counter, gauge, histogram };
   // A family whose series appear later (labels such as `reason` are known only then): its HELP

@@ -51,13 +51,8 @@ std::chrono::seconds input_timezone::offset_at(std::chrono::sys_seconds t) const
 std::chrono::seconds input_timezone::offset_for_local(std::chrono::local_seconds t) const {
   if (zone_ == nullptr) return fixed_offset_;
   const auto info = zone_->get_info(date::local_seconds(t.time_since_epoch()));
-  switch (info.result) {
-    case date::local_info::unique:
-    case date::local_info::ambiguous:
-      return info.first.offset;
-    case date::local_info::nonexistent:
-      return info.first.offset;  // a skipped time is read with the offset before the change
-  }
+  // Unique: its offset. Ambiguous (the repeated hour): the first, earlier reading. Nonexistent
+  // (the skipped hour): the offset before the change.
   return info.first.offset;
 }
 

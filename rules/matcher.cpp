@@ -36,14 +36,14 @@ struct field_ref {
 };
 
 std::optional<field_ref> parse_field(std::string_view field) {
-  static constexpr std::pair<std::string_view, field_kind> kPlain[] = {
+  static constexpr std::pair<std::string_view, field_kind> plain[] = {
       {"message", field_kind::message},   {"host", field_kind::host},
       {"app", field_kind::app},           {"procid", field_kind::procid},
       {"msgid", field_kind::msgid},       {"facility", field_kind::facility},
       {"severity", field_kind::severity}, {"input", field_kind::input},
       {"source", field_kind::source},     {"format", field_kind::format},
   };
-  for (const auto& [name, kind] : kPlain) {
+  for (const auto& [name, kind] : plain) {
     if (field == name) return field_ref{kind, {}};
   }
   if (!is_event_field(field)) return std::nullopt;

@@ -16,19 +16,19 @@ using config::names;
 using config::quote;
 using config::yaml_entry;
 
-constexpr std::string_view kTopKeys[] = {"rules"};
-constexpr std::string_view kRuleKeys[] = {"name",     "match",        "min_severity", "severity",
+constexpr std::string_view top_keys[] = {"rules"};
+constexpr std::string_view rule_keys[] = {"name",     "match",        "min_severity", "severity",
                                           "labels",   "annotations",  "threshold",    "absent",
                                           "group_by", "resolve_after"};
-constexpr std::string_view kThresholdKeys[] = {"count", "window", "group_by"};
-constexpr std::string_view kAbsentKeys[] = {"for", "group_by"};
-constexpr std::string_view kPlainFields[] = {"message",  "host",     "app",   "procid", "msgid",
+constexpr std::string_view threshold_keys[] = {"count", "window", "group_by"};
+constexpr std::string_view absent_keys[] = {"for", "group_by"};
+constexpr std::string_view plain_fields[] = {"message",  "host",     "app",   "procid", "msgid",
                                              "facility", "severity", "input", "source", "format"};
 // Index = syslog severity number.
-constexpr std::string_view kSeverities[] = {"emerg",   "alert",  "crit", "err",
-                                            "warning", "notice", "info", "debug"};
+constexpr std::string_view severities[] = {"emerg",   "alert",  "crit", "err",
+                                           "warning", "notice", "info", "debug"};
 // Labels the rule engine sets itself.
-constexpr std::string_view kReservedLabels[] = {"alertname", "severity"};
+constexpr std::string_view reserved_labels[] = {"alertname", "severity"};
 
 // Why `field` is no event field, "" when it is one.
 std::string field_problem(std::string_view field) {
@@ -40,7 +40,7 @@ std::string field_problem(std::string_view field) {
     return "invalid field " + quote(field) + "; expected sd.ID.PARAM";
   }
   std::string message = "unknown field " + quote(field) + "; expected one of " +
-                        config::join(names(kPlainFields), ", ") + ", fields.NAME or sd.ID.PARAM";
+                        config::join(names(plain_fields), ", ") + ", fields.NAME or sd.ID.PARAM";
   // A misspelt prefix (`field.user`) is suggested with the rest kept.
   const std::size_t dot = field.find('.');
   if (dot != std::string_view::npos) {
@@ -50,7 +50,7 @@ std::string field_problem(std::string_view field) {
     const std::string_view candidates[] = {fields_name, sd_name};
     return message + config::suggestion(field, candidates);
   }
-  return message + config::suggestion(field, kPlainFields);
+  return message + config::suggestion(field, plain_fields);
 }
 
 // Rule names become the `alertname` label: [a-zA-Z_][a-zA-Z0-9_:-]*.
@@ -83,7 +83,7 @@ class rules_reader : public config::yaml_reader {
       return;
     }
     const yaml_entry top{"", root, root.Mark(), ""};
-    const auto entries = mapping(top, kTopKeys);
+    const auto entries = mapping(top, top_keys);
     if (!entries) return;
     for (const yaml_entry& e : *entries) {
       const auto items = list(e);
@@ -121,10 +121,10 @@ class rules_reader : public config::yaml_reader {
 };
 
 std::optional<rule_definition> rules_reader::load_rule(const yaml_entry& at) {
-  const auto entries = mapping(at, kRuleKeys, /*null_is_empty=*/false);
+  const auto entries = mapping(at, rule_keys, /*null_is_empty=*/false);
   if (!entries) return std::nullopt;
-  constexpr std::string_view kRequired[] = {"name", "match"};
-  require(at, *entries, kRequired);
+  constexpr std::string_view required[] = {"name", "match"};
+  require(at, *entries, required);
 
   rule_definition rule;
   rule.where = where(at.mark());
@@ -138,10 +138,9 @@ std::optional<rule_definition> rules_reader::load_rule(const yaml_entry& at) {
     } else if (e.name == "match") {
       load_match(e, rule);
     } else if (e.name == "min_severity") {
-      if (auto v = choice(e, kSeverities)) {
-        rule.min_severity =
-            static_cast<int>(std::find(std::begin(kSeverities), std::end(kSeverities), *v) -
-                             std::begin(kSeverities));
+      if (auto v = choice(e, severities)) {
+        rule.min_severity = static_cast<int>(
+            std::find(std::begin(severities), std::end(severities), *v) - std::begin(severities));
       }
     } else if (e.name == "severity") {
       if (auto v = text(e)) rule.severity = *v;
@@ -250,10 +249,10 @@ void rules_reader::load_match(const yaml_entry& e, rule_definition& rule) {
 }
 
 void rules_reader::load_threshold(const yaml_entry& e, rule_definition& rule) {
-  const auto entries = mapping(e, kThresholdKeys, /*null_is_empty=*/false);
+  const auto entries = mapping(e, threshold_keys, /*null_is_empty=*/false);
   if (!entries) return;
-  constexpr std::string_view kRequired[] = {"count", "window"};
-  require(e, *entries, kRequired);
+  constexpr std::string_view required[] = {"count", "window"};
+  require(e, *entries, required);
   rule.kind = rule_kind::threshold;
   for (const yaml_entry& t : *entries) {
     if (t.name == "count") {
@@ -267,10 +266,10 @@ void rules_reader::load_threshold(const yaml_entry& e, rule_definition& rule) {
 }
 
 void rules_reader::load_absent(const yaml_entry& e, rule_definition& rule) {
-  const auto entries = mapping(e, kAbsentKeys, /*null_is_empty=*/false);
+  const auto entries = mapping(e, absent_keys, /*null_is_empty=*/false);
   if (!entries) return;
-  constexpr std::string_view kRequired[] = {"for"};
-  require(e, *entries, kRequired);
+  constexpr std::string_view required[] = {"for"};
+  require(e, *entries, required);
   rule.kind = rule_kind::absent;
   for (const yaml_entry& a : *entries) {
     if (a.name == "for") {
@@ -295,11 +294,11 @@ void rules_reader::check_group_by(const yaml_entry& e, rule_definition& rule) {
     if (std::find(out.begin(), out.end(), *name) != out.end()) {
       error(item.mark(), item.path, "duplicate entry " + quote(*name));
     } else if (!group && !is_event_field(*name)) {
-      std::vector<std::string_view> candidates(std::begin(kPlainFields), std::end(kPlainFields));
+      std::vector<std::string_view> candidates(std::begin(plain_fields), std::end(plain_fields));
       candidates.insert(candidates.end(), named_groups_.begin(), named_groups_.end());
       error(item.mark(), item.path,
             "unknown field " + quote(*name) + "; expected a named group (?P<name>...) of the " +
-                "rule's patterns or an event field (" + config::join(names(kPlainFields), ", ") +
+                "rule's patterns or an event field (" + config::join(names(plain_fields), ", ") +
                 ", fields.NAME, sd.ID.PARAM)" + config::suggestion(*name, candidates));
     } else {
       out.push_back(std::move(*name));
@@ -322,8 +321,8 @@ std::optional<std::map<std::string, std::string>> rules_reader::label_map(const 
             std::string("invalid ") + (labels ? "label" : "annotation") + " name " + quote(name) +
                 " (a letter or '_', then letters, digits or '_')");
       ok = false;
-    } else if (labels && std::find(std::begin(kReservedLabels), std::end(kReservedLabels), name) !=
-                             std::end(kReservedLabels)) {
+    } else if (labels && std::find(std::begin(reserved_labels), std::end(reserved_labels), name) !=
+                             std::end(reserved_labels)) {
       error(it->first.Mark(), e.path,
             "label " + quote(name) + " is set by the rule itself" +
                 (name == "severity" ? "; use the rule's 'severity' key" : "; it is the rule name"));
@@ -369,7 +368,7 @@ std::string escape_glob(const std::string& text) {
 }  // namespace
 
 bool is_event_field(std::string_view name) {
-  if (std::find(std::begin(kPlainFields), std::end(kPlainFields), name) != std::end(kPlainFields)) {
+  if (std::find(std::begin(plain_fields), std::end(plain_fields), name) != std::end(plain_fields)) {
     return true;
   }
   if (name.starts_with("fields.")) return name.size() > 7;
