@@ -175,7 +175,7 @@ struct outgoing {
 
 struct alert_router::impl {
   impl(const config::config& cfg, const notifier_registry& registry, metrics_registry& metrics,
-       router_options opts);
+       router_options opts, clock& time_source);
   ~impl();
 
   void receive(const rules::alert& incoming);
@@ -211,6 +211,7 @@ struct alert_router::impl {
 
   router_options options;
   metrics_registry& metrics;
+  clock& time;  // every now() of the router; the tick thread only paces calls to tick()
   std::unique_ptr<router_db> db;
   std::optional<route_tree> tree;  // none: no route, alerts reach no receiver
   inhibitor inhibit;
@@ -260,9 +261,10 @@ struct alert_router::impl {
 };
 
 alert_router::impl::impl(const config::config& cfg, const notifier_registry& registry,
-                         metrics_registry& m, router_options opts)
+                         metrics_registry& m, router_options opts, clock& time_source)
     : options(std::move(opts)),
       metrics(m),
+      time(time_source),
       inhibit(cfg.inhibit_rules),
       db_errors(m.get_counter("tocsin_router_db_errors_total",
                               "Failed writes of the router's state to router.db.")),
@@ -292,7 +294,7 @@ alert_router::impl::impl(const config::config& cfg, const notifier_registry& reg
   }
   const auto db_file = options.data_dir / "router.db";
   db = std::make_unique<router_db>(db_file);
-  silences = std::make_unique<silence_store>(db_file);
+  silences = std::make_unique<silence_store>(db_file, time);
   load();
 
   receivers_ = make_receivers(cfg, registry, generation_);
@@ -334,8 +336,8 @@ void alert_router::impl::reconfigure(const config::config& cfg, const notifier_r
 
   std::lock_guard ticking(tick_mutex_);
   std::lock_guard lock(mutex_);
-  const auto now = sys_clock::now();
-  const auto steady_now = steady_clock::now();
+  const auto now = time.now();
+  const auto steady_now = time.steady_now();
   // A lower cap refuses new alerts until enough held ones have resolved and been sent.
   max_alerts_ = std::max<std::size_t>(cfg.router.max_alerts, 1);
   tree = std::move(new_tree);
@@ -365,8 +367,8 @@ alert_router::impl::~impl() { stop(); }
 // Reloads the alerts (they re-form their groups, which wait group_wait again) and the
 // notification log (so those groups are not sent again what was already sent).
 void alert_router::impl::load() {
-  const auto now = sys_clock::now();
-  const auto steady_now = steady_clock::now();
+  const auto now = time.now();
+  const auto steady_now = time.steady_now();
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db->get(),
                          "SELECT receiver, group_key, firing, resolved, sent_at_ms FROM nflog", -1,
@@ -529,8 +531,8 @@ void alert_router::impl::track_state(stored_alert& s, bool is_new, sys_clock::ti
 
 void alert_router::impl::receive(const rules::alert& incoming) {
   try {
-    const auto now = sys_clock::now();
-    const auto steady_now = steady_clock::now();
+    const auto now = time.now();
+    const auto steady_now = time.steady_now();
     rules::alert a = incoming;
     if (a.fingerprint.empty()) a.fingerprint = rules::fingerprint(a.labels);
     // Alerts from the API may come without endsAt: they resolve unless re-sent in time.
@@ -806,8 +808,8 @@ void alert_router::impl::update_gauges(sys_clock::time_point now) {
 
 void alert_router::impl::tick() {
   std::lock_guard ticking(tick_mutex_);
-  const auto now = sys_clock::now();
-  const auto steady_now = steady_clock::now();
+  const auto now = time.now();
+  const auto steady_now = time.steady_now();
   std::vector<outgoing> out;
   std::vector<std::unique_ptr<receiver_worker>> finished;
   {
@@ -848,7 +850,7 @@ void alert_router::impl::tick() {
 // The worker's callback: only what a receiver accepted goes into the notification log.
 void alert_router::impl::on_delivered(const notification& n, std::uint64_t generation) {
   nflog_entry entry;
-  entry.sent_at = sys_clock::now();
+  entry.sent_at = time.now();
   for (const rules::alert& a : n.alerts)
     (a.firing ? entry.firing : entry.resolved).insert(a.fingerprint);
   const nflog_key key{n.receiver, n.group_key};
@@ -865,8 +867,8 @@ void alert_router::impl::on_delivered(const notification& n, std::uint64_t gener
 }
 
 alert_router::alert_router(const config::config& cfg, const notifier_registry& registry,
-                           metrics_registry& metrics, router_options options)
-    : impl_(std::make_unique<impl>(cfg, registry, metrics, std::move(options))) {}
+                           metrics_registry& metrics, router_options options, clock& time_source)
+    : impl_(std::make_unique<impl>(cfg, registry, metrics, std::move(options), time_source)) {}
 
 alert_router::~alert_router() { stop(); }
 
@@ -895,6 +897,8 @@ void alert_router::start() {
 
 void alert_router::stop() { impl_->stop(); }
 
+void alert_router::tick() { impl_->tick(); }
+
 bool alert_router::drain(std::chrono::steady_clock::time_point deadline) {
   impl_->tick();  // what is due now goes out now
   std::vector<receiver_worker*> workers;
@@ -910,7 +914,7 @@ bool alert_router::drain(std::chrono::steady_clock::time_point deadline) {
 }
 
 std::vector<alert_view> alert_router::alerts() const {
-  const auto now = sys_clock::now();
+  const auto now = impl_->time.now();
   std::lock_guard lock(impl_->mutex_);
   const std::vector<const rules::alert*> firing = impl_->firing_alerts(now);
   std::vector<alert_view> out;
@@ -937,5 +941,7 @@ std::vector<alert_view> alert_router::alerts() const {
 }
 
 silence_store& alert_router::silences() { return *impl_->silences; }
+
+clock& alert_router::time_source() const { return impl_->time; }
 
 }  // namespace tocsin::sinks

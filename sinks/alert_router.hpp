@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "rules/alert.hpp"
 #include "sinks/notifier.hpp"
@@ -36,7 +37,7 @@ struct router_options {
   std::filesystem::path data_dir;  // router.db, dead-letter.jsonl
   std::string external_url;        // the admin URL, for webhook externalURL
   std::chrono::milliseconds resolve_timeout{std::chrono::minutes(5)};
-  std::chrono::milliseconds tick{100};  // how often due groups are flushed
+  std::chrono::milliseconds tick{100};  // how often the tick thread calls tick()
   worker_options worker;                // per receiver (dead_letter_file is set from data_dir)
 };
 
@@ -52,9 +53,11 @@ class alert_router {
  public:
   // Builds the route tree, inhibitor, a receiver_worker per receiver (via `registry`) and opens
   // router.db, reloading its alerts and notification log. Throws config::config_error for a bad
-  // route/receiver, std::runtime_error for an unusable data_dir.
+  // route/receiver, std::runtime_error for an unusable data_dir. Every decision by time (group
+  // timers, resolve_timeout, silences, the notification log) reads `time_source`.
   alert_router(const config::config& cfg, const notifier_registry& registry,
-               metrics_registry& metrics, router_options options);
+               metrics_registry& metrics, router_options options,
+               clock& time_source = real_clock());
   ~alert_router();  // stop()
   alert_router(const alert_router&) = delete;
   alert_router& operator=(const alert_router&) = delete;
@@ -71,16 +74,23 @@ class alert_router {
   // again by their groups (at least once, never lost).
   void reconfigure(const config::config& cfg, const notifier_registry& registry);
 
-  void start();  // the tick thread
+  void start();  // the tick thread: tick() every options.tick, and at once when a group is due
   void stop();   // stops ticking and the receiver workers
+  // Flushes the groups that are due by the clock, resolves alerts whose endsAt has passed and
+  // forgets what every group has sent. The tick thread calls it; a test without the thread calls
+  // it after advancing a manual_clock. Notifications are enqueued to the receivers when it
+  // returns, not yet sent. Thread-safe.
+  void tick();
   // For a graceful shutdown, before stop(): flushes the groups that are due and waits until
   // every receiver has sent what it holds, or `deadline`. Groups still in group_wait stay in
   // router.db for the next start. False when something was still being sent at the deadline.
-  // Not concurrent with reconfigure().
+  // Not concurrent with reconfigure(). `deadline` is real time: it bounds a wait for threads.
   bool drain(std::chrono::steady_clock::time_point deadline);
 
   [[nodiscard]] std::vector<alert_view> alerts() const;
   [[nodiscard]] silence_store& silences();
+  // The clock the router decides by, for whoever must agree with it (the Alertmanager API).
+  [[nodiscard]] clock& time_source() const;
 
  private:
   struct impl;

@@ -19,7 +19,7 @@
 namespace tocsin::sinks {
 namespace {
 
-using clock = std::chrono::system_clock;
+using sys_clock = std::chrono::system_clock;
 using json = nlohmann::json;
 using query_params = std::multimap<std::string, std::string>;
 
@@ -91,8 +91,8 @@ http_reply method_not_allowed(const std::string& allowed) {
 // An API time field: nullopt when absent, null, empty or Go's zero time (amtool sends
 // "0001-01-01T00:00:00.000Z" for an unset --start/--end, a date system_clock cannot even hold).
 // `ok` turns false for anything else that is not RFC 3339.
-std::optional<clock::time_point> read_time(const json& object, const char* key, bool& ok,
-                                           std::string& problem) {
+std::optional<sys_clock::time_point> read_time(const json& object, const char* key, bool& ok,
+                                               std::string& problem) {
   const auto it = object.find(key);
   if (it == object.end() || it->is_null()) return std::nullopt;
   if (!it->is_string()) {
@@ -188,7 +188,7 @@ bool read_label_set(const json& object, const char* key, std::map<std::string, s
 // ---- Alerts -------------------------------------------------------------------------------------
 
 // One postable alert → rules::alert; nullopt and `problem` for one Alertmanager would refuse.
-std::optional<rules::alert> read_postable_alert(const json& j, clock::time_point now,
+std::optional<rules::alert> read_postable_alert(const json& j, sys_clock::time_point now,
                                                 std::string& problem) {
   if (!j.is_object()) {
     problem = "alert is not an object";
@@ -271,7 +271,7 @@ const char* state_name(silence_state s) {
   return "expired";
 }
 
-json gettable_silence(const silence& s, clock::time_point now) {
+json gettable_silence(const silence& s, sys_clock::time_point now) {
   json matchers = json::array();
   for (const auto& m : s.matchers) {
     const bool is_regex = m.op() == match_op::regex || m.op() == match_op::not_regex;
@@ -301,7 +301,7 @@ rules::label_set silence_labels(const silence& s) {
 
 // Alertmanager's order: active by soonest end, then pending by soonest start, then expired by
 // latest end.
-void sort_silences(std::vector<silence>& silences, clock::time_point now) {
+void sort_silences(std::vector<silence>& silences, sys_clock::time_point now) {
   const auto rank = [now](const silence& s) {
     switch (s.state(now)) {
       case silence_state::active:
@@ -368,7 +368,7 @@ std::optional<label_matcher> read_silence_matcher(const json& j, std::string& pr
 }
 
 // A postable silence; nullopt and `problem` for one Alertmanager would refuse.
-std::optional<silence> read_postable_silence(const json& j, clock::time_point now,
+std::optional<silence> read_postable_silence(const json& j, sys_clock::time_point now,
                                              std::string& problem) {
   if (!j.is_object()) {
     problem = "silence is not an object";
@@ -423,7 +423,10 @@ std::optional<silence> read_postable_silence(const json& j, clock::time_point no
 class alertmanager_api {
  public:
   alertmanager_api(alert_router& router, alertmanager_api_options options)
-      : router_(router), options_(std::move(options)), started_at_(clock::now()) {}
+      : router_(router),
+        options_(std::move(options)),
+        time_(router.time_source()),
+        started_at_(time_.now()) {}
 
   http_reply status(const http_request_view& req) const {
     if (req.method != "GET") return method_not_allowed("GET");
@@ -466,7 +469,7 @@ class alertmanager_api {
     const std::string id = path_of(req.target).substr(std::string_view(silence_prefix).size());
     if (id.empty() || id.find('/') != std::string::npos) return error_reply(404, "not found");
     auto& store = router_.silences();
-    const auto now = clock::now();
+    const auto now = time_.now();
     if (req.method == "GET") {
       const auto s = store.get(id);
       if (!s) return error_reply(404, "silence " + id + " not found");
@@ -504,7 +507,7 @@ class alertmanager_api {
       receiver = std::make_unique<re2::RE2>("^(?:" + it->second + ")$", re2::RE2::Quiet);
       if (!receiver->ok()) return error_reply(400, "bad receiver regex: " + receiver->error());
     }
-    const auto now = clock::now();
+    const auto now = time_.now();
     auto views = router_.alerts();
     std::sort(views.begin(), views.end(), [](const alert_view& a, const alert_view& b) {
       return a.alert.fingerprint < b.alert.fingerprint;
@@ -513,7 +516,7 @@ class alertmanager_api {
     for (const auto& v : views) {
       // Resolved alerts wait in the router until notified; the API shows firing ones only.
       const bool resolved =
-          !v.alert.firing || (v.alert.ends_at != clock::time_point{} && v.alert.ends_at <= now);
+          !v.alert.firing || (v.alert.ends_at != sys_clock::time_point{} && v.alert.ends_at <= now);
       if (resolved) continue;
       if (!*active && v.state == "active") continue;
       if (!*unprocessed && v.state == "unprocessed") continue;
@@ -536,7 +539,7 @@ class alertmanager_api {
     const json body = json::parse(req.body, nullptr, false);
     if (body.is_discarded()) return error_reply(400, "body is not JSON");
     if (!body.is_array()) return error_reply(400, "body is not a JSON array of alerts");
-    const auto now = clock::now();
+    const auto now = time_.now();
     std::string refused;
     for (std::size_t i = 0; i < body.size(); ++i) {
       std::string problem;
@@ -559,7 +562,7 @@ class alertmanager_api {
     std::vector<std::string> creators;
     const auto [begin, end] = params.equal_range("creator");
     for (auto it = begin; it != end; ++it) creators.push_back(it->second);
-    const auto now = clock::now();
+    const auto now = time_.now();
     auto all = router_.silences().list();
     sort_silences(all, now);
     json out = json::array();
@@ -578,7 +581,7 @@ class alertmanager_api {
     const json body = json::parse(req.body, nullptr, false);
     if (body.is_discarded()) return error_reply(400, "body is not JSON");
     std::string problem;
-    auto s = read_postable_silence(body, clock::now(), problem);
+    auto s = read_postable_silence(body, time_.now(), problem);
     if (!s) return error_reply(400, "Failed to create silence: " + problem);
     auto& store = router_.silences();
     if (!s->id.empty() && !store.get(s->id)) {
@@ -591,7 +594,9 @@ class alertmanager_api {
 
   alert_router& router_;
   alertmanager_api_options options_;
-  clock::time_point started_at_;
+  // The router's: a silence or an alert is expired by the same clock here as in the router.
+  clock& time_;
+  sys_clock::time_point started_at_;
 };
 
 }  // namespace

@@ -20,7 +20,8 @@ struct alertmanager_api_options {
   metrics_registry* metrics = nullptr;      // tocsin_api_requests_total{path,code} when set
 };
 
-// Registers the handlers; `router` must outlive `admin`'s serving.
+// Registers the handlers; `router` must outlive `admin`'s serving. Times are read from the
+// router's clock, so the API and the router agree on what is expired.
 void register_alertmanager_api(admin_server& admin, alert_router& router,
                                alertmanager_api_options options = {});
 

@@ -158,7 +158,8 @@ silence_state silence::state(time_point now) const {
   return silence_state::expired;
 }
 
-silence_store::silence_store(const std::filesystem::path& db_file) {
+silence_store::silence_store(const std::filesystem::path& db_file, clock& time_source)
+    : time_(time_source) {
   const auto fail = [&](const std::string& reason) {
     sqlite3_close_v2(db_);  // closes once the statements in scope are finalized
     db_ = nullptr;
@@ -168,7 +169,7 @@ silence_store::silence_store(const std::filesystem::path& db_file) {
 
   sqlite_statement prune(db_, prune_sql);
   if (!prune.prepared()) fail(sqlite3_errmsg(db_));
-  prune.bind(1, to_ms(std::chrono::system_clock::now() - expired_retention));
+  prune.bind(1, to_ms(time_.now() - expired_retention));
   if (sqlite3_step(prune.get()) != SQLITE_DONE) fail(sqlite3_errmsg(db_));
 
   sqlite_statement select(db_, select_sql);
@@ -198,7 +199,7 @@ silence_store::silence_store(const std::filesystem::path& db_file) {
 silence_store::~silence_store() { sqlite3_close(db_); }
 
 std::optional<std::string> silence_store::upsert(silence s, std::string* problem) {
-  const time_point now = floor_ms(std::chrono::system_clock::now());
+  const time_point now = floor_ms(time_.now());
   s.starts_at = floor_ms(s.starts_at);
   s.ends_at = floor_ms(s.ends_at);
   if (s.matchers.empty()) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "rules/alert.hpp"
 #include "sinks/label_matcher.hpp"
 
@@ -26,16 +27,18 @@ struct silence {
   [[nodiscard]] silence_state state(std::chrono::system_clock::time_point now) const;
 };
 
+// The silences of one router.db; validates new ones and prunes old ones by `time_source`.
 class silence_store {
  public:
-  // Opens/creates the table in `db_file`; throws std::runtime_error naming the file.
-  explicit silence_store(const std::filesystem::path& db_file);
+  // Opens/creates the table in `db_file`, dropping silences expired over five days ago; throws
+  // std::runtime_error naming the file.
+  explicit silence_store(const std::filesystem::path& db_file, clock& time_source = real_clock());
   ~silence_store();
   silence_store(const silence_store&) = delete;
   silence_store& operator=(const silence_store&) = delete;
 
   // Creates (empty id → new UUID) or updates a silence; returns its id. nullopt with `problem`
-  // for no matchers, ends_at before starts_at, or an unknown id.
+  // for no matchers, ends_at before starts_at or before now, or an unknown id.
   std::optional<std::string> upsert(silence s, std::string* problem = nullptr);
   // Sets ends_at = now for a pending or active silence. False for an unknown id.
   bool expire(const std::string& id, std::chrono::system_clock::time_point now);
@@ -46,6 +49,7 @@ class silence_store {
       const rules::label_set& labels, std::chrono::system_clock::time_point now) const;
 
  private:
+  clock& time_;
   mutable std::mutex mutex_;
   std::vector<silence> silences_;  // all, also expired ones (kept 5 days, like Alertmanager)
   sqlite3* db_ = nullptr;

@@ -11,6 +11,7 @@
 
 #include "collector/event.hpp"
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "core/rfc3339.hpp"
 #include "tests/support/support.hpp"
 
@@ -54,7 +55,7 @@ class alertmanager_api_test : public ::testing::Test {
     router_options options;
     options.data_dir = dir_.path();
     options.tick = 20ms;
-    router_ = std::make_unique<alert_router>(cfg_, registry_, metrics_, options);
+    router_ = std::make_unique<alert_router>(cfg_, registry_, metrics_, options, *time_);
     router_->start();
     register_alertmanager_api(admin_, *router_,
                               {"route:\n  receiver: drop\n", {"drop", "db-drop"}, &metrics_});
@@ -107,8 +108,8 @@ class alertmanager_api_test : public ::testing::Test {
     return j.is_object() && j.contains("silenceID") ? j["silenceID"].get<std::string>() : "";
   }
 
-  static json silence_for(const std::string& alertname, std::chrono::hours length = 1h) {
-    const auto now = std::chrono::system_clock::now();
+  json silence_for(const std::string& alertname, std::chrono::hours length = 1h) const {
+    const auto now = time_->now();
     const auto to_text = [](std::chrono::system_clock::time_point tp) {
       std::string out;
       append_rfc3339_utc(tp, out, 3);
@@ -123,6 +124,8 @@ class alertmanager_api_test : public ::testing::Test {
         {"comment", "why"}};
   }
 
+  // The router's, which the API reads too. Real: amtool stamps silences with the real time.
+  clock* time_ = &real_clock();
   test::temp_dir dir_{"amapi"};
   config::config cfg_;
   notifier_registry registry_;
@@ -355,6 +358,46 @@ TEST_F(alertmanager_api_test, silence_update_is_applied) {
   ASSERT_FALSE(new_id.empty());
   const auto s = get_json("/api/v2/silence/" + new_id);
   EXPECT_EQ(s["comment"], "longer");
+}
+
+// The API reads the router's clock: what it validates, lists and expires follows a manual one.
+class alertmanager_api_clock_test : public alertmanager_api_test {
+ protected:
+  void SetUp() override {
+    time_ = &manual_;
+    alertmanager_api_test::SetUp();
+  }
+
+  static std::string rfc3339(std::chrono::system_clock::time_point tp) {
+    std::string out;
+    append_rfc3339_utc(tp, out, 3);
+    return out;
+  }
+
+  manual_clock manual_;
+};
+
+TEST_F(alertmanager_api_clock_test, times_are_the_routers) {
+  const auto started = manual_.now();
+  EXPECT_EQ(get_json("/api/v2/status")["uptime"], rfc3339(started));
+
+  // No endsAt: resolve_timeout (5m) by the router's clock, then the API no longer lists it.
+  ASSERT_TRUE(post_alert({{"labels", {{"alertname", "Test"}}}}));
+  const auto alerts = get_json("/api/v2/alerts");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0]["startsAt"], rfc3339(started));
+  EXPECT_EQ(alerts[0]["endsAt"], rfc3339(started + 5min));
+  manual_.advance(5min - 1ms);
+  EXPECT_EQ(get_json("/api/v2/alerts").size(), 1u);
+  manual_.advance(1ms);
+  EXPECT_TRUE(get_json("/api/v2/alerts").empty());
+
+  // A silence in the manual clock's present is not "in the past", though real time is later.
+  const auto id = post_silence(silence_for("Test"));
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(get_json("/api/v2/silence/" + id)["status"]["state"], "active");
+  manual_.advance(1h);
+  EXPECT_EQ(get_json("/api/v2/silence/" + id)["status"]["state"], "expired");
 }
 
 // ---- The real amtool
