@@ -90,7 +90,8 @@ bool alert_producer::spooling() const { return fatal_ || spool_backlog_ > 0 || !
 void alert_producer::to_spool(std::string key, std::string value) {
   ++spool_backlog_;
   if (spool_writer_.try_push({std::move(key), std::move(value)})) {
-    spool_queue_full_logged_ = false;
+    // Read first: shards publish concurrently, and the flag is almost always already false.
+    if (spool_queue_full_logged_.load(std::memory_order_relaxed)) spool_queue_full_logged_ = false;
     return;
   }
   --spool_backlog_;

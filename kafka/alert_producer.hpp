@@ -119,7 +119,8 @@ class alert_producer final : public bus::alert_bus {
   // Alerts handed to the spool writer and not yet appended: they count as spooled for ordering.
   std::atomic<std::size_t> spool_backlog_{0};
   std::atomic<bool> spool_queue_full_logged_{false};  // one warning per episode
-  bounded_worker<spool_entry> spool_writer_;          // uses spool_, before thread_ uses it
+  // After what its thread uses (spool_, options_), before thread_ (on_delivery() pushes to it).
+  bounded_worker<spool_entry> spool_writer_;
 
   std::thread thread_;
 };
