@@ -1,14 +1,12 @@
 #pragma once
 // The bus of `tocsin run`: collector and router in one process.
 
-#include <condition_variable>
-#include <deque>
+#include <chrono>
 #include <functional>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "bus/alert_bus.hpp"
+#include "core/bounded_worker.hpp"
 #include "core/metrics.hpp"
 
 namespace tocsin::bus {
@@ -21,28 +19,20 @@ class embedded_bus final : public alert_bus {
   using consumer = std::function<void(const rules::alert&)>;
 
   embedded_bus(consumer c, metrics_registry& metrics, std::size_t capacity = 100000);
+  // Consumes every alert still queued, then stops.
   ~embedded_bus() override;
   embedded_bus(const embedded_bus&) = delete;
   embedded_bus& operator=(const embedded_bus&) = delete;
 
   void publish(std::vector<rules::alert> alerts) override;
-  // Returns once every alert published so far has been consumed.
-  void drain();
+  // True once every alert published so far has been consumed; false at `deadline`.
+  bool drain(std::chrono::steady_clock::time_point deadline =
+                 std::chrono::steady_clock::time_point::max());
 
  private:
-  void run();
-
   consumer consumer_;
-  const std::size_t capacity_;
   counter& published_;
-  counter& dropped_;
-  gauge& depth_;
-  std::mutex mutex_;
-  std::condition_variable wake_, idle_;
-  std::deque<rules::alert> queue_;
-  bool busy_ = false;
-  bool stopping_ = false;
-  std::thread thread_;
+  bounded_worker<rules::alert> worker_;  // last: its thread calls consumer_
 };
 
 }  // namespace tocsin::bus

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
-#include <string_view>
 
 namespace tocsin::kafka {
 namespace {
@@ -47,7 +46,14 @@ alert_producer::alert_producer(const config::kafka_config& kafka, alert_producer
       spool_(options_.spool_dir, spool_options{.max_bytes = kafka.spool_max_bytes}, metrics),
       delivery_reports_(std::make_unique<delivery_reports>(*this)),
       events_(std::make_unique<log_events>("alert producer", [this] { fatal_ = true; })),
-      producer_(create_producer()) {
+      producer_(create_producer()),
+      spool_writer_(options_.spool_queue_capacity,
+                    {.depth = metrics.get_gauge("tocsin_queue_depth", "Items waiting in a queue.",
+                                                {{"queue", "spool"}}),
+                     .dropped = metrics.get_counter("tocsin_bus_errors_total",
+                                                    "Alerts the bus failed to carry.",
+                                                    {{"reason", "spool_queue_full"}})},
+                    [this](spool_entry e) { write_to_spool(e); }) {
   if (!spool_.empty()) {
     spdlog::info("kafka: {} spooled alerts from an earlier run will be published",
                  spool_.records());
@@ -62,6 +68,8 @@ alert_producer::~alert_producer() {
   producer_->flush(static_cast<int>(shutdown_flush / 1ms));
   drain(*producer_, drain_timeout);
   producer_.reset();
+  // Every delivery report is in: nothing more reaches the writer, and what it holds is written.
+  spool_writer_.drain(steady_clock::time_point::max());
 }
 
 std::unique_ptr<RdKafka::Producer> alert_producer::create_producer() {
@@ -77,12 +85,34 @@ std::unique_ptr<RdKafka::Producer> alert_producer::create_producer() {
 
 bool alert_producer::connected() const { return connected_; }
 
+bool alert_producer::spooling() const { return fatal_ || spool_backlog_ > 0 || !spool_.empty(); }
+
+void alert_producer::to_spool(std::string key, std::string value) {
+  ++spool_backlog_;
+  if (spool_writer_.try_push({std::move(key), std::move(value)})) {
+    // Read first: shards publish concurrently, and the flag is almost always already false.
+    if (spool_queue_full_logged_.load(std::memory_order_relaxed)) spool_queue_full_logged_ = false;
+    return;
+  }
+  --spool_backlog_;
+  if (!spool_queue_full_logged_.exchange(true)) {
+    spdlog::warn("kafka: the spool writer is {} alerts behind; dropping alerts until it catches up",
+                 options_.spool_queue_capacity);
+  }
+}
+
+void alert_producer::write_to_spool(const spool_entry& e) {
+  if (options_.before_spool_write) options_.before_spool_write();
+  spool_.append(e.key, e.value);  // counts and logs its own failures
+  --spool_backlog_;               // after the append: spooling() stays true throughout
+}
+
 void alert_producer::publish(std::vector<rules::alert> alerts) {
   for (const auto& alert : alerts) {
-    const std::string value = rules::to_json(alert);
+    std::string value = rules::to_json(alert);
     // Behind whatever is spooled already, so alerts reach the bus in order.
-    if (fatal_ || !spool_.empty()) {
-      spool_.append(alert.fingerprint, value);
+    if (spooling()) {
+      to_spool(alert.fingerprint, std::move(value));
       continue;
     }
     RdKafka::ErrorCode err;
@@ -98,7 +128,7 @@ void alert_producer::publish(std::vector<rules::alert> alerts) {
       spdlog::warn("kafka: cannot publish alert {}: {}; spooling it", alert.fingerprint,
                    RdKafka::err2str(err));
     }
-    spool_.append(alert.fingerprint, value);
+    to_spool(alert.fingerprint, std::move(value));
   }
 }
 
@@ -138,9 +168,8 @@ void alert_producer::on_delivery(RdKafka::Message& message) {
     delivering_failed_ = true;
   }
   if (spool_id == 0) {
-    spool_.append(
-        std::string_view(static_cast<const char*>(message.key_pointer()), message.key_len()),
-        std::string_view(static_cast<const char*>(message.payload()), message.len()));
+    to_spool(std::string(static_cast<const char*>(message.key_pointer()), message.key_len()),
+             std::string(static_cast<const char*>(message.payload()), message.len()));
   } else {
     spool_.nack(spool_id);  // still on disk
     replay_in_flight_.erase(spool_id);

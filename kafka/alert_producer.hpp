@@ -3,15 +3,20 @@
 // key = fingerprint, value = Alert JSON, header `tocsin-node` = node_name. Idempotent, acks=all.
 //
 // Nothing is lost while Kafka is away: an alert librdkafka cannot take (local queue full) or
-// cannot deliver (message timeout, fatal error, purge at shutdown) goes to the disk spool. While
-// the spool holds records, new alerts are appended behind them so order is kept, and a background
-// thread re-publishes the spool oldest first, deleting records only on a successful delivery
-// report. The spool left by a previous run is replayed at start-up.
+// cannot deliver (message timeout, fatal error, purge at shutdown) goes to the disk spool. The
+// spool is written by its own worker (tocsin_queue_depth{queue="spool"}), so publish() never
+// waits for an fdatasync; an alert is durable once that worker has synced it, and one that finds
+// the worker's queue full is dropped and counted (tocsin_bus_errors_total{reason=
+// "spool_queue_full"}). While the spool or its worker holds records, new alerts go behind them so
+// order is kept, and a background thread re-publishes the spool oldest first, deleting records
+// only on a successful delivery report. The spool left by a previous run is replayed at start-up;
+// what the worker still holds at shutdown is written first.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +28,7 @@
 
 #include "bus/alert_bus.hpp"
 #include "config/config.hpp"
+#include "core/bounded_worker.hpp"
 #include "core/metrics.hpp"
 #include "kafka/client_config.hpp"
 #include "kafka/spool.hpp"
@@ -33,6 +39,9 @@ struct alert_producer_options {
   std::string node_name;                            // the tocsin-node header
   std::filesystem::path spool_dir;                  // data_dir/spool
   std::chrono::milliseconds replay_interval{1000};  // how often an idle spool replay is tried
+  std::size_t spool_queue_capacity = 100000;        // alerts waiting for the spool writer
+  // Tests: runs on the spool writer before each append, so a test can hold the writer up.
+  std::function<void()> before_spool_write;
 };
 
 class alert_producer final : public bus::alert_bus {
@@ -40,7 +49,8 @@ class alert_producer final : public bus::alert_bus {
   // Throws client_config_error for rejected properties, std::runtime_error for an unusable spool.
   alert_producer(const config::kafka_config& kafka, alert_producer_options options,
                  metrics_registry& metrics);
-  // Waits up to 5 s for in-flight deliveries; whatever is still undelivered is spooled.
+  // Waits up to 5 s for in-flight deliveries; whatever is still undelivered is spooled, and the
+  // spool writer writes everything it holds before this returns.
   ~alert_producer() override;
   alert_producer(const alert_producer&) = delete;
   alert_producer& operator=(const alert_producer&) = delete;
@@ -53,6 +63,16 @@ class alert_producer final : public bus::alert_bus {
 
  private:
   class delivery_reports;  // librdkafka's DeliveryReportCb → on_delivery()
+  struct spool_entry {
+    std::string key;
+    std::string value;
+  };
+
+  // True while alerts must go behind the spool rather than straight to Kafka.
+  [[nodiscard]] bool spooling() const;
+  // Hands one alert to the spool writer; never waits for the disk.
+  void to_spool(std::string key, std::string value);
+  void write_to_spool(const spool_entry& e);  // the spool writer's thread
 
   std::unique_ptr<RdKafka::Producer> create_producer();
   // Hands one record to librdkafka; `spool_id` 0 = a direct publish.
@@ -95,6 +115,12 @@ class alert_producer final : public bus::alert_bus {
 
   std::mutex errors_mutex_;
   std::map<std::string, counter*> errors_;  // tocsin_bus_errors_total by reason
+
+  // Alerts handed to the spool writer and not yet appended: they count as spooled for ordering.
+  std::atomic<std::size_t> spool_backlog_{0};
+  std::atomic<bool> spool_queue_full_logged_{false};  // one warning per episode
+  // After what its thread uses (spool_, options_), before thread_ (on_delivery() pushes to it).
+  bounded_worker<spool_entry> spool_writer_;
 
   std::thread thread_;
 };

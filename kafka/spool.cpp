@@ -355,7 +355,8 @@ spool::spool(std::filesystem::path dir, spool_options options, metrics_registry&
   std::sort(found.begin(), found.end());
   for (const auto& [first_id, file] : found) load_segment(first_id, file);
   if (records_ > 0) {
-    spdlog::info("spool: {} records ({} bytes) waiting in {}", records_, bytes_, dir_.string());
+    spdlog::info("spool: {} records ({} bytes) waiting in {}", records_.load(), bytes_,
+                 dir_.string());
   }
   publish_gauges();
 }
@@ -654,15 +655,9 @@ void spool::publish_gauges() {
   bytes_gauge_.set(static_cast<std::int64_t>(bytes_));
 }
 
-bool spool::empty() const {
-  std::lock_guard lock(mutex_);
-  return records_ == 0;
-}
+bool spool::empty() const { return records_ == 0; }
 
-std::uint64_t spool::records() const {
-  std::lock_guard lock(mutex_);
-  return records_;
-}
+std::uint64_t spool::records() const { return records_; }
 
 std::uint64_t spool::bytes() const {
   std::lock_guard lock(mutex_);

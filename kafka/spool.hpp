@@ -19,6 +19,7 @@
 // once every record in it is acknowledged. nack() makes a record available to take() again.
 // Thread-safe.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -62,6 +63,7 @@ class spool {
   void ack(std::uint64_t id);   // delivered: gone for good once its segment is fully acked
   void nack(std::uint64_t id);  // not delivered: take() hands it out again
 
+  // Neither waits for an append in progress (its fdatasync): an ingest shard asks.
   [[nodiscard]] bool empty() const;             // no unacknowledged record at all
   [[nodiscard]] std::uint64_t records() const;  // unacknowledged records (tocsin_spool_records)
   [[nodiscard]] std::uint64_t bytes() const;    // bytes of live segment files (tocsin_spool_bytes)
@@ -89,9 +91,9 @@ class spool {
   segment_map segments_;
   segment* current_ = nullptr;  // the segment append() writes to; none until the first append
   std::uint64_t next_id_ = 1;
-  std::uint64_t records_ = 0;  // unacknowledged
-  std::uint64_t bytes_ = 0;    // live segment files
-  bool full_logged_ = false;   // one warning per full episode
+  std::atomic<std::uint64_t> records_{0};  // unacknowledged; written under mutex_ only
+  std::uint64_t bytes_ = 0;                // live segment files
+  bool full_logged_ = false;               // one warning per full episode
   bool write_error_logged_ = false;
 
   gauge& records_gauge_;

@@ -29,6 +29,12 @@ counter& result_counter(metrics_registry& metrics, const std::string& receiver,
                              {{"receiver", receiver}, {"result", result}});
 }
 
+// Before the worker's thread starts, which would call it.
+std::unique_ptr<notifier> checked(std::unique_ptr<notifier> n, const std::string& receiver) {
+  if (!n) throw std::logic_error("receiver_worker " + receiver + " without a notifier");
+  return n;
+}
+
 }  // namespace
 
 // --- notifier_registry --------------------------------------------------------------------------
@@ -54,97 +60,37 @@ std::unique_ptr<notifier> notifier_registry::create(const config::receiver_confi
 
 receiver_worker::receiver_worker(std::string receiver, std::unique_ptr<notifier> n,
                                  worker_options options, metrics_registry& metrics,
-                                 delivered_callback on_delivered)
+                                 delivered_callback on_delivered, clock& time)
     : receiver_(std::move(receiver)),
-      notifier_(std::move(n)),
+      notifier_(checked(std::move(n), receiver_)),
       options_(std::move(options)),
       metrics_(metrics),
       on_delivered_(std::move(on_delivered)),
       success_(result_counter(metrics_, receiver_, "success")),
       retried_(result_counter(metrics_, receiver_, "retry")),
       failed_(result_counter(metrics_, receiver_, "failed")),
-      dropped_(result_counter(metrics_, receiver_, "dropped")),
       latency_(metrics_.get_histogram(
           "tocsin_notification_latency_seconds",
           "Seconds from a notification falling due to its receiver accepting it.",
           {{"receiver", receiver_}}, latency_buckets)),
-      queue_depth_(metrics_.get_gauge("tocsin_queue_depth", "Items waiting in a queue.",
-                                      {{"queue", "receiver:" + receiver_}})) {
-  if (!notifier_) throw std::logic_error("receiver_worker " + receiver_ + " without a notifier");
-  thread_ = std::thread([this] { run(); });
-}
+      clock_(time),
+      worker_(options_.queue_capacity,
+              {.depth = metrics_.get_gauge("tocsin_queue_depth", "Items waiting in a queue.",
+                                           {{"queue", "receiver:" + receiver_}}),
+               .dropped = result_counter(metrics_, receiver_, "dropped")},
+              [this](notification n) { deliver(n); }) {}
 
-receiver_worker::~receiver_worker() {
-  request_stop();
-  thread_.join();
-}
-
-void receiver_worker::request_stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-    // Deltas, not set(): a reloaded config's worker for the same receiver shares the gauge.
-    queue_depth_.add(-static_cast<std::int64_t>(queue_.size()));
-    queue_.clear();
-  }
-  wake_.notify_all();
-}
-
-bool receiver_worker::enqueue(notification n) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= options_.queue_capacity) {
-      dropped_.inc();
-      return false;
-    }
-    queue_.push_back(std::move(n));
-    queue_depth_.add(1);
-  }
-  wake_.notify_one();
-  return true;
-}
-
-void receiver_worker::run() {
-  std::unique_lock lock(mutex_);
-  while (true) {
-    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (stopping_) {
-      finished_ = true;
-      idle_.notify_all();
-      return;
-    }
-    notification n = std::move(queue_.front());
-    queue_.pop_front();
-    queue_depth_.add(-1);
-    busy_ = true;
-    lock.unlock();
-    deliver(n);
-    lock.lock();
-    busy_ = false;
-    if (queue_.empty()) idle_.notify_all();
-  }
-}
-
-bool receiver_worker::wait_idle(std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(mutex_);
-  return idle_.wait_until(lock, deadline, [&] { return queue_.empty() && !busy_; });
-}
-
-bool receiver_worker::sleep_for(std::chrono::milliseconds d) {
-  std::unique_lock lock(mutex_);
-  return !wake_.wait_for(lock, d, [&] { return stopping_; });
-}
+bool receiver_worker::enqueue(notification n) { return worker_.try_push(std::move(n)); }
 
 void receiver_worker::deliver(const notification& n) {
-  const auto give_up_at = steady::now() + options_.max_retry_time;
+  const auto give_up_at = clock_.steady_now() + options_.max_retry_time;
   auto backoff = std::max(options_.initial_backoff, std::chrono::milliseconds(1));
   for (int attempt = 1;; ++attempt) {
     const delivery_result r = notifier_->send(n);
     if (r.result == delivery_result::outcome::delivered) {
       success_.inc();
       if (n.due_since != steady::time_point{}) {
-        latency_.observe(std::chrono::duration<double>(steady::now() - n.due_since).count());
+        latency_.observe(std::chrono::duration<double>(clock_.steady_now() - n.due_since).count());
       }
       if (on_delivered_) on_delivered_(n);
       return;
@@ -162,7 +108,7 @@ void receiver_worker::deliver(const notification& n) {
     if (r.retry_after) {
       wait = std::max(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*r.retry_after));
     }
-    if (steady::now() + wait > give_up_at) {
+    if (clock_.steady_now() + wait > give_up_at) {
       dead_letter(n, r, "gave up after " + std::to_string(attempt) + " attempts");
       failed_.inc();
       return;
@@ -170,7 +116,7 @@ void receiver_worker::deliver(const notification& n) {
     retried_.inc();
     // A warning, since the receiver is failing; at most one a minute, as a receiver coming back
     // from an outage can have many notifications in retries.
-    const auto now = steady::now();
+    const auto now = clock_.steady_now();
     if (last_retry_log_ == steady::time_point{} || now - last_retry_log_ >= 1min) {
       spdlog::warn(
           "receiver {}: notification {} for group {}: attempt {} failed (status {}: {}), retrying "
@@ -184,14 +130,14 @@ void receiver_worker::deliver(const notification& n) {
     } else {
       ++unlogged_retries_;
     }
-    if (!sleep_for(wait)) return;  // stopping: the notification log still has it as unsent
+    if (!worker_.wait_for(wait)) return;  // stopping: the notification log still has it as unsent
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
 }
 
 void receiver_worker::dead_letter(const notification& n, const delivery_result& last,
                                   const std::string& why) {
-  const auto now = steady::now();
+  const auto now = clock_.steady_now();
   if (last_failure_log_ == steady::time_point{} || now - last_failure_log_ >= 1min) {
     spdlog::error("receiver {}: notification for group {} failed ({}): status {}: {}{}", receiver_,
                   n.group_key, why, last.status, last.detail,
@@ -206,7 +152,7 @@ void receiver_worker::dead_letter(const notification& n, const delivery_result& 
 
   if (options_.dead_letter_file.empty()) return;
   const nlohmann::ordered_json entry = {
-      {"time", format_time(std::chrono::system_clock::now())},
+      {"time", format_time(clock_.now())},
       {"receiver", receiver_},
       {"group_key", n.group_key},
       {"notification_id", n.id},

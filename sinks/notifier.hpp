@@ -5,20 +5,17 @@
 // name in a registry filled by an explicit register_builtin_notifiers() call; a factory validates
 // its own settings, so check-config is a dry run of construction.
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
-#include <thread>
 
 #include "config/config.hpp"
+#include "core/bounded_worker.hpp"
+#include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "sinks/notification.hpp"
 
@@ -67,13 +64,17 @@ struct worker_options {
 // Metrics: tocsin_notifications_total{receiver,result=success|retry|failed|dropped},
 // tocsin_notification_latency_seconds (histogram, due_since → accepted), tocsin_queue_depth{queue=
 // "receiver:<name>"}. A dead receiver never blocks the caller: a full queue drops and counts.
+// Give-up times, latency and the dead letter's `time` come from `time` (a notification's
+// due_since must be on the same clock); the back-off itself waits in real time.
 class receiver_worker {
  public:
   using delivered_callback = std::function<void(const notification&)>;
 
   receiver_worker(std::string receiver, std::unique_ptr<notifier> n, worker_options options,
-                  metrics_registry& metrics, delivered_callback on_delivered);
-  ~receiver_worker();  // finishes the attempt in progress, leaves the rest (still pending on disk)
+                  metrics_registry& metrics, delivered_callback on_delivered,
+                  clock& time = real_clock());
+  // Finishes the attempt in progress, leaves the rest (still pending on disk).
+  ~receiver_worker() = default;
   receiver_worker(const receiver_worker&) = delete;
   receiver_worker& operator=(const receiver_worker&) = delete;
 
@@ -82,19 +83,16 @@ class receiver_worker {
   [[nodiscard]] const notifier& integration() const { return *notifier_; }
   // Tells the worker to stop after the attempt in progress without waiting for it (a reload
   // retires workers this way); finished() says when it has.
-  void request_stop();
-  [[nodiscard]] bool finished() const { return finished_; }
+  void request_stop() { worker_.request_stop(); }
+  [[nodiscard]] bool finished() const { return worker_.finished(); }
   // For a graceful shutdown: true once the queue is empty and no attempt is in progress, false
   // at `deadline`. A notification in retries keeps it busy until it is delivered or given up.
-  bool wait_idle(std::chrono::steady_clock::time_point deadline);
+  bool wait_idle(std::chrono::steady_clock::time_point deadline) { return worker_.drain(deadline); }
 
  private:
-  void run();
   // Sends `n` until it is delivered, fails for good, or the worker stops.
   void deliver(const notification& n);
   void dead_letter(const notification& n, const delivery_result& last, const std::string& why);
-  // Waits `d` unless stop() comes first; false when stopping.
-  bool sleep_for(std::chrono::milliseconds d);
 
   std::string receiver_;
   std::unique_ptr<notifier> notifier_;
@@ -104,22 +102,14 @@ class receiver_worker {
   counter& success_;
   counter& retried_;
   counter& failed_;
-  counter& dropped_;
   histogram& latency_;
-  gauge& queue_depth_;
   std::mt19937_64 jitter_{std::random_device{}()};            // worker thread only
   std::chrono::steady_clock::time_point last_failure_log_{};  // worker thread only
   std::size_t unlogged_failures_ = 0;                         // worker thread only
   std::chrono::steady_clock::time_point last_retry_log_{};    // worker thread only
   std::size_t unlogged_retries_ = 0;                          // worker thread only
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable idle_;
-  std::deque<notification> queue_;
-  bool busy_ = false;  // an attempt is in progress
-  bool stopping_ = false;
-  std::atomic<bool> finished_{false};  // run() has returned
-  std::thread thread_;
+  clock& clock_;
+  bounded_worker<notification> worker_;  // last: its thread uses everything above
 };
 
 }  // namespace tocsin::sinks

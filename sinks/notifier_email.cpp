@@ -681,10 +681,11 @@ delivery_result classify(CURLcode code, long smtp_status, std::string detail) {
 
 class email_notifier final : public notifier {
  public:
-  explicit email_notifier(email_settings settings) : settings_(std::move(settings)) {}
+  email_notifier(email_settings settings, clock& time)
+      : settings_(std::move(settings)), clock_(time) {}
 
   delivery_result send(const notification& n) override {
-    const std::string message = build_message(settings_, n, std::chrono::system_clock::now());
+    const std::string message = build_message(settings_, n, clock_.now());
     std::unique_ptr<CURL, curl_easy_deleter> curl(curl_easy_init());
     if (!curl) return {delivery_result::outcome::retry, 0, "curl_easy_init failed", {}};
 
@@ -738,15 +739,17 @@ class email_notifier final : public notifier {
 
  private:
   email_settings settings_;
+  clock& clock_;  // the Date header
 };
 
 }  // namespace
 
-std::unique_ptr<notifier> make_email_notifier(const config::receiver_config& receiver) {
+std::unique_ptr<notifier> make_email_notifier(const config::receiver_config& receiver,
+                                              clock& time) {
   // libcurl's global state must be set up before any thread uses it.
   static std::once_flag curl_ready;
   std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return std::make_unique<email_notifier>(read_settings(receiver));
+  return std::make_unique<email_notifier>(read_settings(receiver), time);
 }
 
 }  // namespace tocsin::sinks

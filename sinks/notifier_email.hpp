@@ -22,12 +22,14 @@
 #include <memory>
 
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "sinks/notifier.hpp"
 
 namespace tocsin::sinks {
 
 // Throws config::config_error at receiver.where for missing or bad settings and for an
-// unreadable auth.password_file.
-std::unique_ptr<notifier> make_email_notifier(const config::receiver_config& receiver);
+// unreadable auth.password_file. The Date header is `time`'s now.
+std::unique_ptr<notifier> make_email_notifier(const config::receiver_config& receiver,
+                                              clock& time = real_clock());
 
 }  // namespace tocsin::sinks

@@ -20,7 +20,6 @@ std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& rec
 std::unique_ptr<notifier> make_pagerduty_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_alertmanager_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_file_notifier(const config::receiver_config& receiver);
-std::unique_ptr<notifier> make_email_notifier(const config::receiver_config& receiver);
 
 // `FILE:LINE:COL: receiver NAME: message`.
 config::config_error receiver_error(const config::receiver_config& receiver,

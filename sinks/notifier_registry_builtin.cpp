@@ -6,13 +6,14 @@
 
 #include "core/rfc3339.hpp"
 #include "sinks/notifier.hpp"
+#include "sinks/notifier_email.hpp"
 #include "sinks/notifier_factories.hpp"
 
 namespace tocsin::sinks {
 
 void register_builtin_notifiers(notifier_registry& registry) {
   registry.add("slack", make_slack_notifier);
-  registry.add("email", make_email_notifier);
+  registry.add("email", [](const config::receiver_config& r) { return make_email_notifier(r); });
   registry.add("webhook", make_webhook_notifier);
   registry.add("pagerduty", make_pagerduty_notifier);
   registry.add("alertmanager", make_alertmanager_notifier);

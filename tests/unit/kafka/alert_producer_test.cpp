@@ -4,6 +4,9 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -136,10 +139,12 @@ TEST(alert_producer, spools_while_the_broker_is_down_and_replays_when_it_is_back
                 .value(),
             10U);
   EXPECT_GT(segment_files(dir / "spool"), 0U);
-  // New alerts queue up behind the spooled ones.
+  // New alerts queue up behind the spooled ones (written by the spool's worker, soon).
   const auto behind = make_alerts(11, 5);
   producer.publish(behind);
-  EXPECT_EQ(metric_sum(metrics, "tocsin_spool_records"), 15);
+  EXPECT_TRUE(
+      test::wait_until([&] { return metric_sum(metrics, "tocsin_spool_records") == 15; }, 5s))
+      << metrics.render();
 
   cluster.set_up(1);
   ASSERT_TRUE(test::wait_until(
@@ -190,6 +195,143 @@ TEST(alert_producer, a_new_producer_delivers_what_the_last_one_spooled) {
       8s))
       << metrics.render();
   expect_on_topic(cluster, "alerts", alerts);
+}
+
+// Holds the spool writer up (before_spool_write) until the test lets it go.
+class spool_gate {
+ public:
+  std::function<void()> hook() {
+    return [this] {
+      std::unique_lock lock(mutex_);
+      ++arrived_;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return open_; });
+    };
+  }
+  [[nodiscard]] bool wait_arrived() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 10s, [&] { return arrived_ > 0; });
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int arrived_ = 0;
+  bool open_ = false;
+};
+
+// A spool left by an earlier run holding `alerts`: the new producer spools behind it.
+void seed_spool(const std::filesystem::path& dir, const std::vector<rules::alert>& alerts) {
+  metrics_registry metrics;
+  spool s(dir, {}, metrics);
+  for (const auto& a : alerts) ASSERT_TRUE(s.append(a.fingerprint, rules::to_json(a)));
+}
+
+TEST(alert_producer, publish_does_not_wait_for_the_spool_writer) {
+  test::mock_kafka_cluster cluster;
+  cluster.create_topic("alerts", 3);
+  cluster.set_down(1);  // the seed stays in the spool: publish() has to go behind it
+  test::temp_dir dir;
+  const auto seed = make_alerts(0, 1);
+  ASSERT_NO_FATAL_FAILURE(seed_spool(dir / "spool", seed));
+  spool_gate gate;
+  metrics_registry metrics;
+  auto options = test_options(dir / "spool");
+  options.before_spool_write = gate.hook();
+  alert_producer producer(test_kafka(cluster, "alerts"), options, metrics);
+  struct open_at_exit {
+    spool_gate& gate;
+    ~open_at_exit() { gate.open(); }  // a failed assertion must not leave the writer stuck
+  } guard{gate};
+
+  const auto first = make_alerts(1, 1);
+  producer.publish(first);
+  ASSERT_TRUE(gate.wait_arrived());  // the writer is stuck on `first`
+  // Each of these returns although the writer cannot write a thing.
+  const auto more = make_alerts(2, 5);
+  for (const auto& a : more) producer.publish({a});
+  auto& depth = metrics.get_gauge("tocsin_queue_depth", "", {{"queue", "spool"}});
+  EXPECT_EQ(depth.value(), 5);
+  EXPECT_EQ(metric_sum(metrics, "tocsin_spool_records"), 1);  // only the seed so far
+
+  gate.open();
+  EXPECT_TRUE(
+      test::wait_until([&] { return metric_sum(metrics, "tocsin_spool_records") == 7; }, 5s))
+      << metrics.render();
+  EXPECT_EQ(depth.value(), 0);
+
+  cluster.set_up(1);
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        return metric_sum(metrics, "tocsin_bus_published_total") == 7 &&
+               segment_files(dir / "spool") == 0;
+      },
+      10s))
+      << metrics.render();
+  auto all = seed;
+  all.insert(all.end(), first.begin(), first.end());
+  all.insert(all.end(), more.begin(), more.end());
+  expect_on_topic(cluster, "alerts", all);
+}
+
+TEST(alert_producer, alerts_waiting_for_the_spool_writer_at_shutdown_are_written) {
+  test::mock_kafka_cluster cluster;
+  cluster.create_topic("alerts", 3);
+  cluster.set_down(1);
+  test::temp_dir dir;
+  const auto seed = make_alerts(0, 1);
+  ASSERT_NO_FATAL_FAILURE(seed_spool(dir / "spool", seed));
+  const auto alerts = make_alerts(1, 20);
+  {
+    spool_gate gate;
+    metrics_registry metrics;
+    auto options = test_options(dir / "spool");
+    options.before_spool_write = gate.hook();
+    alert_producer producer(test_kafka(cluster, "alerts"), options, metrics);
+    producer.publish(alerts);
+    ASSERT_TRUE(gate.wait_arrived());
+    EXPECT_EQ(metrics.get_gauge("tocsin_queue_depth", "", {{"queue", "spool"}}).value(), 19);
+    gate.open();  // the destructor begins with (all but certainly) most of them still queued
+  }
+  metrics_registry metrics;
+  spool reopened(dir / "spool", {}, metrics);
+  EXPECT_EQ(reopened.records(), 21U);
+}
+
+TEST(alert_producer, a_full_spool_queue_drops_and_counts) {
+  test::mock_kafka_cluster cluster;
+  cluster.create_topic("alerts", 3);
+  cluster.set_down(1);
+  test::temp_dir dir;
+  ASSERT_NO_FATAL_FAILURE(seed_spool(dir / "spool", make_alerts(0, 1)));
+  spool_gate gate;
+  metrics_registry metrics;
+  auto options = test_options(dir / "spool");
+  options.before_spool_write = gate.hook();
+  options.spool_queue_capacity = 3;
+  alert_producer producer(test_kafka(cluster, "alerts"), options, metrics);
+  struct open_at_exit {
+    spool_gate& gate;
+    ~open_at_exit() { gate.open(); }
+  } guard{gate};
+
+  producer.publish(make_alerts(1, 1));
+  ASSERT_TRUE(gate.wait_arrived());
+  producer.publish(make_alerts(2, 5));  // 3 fit behind the one being written
+  EXPECT_EQ(metrics
+                .get_counter("tocsin_bus_errors_total", "Alerts the bus failed to carry.",
+                             {{"reason", "spool_queue_full"}})
+                .value(),
+            2U);
+  gate.open();
+  EXPECT_TRUE(
+      test::wait_until([&] { return metric_sum(metrics, "tocsin_spool_records") == 5; }, 5s))
+      << metrics.render();
 }
 
 // The mock cluster of tests/support, plus injected broker errors.

@@ -248,6 +248,17 @@ TEST_F(email_notifier_test, plain_smtp_delivers_a_multipart_message) {
   EXPECT_LE(m["longest_line"].get<int>(), 998);
 }
 
+TEST_F(email_notifier_test, the_date_header_comes_from_the_injected_clock) {
+  smtp_server server;
+  manual_clock time;  // 2024-10-01T00:00:00Z, a Tuesday
+  time.advance(90min + 5s);
+  auto email = make_email_notifier(make_receiver(server.port()), time);
+  ASSERT_EQ(email->send(make_notification()).result, outcome::delivered);
+  const auto messages = server.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0]["headers"]["Date"], "Tue, 01 Oct 2024 01:30:05 +0000");
+}
+
 TEST_F(email_notifier_test, templates_and_headers_override_the_defaults) {
   smtp_server server;
   const std::string long_summary(1500, 'x');  // a body line that must be wrapped

@@ -206,6 +206,39 @@ TEST(receiver_worker, observes_latency_from_due_since) {
             std::string::npos);
 }
 
+TEST(receiver_worker, gives_up_by_the_injected_clock) {
+  test::temp_dir dir("worker");
+  auto* fake = new scripted_notifier([](const notification&) { return retry_result(503, "down"); });
+  metrics_registry metrics;
+  manual_clock time;
+  auto options = fast_options(dir / "dead-letter.jsonl");
+  options.max_retry_time = 1h;
+  receiver_worker worker("ops", std::unique_ptr<notifier>(fake), options, metrics, nullptr, time);
+  ASSERT_TRUE(worker.enqueue(make_notification()));
+  ASSERT_TRUE(test::wait_until([&] { return fake->attempts >= 3; }, 5s));
+  EXPECT_EQ(result_count(metrics, "failed"), 0u);  // an hour has not passed on `time`
+  time.advance(2h);
+  ASSERT_TRUE(test::wait_until([&] { return result_count(metrics, "failed") == 1; }, 5s));
+  const auto lines = test::read_json_lines(dir / "dead-letter.jsonl");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["time"], "2024-10-01T02:00:00.000Z");
+}
+
+TEST(receiver_worker, measures_latency_on_the_injected_clock) {
+  test::http_capture server;
+  metrics_registry metrics;
+  manual_clock time;
+  receiver_worker worker("ops", webhook_to(server), fast_options(), metrics, nullptr, time);
+  auto n = make_notification();
+  n.due_since = time.steady_now();
+  time.advance(250ms);
+  ASSERT_TRUE(worker.enqueue(n));
+  auto& latency =
+      metrics.get_histogram("tocsin_notification_latency_seconds", "", {{"receiver", "ops"}}, {});
+  ASSERT_TRUE(test::wait_until([&] { return latency.count() == 1; }, 5s));
+  EXPECT_DOUBLE_EQ(latency.sum(), 0.25);
+}
+
 TEST(receiver_worker, stops_quickly_while_backing_off) {
   auto* fake = new scripted_notifier([](const notification&) { return retry_result(500); });
   metrics_registry metrics;
