@@ -317,7 +317,7 @@ std::map<std::string, receiver_state> alert_router::impl::make_receivers(
         setting != r.settings.end() ? setting->second == "true" : n->send_resolved_default();
     state.worker = std::make_unique<receiver_worker>(
         r.name, std::move(n), worker, metrics,
-        [this, generation](const notification& sent) { on_delivered(sent, generation); });
+        [this, generation](const notification& sent) { on_delivered(sent, generation); }, time);
   }
   return out;
 }
