@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "kafka/alert_producer.hpp"
 #include "pipeline/alerting_sink.hpp"
 
 namespace tocsin::pipeline {

@@ -12,10 +12,13 @@
 #include "config/config.hpp"
 #include "core/fd_budget.hpp"
 #include "core/metrics.hpp"
-#include "kafka/alert_producer.hpp"
 #include "pipeline/log_outputs.hpp"
 #include "rules/engine.hpp"
 #include "rules/matcher.hpp"
+
+namespace tocsin::kafka {
+class alert_producer;
+}
 
 namespace tocsin::pipeline {
 

@@ -118,9 +118,10 @@ class daemon {
   // Connections and archive files take from it; the rest of RLIMIT_NOFILE is a reserve.
   std::unique_ptr<fd_budget> fds_;
   boost::asio::io_context control_io_;  // the control thread: timers, signals, reloads
-  // Null when the role does not run that half. shut_down() stops and releases them in its own
-  // order; their declaration order matters only when start-up throws (the collector publishes
-  // on the router's in-process bus, so it goes first).
+  // Null when the role does not run that half. shut_down() stops and releases them in its
+  // written order; declaration order matters only when start-up throws: then the admin listener
+  // (its API uses the router) and the collector (it publishes on the router's in-process bus)
+  // are destroyed before the router, and all of them before fds_ and metrics_.
   std::unique_ptr<router_pipeline> router_;
   std::unique_ptr<collector_pipeline> collector_;
   admin_server admin_;

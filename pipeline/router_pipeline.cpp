@@ -1,5 +1,8 @@
 #include "pipeline/router_pipeline.hpp"
 
+#include "bus/embedded_bus.hpp"
+#include "kafka/alert_consumer.hpp"
+
 namespace tocsin::pipeline {
 
 router_pipeline::router_pipeline(const config::config& startup, metrics_registry& metrics) {
@@ -17,6 +20,8 @@ router_pipeline::router_pipeline(const config::config& startup, metrics_registry
 }
 
 router_pipeline::~router_pipeline() { stop(); }
+
+bus::alert_bus* router_pipeline::in_process_bus() { return embedded_.get(); }
 
 void router_pipeline::start() {
   router_->start();

@@ -6,12 +6,17 @@
 #include <string>
 
 #include "bus/alert_bus.hpp"
-#include "bus/embedded_bus.hpp"
 #include "config/config.hpp"
 #include "core/metrics.hpp"
-#include "kafka/alert_consumer.hpp"
 #include "sinks/alert_router.hpp"
 #include "sinks/notifier.hpp"
+
+namespace tocsin::bus {
+class embedded_bus;
+}
+namespace tocsin::kafka {
+class alert_consumer;
+}
 
 namespace tocsin::pipeline {
 
@@ -30,7 +35,7 @@ class router_pipeline {
   router_pipeline& operator=(const router_pipeline&) = delete;
 
   // Where a collector half in this process publishes: the embedded bus; null with bus.type kafka.
-  [[nodiscard]] bus::alert_bus* in_process_bus() { return embedded_.get(); }
+  [[nodiscard]] bus::alert_bus* in_process_bus();
   // For the Alertmanager API.
   [[nodiscard]] sinks::alert_router& router() { return *router_; }
 
