@@ -30,7 +30,8 @@ class collector_pipeline {
   // Builds the engine, the outputs and the bus producer; nothing is bound until start().
   // `startup` must outlive it (the ingest server keeps references into it), so must `metrics`,
   // `fds` (null: no descriptor budget) and `in_process_bus` (used unless bus.type is kafka).
-  // Throws for a Kafka producer or output librdkafka refuses, or an unusable spool.
+  // Throws for a Kafka producer or output librdkafka refuses, an unusable spool, or (a logic
+  // error) no `in_process_bus` without bus.type kafka.
   collector_pipeline(const config::config& startup,
                      std::shared_ptr<const rules::compiled_rules> rules,
                      bus::alert_bus* in_process_bus, metrics_registry& metrics, fd_budget* fds);
