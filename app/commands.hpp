@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/daemon.hpp"
+
 namespace tocsin::app {
 
 struct parse_options {
@@ -13,9 +15,9 @@ struct parse_options {
 };
 
 int run_parse(const parse_options& options);
-// Which halves a daemon runs: `run` both (on either bus), `collector` and `router` one each.
-enum class daemon_role { all, collector, router };
 
+// `run`, `collector` or `router`: the daemon (pipeline/daemon.hpp).
+using pipeline::daemon_role;
 int run_daemon(const std::string& config_file, daemon_role role);
 int run_check_config(const std::string& config_file);
 int run_test_rules(const std::string& config_file);

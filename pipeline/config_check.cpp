@@ -1,4 +1,4 @@
-#include "app/config_check.hpp"
+#include "pipeline/config_check.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -14,7 +14,7 @@
 #include "sinks/notifier.hpp"
 #include "sinks/route_tree.hpp"
 
-namespace tocsin::app {
+namespace tocsin::pipeline {
 
 checked_config check_config_file(const std::filesystem::path& file) {
   config::loaded loaded = config::load_file_with_errors(file);
@@ -69,4 +69,4 @@ std::string read_admin_token(const config::config& cfg) {
   return token;
 }
 
-}  // namespace tocsin::app
+}  // namespace tocsin::pipeline

@@ -10,7 +10,7 @@
 #include "config/config.hpp"
 #include "rules/matcher.hpp"
 
-namespace tocsin::app {
+namespace tocsin::pipeline {
 
 struct checked_config {
   config::config cfg;                                  // as far as it could be read
@@ -29,4 +29,4 @@ checked_config check_config_file(const std::filesystem::path& file);
 // unreadable or empty.
 std::string read_admin_token(const config::config& cfg);
 
-}  // namespace tocsin::app
+}  // namespace tocsin::pipeline

@@ -1,0 +1,109 @@
+#include "pipeline/collector_pipeline.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+#include <utility>
+
+#include "kafka/alert_producer.hpp"
+#include "pipeline/alerting_sink.hpp"
+
+namespace tocsin::pipeline {
+namespace {
+
+std::unique_ptr<kafka::alert_producer> make_producer(const config::config& cfg,
+                                                     metrics_registry& metrics) {
+  if (cfg.bus.type != "kafka") return nullptr;
+  kafka::alert_producer_options options;
+  options.node_name = cfg.node_name;
+  options.spool_dir = cfg.data_dir / "spool";
+  return std::make_unique<kafka::alert_producer>(cfg.bus.kafka, options, metrics);
+}
+
+rules::engine_options engine_options_for(const config::config& cfg) {
+  rules::engine_options options;
+  options.generator_url = "tocsin://" + cfg.node_name + "/rules/";
+  return options;
+}
+
+}  // namespace
+
+collector_pipeline::collector_pipeline(const config::config& startup,
+                                       std::shared_ptr<const rules::compiled_rules> rules,
+                                       bus::alert_bus* in_process_bus, metrics_registry& metrics,
+                                       fd_budget* fds)
+    : startup_(startup),
+      metrics_(metrics),
+      fds_(fds),
+      producer_(make_producer(startup, metrics)),
+      bus_(producer_ ? producer_.get() : in_process_bus),
+      engine_(std::move(rules), metrics, engine_options_for(startup)),
+      outputs_(startup.bus.kafka, metrics, fds) {
+  if (bus_ == nullptr) {
+    throw std::logic_error("the embedded bus takes a router half in the same process");
+  }
+  const std::size_t rule_count = engine_.rules()->definitions().size();
+  spdlog::info("{} rules loaded", rule_count);
+  outputs_.replace(outputs_.build(startup));
+  sink_ = std::make_unique<collector::switchable_sink>(fanout(rule_count));
+}
+
+collector_pipeline::~collector_pipeline() { stop(); }
+
+void collector_pipeline::start() {
+  ingest_ = std::make_unique<collector::ingest_server>(startup_, *sink_, metrics_, 0, fds_);
+  ingest_->start();
+}
+
+std::vector<std::string> collector_pipeline::describe_bound() const {
+  return ingest_ ? ingest_->describe_bound() : std::vector<std::string>{};
+}
+
+void collector_pipeline::tick(std::chrono::system_clock::time_point now) {
+  std::vector<rules::alert> alerts;
+  engine_.tick(now, alerts);
+  bus_->publish(std::move(alerts));
+}
+
+std::vector<log_output> collector_pipeline::build_outputs(const config::config& next) const {
+  return outputs_.build(next);
+}
+
+std::size_t collector_pipeline::reload(std::shared_ptr<const rules::compiled_rules> rules,
+                                       std::vector<log_output> outputs) {
+  const std::size_t rule_count = rules->definitions().size();
+  engine_.replace_rules(std::move(rules));
+  const std::vector<log_output> dropped = outputs_.replace(std::move(outputs));
+  sink_->exchange(fanout(rule_count));
+  if (ingest_) ingest_->wait_for_shards();  // from here on no shard uses the previous sink
+  for (const log_output& old : dropped) old.flush(std::chrono::seconds(5));
+  sink_->forget_previous();  // written: an input that acknowledges need not wait for it
+  return rule_count;
+}
+
+void collector_pipeline::reopen_archives() const { outputs_.reopen_archives(); }
+
+void collector_pipeline::drain(std::chrono::steady_clock::time_point deadline) {
+  if (ingest_) ingest_->stop();
+  outputs_.flush(deadline);
+}
+
+void collector_pipeline::stop() {
+  if (ingest_) ingest_->stop();
+  producer_.reset();  // its destructor delivers or spools what it still holds
+}
+
+std::string collector_pipeline::not_ready_reason() const {
+  if (producer_ && !producer_->connected()) {
+    return "not connected to Kafka yet (alerts are spooled meanwhile)";
+  }
+  return {};
+}
+
+std::shared_ptr<collector::event_sink> collector_pipeline::fanout(std::size_t rule_count) {
+  std::vector<std::shared_ptr<collector::event_sink>> sinks = outputs_.sinks();
+  if (rule_count > 0) sinks.push_back(std::make_shared<alerting_sink>(engine_, *bus_));
+  return std::make_shared<collector::fanout_sink>(std::move(sinks));
+}
+
+}  // namespace tocsin::pipeline

@@ -1,0 +1,67 @@
+#pragma once
+// The router half of a daemon: alerts from the bus → the alert router → the receivers.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "bus/alert_bus.hpp"
+#include "config/config.hpp"
+#include "core/metrics.hpp"
+#include "sinks/alert_router.hpp"
+#include "sinks/notifier.hpp"
+
+namespace tocsin::bus {
+class embedded_bus;
+}
+namespace tocsin::kafka {
+class alert_consumer;
+}
+
+namespace tocsin::pipeline {
+
+// The router half. Its alerts arrive on the end of the bus it owns: with bus.type kafka a
+// consumer in the group `bus.kafka.group`, otherwise the embedded bus, an in-process queue a
+// collector half of the same process publishes on. Routes, inhibit rules and receivers follow
+// reloads; the bus and data_dir are fixed for its life.
+class router_pipeline {
+ public:
+  // Opens router.db in `startup.data_dir` and builds the routes and receivers; nothing runs
+  // until start(). Throws config::config_error, std::runtime_error (an unusable data_dir), or
+  // kafka::client_config_error. `metrics` must outlive it.
+  router_pipeline(const config::config& startup, metrics_registry& metrics);
+  ~router_pipeline();  // stop()
+  router_pipeline(const router_pipeline&) = delete;
+  router_pipeline& operator=(const router_pipeline&) = delete;
+
+  // Where a collector half in this process publishes: the embedded bus; null with bus.type kafka.
+  [[nodiscard]] bus::alert_bus* in_process_bus();
+  // For the Alertmanager API.
+  [[nodiscard]] sinks::alert_router& router() { return *router_; }
+
+  // The router's ticks, then the Kafka consumer.
+  void start();
+  // Switches to `next`'s routes, inhibit rules and receivers. Throws config::config_error with
+  // nothing changed.
+  void reload(const config::config& next);
+  // For a graceful shutdown, once nothing publishes any more: every alert on the embedded bus is
+  // handed to the router, the Kafka consumer commits what the router holds and leaves the group,
+  // then the receivers send what is due, until `deadline`. False when notifications were still
+  // being sent at the deadline (router.db keeps them for the next start).
+  bool drain(std::chrono::steady_clock::time_point deadline);
+  // Ends the bus's thread, the router's ticks and the receiver workers; a collector half that
+  // published on in_process_bus() must have stopped before. Idempotent.
+  void stop();
+
+  // "" when ready; else why not (for /readyz).
+  [[nodiscard]] std::string not_ready_reason() const;
+
+ private:
+  sinks::notifier_registry notifiers_;
+  std::unique_ptr<sinks::alert_router> router_;
+  // One of the two, by bus.type; either calls router_->receive() on a thread of its own.
+  std::unique_ptr<bus::embedded_bus> embedded_;
+  std::unique_ptr<kafka::alert_consumer> consumer_;
+};
+
+}  // namespace tocsin::pipeline

@@ -1,0 +1,49 @@
+#include "pipeline/log_outputs.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.hpp"
+
+namespace tocsin::pipeline {
+namespace {
+
+class log_outputs_test : public ::testing::Test {
+ protected:
+  config::config with_files(std::initializer_list<std::string> names) const {
+    config::config cfg;
+    for (const auto& name : names) {
+      config::output_config out;
+      out.type = config::output_type::file;
+      out.path = (dir_ / name).string();
+      cfg.outputs.push_back(out);
+    }
+    return cfg;
+  }
+
+  test::temp_dir dir_{"tocsin-log-outputs"};
+  metrics_registry metrics_;
+  log_output_set outputs_{config::kafka_config{}, metrics_, nullptr};
+};
+
+TEST_F(log_outputs_test, a_reload_keeps_an_unchanged_output_and_drops_the_rest) {
+  outputs_.replace(outputs_.build(with_files({"a.log", "b.log"})));
+  const auto a = outputs_.running()[0].archive;
+  const auto b = outputs_.running()[1].archive;
+
+  const std::vector<log_output> next = outputs_.build(with_files({"a.log", "c.log"}));
+  ASSERT_EQ(next.size(), 2U);
+  EXPECT_EQ(next[0].archive, a) << "same key: the running archive, with its open files";
+  EXPECT_EQ(outputs_.running().size(), 2U) << "build() switches nothing";
+
+  const std::vector<log_output> dropped = outputs_.replace(next);
+  ASSERT_EQ(dropped.size(), 1U);
+  EXPECT_EQ(dropped[0].archive, b);
+  EXPECT_EQ(outputs_.sinks().size(), 2U);
+}
+
+TEST_F(log_outputs_test, an_output_listed_twice_is_written_once) {
+  EXPECT_EQ(outputs_.build(with_files({"a.log", "a.log"})).size(), 1U);
+}
+
+}  // namespace
+}  // namespace tocsin::pipeline
