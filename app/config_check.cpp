@@ -1,13 +1,9 @@
 #include "app/config_check.hpp"
 
-#include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 
 #include "collector/tls_context.hpp"
+#include "config/section_reader.hpp"
 #include "kafka/client_config.hpp"
 #include "rules/rule.hpp"
 #include "sinks/inhibitor.hpp"
@@ -54,19 +50,13 @@ std::string read_admin_token(const config::config& cfg) {
   const config::admin_config& admin = *cfg.admin;
   // Like the other secret files, relative to the config file (systemd starts us in /).
   const std::filesystem::path file = cfg.file.parent_path() / admin.token_file;
-  const auto fail = [&](const std::string& why) {
+  std::string problem;
+  auto token = config::read_secret_file(file, problem);
+  if (!token) {
     throw config::config_error({config::location_prefix(admin.token_file_where) +
-                                "admin.token_file " + admin.token_file + ": " + why});
-  };
-  std::ifstream in(file);
-  if (!in) fail(std::strerror(errno));
-  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // Editors and `echo` add a newline; a token never ends in whitespace.
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())) != 0) {
-    token.pop_back();
+                                "admin.token_file " + admin.token_file + ": " + problem});
   }
-  if (token.empty()) fail("the file is empty");
-  return token;
+  return *token;
 }
 
 }  // namespace tocsin::app
