@@ -456,8 +456,7 @@ template_values make_values(const notification& n) {
   template_values v;
   v.labels = n.common_labels();
   v.annotations = n.common_annotations();
-  const auto firing = static_cast<std::size_t>(std::count_if(
-      n.alerts.begin(), n.alerts.end(), [](const rules::alert& a) { return a.firing; }));
+  const std::size_t firing = n.firing_count();
   v.builtins["status"] = n.firing() ? "firing" : "resolved";
   v.builtins["receiver"] = n.receiver;
   v.builtins["group_key"] = n.group_key;

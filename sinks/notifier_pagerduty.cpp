@@ -98,8 +98,7 @@ nlohmann::ordered_json pagerduty_notifier::render(const notification& n) const {
   const bool firing = n.firing();
   const rules::label_set labels = n.common_labels();
   const auto annotations = n.common_annotations();
-  std::size_t num_firing = 0;
-  for (const rules::alert& a : n.alerts) num_firing += a.firing ? 1 : 0;
+  const std::size_t num_firing = n.firing_count();
 
   // The common severity label, else the worst among the firing alerts; one PagerDuty does not
   // know falls back to the configured default.
@@ -116,14 +115,8 @@ nlohmann::ordered_json pagerduty_notifier::render(const notification& n) const {
   }
   if (!is_pagerduty_severity(severity)) severity = default_severity_;
 
-  std::string name;
-  if (const auto it = labels.find("alertname"); it != labels.end()) {
-    name = it->second;
-  } else {
-    for (const auto& [k, v] : n.group_labels) name += (name.empty() ? "" : " ") + v;
-  }
   std::string summary = firing ? "[FIRING:" + std::to_string(num_firing) + "] " : "[RESOLVED] ";
-  summary += name.empty() ? "alerts" : name;
+  summary += n.display_name();
   if (const auto it = annotations.find("summary"); it != annotations.end()) {
     summary += ": " + it->second;
   }

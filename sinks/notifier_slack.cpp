@@ -87,9 +87,7 @@ nlohmann::ordered_json slack_notifier::render(const notification& n) const {
   const bool firing = n.firing();
   const rules::label_set labels = n.common_labels();
   const auto annotations = n.common_annotations();
-  std::size_t num_firing = 0;
-  for (const rules::alert& a : n.alerts) num_firing += a.firing ? 1 : 0;
-  const std::string count = std::to_string(firing ? num_firing : n.alerts.size());
+  const std::string count = std::to_string(firing ? n.firing_count() : n.alerts.size());
   const std::string severity = notification_severity(n, labels);
 
   const auto lookup = [&](std::string_view name, std::string& out) {
@@ -108,14 +106,8 @@ nlohmann::ordered_json slack_notifier::render(const notification& n) const {
   if (title_) {
     title = title_->render(lookup);
   } else {
-    std::string name;
-    if (const auto it = labels.find("alertname"); it != labels.end()) {
-      name = it->second;
-    } else {
-      for (const auto& [k, v] : n.group_labels) name += (name.empty() ? "" : " ") + v;
-    }
-    if (name.empty()) name = "alerts";
-    title = (firing ? "[FIRING:" + count + "] " : std::string("[RESOLVED] ")) + escaped(name);
+    title = (firing ? "[FIRING:" + count + "] " : std::string("[RESOLVED] ")) +
+            escaped(n.display_name());
   }
 
   std::string text;
