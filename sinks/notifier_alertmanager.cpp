@@ -6,8 +6,8 @@
 namespace tocsin::sinks {
 namespace {
 
-constexpr std::string_view kKeys[] = {"url", "send_resolved"};
-constexpr std::string_view kRequired[] = {"url"};
+constexpr std::string_view setting_keys[] = {"url", "send_resolved"};
+constexpr std::string_view required_keys[] = {"url"};
 
 class alertmanager_notifier final : public notifier {
  public:
@@ -44,8 +44,8 @@ class alertmanager_notifier final : public notifier {
 }  // namespace
 
 std::unique_ptr<notifier> make_alertmanager_notifier(const config::receiver_config& receiver) {
-  config::section_reader in(receiver, kKeys);
-  in.require(kRequired);
+  config::section_reader in(receiver, setting_keys);
+  in.require(required_keys);
   std::string url = in.url("url").value_or("");
   const bool send_resolved = in.flag("send_resolved").value_or(true);
   in.check();

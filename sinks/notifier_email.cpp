@@ -258,14 +258,14 @@ struct email_settings {
   bool send_resolved = false;
 };
 
-constexpr std::string_view kEmailKeys[] = {"smarthost", "from", "to",      "require_tls",
-                                           "auth",      "tls",  "headers", "send_resolved",
-                                           "subject",   "text", "html"};
-constexpr std::string_view kEmailRequired[] = {"smarthost", "from", "to"};
-constexpr std::string_view kAuthKeys[] = {"username", "password_file"};
-constexpr std::string_view kTlsKeys[] = {"ca_file"};
+constexpr std::string_view setting_keys[] = {"smarthost", "from", "to",      "require_tls",
+                                             "auth",      "tls",  "headers", "send_resolved",
+                                             "subject",   "text", "html"};
+constexpr std::string_view required_keys[] = {"smarthost", "from", "to"};
+constexpr std::string_view auth_keys[] = {"username", "password_file"};
+constexpr std::string_view tls_keys[] = {"ca_file"};
 // Fields that describe the message structure are ours alone.
-constexpr std::string_view kReservedHeaders[] = {"Date",
+constexpr std::string_view reserved_headers[] = {"Date",
                                                  "Message-ID",
                                                  "MIME-Version",
                                                  "Content-Type",
@@ -274,8 +274,8 @@ constexpr std::string_view kReservedHeaders[] = {"Date",
 
 // Reads the `email:` section, reporting every problem at its key (config::section_reader).
 email_settings read_settings(const config::receiver_config& receiver) {
-  config::section_reader in(receiver, kEmailKeys);
-  in.require(kEmailRequired);
+  config::section_reader in(receiver, setting_keys);
+  in.require(required_keys);
   email_settings s;
 
   if (const auto endpoint = in.address("smarthost")) {
@@ -312,13 +312,13 @@ email_settings read_settings(const config::receiver_config& receiver) {
   }
 
   if (in.has("auth")) {
-    config::section_reader auth = in.section("auth", kAuthKeys);
-    auth.require(kAuthKeys);
+    config::section_reader auth = in.section("auth", auth_keys);
+    auth.require(auth_keys);
     s.username = auth.text("username");
     if (auto password = auth.secret_file("password_file")) s.password = std::move(*password);
   }
   if (in.has("tls")) {
-    config::section_reader tls = in.section("tls", kTlsKeys);
+    config::section_reader tls = in.section("tls", tls_keys);
     if (const auto ca_path = tls.path("ca_file")) {
       std::error_code ec;
       if (!std::filesystem::is_regular_file(*ca_path, ec)) {
@@ -336,7 +336,7 @@ email_settings read_settings(const config::receiver_config& receiver) {
       in.error("headers", config::quote(name) + " is not a valid field name");
       continue;
     }
-    if (std::any_of(std::begin(kReservedHeaders), std::end(kReservedHeaders),
+    if (std::any_of(std::begin(reserved_headers), std::end(reserved_headers),
                     [&](std::string_view reserved) { return iequals(name, reserved); })) {
       in.error("headers", config::quote(name) + " is set by tocsin");
       continue;

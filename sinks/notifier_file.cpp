@@ -37,8 +37,8 @@ std::string unwritable_reason(const std::filesystem::path& path) {
   return {};
 }
 
-constexpr std::string_view kKeys[] = {"path", "send_resolved"};
-constexpr std::string_view kRequired[] = {"path"};
+constexpr std::string_view setting_keys[] = {"path", "send_resolved"};
+constexpr std::string_view required_keys[] = {"path"};
 
 class file_notifier final : public notifier {
  public:
@@ -90,8 +90,8 @@ class file_notifier final : public notifier {
 }  // namespace
 
 std::unique_ptr<notifier> make_file_notifier(const config::receiver_config& receiver) {
-  config::section_reader in(receiver, kKeys);
-  in.require(kRequired);
+  config::section_reader in(receiver, setting_keys);
+  in.require(required_keys);
   const auto path = in.text("path");
   // Only checks that the file could be written, so `check-config` (a dry run of construction)
   // creates nothing; the file and its directories are made at the first notification.

@@ -55,10 +55,10 @@ std::string describe(const std::vector<rules::alert>& alerts, bool firing) {
   return truncate_utf8(out, max_details_chars);
 }
 
-constexpr std::string_view kKeys[] = {"routing_key_file", "url",    "send_resolved",
-                                      "severity",         "client", "client_url"};
-constexpr std::string_view kRequired[] = {"routing_key_file"};
-constexpr std::string_view kSeverities[] = {"critical", "error", "warning", "info"};
+constexpr std::string_view setting_keys[] = {"routing_key_file", "url",    "send_resolved",
+                                             "severity",         "client", "client_url"};
+constexpr std::string_view required_keys[] = {"routing_key_file"};
+constexpr std::string_view severities[] = {"critical", "error", "warning", "info"};
 
 struct pagerduty_settings {
   std::string url = "https://events.pagerduty.com/v2/enqueue";
@@ -150,12 +150,12 @@ nlohmann::ordered_json pagerduty_notifier::render(const notification& n) const {
 }  // namespace
 
 std::unique_ptr<notifier> make_pagerduty_notifier(const config::receiver_config& receiver) {
-  config::section_reader in(receiver, kKeys);
-  in.require(kRequired);
+  config::section_reader in(receiver, setting_keys);
+  in.require(required_keys);
   pagerduty_settings s;
   if (auto v = in.secret_file("routing_key_file")) s.routing_key = std::move(*v);
   if (auto v = in.url("url")) s.url = std::move(*v);
-  if (auto v = in.choice("severity", kSeverities)) s.default_severity = std::move(*v);
+  if (auto v = in.choice("severity", severities)) s.default_severity = std::move(*v);
   if (auto v = in.text("client")) s.client = std::move(*v);
   if (auto v = in.url("client_url")) s.client_url = std::move(*v);
   s.send_resolved = in.flag("send_resolved").value_or(true);

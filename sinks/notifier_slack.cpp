@@ -44,7 +44,7 @@ std::string notification_severity(const notification& n, const rules::label_set&
   return worst;
 }
 
-constexpr std::string_view kKeys[] = {
+constexpr std::string_view setting_keys[] = {
     "webhook_url", "webhook_url_file", "channel", "username", "icon_emoji",
     "icon_url",    "send_resolved",    "title",   "text"};
 
@@ -180,7 +180,7 @@ nlohmann::ordered_json slack_notifier::render(const notification& n) const {
 }  // namespace
 
 std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& receiver) {
-  config::section_reader in(receiver, kKeys);
+  config::section_reader in(receiver, setting_keys);
   slack_settings s;
   if (in.has("webhook_url") && in.has("webhook_url_file")) {
     in.error("webhook_url_file", "give webhook_url or webhook_url_file, not both");
@@ -189,8 +189,8 @@ std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& rec
   } else if (in.has("webhook_url_file")) {
     s.url = in.secret_file("webhook_url_file").value_or("");
   }
-  constexpr std::string_view kUrlKeys[] = {"webhook_url", "webhook_url_file"};
-  in.require_one_of(kUrlKeys);
+  constexpr std::string_view url_keys[] = {"webhook_url", "webhook_url_file"};
+  in.require_one_of(url_keys);
   s.channel = in.text("channel").value_or("");
   s.username = in.text("username").value_or("");
   s.icon_emoji = in.text("icon_emoji").value_or("");

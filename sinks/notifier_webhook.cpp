@@ -7,10 +7,10 @@
 namespace tocsin::sinks {
 namespace {
 
-constexpr std::string_view kKeys[] = {
+constexpr std::string_view setting_keys[] = {
     "url", "max_alerts", "send_resolved", "bearer_token_file", "basic_auth", "headers", "timeout"};
-constexpr std::string_view kRequired[] = {"url"};
-constexpr std::string_view kAuthKeys[] = {"username", "password_file"};
+constexpr std::string_view required_keys[] = {"url"};
+constexpr std::string_view auth_keys[] = {"username", "password_file"};
 
 class webhook_notifier final : public notifier {
  public:
@@ -33,8 +33,8 @@ class webhook_notifier final : public notifier {
 }  // namespace
 
 std::unique_ptr<notifier> make_webhook_notifier(const config::receiver_config& receiver) {
-  config::section_reader in(receiver, kKeys);
-  in.require(kRequired);
+  config::section_reader in(receiver, setting_keys);
+  in.require(required_keys);
   http_post_request request;
   request.url = in.url("url").value_or("");
   request.timeout = in.span("timeout").value_or(std::chrono::seconds(10));
@@ -43,8 +43,8 @@ std::unique_ptr<notifier> make_webhook_notifier(const config::receiver_config& r
     if (in.has("bearer_token_file")) {
       in.error("basic_auth", "give bearer_token_file or basic_auth, not both");
     }
-    config::section_reader auth = in.section("basic_auth", kAuthKeys);
-    auth.require(kAuthKeys);
+    config::section_reader auth = in.section("basic_auth", auth_keys);
+    auth.require(auth_keys);
     request.basic_username = auth.text("username").value_or("");
     request.basic_password = auth.secret_file("password_file").value_or("");
   }

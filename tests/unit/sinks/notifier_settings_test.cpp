@@ -129,7 +129,7 @@ struct error_case {
   std::vector<std::string> errors;
 };
 
-const error_case kErrorCases[] = {
+const error_case error_cases[] = {
     {"unknown_nested_receiver_key",
      "receivers:\n"
      "  - name: r\n"
@@ -176,7 +176,7 @@ TEST_P(notifier_settings_errors, reports_file_line_column) {
   EXPECT_THAT(errors_of(c.yaml), ElementsAreArray(c.errors)) << c.yaml;
 }
 
-INSTANTIATE_TEST_SUITE_P(table, notifier_settings_errors, ::testing::ValuesIn(kErrorCases),
+INSTANTIATE_TEST_SUITE_P(table, notifier_settings_errors, ::testing::ValuesIn(error_cases),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
