@@ -35,14 +35,35 @@ checked_config check_config_file(const std::filesystem::path& file) {
   });
   if (cfg.route) collect([&] { sinks::route_tree(*cfg.route, cfg.receivers); });
   collect([&] { sinks::inhibitor{cfg.inhibit_rules}; });
-  // A factory validates its own settings (readable password and key files too).
-  sinks::notifier_registry notifiers;
-  sinks::register_builtin_notifiers(notifiers);
-  for (const auto& receiver : cfg.receivers) collect([&] { (void)notifiers.create(receiver); });
+  const auto receiver_errors = check_receivers(cfg);
+  errors.insert(errors.end(), receiver_errors.begin(), receiver_errors.end());
   const auto tls_errors = collector::check_tls_inputs(cfg);
   errors.insert(errors.end(), tls_errors.begin(), tls_errors.end());
   if (cfg.admin) collect([&] { (void)read_admin_token(cfg); });
   return out;
+}
+
+std::vector<std::string> check_receivers(const config::config& cfg) {
+  // A factory validates its own section (readable password and key files too).
+  sinks::notifier_registry notifiers;
+  sinks::register_builtin_notifiers(notifiers);
+  std::vector<std::string> errors;
+  for (const auto& receiver : cfg.receivers) {
+    try {
+      (void)notifiers.create(receiver);
+    } catch (const config::config_error& e) {
+      errors.insert(errors.end(), e.errors().begin(), e.errors().end());
+    }
+  }
+  return errors;
+}
+
+config::config load_config_to_start(const std::filesystem::path& file) {
+  config::loaded loaded = config::load_file_with_errors(file);
+  const auto receiver_errors = check_receivers(loaded.cfg);
+  loaded.errors.insert(loaded.errors.end(), receiver_errors.begin(), receiver_errors.end());
+  if (!loaded.errors.empty()) throw config::config_error(std::move(loaded.errors));
+  return std::move(loaded.cfg);
 }
 
 std::string read_admin_token(const config::config& cfg) {

@@ -119,6 +119,27 @@ TEST(check_config, reports_the_problems_of_every_receiver) {
   }
 }
 
+TEST(start, refuses_a_config_with_bad_receivers_and_names_every_problem) {
+  temp_dir dir("ops-start");
+  const auto path = dir.write_file("tocsin.yaml",
+                                   "data_dir: " + (dir / "var").string() +
+                                       "\n"
+                                       "route: { receiver: a }\n"
+                                       "receivers:\n"
+                                       "  - { name: a, webhook: { url: ftp://x } }\n"  // 4
+                                       "  - { name: b, slakc: {} }\n");                // 5
+  const auto r = tocsin_cli({"run", "-c", path.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string log = r.stdout_text + r.stderr_text;  // spdlog writes to stdout
+  const std::string at = path.string() + ":";
+  for (const std::string& expected : {
+           at + "4:32: receivers[0].webhook.url: invalid URL 'ftp://x'",
+           at + "5:16: receiver b: unknown integration 'slakc'; did you mean 'slack'?",
+       }) {
+    EXPECT_NE(log.find(expected), std::string::npos) << "missing " << expected << " in:\n" << log;
+  }
+}
+
 TEST(routes_test_command, prints_the_receivers_and_verifies_them) {
   temp_dir dir("ops-routes");
   const auto path =
