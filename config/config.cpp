@@ -46,87 +46,6 @@ bool overlaps(const endpoint& a, const endpoint& b) {
   return (a.host == "0.0.0.0" && !b_v6) || (b.host == "0.0.0.0" && !a_v6);
 }
 
-// Receiver integrations: their keys and what each value must be. Settings are stored flattened
-// (`auth.username`) in receiver_config::settings.
-enum class setting_kind { text, url, flag, count, span, address, text_list, text_map, section };
-
-struct setting_spec {
-  std::string_view name;
-  setting_kind kind = setting_kind::text;
-  bool required = false;
-  std::span<const setting_spec> children = {};  // for a section
-};
-
-constexpr setting_spec kAuth[] = {
-    {"username", setting_kind::text, true},
-    {"password_file", setting_kind::text, true},
-};
-constexpr setting_spec kSlack[] = {
-    {"webhook_url", setting_kind::url},  // one of webhook_url, webhook_url_file is required
-    {"webhook_url_file"},
-    {"channel"},
-    {"username"},
-    {"icon_emoji"},
-    {"icon_url", setting_kind::url},
-    {"send_resolved", setting_kind::flag},
-    {"title"},
-    {"text"},
-};
-constexpr setting_spec kEmailTls[] = {
-    {"ca_file"},  // CAs the smarthost's certificate is verified against (default: the system's)
-};
-constexpr setting_spec kEmail[] = {
-    {"smarthost", setting_kind::address, true},
-    {"from", setting_kind::text, true},
-    {"to", setting_kind::text_list, true},
-    {"require_tls", setting_kind::flag},
-    {"auth", setting_kind::section, false, kAuth},
-    {"tls", setting_kind::section, false, kEmailTls},
-    {"headers", setting_kind::text_map},
-    {"send_resolved", setting_kind::flag},
-    {"subject"},
-    {"text"},
-    {"html"},
-};
-constexpr setting_spec kWebhook[] = {
-    {"url", setting_kind::url, true},
-    {"max_alerts", setting_kind::count},
-    {"send_resolved", setting_kind::flag},
-    {"bearer_token_file"},
-    {"basic_auth", setting_kind::section, false, kAuth},
-    {"headers", setting_kind::text_map},
-    {"timeout", setting_kind::span},
-};
-constexpr setting_spec kPagerduty[] = {
-    {"routing_key_file", setting_kind::text, true},
-    {"url", setting_kind::url},
-    {"send_resolved", setting_kind::flag},
-    {"severity"},
-    {"client"},
-    {"client_url", setting_kind::url},
-};
-constexpr setting_spec kAlertmanager[] = {
-    {"url", setting_kind::url, true},
-    {"send_resolved", setting_kind::flag},
-};
-constexpr setting_spec kFileReceiver[] = {
-    {"path", setting_kind::text, true},
-    {"send_resolved", setting_kind::flag},
-};
-
-struct integration_spec {
-  std::string_view name;
-  std::span<const setting_spec> settings;
-};
-constexpr integration_spec kIntegrations[] = {
-    {"slack", kSlack},
-    {"email", kEmail},
-    {"webhook", kWebhook},
-    {"pagerduty", kPagerduty},
-    {"alertmanager", kAlertmanager},
-    {"file", kFileReceiver},
-};
-
 constexpr std::string_view kTopKeys[] = {
     "node_name",   "data_dir", "admin",         "inputs",    "limits",           "outputs", "bus",
     "rules_files", "route",    "inhibit_rules", "receivers", "shutdown_timeout", "router"};
@@ -204,27 +123,6 @@ class loader : public yaml_reader {
     YAML::Mark mark;
     std::string path;
   };
-
-  std::optional<endpoint> address(const entry& e) {
-    auto value = text(e);
-    if (!value) return std::nullopt;
-    std::string problem;
-    auto parsed = detail::parse_endpoint(*value, problem);
-    if (!parsed) error(e.mark(), e.path, "invalid endpoint " + quote(*value) + ": " + problem);
-    return parsed;
-  }
-
-  std::optional<std::string> url(const entry& e) {
-    auto value = text(e);
-    if (!value) return std::nullopt;
-    const bool http = value->starts_with("http://") && value->size() > 7;
-    const bool https = value->starts_with("https://") && value->size() > 8;
-    if (!http && !https) {
-      error(e.mark(), e.path, "invalid URL " + quote(*value) + ": expected http:// or https://");
-      return std::nullopt;
-    }
-    return value;
-  }
 
   // The matchers of a route or of one side of an inhibit rule, gathered in Alertmanager's order
   // from its three keys: `match`, `match_re` (label: value or regex) and `matchers` (items in
@@ -317,8 +215,6 @@ class loader : public yaml_reader {
   std::optional<route_config> load_route(const entry& at, bool root);
   void load_inhibit_rule(const entry& at, config& cfg);
   void load_receiver(const entry& at, config& cfg);
-  void load_settings(const entry& at, std::span<const setting_spec> spec, const std::string& prefix,
-                     std::map<std::string, std::string>& settings);
 
   std::vector<binding> bindings_;
   std::map<std::string, YAML::Mark> input_names_;
@@ -828,8 +724,18 @@ void loader::load_inhibit_rule(const entry& at, config& cfg) {
 }
 
 void loader::load_receiver(const entry& at, config& cfg) {
+  // Every key but `name` is an integration; which ones exist, and what their sections hold, the
+  // notifier registry knows (sinks/notifier.hpp), so check-config reports them by constructing.
+  std::vector<std::string> integration_keys;
+  if (at.value.IsMap()) {
+    for (auto it = at.value.begin(); it != at.value.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() != "name" && it->first.Scalar() != "<<") {
+        integration_keys.push_back(it->first.Scalar());
+      }
+    }
+  }
   std::vector<std::string_view> keys = {"name"};
-  for (const integration_spec& spec : kIntegrations) keys.push_back(spec.name);
+  keys.insert(keys.end(), integration_keys.begin(), integration_keys.end());
   const auto entries = mapping(at, keys, /*null_is_empty=*/false);
   if (!entries) return;
   constexpr std::string_view kRequired[] = {"name"};
@@ -856,89 +762,9 @@ void loader::load_receiver(const entry& at, config& cfg) {
       continue;
     }
     receiver.integration = e.name;
-    for (const integration_spec& spec : kIntegrations) {
-      if (spec.name == e.name) load_settings(e, spec.settings, "", receiver.settings);
-    }
-    if (e.name == "slack") {
-      const bool url = receiver.settings.contains("webhook_url");
-      const bool url_file = receiver.settings.contains("webhook_url_file");
-      const bool given = e.value.IsMap() && (e.value["webhook_url"].IsDefined() ||
-                                             e.value["webhook_url_file"].IsDefined());
-      if (url && url_file) {
-        error(e.mark(), e.path, "give webhook_url or webhook_url_file, not both");
-      } else if (!given && (e.value.IsMap() || e.value.IsNull())) {
-        error(e.mark(), "",
-              "missing required key 'webhook_url' or 'webhook_url_file' in " + e.path);
-      }
-    } else if (e.name == "webhook") {
-      if (receiver.settings.contains("bearer_token_file") &&
-          receiver.settings.contains("basic_auth.username")) {
-        error(e.mark(), e.path, "give bearer_token_file or basic_auth, not both");
-      }
-    }
+    receiver.section = std::make_shared<const receiver_section>(receiver_section{file(), e});
   }
   cfg.receivers.push_back(std::move(receiver));
-}
-
-void loader::load_settings(const entry& at, std::span<const setting_spec> spec,
-                           const std::string& prefix,
-                           std::map<std::string, std::string>& settings) {
-  std::vector<std::string_view> keys;
-  std::vector<std::string_view> required;
-  for (const setting_spec& s : spec) {
-    keys.push_back(s.name);
-    if (s.required) required.push_back(s.name);
-  }
-  const auto entries = mapping(at, keys);
-  if (!entries) return;
-  require(at, *entries, required);
-  for (const entry& e : *entries) {
-    const setting_spec& s = *std::find_if(spec.begin(), spec.end(),
-                                          [&](const setting_spec& x) { return x.name == e.name; });
-    const std::string key = prefix + e.name;
-    switch (s.kind) {
-      case setting_kind::text:
-        if (auto v = text(e)) settings[key] = *v;
-        break;
-      case setting_kind::url:
-        if (auto v = url(e)) settings[key] = *v;
-        break;
-      case setting_kind::flag:
-        if (auto v = flag(e)) settings[key] = *v ? "true" : "false";
-        break;
-      case setting_kind::count:
-        if (auto v = count(e, 0, 1'000'000'000)) settings[key] = std::to_string(*v);
-        break;
-      case setting_kind::span:
-        if (span(e)) settings[key] = e.value.Scalar();
-        break;
-      case setting_kind::address:
-        if (auto v = address(e)) settings[key] = to_string(*v);
-        break;
-      case setting_kind::text_list:
-        if (auto v = text_list(e)) {
-          if (v->empty() && s.required) {
-            error(e.mark(), e.path, "must not be empty");
-          } else {
-            settings[key] = join(*v, ",");
-          }
-        }
-        break;
-      case setting_kind::text_map:
-        if (auto v = text_map(e)) {
-          for (const auto& [name, value] : *v) {
-            std::string flat = key;
-            flat += '.';
-            flat += name;
-            settings[flat] = value;
-          }
-        }
-        break;
-      case setting_kind::section:
-        load_settings(e, s.children, key + ".", settings);
-        break;
-    }
-  }
 }
 
 }  // namespace

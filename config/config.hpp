@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -148,12 +149,15 @@ struct inhibit_rule_config {
   std::vector<source_location> source_matcher_where, target_matcher_where;
 };
 
-// A receiver: a name plus at most one integration, kept as validated key/value settings until
-// the router (issue 5) gives each integration its own typed struct.
+struct receiver_section;  // config/yaml_reader.hpp; read through config/section_reader.hpp
+
+// A receiver: a name plus at most one integration, whose section is kept as written: the
+// integration's factory (sinks/notifier.hpp) reads and checks it, so each integration owns its
+// schema and check-config is a dry run of construction.
 struct receiver_config {
   std::string name;
-  std::string integration;  // "" (drops), slack, email, webhook, pagerduty, alertmanager, file
-  std::map<std::string, std::string> settings;  // scalar settings of the integration
+  std::string integration;  // the integration's key: "" (drops), slack, email, webhook, …
+  std::shared_ptr<const receiver_section> section;  // null: no settings (receivers built in code)
   source_location where;
 };
 

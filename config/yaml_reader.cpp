@@ -366,6 +366,27 @@ std::optional<duration> yaml_reader::span(const yaml_entry& e) {
   return parsed;
 }
 
+std::optional<endpoint> yaml_reader::address(const yaml_entry& e) {
+  auto value = text(e);
+  if (!value) return std::nullopt;
+  std::string problem;
+  auto parsed = detail::parse_endpoint(*value, problem);
+  if (!parsed) error(e.mark(), e.path, "invalid endpoint " + quote(*value) + ": " + problem);
+  return parsed;
+}
+
+std::optional<std::string> yaml_reader::url(const yaml_entry& e) {
+  auto value = text(e);
+  if (!value) return std::nullopt;
+  const bool http = value->starts_with("http://") && value->size() > 7;
+  const bool https = value->starts_with("https://") && value->size() > 8;
+  if (!http && !https) {
+    error(e.mark(), e.path, "invalid URL " + quote(*value) + ": expected http:// or https://");
+    return std::nullopt;
+  }
+  return value;
+}
+
 std::optional<std::vector<std::string>> yaml_reader::text_list(const yaml_entry& e) {
   auto items = list(e);
   if (!items) return std::nullopt;

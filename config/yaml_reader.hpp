@@ -15,22 +15,15 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/section_reader.hpp"  // names, quote(), suggestion()
 
 namespace tocsin::config {
-
-using names = std::span<const std::string_view>;
 
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
 std::string join(names parts, std::string_view separator);
 
-// User text for a message: quoted, control characters escaped, long values cut.
-std::string quote(std::string_view text);
-
 // What a node is, for "expected X, got Y": a quoted scalar, "a list", "a mapping", "nothing".
 std::string describe(const YAML::Node& node);
-
-// "; did you mean 'x'?" for the closest of `candidates`, else "".
-std::string suggestion(std::string_view word, names candidates);
 
 // Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*.
 bool valid_label_name(std::string_view name);
@@ -96,7 +89,9 @@ class yaml_reader {
   std::optional<std::string> choice(const yaml_entry& e, names allowed);
   std::optional<bool> flag(const yaml_entry& e);
   std::optional<std::uint64_t> count(const yaml_entry& e, std::uint64_t min, std::uint64_t max);
-  std::optional<duration> span(const yaml_entry& e);  // a Go/Prometheus duration
+  std::optional<duration> span(const yaml_entry& e);     // a Go/Prometheus duration
+  std::optional<endpoint> address(const yaml_entry& e);  // host:port, see parse_endpoint()
+  std::optional<std::string> url(const yaml_entry& e);   // http:// or https://
   std::optional<std::vector<std::string>> text_list(const yaml_entry& e);
 
   // A mapping of free-form keys to scalar values (kafka properties, HTTP headers, labels).
@@ -111,6 +106,13 @@ class yaml_reader {
 
   std::string file_;
   std::vector<problem> problems_;
+};
+
+// A receiver's integration section as written (`webhook: { url: … }`), kept for the
+// integration's factory, which reads it with section_reader (config/section_reader.hpp).
+struct receiver_section {
+  std::string file;
+  yaml_entry entry;  // the integration's key and its value
 };
 
 }  // namespace tocsin::config

@@ -28,15 +28,6 @@ std::uint64_t spool_id_of(const RdKafka::Message& message) {
 
 }  // namespace
 
-class alert_producer::delivery_reports final : public RdKafka::DeliveryReportCb {
- public:
-  explicit delivery_reports(alert_producer& owner) : owner_(owner) {}
-  void dr_cb(RdKafka::Message& message) override { owner_.on_delivery(message); }
-
- private:
-  alert_producer& owner_;
-};
-
 alert_producer::alert_producer(const config::kafka_config& kafka, alert_producer_options options,
                                metrics_registry& metrics)
     : kafka_(kafka),
@@ -44,7 +35,8 @@ alert_producer::alert_producer(const config::kafka_config& kafka, alert_producer
       metrics_(metrics),
       published_(metrics.get_counter("tocsin_bus_published_total", "Alerts put on the bus.")),
       spool_(options_.spool_dir, spool_options{.max_bytes = kafka.spool_max_bytes}, metrics),
-      delivery_reports_(std::make_unique<delivery_reports>(*this)),
+      delivery_reports_(std::make_unique<delivery_reports>(
+          [this](RdKafka::Message& message) { on_delivery(message); })),
       events_(std::make_unique<log_events>("alert producer", [this] { fatal_ = true; })),
       producer_(create_producer()),
       spool_writer_(options_.spool_queue_capacity,

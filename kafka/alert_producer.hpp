@@ -62,7 +62,6 @@ class alert_producer final : public bus::alert_bus {
   [[nodiscard]] bool connected() const;
 
  private:
-  class delivery_reports;  // librdkafka's DeliveryReportCb → on_delivery()
   struct spool_entry {
     std::string key;
     std::string value;
@@ -92,7 +91,7 @@ class alert_producer final : public bus::alert_bus {
   metrics_registry& metrics_;
   counter& published_;
   spool spool_;
-  std::unique_ptr<delivery_reports> delivery_reports_;
+  std::unique_ptr<delivery_reports> delivery_reports_;  // → on_delivery()
   std::unique_ptr<log_events> events_;
 
   // Shared for produce(), exclusive to replace the producer (poll thread only, after a fatal

@@ -56,6 +56,18 @@ class log_events final : public RdKafka::EventCb {
   std::function<void()> on_fatal_;
 };
 
+// librdkafka's delivery reports, each handed to `on_report` (on the thread that polls or
+// flushes). Set it on a Conf as "dr_cb"; it must outlive the client.
+class delivery_reports final : public RdKafka::DeliveryReportCb {
+ public:
+  explicit delivery_reports(std::function<void(RdKafka::Message&)> on_report)
+      : on_report_(std::move(on_report)) {}
+  void dr_cb(RdKafka::Message& message) override { on_report_(message); }
+
+ private:
+  std::function<void(RdKafka::Message&)> on_report_;
+};
+
 // librdkafka's name for an error, lower-cased without leading underscores, for a metric label:
 // ERR__QUEUE_FULL → "queue_full", ERR__MSG_TIMED_OUT → "msg_timed_out".
 std::string error_label(RdKafka::ErrorCode err);

@@ -24,15 +24,6 @@ int queue_limit(RdKafka::Conf& conf) {
 
 }  // namespace
 
-class log_output::delivery_reports final : public RdKafka::DeliveryReportCb {
- public:
-  explicit delivery_reports(log_output& owner) : owner_(owner) {}
-  void dr_cb(RdKafka::Message& message) override { owner_.on_delivery(message); }
-
- private:
-  log_output& owner_;
-};
-
 log_output::log_output(const config::kafka_config& kafka, std::string topic,
                        metrics_registry& metrics)
     : output_("kafka:" + topic),
@@ -41,7 +32,8 @@ log_output::log_output(const config::kafka_config& kafka, std::string topic,
                                  {{"output", output_}})),
       bytes_(metrics.get_counter("tocsin_output_bytes_total", "Bytes written by outputs.",
                                  {{"output", output_}})),
-      delivery_reports_(std::make_unique<delivery_reports>(*this)),
+      delivery_reports_(std::make_unique<delivery_reports>(
+          [this](RdKafka::Message& message) { on_delivery(message); })),
       events_(std::make_unique<log_events>("output " + topic)) {
   auto conf = make_conf(kafka, client_role::log_producer);
   std::string errstr;

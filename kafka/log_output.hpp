@@ -34,8 +34,6 @@ class log_output final : public collector::event_sink {
   void flush(std::chrono::milliseconds timeout);
 
  private:
-  class delivery_reports;  // librdkafka's DeliveryReportCb → on_delivery()
-
   void on_delivery(RdKafka::Message& message);  // on whichever thread polls or flushes
   void count_error(RdKafka::ErrorCode err);
   void run();  // the poll thread
@@ -44,7 +42,7 @@ class log_output final : public collector::event_sink {
   metrics_registry& metrics_;
   counter& lines_;
   counter& bytes_;
-  std::unique_ptr<delivery_reports> delivery_reports_;
+  std::unique_ptr<delivery_reports> delivery_reports_;  // → on_delivery()
   std::unique_ptr<log_events> events_;
   std::unique_ptr<RdKafka::Producer> producer_;
   std::unique_ptr<RdKafka::Topic> topic_;  // looked up once, not per event

@@ -1,13 +1,9 @@
 #include "pipeline/config_check.hpp"
 
-#include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 
 #include "collector/tls_context.hpp"
+#include "config/section_reader.hpp"
 #include "kafka/client_config.hpp"
 #include "rules/rule.hpp"
 #include "sinks/inhibitor.hpp"
@@ -39,14 +35,35 @@ checked_config check_config_file(const std::filesystem::path& file) {
   });
   if (cfg.route) collect([&] { sinks::route_tree(*cfg.route, cfg.receivers); });
   collect([&] { sinks::inhibitor{cfg.inhibit_rules}; });
-  // A factory validates its own settings (readable password and key files too).
-  sinks::notifier_registry notifiers;
-  sinks::register_builtin_notifiers(notifiers);
-  for (const auto& receiver : cfg.receivers) collect([&] { (void)notifiers.create(receiver); });
+  const auto receiver_errors = check_receivers(cfg);
+  errors.insert(errors.end(), receiver_errors.begin(), receiver_errors.end());
   const auto tls_errors = collector::check_tls_inputs(cfg);
   errors.insert(errors.end(), tls_errors.begin(), tls_errors.end());
   if (cfg.admin) collect([&] { (void)read_admin_token(cfg); });
   return out;
+}
+
+std::vector<std::string> check_receivers(const config::config& cfg) {
+  // A factory validates its own section (readable password and key files too).
+  sinks::notifier_registry notifiers;
+  sinks::register_builtin_notifiers(notifiers);
+  std::vector<std::string> errors;
+  for (const auto& receiver : cfg.receivers) {
+    try {
+      (void)notifiers.create(receiver);
+    } catch (const config::config_error& e) {
+      errors.insert(errors.end(), e.errors().begin(), e.errors().end());
+    }
+  }
+  return errors;
+}
+
+config::config load_config_to_start(const std::filesystem::path& file) {
+  config::loaded loaded = config::load_file_with_errors(file);
+  const auto receiver_errors = check_receivers(loaded.cfg);
+  loaded.errors.insert(loaded.errors.end(), receiver_errors.begin(), receiver_errors.end());
+  if (!loaded.errors.empty()) throw config::config_error(std::move(loaded.errors));
+  return std::move(loaded.cfg);
 }
 
 std::string read_admin_token(const config::config& cfg) {
@@ -54,19 +71,13 @@ std::string read_admin_token(const config::config& cfg) {
   const config::admin_config& admin = *cfg.admin;
   // Like the other secret files, relative to the config file (systemd starts us in /).
   const std::filesystem::path file = cfg.file.parent_path() / admin.token_file;
-  const auto fail = [&](const std::string& why) {
+  std::string problem;
+  auto token = config::read_secret_file(file, problem);
+  if (!token) {
     throw config::config_error({config::location_prefix(admin.token_file_where) +
-                                "admin.token_file " + admin.token_file + ": " + why});
-  };
-  std::ifstream in(file);
-  if (!in) fail(std::strerror(errno));
-  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // Editors and `echo` add a newline; a token never ends in whitespace.
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())) != 0) {
-    token.pop_back();
+                                "admin.token_file " + admin.token_file + ": " + problem});
   }
-  if (token.empty()) fail("the file is empty");
-  return token;
+  return *token;
 }
 
 }  // namespace tocsin::pipeline

@@ -24,6 +24,14 @@ struct checked_config {
 // Throws config::config_error only when the file cannot be read or is not YAML.
 checked_config check_config_file(const std::filesystem::path& file);
 
+// The problems building each receiver's notifier reports (its integration's own checks), in
+// receiver order; empty when every receiver builds.
+std::vector<std::string> check_receivers(const config::config& cfg);
+
+// The config a daemon starts with. Throws config::config_error listing every problem the loader
+// and the receivers' integrations find (the rest of check_config_file() is found while starting).
+config::config load_config_to_start(const std::filesystem::path& file);
+
 // The bearer token in admin.token_file (relative to the config file) without trailing
 // whitespace; "" when none is configured. Throws config::config_error when the file is
 // unreadable or empty.

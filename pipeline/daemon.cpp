@@ -337,7 +337,8 @@ void daemon::shut_down() {
 }  // namespace
 
 int run_daemon(const std::filesystem::path& config_file, daemon_role role) {
-  config::config cfg = config::load_file(config_file);
+  // Every receiver is built once as a dry run, so a bad one is reported with all the others.
+  config::config cfg = load_config_to_start(config_file);
   if (role != daemon_role::all && cfg.bus.type != "kafka") {
     throw std::runtime_error(std::string("tocsin ") + role_name(role) +
                              " needs bus.type kafka in " + config_file.string() +

@@ -31,7 +31,7 @@ void router_pipeline::start() {
 void router_pipeline::reload(const config::config& next) { router_->reconfigure(next, notifiers_); }
 
 bool router_pipeline::drain(std::chrono::steady_clock::time_point deadline) {
-  if (embedded_) embedded_->drain();
+  if (embedded_) embedded_->drain(deadline);
   if (consumer_) consumer_->stop();
   return router_->drain(deadline);
 }

@@ -312,9 +312,7 @@ std::map<std::string, receiver_state> alert_router::impl::make_receivers(
                              {{"receiver", r.name}, {"result", "discarded"}});
     std::unique_ptr<notifier> n = registry.create(r);
     if (!n) continue;
-    const auto setting = r.settings.find("send_resolved");
-    state.send_resolved =
-        setting != r.settings.end() ? setting->second == "true" : n->send_resolved_default();
+    state.send_resolved = n->send_resolved();
     state.worker = std::make_unique<receiver_worker>(
         r.name, std::move(n), worker, metrics,
         [this, generation](const notification& sent) { on_delivered(sent, generation); }, time);

@@ -64,6 +64,19 @@ bool notification::firing() const {
   return std::any_of(alerts.begin(), alerts.end(), [](const rules::alert& a) { return a.firing; });
 }
 
+std::size_t notification::firing_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(alerts.begin(), alerts.end(), [](const rules::alert& a) { return a.firing; }));
+}
+
+std::string notification::display_name() const {
+  const rules::label_set common = common_labels();
+  if (const auto it = common.find("alertname"); it != common.end()) return it->second;
+  std::string name;
+  for (const auto& [label, value] : group_labels) name += (name.empty() ? "" : " ") + value;
+  return name.empty() ? "alerts" : name;
+}
+
 rules::label_set notification::common_labels() const {
   return common_entries<rules::label_set>(
       alerts, [](const rules::alert& a) -> const rules::label_set& { return a.labels; });

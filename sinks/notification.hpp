@@ -28,6 +28,10 @@ struct notification {
   std::string id;
 
   [[nodiscard]] bool firing() const;  // any alert firing
+  [[nodiscard]] std::size_t firing_count() const;
+  // What a chat message or an incident calls the group: the alertname all alerts share, else
+  // the group label values space-separated, else "alerts".
+  [[nodiscard]] std::string display_name() const;
   [[nodiscard]] rules::label_set common_labels() const;
   [[nodiscard]] std::map<std::string, std::string> common_annotations() const;
 };

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "config/section_reader.hpp"
 #include "sinks/notifier_factories.hpp"
 
 namespace tocsin::sinks {
@@ -51,7 +52,12 @@ std::unique_ptr<notifier> notifier_registry::create(const config::receiver_confi
   if (receiver.integration.empty()) return nullptr;
   const auto it = factories_.find(receiver.integration);
   if (it == factories_.end()) {
-    throw receiver_error(receiver, "unknown integration '" + receiver.integration + "'");
+    std::vector<std::string_view> known;
+    for (const auto& [name, factory] : factories_) known.push_back(name);
+    throw config::config_error({config::location_prefix(config::integration_where(receiver)) +
+                                "receiver " + receiver.name + ": unknown integration " +
+                                config::quote(receiver.integration) +
+                                config::suggestion(receiver.integration, known)});
   }
   return it->second(receiver);
 }

@@ -21,25 +21,36 @@
 
 namespace tocsin::sinks {
 
+// One integration's sender: renders a notification and sends it once.
 class notifier {
  public:
   virtual ~notifier() = default;
   // One attempt; blocking, on the receiver's worker thread. Never throws.
   virtual delivery_result send(const notification& n) = 0;
-  // Alertmanager's per-integration default for `send_resolved` (webhook, pagerduty: true).
-  [[nodiscard]] virtual bool send_resolved_default() const { return false; }
+  // Whether resolved notifications are sent: the integration's `send_resolved`, whose default is
+  // Alertmanager's for that integration (webhook, pagerduty: true; slack, email: false).
+  [[nodiscard]] bool send_resolved() const { return send_resolved_; }
+
+ protected:
+  explicit notifier(bool send_resolved = false) : send_resolved_(send_resolved) {}
+
+ private:
+  bool send_resolved_;
 };
 
-// Throws config::config_error (FILE:LINE:COL of the receiver) for bad or unreadable settings.
+// Reads and checks the receiver's integration section (config::section_reader) and builds its
+// notifier. Throws config::config_error listing every problem, each at its key's FILE:LINE:COL.
 using notifier_factory =
     std::function<std::unique_ptr<notifier>(const config::receiver_config& receiver)>;
 
+// The integrations by name. Building every receiver's notifier is how a config's receivers are
+// checked (check-config, start, reload).
 class notifier_registry {
  public:
   void add(const std::string& integration, notifier_factory factory);
   [[nodiscard]] bool has(const std::string& integration) const;
   // nullptr for a receiver without an integration (it discards). Throws config::config_error for
-  // an unknown integration or bad settings.
+  // an unknown integration (with a "did you mean") or bad settings.
   [[nodiscard]] std::unique_ptr<notifier> create(const config::receiver_config& receiver) const;
 
  private:

@@ -6,12 +6,14 @@
 namespace tocsin::sinks {
 namespace {
 
+constexpr std::string_view setting_keys[] = {"url", "send_resolved"};
+constexpr std::string_view required_keys[] = {"url"};
+
 class alertmanager_notifier final : public notifier {
  public:
-  explicit alertmanager_notifier(const config::receiver_config& r) {
-    std::string base = setting_or(r, "url");
-    while (base.ends_with('/')) base.pop_back();
-    request_.url = base + "/api/v2/alerts";
+  alertmanager_notifier(std::string base_url, bool send_resolved) : notifier(send_resolved) {
+    while (base_url.ends_with('/')) base_url.pop_back();
+    request_.url = base_url + "/api/v2/alerts";
   }
 
   delivery_result send(const notification& n) override {
@@ -35,8 +37,6 @@ class alertmanager_notifier final : public notifier {
     return to_delivery_result(http_post(request));
   }
 
-  [[nodiscard]] bool send_resolved_default() const override { return true; }
-
  private:
   http_post_request request_;
 };
@@ -44,7 +44,12 @@ class alertmanager_notifier final : public notifier {
 }  // namespace
 
 std::unique_ptr<notifier> make_alertmanager_notifier(const config::receiver_config& receiver) {
-  return std::make_unique<alertmanager_notifier>(receiver);
+  config::section_reader in(receiver, setting_keys);
+  in.require(required_keys);
+  std::string url = in.url("url").value_or("");
+  const bool send_resolved = in.flag("send_resolved").value_or(true);
+  in.check();
+  return std::make_unique<alertmanager_notifier>(std::move(url), send_resolved);
 }
 
 }  // namespace tocsin::sinks

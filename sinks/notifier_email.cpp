@@ -9,13 +9,11 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,8 +53,6 @@ bool iequals(std::string_view a, std::string_view b) {
            std::tolower(static_cast<unsigned char>(y));
   });
 }
-
-std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // Header fields are one line: CR and LF from labels or templates must not start a new field.
 std::string single_line(std::string_view s) {
@@ -152,33 +148,6 @@ std::string quoted_printable(std::string_view text) {
     } else {
       const char encoded[] = {'=', kHex[byte >> 4], kHex[byte & 15]};
       put(std::string_view(encoded, 3));
-    }
-  }
-  return out;
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
     }
   }
   return out;
@@ -286,127 +255,99 @@ struct email_settings {
   std::optional<rules::annotation_template> text;
   std::optional<rules::annotation_template> html;
   std::string message_id_domain;
+  bool send_resolved = false;
 };
 
-class settings_reader {
- public:
-  explicit settings_reader(const config::receiver_config& receiver) : receiver_(receiver) {}
+constexpr std::string_view setting_keys[] = {"smarthost", "from", "to",      "require_tls",
+                                             "auth",      "tls",  "headers", "send_resolved",
+                                             "subject",   "text", "html"};
+constexpr std::string_view required_keys[] = {"smarthost", "from", "to"};
+constexpr std::string_view auth_keys[] = {"username", "password_file"};
+constexpr std::string_view tls_keys[] = {"ca_file"};
+// Fields that describe the message structure are ours alone.
+constexpr std::string_view reserved_headers[] = {"Date",
+                                                 "Message-ID",
+                                                 "MIME-Version",
+                                                 "Content-Type",
+                                                 "Content-Transfer-Encoding",
+                                                 "X-Tocsin-Notification-Id"};
 
-  [[noreturn]] void fail(const std::string& message) const {
-    throw receiver_error(receiver_, message);
-  }
-
-  [[nodiscard]] const std::string* find(const std::string& key) const {
-    const auto it = receiver_.settings.find(key);
-    return it == receiver_.settings.end() ? nullptr : &it->second;
-  }
-
-  [[nodiscard]] const std::string& required(const std::string& key) const {
-    const std::string* value = find(key);
-    if (value == nullptr || value->empty()) fail("email needs " + quote(key));
-    return *value;
-  }
-
-  [[nodiscard]] bool flag(const std::string& key, bool fallback) const {
-    const std::string* value = find(key);
-    if (value == nullptr) return fallback;
-    if (*value == "true") return true;
-    if (*value == "false") return false;
-    fail("email " + key + " must be true or false, not " + quote(*value));
-  }
-
-  // Relative paths resolve against the config file's directory, as rules_files do.
-  [[nodiscard]] std::filesystem::path path(const std::string& value) const {
-    std::filesystem::path p(value);
-    if (p.is_relative() && !receiver_.where.file.empty()) {
-      p = std::filesystem::path(receiver_.where.file).parent_path() / p;
-    }
-    return p;
-  }
-
-  [[nodiscard]] std::string read_secret(const std::string& key) const {
-    const std::filesystem::path file = path(required(key));
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream content;
-    if (!in || !(content << in.rdbuf())) {
-      fail("email " + key + " " + quote(file.string()) + " cannot be read");
-    }
-    std::string secret = content.str();
-    // Files written by editors and `echo` end with a newline that is not part of the secret.
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-    if (secret.empty()) fail("email " + key + " " + quote(file.string()) + " is empty");
-    return secret;
-  }
-
-  [[nodiscard]] const std::map<std::string, std::string>& all() const { return receiver_.settings; }
-
- private:
-  const config::receiver_config& receiver_;
-};
-
+// Reads the `email:` section, reporting every problem at its key (config::section_reader).
 email_settings read_settings(const config::receiver_config& receiver) {
-  const settings_reader r(receiver);
+  config::section_reader in(receiver, setting_keys);
+  in.require(required_keys);
   email_settings s;
 
-  const std::string& smarthost = r.required("smarthost");
-  const auto endpoint = config::parse_endpoint(smarthost);
-  if (!endpoint || endpoint->port == 0) {
-    r.fail("email smarthost must be host:port, not " + quote(smarthost));
-  }
-  // 465 is SMTP submission over implicit TLS (RFC 8314); elsewhere TLS comes from STARTTLS.
-  s.url = (endpoint->port == 465 ? "smtps://" : "smtp://") + config::to_string(*endpoint);
-  s.require_tls = r.flag("require_tls", true);
-
-  const std::string& from = r.required("from");
-  auto from_mailbox = parse_mailbox(from);
-  if (!from_mailbox) r.fail("email from is not an address: " + quote(from));
-  s.from = std::move(*from_mailbox);
-  s.message_id_domain = s.from.address.substr(s.from.address.rfind('@') + 1);
-
-  for (const std::string& one : split_mailboxes(r.required("to"))) {
-    auto to_mailbox = parse_mailbox(one);
-    if (!to_mailbox) r.fail("email to has an entry that is not an address: " + quote(one));
-    s.to.push_back(std::move(*to_mailbox));
-  }
-  if (s.to.empty()) r.fail("email needs at least one address in 'to'");
-
-  if (r.find("auth.username") != nullptr || r.find("auth.password_file") != nullptr) {
-    s.username = r.required("auth.username");
-    s.password = r.read_secret("auth.password_file");
-  }
-  if (const std::string* ca = r.find("tls.ca_file")) {
-    const std::filesystem::path ca_path = r.path(*ca);
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(ca_path, ec)) {
-      r.fail("email tls.ca_file " + quote(ca_path.string()) + " is not a readable file");
+  if (const auto endpoint = in.address("smarthost")) {
+    if (endpoint->port == 0) {
+      in.error("smarthost",
+               "must be host:port with a port, not " + config::quote(config::to_string(*endpoint)));
     }
-    s.ca_file = ca_path.string();
+    // 465 is SMTP submission over implicit TLS (RFC 8314); elsewhere TLS comes from STARTTLS.
+    s.url = (endpoint->port == 465 ? "smtps://" : "smtp://") + config::to_string(*endpoint);
+  }
+  s.require_tls = in.flag("require_tls").value_or(true);
+  s.send_resolved = in.flag("send_resolved").value_or(false);
+
+  if (const auto from = in.text("from")) {
+    if (auto from_mailbox = parse_mailbox(*from)) {
+      s.from = std::move(*from_mailbox);
+      s.message_id_domain = s.from.address.substr(s.from.address.rfind('@') + 1);
+    } else {
+      in.error("from", "not an address: " + config::quote(*from));
+    }
   }
 
-  constexpr std::string_view kHeaderPrefix = "headers.";
-  // Fields that describe the message structure are ours alone.
-  constexpr std::string_view kReserved[] = {"Date",
-                                            "Message-ID",
-                                            "MIME-Version",
-                                            "Content-Type",
-                                            "Content-Transfer-Encoding",
-                                            "X-Tocsin-Notification-Id"};
-  for (const auto& [key, value] : r.all()) {
-    if (!key.starts_with(kHeaderPrefix)) continue;
-    const std::string name = key.substr(kHeaderPrefix.size());
-    const bool valid_name = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-      return c > 0x20 && c < 0x7f && c != ':';
-    });
-    if (!valid_name) r.fail("email header name " + quote(name) + " is not a valid field name");
-    for (std::string_view reserved : kReserved) {
-      if (iequals(name, reserved)) r.fail("email header " + quote(name) + " is set by tocsin");
+  if (const auto to = in.text_list("to")) {
+    for (const std::string& item : *to) {
+      for (const std::string& one : split_mailboxes(item)) {
+        if (auto to_mailbox = parse_mailbox(one)) {
+          s.to.push_back(std::move(*to_mailbox));
+        } else {
+          in.error("to", "has an entry that is not an address: " + config::quote(one));
+        }
+      }
+    }
+    if (to->empty()) in.error("to", "must not be empty");
+  }
+
+  if (in.has("auth")) {
+    config::section_reader auth = in.section("auth", auth_keys);
+    auth.require(auth_keys);
+    s.username = auth.text("username");
+    if (auto password = auth.secret_file("password_file")) s.password = std::move(*password);
+  }
+  if (in.has("tls")) {
+    config::section_reader tls = in.section("tls", tls_keys);
+    if (const auto ca_path = tls.path("ca_file")) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(*ca_path, ec)) {
+        tls.error("ca_file", config::quote(ca_path->string()) + " is not a readable file");
+      }
+      s.ca_file = ca_path->string();
+    }
+  }
+
+  const auto headers = in.text_map("headers");
+  for (const auto& [name, value] : headers.value_or(std::map<std::string, std::string>{})) {
+    const bool valid_name = std::all_of(name.begin(), name.end(),
+                                        [](char c) { return c > 0x20 && c < 0x7f && c != ':'; });
+    if (!valid_name) {
+      in.error("headers", config::quote(name) + " is not a valid field name");
+      continue;
+    }
+    if (std::any_of(std::begin(reserved_headers), std::end(reserved_headers),
+                    [&](std::string_view reserved) { return iequals(name, reserved); })) {
+      in.error("headers", config::quote(name) + " is set by tocsin");
+      continue;
     }
     s.headers.emplace_back(name, rules::annotation_template(value));
   }
 
-  if (const std::string* v = r.find("subject")) s.subject.emplace(*v);
-  if (const std::string* v = r.find("text")) s.text.emplace(*v);
-  if (const std::string* v = r.find("html")) s.html.emplace(*v);
+  if (const auto v = in.text("subject")) s.subject.emplace(*v);
+  if (const auto v = in.text("text")) s.text.emplace(*v);
+  if (const auto v = in.text("html")) s.html.emplace(*v);
+  in.check();
   return s;
 }
 
@@ -462,10 +403,10 @@ void append_alert_html(const rules::alert& a, std::string& out) {
   out += "<li><p><strong>";
   out += a.firing ? "[firing]" : "[resolved]";
   out += "</strong> ";
-  out += html_escape(name != a.labels.end() ? name->second : a.fingerprint);
+  out += html_escaped(name != a.labels.end() ? name->second : a.fingerprint);
   out += "</p>\n<table>\n";
   auto row = [&](std::string_view k, std::string_view v) {
-    out += "<tr><td>" + html_escape(k) + "</td><td>" + html_escape(v) + "</td></tr>\n";
+    out += "<tr><td>" + html_escaped(k) + "</td><td>" + html_escaped(v) + "</td></tr>\n";
   };
   out += "<tr><th colspan=\"2\">Labels</th></tr>\n";
   for (const auto& [k, v] : a.labels) row(k, v);
@@ -476,8 +417,8 @@ void append_alert_html(const rules::alert& a, std::string& out) {
   row("Started", format_rfc3339_millis(a.starts_at));
   if (!a.firing) row("Ended", format_rfc3339_millis(a.ends_at));
   if (!a.generator_url.empty()) {
-    out += "<tr><td>Source</td><td><a href=\"" + html_escape(a.generator_url) + "\">" +
-           html_escape(a.generator_url) + "</a></td></tr>\n";
+    out += "<tr><td>Source</td><td><a href=\"" + html_escaped(a.generator_url) + "\">" +
+           html_escaped(a.generator_url) + "</a></td></tr>\n";
   }
   out += "</table></li>\n";
 }
@@ -504,7 +445,7 @@ struct template_values {
       } else if (auto it3 = builtins.find(name); it3 != builtins.end()) {
         value = &it3->second;
       }
-      if (value != nullptr) out += html ? html_escape(*value) : *value;
+      if (value != nullptr) out += html ? html_escaped(*value) : *value;
     });
   }
 };
@@ -513,8 +454,7 @@ template_values make_values(const notification& n) {
   template_values v;
   v.labels = n.common_labels();
   v.annotations = n.common_annotations();
-  const auto firing = static_cast<std::size_t>(std::count_if(
-      n.alerts.begin(), n.alerts.end(), [](const rules::alert& a) { return a.firing; }));
+  const std::size_t firing = n.firing_count();
   v.builtins["status"] = n.firing() ? "firing" : "resolved";
   v.builtins["receiver"] = n.receiver;
   v.builtins["group_key"] = n.group_key;
@@ -548,13 +488,13 @@ std::string default_text(const template_values& v) {
 std::string default_html(const template_values& v) {
   const auto& b = v.builtins;
   std::string out = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n<title>" +
-                    html_escape(b.at("subject")) + "</title>\n</head>\n<body>\n<h2>" +
-                    html_escape(b.at("subject")) + "</h2>\n<p>" + b.at("firing_count") +
+                    html_escaped(b.at("subject")) + "</title>\n</head>\n<body>\n<h2>" +
+                    html_escaped(b.at("subject")) + "</h2>\n<p>" + b.at("firing_count") +
                     " firing, " + b.at("resolved_count") + " resolved";
-  if (!b.at("group_labels").empty()) out += " for " + html_escape(b.at("group_labels"));
+  if (!b.at("group_labels").empty()) out += " for " + html_escaped(b.at("group_labels"));
   out += "</p>\n" + v.alerts_html;
   if (!b.at("external_url").empty()) {
-    out += "<p>Sent by <a href=\"" + html_escape(b.at("external_url")) + "\">tocsin</a></p>\n";
+    out += "<p>Sent by <a href=\"" + html_escaped(b.at("external_url")) + "\">tocsin</a></p>\n";
   }
   out += "</body>\n</html>\n";
   return out;
@@ -682,7 +622,7 @@ delivery_result classify(CURLcode code, long smtp_status, std::string detail) {
 class email_notifier final : public notifier {
  public:
   email_notifier(email_settings settings, clock& time)
-      : settings_(std::move(settings)), clock_(time) {}
+      : notifier(settings.send_resolved), settings_(std::move(settings)), clock_(time) {}
 
   delivery_result send(const notification& n) override {
     const std::string message = build_message(settings_, n, clock_.now());

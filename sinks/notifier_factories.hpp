@@ -1,6 +1,7 @@
 #pragma once
 // Internal to tocsin_sinks: the built-in notifier factories register_builtin_notifiers() adds,
-// and the small pieces they share (settings, secret files, the webhook v4 body).
+// and the small pieces they share (the webhook v4 body, text helpers). Each factory reads its
+// own section with config::section_reader.
 
 #include <chrono>
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "config/section_reader.hpp"
 #include "sinks/notification.hpp"
 #include "sinks/notifier.hpp"
 
@@ -21,23 +23,6 @@ std::unique_ptr<notifier> make_pagerduty_notifier(const config::receiver_config&
 std::unique_ptr<notifier> make_alertmanager_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_file_notifier(const config::receiver_config& receiver);
 
-// `FILE:LINE:COL: receiver NAME: message`.
-config::config_error receiver_error(const config::receiver_config& receiver,
-                                    std::string_view message);
-
-// The setting, or `fallback` when it is not set.
-std::string setting_or(const config::receiver_config& receiver, const std::string& key,
-                       std::string fallback = {});
-
-// The first line of the file the setting `key` names, trailing whitespace removed ("" when the
-// setting is absent). Throws receiver_error() when the file cannot be read or is empty.
-std::string read_secret_file(const config::receiver_config& receiver, const std::string& key);
-
-// The setting `key` as a duration (`10s`), or `fallback`.
-std::chrono::milliseconds duration_setting(const config::receiver_config& receiver,
-                                           const std::string& key,
-                                           std::chrono::milliseconds fallback);
-
 // RFC 3339 UTC with milliseconds; the zero time_point as Go's zero time "0001-01-01T00:00:00Z".
 std::string format_time(std::chrono::system_clock::time_point tp);
 
@@ -47,5 +32,12 @@ nlohmann::ordered_json webhook_v4_body(const notification& n, std::size_t max_al
 
 // At most `max_chars` code points of UTF-8 `text`, ending in "…" when it was cut.
 std::string truncate_utf8(std::string_view text, std::size_t max_chars);
+
+// Appends `text` with &, < and > as HTML entities and, with `quotes`, " and ' too (needed inside
+// attribute values). Slack's mrkdwn takes the first three only: it shows other entities as typed.
+enum class html_quotes { keep, escape };
+void append_html_escaped(std::string_view text, std::string& out,
+                         html_quotes quotes = html_quotes::escape);
+std::string html_escaped(std::string_view text, html_quotes quotes = html_quotes::escape);
 
 }  // namespace tocsin::sinks

@@ -13,15 +13,37 @@
 namespace tocsin::sinks {
 namespace {
 
+// Why `path` could not be created or appended to, "" when it could. An existing file is
+// opened for append (which changes nothing); otherwise a probe file is created and removed in
+// the nearest existing directory above it (permission bits alone say little to root).
+std::string unwritable_reason(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    if (!std::filesystem::is_regular_file(path, ec)) return "it is not a regular file";
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return std::strerror(errno);
+    ::close(fd);
+    return {};
+  }
+  std::filesystem::path dir = path.parent_path();
+  while (!dir.empty() && !std::filesystem::exists(dir, ec)) dir = dir.parent_path();
+  if (dir.empty()) dir = ".";
+  if (!std::filesystem::is_directory(dir, ec)) return dir.string() + " is not a directory";
+  std::string probe = (dir / ".tocsin-check-XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) return dir.string() + ": " + std::strerror(errno);
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return {};
+}
+
+constexpr std::string_view setting_keys[] = {"path", "send_resolved"};
+constexpr std::string_view required_keys[] = {"path"};
+
 class file_notifier final : public notifier {
  public:
-  // Only checks that the file could be written, so `check-config` (a dry run of construction)
-  // creates nothing; the file and its directories are made at the first notification.
-  explicit file_notifier(const config::receiver_config& r) : path_(setting_or(r, "path")) {
-    if (const std::string problem = unwritable_reason(path_); !problem.empty()) {
-      throw receiver_error(r, "cannot write " + path_ + ": " + problem);
-    }
-  }
+  file_notifier(std::string path, bool send_resolved)
+      : notifier(send_resolved), path_(std::move(path)) {}
   ~file_notifier() override {
     if (file_ != nullptr) std::fclose(file_);
   }
@@ -44,34 +66,7 @@ class file_notifier final : public notifier {
     return delivery_result::delivered();
   }
 
-  // It is a record of what happened, so it keeps the resolutions too.
-  [[nodiscard]] bool send_resolved_default() const override { return true; }
-
  private:
-  // Why `path` could not be created or appended to, "" when it could. An existing file is
-  // opened for append (which changes nothing); otherwise a probe file is created and removed in
-  // the nearest existing directory above it (permission bits alone say little to root).
-  static std::string unwritable_reason(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec)) {
-      if (!std::filesystem::is_regular_file(path, ec)) return "it is not a regular file";
-      const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
-      if (fd < 0) return std::strerror(errno);
-      ::close(fd);
-      return {};
-    }
-    std::filesystem::path dir = path.parent_path();
-    while (!dir.empty() && !std::filesystem::exists(dir, ec)) dir = dir.parent_path();
-    if (dir.empty()) dir = ".";
-    if (!std::filesystem::is_directory(dir, ec)) return dir.string() + " is not a directory";
-    std::string probe = (dir / ".tocsin-check-XXXXXX").string();
-    const int fd = ::mkstemp(probe.data());
-    if (fd < 0) return dir.string() + ": " + std::strerror(errno);
-    ::close(fd);
-    ::unlink(probe.c_str());
-    return {};
-  }
-
   bool open() {
     const auto parent = std::filesystem::path(path_).parent_path();
     std::error_code ec;
@@ -95,7 +90,20 @@ class file_notifier final : public notifier {
 }  // namespace
 
 std::unique_ptr<notifier> make_file_notifier(const config::receiver_config& receiver) {
-  return std::make_unique<file_notifier>(receiver);
+  config::section_reader in(receiver, setting_keys);
+  in.require(required_keys);
+  const auto path = in.text("path");
+  // Only checks that the file could be written, so `check-config` (a dry run of construction)
+  // creates nothing; the file and its directories are made at the first notification.
+  if (path) {
+    if (const std::string problem = unwritable_reason(*path); !problem.empty()) {
+      in.error("path", "cannot write " + *path + ": " + problem);
+    }
+  }
+  // It is a record of what happened, so it keeps the resolutions too.
+  const bool send_resolved = in.flag("send_resolved").value_or(true);
+  in.check();
+  return std::make_unique<file_notifier>(*path, send_resolved);
 }
 
 }  // namespace tocsin::sinks

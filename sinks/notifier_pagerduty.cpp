@@ -55,18 +55,29 @@ std::string describe(const std::vector<rules::alert>& alerts, bool firing) {
   return truncate_utf8(out, max_details_chars);
 }
 
+constexpr std::string_view setting_keys[] = {"routing_key_file", "url",    "send_resolved",
+                                             "severity",         "client", "client_url"};
+constexpr std::string_view required_keys[] = {"routing_key_file"};
+constexpr std::string_view severities[] = {"critical", "error", "warning", "info"};
+
+struct pagerduty_settings {
+  std::string url = "https://events.pagerduty.com/v2/enqueue";
+  std::string routing_key;
+  std::string default_severity = "error";
+  std::string client = "tocsin";
+  std::string client_url;
+  bool send_resolved = true;
+};
+
 class pagerduty_notifier final : public notifier {
  public:
-  explicit pagerduty_notifier(const config::receiver_config& r)
-      : routing_key_(read_secret_file(r, "routing_key_file")),
-        default_severity_(setting_or(r, "severity", "error")),
-        client_(setting_or(r, "client", "tocsin")),
-        client_url_(setting_or(r, "client_url")) {
-    request_.url = setting_or(r, "url", "https://events.pagerduty.com/v2/enqueue");
-    if (!is_pagerduty_severity(default_severity_)) {
-      throw receiver_error(
-          r, "severity must be critical, error, warning or info, not '" + default_severity_ + "'");
-    }
+  explicit pagerduty_notifier(pagerduty_settings s)
+      : notifier(s.send_resolved),
+        routing_key_(std::move(s.routing_key)),
+        default_severity_(std::move(s.default_severity)),
+        client_(std::move(s.client)),
+        client_url_(std::move(s.client_url)) {
+    request_.url = std::move(s.url);
   }
 
   delivery_result send(const notification& n) override {
@@ -75,8 +86,6 @@ class pagerduty_notifier final : public notifier {
     request.body = render(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return to_delivery_result(http_post(request));
   }
-
-  [[nodiscard]] bool send_resolved_default() const override { return true; }
 
  private:
   [[nodiscard]] nlohmann::ordered_json render(const notification& n) const;
@@ -89,8 +98,7 @@ nlohmann::ordered_json pagerduty_notifier::render(const notification& n) const {
   const bool firing = n.firing();
   const rules::label_set labels = n.common_labels();
   const auto annotations = n.common_annotations();
-  std::size_t num_firing = 0;
-  for (const rules::alert& a : n.alerts) num_firing += a.firing ? 1 : 0;
+  const std::size_t num_firing = n.firing_count();
 
   // The common severity label, else the worst among the firing alerts; one PagerDuty does not
   // know falls back to the configured default.
@@ -107,14 +115,8 @@ nlohmann::ordered_json pagerduty_notifier::render(const notification& n) const {
   }
   if (!is_pagerduty_severity(severity)) severity = default_severity_;
 
-  std::string name;
-  if (const auto it = labels.find("alertname"); it != labels.end()) {
-    name = it->second;
-  } else {
-    for (const auto& [k, v] : n.group_labels) name += (name.empty() ? "" : " ") + v;
-  }
   std::string summary = firing ? "[FIRING:" + std::to_string(num_firing) + "] " : "[RESOLVED] ";
-  summary += name.empty() ? "alerts" : name;
+  summary += n.display_name();
   if (const auto it = annotations.find("summary"); it != annotations.end()) {
     summary += ": " + it->second;
   }
@@ -148,7 +150,17 @@ nlohmann::ordered_json pagerduty_notifier::render(const notification& n) const {
 }  // namespace
 
 std::unique_ptr<notifier> make_pagerduty_notifier(const config::receiver_config& receiver) {
-  return std::make_unique<pagerduty_notifier>(receiver);
+  config::section_reader in(receiver, setting_keys);
+  in.require(required_keys);
+  pagerduty_settings s;
+  if (auto v = in.secret_file("routing_key_file")) s.routing_key = std::move(*v);
+  if (auto v = in.url("url")) s.url = std::move(*v);
+  if (auto v = in.choice("severity", severities)) s.default_severity = std::move(*v);
+  if (auto v = in.text("client")) s.client = std::move(*v);
+  if (auto v = in.url("client_url")) s.client_url = std::move(*v);
+  s.send_resolved = in.flag("send_resolved").value_or(true);
+  in.check();
+  return std::make_unique<pagerduty_notifier>(std::move(s));
 }
 
 }  // namespace tocsin::sinks

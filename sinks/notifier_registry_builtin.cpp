@@ -1,8 +1,4 @@
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 
 #include "core/rfc3339.hpp"
 #include "sinks/notifier.hpp"
@@ -18,42 +14,6 @@ void register_builtin_notifiers(notifier_registry& registry) {
   registry.add("pagerduty", make_pagerduty_notifier);
   registry.add("alertmanager", make_alertmanager_notifier);
   registry.add("file", make_file_notifier);
-}
-
-config::config_error receiver_error(const config::receiver_config& receiver,
-                                    std::string_view message) {
-  return config::config_error({config::location_prefix(receiver.where) + "receiver " +
-                               receiver.name + ": " + std::string(message)});
-}
-
-std::string setting_or(const config::receiver_config& receiver, const std::string& key,
-                       std::string fallback) {
-  const auto it = receiver.settings.find(key);
-  return it == receiver.settings.end() ? std::move(fallback) : it->second;
-}
-
-std::string read_secret_file(const config::receiver_config& receiver, const std::string& key) {
-  const std::string path = setting_or(receiver, key);
-  if (path.empty()) return {};
-  std::ifstream in(path);
-  if (!in) {
-    throw receiver_error(receiver, key + ": cannot read " + path + ": " + std::strerror(errno));
-  }
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
-  if (line.empty()) throw receiver_error(receiver, key + ": " + path + " is empty");
-  return line;
-}
-
-std::chrono::milliseconds duration_setting(const config::receiver_config& receiver,
-                                           const std::string& key,
-                                           std::chrono::milliseconds fallback) {
-  const auto it = receiver.settings.find(key);
-  if (it == receiver.settings.end()) return fallback;
-  const auto d = config::parse_duration(it->second);
-  if (!d) throw receiver_error(receiver, key + ": not a duration: " + it->second);
-  return *d;
 }
 
 std::string format_time(std::chrono::system_clock::time_point tp) {
@@ -103,6 +63,37 @@ std::string truncate_utf8(std::string_view text, std::size_t max_chars) {
     if (++chars > max_chars) return std::string(text.substr(0, cut)) + "…";
   }
   return std::string(text);
+}
+
+void append_html_escaped(std::string_view text, std::string& out, html_quotes quotes) {
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += quotes == html_quotes::escape ? "&quot;" : "\"";
+        break;
+      case '\'':
+        out += quotes == html_quotes::escape ? "&#39;" : "'";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+std::string html_escaped(std::string_view text, html_quotes quotes) {
+  std::string out;
+  out.reserve(text.size());
+  append_html_escaped(text, out, quotes);
+  return out;
 }
 
 }  // namespace tocsin::sinks

@@ -1,5 +1,6 @@
 // slack: one incoming-webhook message with one attachment per notification, coloured by severity.
 
+#include <optional>
 #include <set>
 
 #include "rules/template.hpp"
@@ -18,28 +19,10 @@ constexpr std::size_t max_listed_hosts = 10;
 // Slack's mrkdwn treats &, < and > as control characters; values are escaped, literal template
 // text is not (so `<https://x|link>` written in a template still works).
 void append_escaped(std::string_view s, std::string& out) {
-  for (const char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      default:
-        out += c;
-    }
-  }
+  append_html_escaped(s, out, html_quotes::keep);
 }
 
-std::string escaped(std::string_view s) {
-  std::string out;
-  append_escaped(s, out);
-  return out;
-}
+std::string escaped(std::string_view s) { return html_escaped(s, html_quotes::keep); }
 
 // Higher is worse; unknown severities rank lowest.
 int severity_rank(std::string_view s) {
@@ -61,21 +44,28 @@ std::string notification_severity(const notification& n, const rules::label_set&
   return worst;
 }
 
+constexpr std::string_view setting_keys[] = {
+    "webhook_url", "webhook_url_file", "channel", "username", "icon_emoji",
+    "icon_url",    "send_resolved",    "title",   "text"};
+
+struct slack_settings {
+  std::string url;
+  std::string channel, username, icon_emoji, icon_url;
+  std::optional<rules::annotation_template> title, text;  // replace the default title and text
+  bool send_resolved = false;
+};
+
 class slack_notifier final : public notifier {
  public:
-  explicit slack_notifier(const config::receiver_config& r)
-      : channel_(setting_or(r, "channel")),
-        username_(setting_or(r, "username")),
-        icon_emoji_(setting_or(r, "icon_emoji")),
-        icon_url_(setting_or(r, "icon_url")),
-        has_title_(r.settings.contains("title")),
-        has_text_(r.settings.contains("text")),
-        title_(setting_or(r, "title")),
-        text_(setting_or(r, "text")) {
-    request_.url = setting_or(r, "webhook_url");
-    if (request_.url.empty()) request_.url = read_secret_file(r, "webhook_url_file");
-    if (request_.url.empty())
-      throw receiver_error(r, "webhook_url or webhook_url_file is required");
+  explicit slack_notifier(slack_settings s)
+      : notifier(s.send_resolved),
+        channel_(std::move(s.channel)),
+        username_(std::move(s.username)),
+        icon_emoji_(std::move(s.icon_emoji)),
+        icon_url_(std::move(s.icon_url)),
+        title_(std::move(s.title)),
+        text_(std::move(s.text)) {
+    request_.url = std::move(s.url);
   }
 
   delivery_result send(const notification& n) override {
@@ -90,17 +80,14 @@ class slack_notifier final : public notifier {
 
   http_post_request request_;
   std::string channel_, username_, icon_emoji_, icon_url_;
-  bool has_title_, has_text_;
-  rules::annotation_template title_, text_;
+  std::optional<rules::annotation_template> title_, text_;
 };
 
 nlohmann::ordered_json slack_notifier::render(const notification& n) const {
   const bool firing = n.firing();
   const rules::label_set labels = n.common_labels();
   const auto annotations = n.common_annotations();
-  std::size_t num_firing = 0;
-  for (const rules::alert& a : n.alerts) num_firing += a.firing ? 1 : 0;
-  const std::string count = std::to_string(firing ? num_firing : n.alerts.size());
+  const std::string count = std::to_string(firing ? n.firing_count() : n.alerts.size());
   const std::string severity = notification_severity(n, labels);
 
   const auto lookup = [&](std::string_view name, std::string& out) {
@@ -116,22 +103,16 @@ nlohmann::ordered_json slack_notifier::render(const notification& n) const {
   };
 
   std::string title;
-  if (has_title_) {
-    title = title_.render(lookup);
+  if (title_) {
+    title = title_->render(lookup);
   } else {
-    std::string name;
-    if (const auto it = labels.find("alertname"); it != labels.end()) {
-      name = it->second;
-    } else {
-      for (const auto& [k, v] : n.group_labels) name += (name.empty() ? "" : " ") + v;
-    }
-    if (name.empty()) name = "alerts";
-    title = (firing ? "[FIRING:" + count + "] " : std::string("[RESOLVED] ")) + escaped(name);
+    title = (firing ? "[FIRING:" + count + "] " : std::string("[RESOLVED] ")) +
+            escaped(n.display_name());
   }
 
   std::string text;
-  if (has_text_) {
-    text = text_.render(lookup);
+  if (text_) {
+    text = text_->render(lookup);
   } else {
     // Summary: the common one, else the first alert's of the state the message reports.
     std::string summary;
@@ -199,7 +180,26 @@ nlohmann::ordered_json slack_notifier::render(const notification& n) const {
 }  // namespace
 
 std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& receiver) {
-  return std::make_unique<slack_notifier>(receiver);
+  config::section_reader in(receiver, setting_keys);
+  slack_settings s;
+  if (in.has("webhook_url") && in.has("webhook_url_file")) {
+    in.error("webhook_url_file", "give webhook_url or webhook_url_file, not both");
+  } else if (in.has("webhook_url")) {
+    s.url = in.url("webhook_url").value_or("");
+  } else if (in.has("webhook_url_file")) {
+    s.url = in.secret_file("webhook_url_file").value_or("");
+  }
+  constexpr std::string_view url_keys[] = {"webhook_url", "webhook_url_file"};
+  in.require_one_of(url_keys);
+  s.channel = in.text("channel").value_or("");
+  s.username = in.text("username").value_or("");
+  s.icon_emoji = in.text("icon_emoji").value_or("");
+  s.icon_url = in.url("icon_url").value_or("");
+  if (auto v = in.text("title")) s.title.emplace(*v);
+  if (auto v = in.text("text")) s.text.emplace(*v);
+  s.send_resolved = in.flag("send_resolved").value_or(false);
+  in.check();
+  return std::make_unique<slack_notifier>(std::move(s));
 }
 
 }  // namespace tocsin::sinks

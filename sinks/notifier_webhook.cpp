@@ -1,33 +1,21 @@
 // webhook: Alertmanager's webhook body, version 4, POSTed as JSON, with the notification's id in
 // the X-Tocsin-Notification-Id header (the same on a re-send, so the receiver can drop repeats).
 
-#include <charconv>
-
 #include "sinks/http_post.hpp"
 #include "sinks/notifier_factories.hpp"
 
 namespace tocsin::sinks {
 namespace {
 
+constexpr std::string_view setting_keys[] = {
+    "url", "max_alerts", "send_resolved", "bearer_token_file", "basic_auth", "headers", "timeout"};
+constexpr std::string_view required_keys[] = {"url"};
+constexpr std::string_view auth_keys[] = {"username", "password_file"};
+
 class webhook_notifier final : public notifier {
  public:
-  explicit webhook_notifier(const config::receiver_config& r) {
-    request_.url = setting_or(r, "url");
-    request_.timeout = duration_setting(r, "timeout", std::chrono::seconds(10));
-    request_.bearer_token = read_secret_file(r, "bearer_token_file");
-    request_.basic_username = setting_or(r, "basic_auth.username");
-    if (!request_.basic_username.empty()) {
-      request_.basic_password = read_secret_file(r, "basic_auth.password_file");
-    }
-    constexpr std::string_view header_prefix = "headers.";
-    for (const auto& [key, value] : r.settings) {
-      if (key.starts_with(header_prefix)) {
-        request_.headers.push_back(key.substr(header_prefix.size()) + ": " + value);
-      }
-    }
-    const std::string max = setting_or(r, "max_alerts", "0");
-    std::from_chars(max.data(), max.data() + max.size(), max_alerts_);
-  }
+  webhook_notifier(http_post_request request, std::size_t max_alerts, bool send_resolved)
+      : notifier(send_resolved), request_(std::move(request)), max_alerts_(max_alerts) {}
 
   delivery_result send(const notification& n) override {
     http_post_request request = request_;
@@ -37,8 +25,6 @@ class webhook_notifier final : public notifier {
     return to_delivery_result(http_post(request));
   }
 
-  [[nodiscard]] bool send_resolved_default() const override { return true; }
-
  private:
   http_post_request request_;  // everything but the body
   std::size_t max_alerts_ = 0;
@@ -47,7 +33,28 @@ class webhook_notifier final : public notifier {
 }  // namespace
 
 std::unique_ptr<notifier> make_webhook_notifier(const config::receiver_config& receiver) {
-  return std::make_unique<webhook_notifier>(receiver);
+  config::section_reader in(receiver, setting_keys);
+  in.require(required_keys);
+  http_post_request request;
+  request.url = in.url("url").value_or("");
+  request.timeout = in.span("timeout").value_or(std::chrono::seconds(10));
+  request.bearer_token = in.secret_file("bearer_token_file").value_or("");
+  if (in.has("basic_auth")) {
+    if (in.has("bearer_token_file")) {
+      in.error("basic_auth", "give bearer_token_file or basic_auth, not both");
+    }
+    config::section_reader auth = in.section("basic_auth", auth_keys);
+    auth.require(auth_keys);
+    request.basic_username = auth.text("username").value_or("");
+    request.basic_password = auth.secret_file("password_file").value_or("");
+  }
+  if (const auto headers = in.text_map("headers")) {
+    for (const auto& [name, value] : *headers) request.headers.push_back(name + ": " + value);
+  }
+  const std::size_t max_alerts = in.count("max_alerts", 0, 1'000'000'000).value_or(0);
+  const bool send_resolved = in.flag("send_resolved").value_or(true);
+  in.check();
+  return std::make_unique<webhook_notifier>(std::move(request), max_alerts, send_resolved);
 }
 
 }  // namespace tocsin::sinks

@@ -90,6 +90,56 @@ TEST(check_config, a_file_receiver_is_not_created_by_checking) {
       << refused.stderr_text;
 }
 
+// Each receiver's integration checks its own section; check-config builds every one of them and
+// lists all their problems, each at its key.
+TEST(check_config, reports_the_problems_of_every_receiver) {
+  temp_dir dir("ops-check");
+  const std::string missing = (dir / "missing-key").string();
+  const auto path = dir.write_file("tocsin.yaml",
+                                   "route: { receiver: a }\n"                          // 1
+                                   "receivers:\n"                                      // 2
+                                   "  - { name: a, webhook: { url: ftp://x } }\n"      // 3
+                                   "  - { name: b, slack: { channel: '#ops' } }\n"     // 4
+                                   "  - { name: c, pagerduty: { routing_key_file: " +  // 5
+                                       missing +
+                                       " } }\n"
+                                       "  - { name: d, slakc: {} }\n");  // 6
+  const auto r = tocsin_cli({"check-config", "-c", path.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string at = path.string() + ":";
+  for (const std::string& expected : {
+           at + "3:32: receivers[0].webhook.url: invalid URL 'ftp://x'",
+           at + "4:23: missing required key 'webhook_url' or 'webhook_url_file' in "
+                "receivers[1].slack",
+           at + "5:47: receivers[2].pagerduty.routing_key_file: cannot read '" + missing + "'",
+           at + "6:16: receiver d: unknown integration 'slakc'; did you mean 'slack'?",
+       }) {
+    EXPECT_NE(r.stderr_text.find(expected), std::string::npos) << "missing " << expected << " in:\n"
+                                                               << r.stderr_text;
+  }
+}
+
+TEST(start, refuses_a_config_with_bad_receivers_and_names_every_problem) {
+  temp_dir dir("ops-start");
+  const auto path = dir.write_file("tocsin.yaml",
+                                   "data_dir: " + (dir / "var").string() +
+                                       "\n"
+                                       "route: { receiver: a }\n"
+                                       "receivers:\n"
+                                       "  - { name: a, webhook: { url: ftp://x } }\n"  // 4
+                                       "  - { name: b, slakc: {} }\n");                // 5
+  const auto r = tocsin_cli({"run", "-c", path.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string log = r.stdout_text + r.stderr_text;  // spdlog writes to stdout
+  const std::string at = path.string() + ":";
+  for (const std::string& expected : {
+           at + "4:32: receivers[0].webhook.url: invalid URL 'ftp://x'",
+           at + "5:16: receiver b: unknown integration 'slakc'; did you mean 'slack'?",
+       }) {
+    EXPECT_NE(log.find(expected), std::string::npos) << "missing " << expected << " in:\n" << log;
+  }
+}
+
 TEST(routes_test_command, prints_the_receivers_and_verifies_them) {
   temp_dir dir("ops-routes");
   const auto path =
@@ -441,6 +491,29 @@ TEST(reload, an_invalid_config_is_refused_and_the_old_one_keeps_serving) {
   EXPECT_NE(daemon.log_text().find("node_name changed; that takes a restart"), std::string::npos)
       << daemon.log_text();
   EXPECT_EQ(daemon.metric("tocsin_config_last_reload_successful", {}), 1);
+}
+
+TEST(reload, a_bad_receiver_setting_is_refused_at_its_key) {
+  http_capture first, second;
+  tocsin_daemon daemon(reload_options(first, second));
+  std::string cfg = read_file(daemon.dir() / "tocsin.yaml");
+  const std::string webhook = "webhook: { ";
+  const auto at = cfg.find(webhook);
+  ASSERT_NE(at, std::string::npos) << cfg;
+  cfg.insert(at + webhook.size(), "timeout: soon, ");
+  daemon.dir().write_file("tocsin.yaml", cfg);
+  const auto refused = http_request("POST", "127.0.0.1", daemon.admin_port(), "/-/reload");
+  EXPECT_EQ(refused.status, 500);
+  EXPECT_NE(refused.body.find("receivers[0].webhook.timeout: invalid duration 'soon'"),
+            std::string::npos)
+      << refused.body;
+  EXPECT_EQ(daemon.metric("tocsin_config_last_reload_successful", {}), 0);
+
+  // The old receiver still delivers.
+  tcp_client conn(daemon.syslog_port());
+  ASSERT_TRUE(conn.send_all(syslog_line("h1", "No space left on device")));
+  ASSERT_TRUE(first.wait_for(1, patience)) << daemon.log_text();
+  EXPECT_EQ(daemon.stop(), 0);
 }
 
 TEST(admin, a_token_guards_everything_but_healthz) {

@@ -55,12 +55,12 @@ class capture {
 
 class fake_notifier : public notifier {
  public:
-  explicit fake_notifier(std::shared_ptr<capture> sent) : sent_(std::move(sent)) {}
+  explicit fake_notifier(std::shared_ptr<capture> sent, bool send_resolved = true)
+      : notifier(send_resolved), sent_(std::move(sent)) {}
   delivery_result send(const notification& n) override {
     sent_->add(n);
     return delivery_result::delivered(200);
   }
-  [[nodiscard]] bool send_resolved_default() const override { return true; }
 
  private:
   std::shared_ptr<capture> sent_;
@@ -70,23 +70,21 @@ class fake_notifier : public notifier {
 // (as when a router is killed between the receiver's 200 and the notification log write).
 class lost_answer_notifier : public notifier {
  public:
-  explicit lost_answer_notifier(std::shared_ptr<capture> sent) : sent_(std::move(sent)) {}
+  explicit lost_answer_notifier(std::shared_ptr<capture> sent)
+      : notifier(/*send_resolved=*/true), sent_(std::move(sent)) {}
   delivery_result send(const notification& n) override {
     sent_->add(n);
     return {delivery_result::outcome::retry, 0, "connection reset", {}};
   }
-  [[nodiscard]] bool send_resolved_default() const override { return true; }
 
  private:
   std::shared_ptr<capture> sent_;
 };
 
-config::receiver_config receiver(const std::string& name, const std::string& integration = "test",
-                                 std::map<std::string, std::string> settings = {}) {
+config::receiver_config receiver(const std::string& name, const std::string& integration = "test") {
   config::receiver_config r;
   r.name = name;
   r.integration = integration;
-  r.settings = std::move(settings);
   return r;
 }
 
@@ -110,6 +108,9 @@ class alert_router_test : public ::testing::Test {
   alert_router_test() {
     registry.add("test", [sent = sent](const config::receiver_config&) {
       return std::make_unique<fake_notifier>(sent);
+    });
+    registry.add("test_without_resolved", [sent = sent](const config::receiver_config&) {
+      return std::make_unique<fake_notifier>(sent, /*send_resolved=*/false);
     });
     registry.add("lost_answer", [sent = sent](const config::receiver_config&) {
       return std::make_unique<lost_answer_notifier>(sent);
@@ -530,7 +531,7 @@ TEST_F(alert_router_test, alert_without_ends_at_resolves_after_resolve_timeout) 
 }
 
 TEST_F(alert_router_test, without_send_resolved_resolves_are_not_sent_but_new_episodes_are) {
-  cfg.receivers = {receiver("ops", "test", {{"send_resolved", "false"}})};
+  cfg.receivers = {receiver("ops", "test_without_resolved")};
   cfg.route->group_interval = 100ms;
   cfg.route->repeat_interval = 1h;
   auto router = open_router();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/support/support.hpp"
+#include "tests/unit/sinks/receiver_yaml.hpp"
 
 namespace tocsin::sinks {
 namespace {
@@ -134,18 +135,16 @@ notification make_notification() {
   return n;
 }
 
-config::receiver_config make_receiver(std::uint16_t port,
-                                      const std::map<std::string, std::string>& extra = {}) {
-  config::receiver_config r;
-  r.name = "ops-mail";
-  r.integration = "email";
-  r.where = {"/etc/tocsin/tocsin.yaml", 40, 5};
-  r.settings = {{"smarthost", "127.0.0.1:" + std::to_string(port)},
-                {"from", "Tocsin <alerts@example.com>"},
-                {"to", "ops@example.com,Oncall Team <oncall@example.org>"},
-                {"require_tls", "false"}};
-  for (const auto& [k, v] : extra) r.settings[k] = v;
-  return r;
+using settings_map = std::map<std::string, nlohmann::json>;
+
+config::receiver_config make_receiver(std::uint16_t port, const settings_map& extra = {}) {
+  settings_map settings = {
+      {"smarthost", "127.0.0.1:" + std::to_string(port)},
+      {"from", "Tocsin <alerts@example.com>"},
+      {"to", nlohmann::json::array({"ops@example.com", "Oncall Team <oncall@example.org>"})},
+      {"require_tls", false}};
+  for (const auto& [k, v] : extra) settings[k] = v;
+  return test_receivers::load("ops-mail", "email", settings);
 }
 
 class email_notifier_test : public ::testing::Test {
@@ -169,8 +168,8 @@ class email_notifier_test : public ::testing::Test {
   }
 
   // Settings for STARTTLS against the test CA with AUTH as `password`.
-  std::map<std::string, std::string> tls_auth_settings(const std::string& password) {
-    return {{"require_tls", "true"},
+  settings_map tls_auth_settings(const std::string& password) {
+    return {{"require_tls", true},
             {"tls.ca_file", cert("ca.crt").string()},
             {"auth.username", kUser},
             {"auth.password_file", scratch_.write_file("password", password + "\n").string()}};
@@ -198,7 +197,7 @@ const nlohmann::json* find_part(const nlohmann::json& message, const std::string
 TEST_F(email_notifier_test, plain_smtp_delivers_a_multipart_message) {
   smtp_server server;
   auto email = make_email_notifier(make_receiver(server.port()));
-  EXPECT_FALSE(email->send_resolved_default());
+  EXPECT_FALSE(email->send_resolved());
 
   const delivery_result result = email->send(make_notification());
   ASSERT_EQ(result.result, outcome::delivered) << result.detail;
@@ -320,7 +319,7 @@ TEST_F(email_notifier_test, notification_id_names_the_message) {
 
 TEST_F(email_notifier_test, required_tls_without_starttls_is_permanent) {
   smtp_server server;  // no certificate: no STARTTLS offered
-  auto email = make_email_notifier(make_receiver(server.port(), {{"require_tls", "true"}}));
+  auto email = make_email_notifier(make_receiver(server.port(), {{"require_tls", true}}));
   const delivery_result result = email->send(make_notification());
   EXPECT_EQ(result.result, outcome::permanent) << result.detail;
   EXPECT_FALSE(result.detail.empty());
@@ -382,23 +381,30 @@ TEST_F(email_notifier_test, server_down_is_retry) {
   EXPECT_EQ(result.status, 0);
 }
 
-TEST_F(email_notifier_test, bad_settings_throw_at_the_receiver) {
-  auto expect_error = [](const config::receiver_config& r, const std::string& part) {
+TEST_F(email_notifier_test, bad_settings_throw_at_the_setting) {
+  // Settings are written one a line in key order from line 4 (auth and headers with their keys
+  // on the lines below them): from on 4, require_tls, smarthost and to on 5, 6 and 7 unless
+  // another key comes first.
+  auto expect_error = [](const config::receiver_config& r, const std::string& expected) {
     try {
       (void)make_email_notifier(r);
-      ADD_FAILURE() << "no error for " << part;
+      ADD_FAILURE() << "no error for " << expected;
     } catch (const config::config_error& e) {
-      const std::string what = e.what();
-      EXPECT_EQ(what.rfind("/etc/tocsin/tocsin.yaml:40:5: ", 0), 0u) << what;
-      EXPECT_NE(what.find(part), std::string::npos) << what;
+      EXPECT_EQ(std::string(e.what()), expected);
     }
   };
-  expect_error(make_receiver(25, {{"auth.username", kUser},
-                                  {"auth.password_file", (scratch_ / "missing").string()}}),
-               "cannot be read");
-  expect_error(make_receiver(25, {{"to", "not-an-address"}}), "not-an-address");
-  expect_error(make_receiver(25, {{"smarthost", "mail.example.com"}}), "smarthost");
-  expect_error(make_receiver(25, {{"headers.Content-Type", "text/plain"}}), "Content-Type");
+  const std::string missing = (scratch_ / "missing").string();
+  expect_error(make_receiver(25, {{"auth.username", kUser}, {"auth.password_file", missing}}),
+               "tocsin.yaml:5:24: receivers[0].email.auth.password_file: cannot read '" + missing +
+                   "': No such file or directory");
+  expect_error(make_receiver(25, {{"to", nlohmann::json::array({"not-an-address"})}}),
+               "tocsin.yaml:7:11: receivers[0].email.to: has an entry that is not an address: "
+               "'not-an-address'");
+  expect_error(make_receiver(25, {{"smarthost", "mail.example.com"}}),
+               "tocsin.yaml:6:18: receivers[0].email.smarthost: invalid endpoint "
+               "'mail.example.com': missing port");
+  expect_error(make_receiver(25, {{"headers.Content-Type", "text/plain"}}),
+               "tocsin.yaml:6:9: receivers[0].email.headers: 'Content-Type' is set by tocsin");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "tests/support/http_capture.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
+#include "tests/unit/sinks/receiver_yaml.hpp"
 
 namespace tocsin::sinks {
 namespace {
@@ -56,7 +57,7 @@ notification make_notification(std::string group_key = "{}:{alertname=\"disk_ful
 std::unique_ptr<notifier> webhook_to(const test::http_capture& server) {
   notifier_registry registry;
   register_builtin_notifiers(registry);
-  return registry.create({"ops", "webhook", {{"url", server.url("/hook")}}, {"t.yaml", 1, 1}});
+  return registry.create(test_receivers::load("ops", "webhook", {{"url", server.url("/hook")}}));
 }
 
 worker_options fast_options(const std::filesystem::path& dead_letter = {}) {

@@ -1,0 +1,185 @@
+#include "config/section_reader.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "config/yaml_reader.hpp"
+
+namespace tocsin::config {
+
+std::optional<std::string> read_secret_file(const std::filesystem::path& file,
+                                            std::string& problem) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    problem = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    problem = std::strerror(errno);
+    return std::nullopt;
+  }
+  while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back())) != 0) {
+    secret.pop_back();
+  }
+  if (secret.empty()) {
+    problem = "the file is empty";
+    return std::nullopt;
+  }
+  return secret;
+}
+
+source_location integration_where(const receiver_config& receiver) {
+  if (!receiver.section) return receiver.where;
+  const YAML::Mark& mark = receiver.section->entry.key_mark;
+  return {receiver.section->file, mark.line + 1, mark.column + 1};
+}
+
+struct section_reader::impl {
+  std::shared_ptr<yaml_reader> reader;  // shared with nested sections: one list of problems
+  yaml_entry at;
+  std::vector<yaml_entry> entries;
+  std::filesystem::path base_dir;  // relative file names resolve against it
+  bool is_mapping = false;         // else it was reported, and nothing is missing from it
+
+  impl(std::shared_ptr<yaml_reader> r, yaml_entry section, names keys, std::filesystem::path dir)
+      : reader(std::move(r)), at(std::move(section)), base_dir(std::move(dir)) {
+    auto read = reader->mapping(at, keys);
+    is_mapping = read.has_value();
+    if (read) entries = std::move(*read);
+  }
+
+  [[nodiscard]] const yaml_entry* find(std::string_view key) const {
+    return tocsin::config::find(entries, key);
+  }
+};
+
+section_reader::section_reader(const receiver_config& receiver, names keys) {
+  const std::string file = receiver.section ? receiver.section->file : receiver.where.file;
+  yaml_entry at;
+  if (receiver.section) {
+    at = receiver.section->entry;
+  } else {
+    at.name = receiver.integration;
+    at.key_mark.line = receiver.where.line - 1;
+    at.key_mark.column = receiver.where.column - 1;
+  }
+  impl_ = std::make_unique<impl>(std::make_shared<yaml_reader>(file), std::move(at), keys,
+                                 std::filesystem::path(file).parent_path());
+}
+
+section_reader::section_reader(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
+section_reader::~section_reader() = default;
+section_reader::section_reader(section_reader&&) noexcept = default;
+section_reader& section_reader::operator=(section_reader&&) noexcept = default;
+
+bool section_reader::has(std::string_view key) const { return impl_->find(key) != nullptr; }
+
+void section_reader::require(names keys) {
+  if (impl_->is_mapping) impl_->reader->require(impl_->at, impl_->entries, keys);
+}
+
+void section_reader::require_one_of(names keys) {
+  if (!impl_->is_mapping) return;
+  if (std::any_of(keys.begin(), keys.end(), [&](std::string_view k) { return has(k); })) return;
+  std::string alternatives;
+  for (std::string_view key : keys) {
+    alternatives += (alternatives.empty() ? "" : " or ") + quote(key);
+  }
+  impl_->reader->error(impl_->at.mark(), "",
+                       "missing required key " + alternatives + " in " + impl_->at.path);
+}
+
+std::optional<std::string> section_reader::choice(std::string_view key, names allowed) {
+  const yaml_entry* e = impl_->find(key);
+  return e == nullptr ? std::nullopt : impl_->reader->choice(*e, allowed);
+}
+
+std::optional<std::string> section_reader::text(std::string_view key) {
+  const yaml_entry* e = impl_->find(key);
+  return e == nullptr ? std::nullopt : impl_->reader->text(*e);
+}
+
+std::optional<std::string> section_reader::url(std::string_view key) {
+  const yaml_entry* e = impl_->find(key);
+  return e == nullptr ? std::nullopt : impl_->reader->url(*e);
+}
+
+std::optional<bool> section_reader::flag(std::string_view key) {
+  const yaml_entry* e = impl_->find(key);
+  return e == nullptr ? std::nullopt : impl_->reader->flag(*e);
+}
+
+std::optional<std::uint64_t> section_reader::count(std::string_view key, std::uint64_t min,
+                                                   std::uint64_t max) {
+  const yaml_entry* e = impl_->find(key);
+  return e == nullptr ? std::nullopt : impl_->reader->count(*e, min, max);
+}
+
+std::optional<duration> section_reader::span(std::string_view key) {
+  const yaml_entry* e = impl_->find(key);
+  return e == nullptr ? std::nullopt : impl_->reader->span(*e);
+}
+
+std::optional<endpoint> section_reader::address(std::string_view key) {
+  const yaml_entry* e = impl_->find(key);
+  return e == nullptr ? std::nullopt : impl_->reader->address(*e);
+}
+
+std::optional<std::vector<std::string>> section_reader::text_list(std::string_view key) {
+  const yaml_entry* e = impl_->find(key);
+  return e == nullptr ? std::nullopt : impl_->reader->text_list(*e);
+}
+
+std::optional<std::map<std::string, std::string>> section_reader::text_map(std::string_view key) {
+  const yaml_entry* e = impl_->find(key);
+  return e == nullptr ? std::nullopt : impl_->reader->text_map(*e);
+}
+
+std::optional<std::filesystem::path> section_reader::path(std::string_view key) {
+  auto name = text(key);
+  if (!name) return std::nullopt;
+  std::filesystem::path p(*name);
+  if (p.is_relative()) p = impl_->base_dir / p;
+  return p;
+}
+
+std::optional<std::string> section_reader::secret_file(std::string_view key) {
+  auto file = path(key);
+  if (!file) return std::nullopt;
+  std::string problem;
+  auto secret = read_secret_file(*file, problem);
+  if (!secret) error(key, "cannot read " + quote(file->string()) + ": " + problem);
+  return secret;
+}
+
+section_reader section_reader::section(std::string_view key, names keys) {
+  const yaml_entry* e = impl_->find(key);
+  // An absent section reads as an empty one where its parent is, under the name it would have.
+  const std::string& parent = impl_->at.path;
+  yaml_entry at = e != nullptr ? *e
+                               : yaml_entry{std::string(key), YAML::Node(), impl_->at.mark(),
+                                            parent.empty() ? std::string(key)
+                                                           : parent + "." + std::string(key)};
+  return section_reader(
+      std::make_unique<impl>(impl_->reader, std::move(at), keys, impl_->base_dir));
+}
+
+void section_reader::error(std::string_view key, const std::string& message) {
+  const yaml_entry* e = impl_->find(key);
+  if (e != nullptr) {
+    impl_->reader->error(e->mark(), e->path, message);
+  } else {
+    impl_->reader->error(impl_->at.mark(), impl_->at.path, message);
+  }
+}
+
+void section_reader::check() const {
+  if (impl_->reader->has_errors()) throw config_error(impl_->reader->errors());
+}
+
+}  // namespace tocsin::config

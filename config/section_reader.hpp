@@ -1,0 +1,88 @@
+#pragma once
+// Reading a receiver's integration section into typed values. Each notifier factory (sinks/)
+// names its keys and reads them with a section_reader, so the integration owns its schema while
+// every message reads like the rest of the config's: `FILE:LINE:COL: receivers[0].webhook.url:
+// message`, at the offending key, every problem of the section at once.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace tocsin::config {
+
+using names = std::span<const std::string_view>;
+
+// "; did you mean 'x'?" for the closest of `candidates`, else "".
+std::string suggestion(std::string_view word, names candidates);
+
+// User text for a message: quoted, control characters escaped, long values cut.
+std::string quote(std::string_view text);
+
+// The content of a file holding a secret (a password, a token, a URL with a key in it), trailing
+// whitespace removed: editors and `echo` add a newline that is not part of it. nullopt when the
+// file cannot be read or is empty, with `problem` saying which.
+std::optional<std::string> read_secret_file(const std::filesystem::path& file,
+                                            std::string& problem);
+
+// Where `receiver`'s integration key was written; the receiver's own location when it was built
+// in code.
+source_location integration_where(const receiver_config& receiver);
+
+// One mapping of a receiver's integration section (or a mapping nested in it). Each reading
+// function reports its own problem and returns nullopt; check() throws them all.
+class section_reader {
+ public:
+  // The integration section of `receiver`; `keys` are every key it may hold. Unknown keys are
+  // reported with a "did you mean", duplicate keys too. A receiver without a section (built in
+  // code) reads as an empty one.
+  section_reader(const receiver_config& receiver, names keys);
+  ~section_reader();
+  section_reader(section_reader&&) noexcept;
+  section_reader& operator=(section_reader&&) noexcept;
+
+  [[nodiscard]] bool has(std::string_view key) const;
+  // Reports each of `keys` that is missing.
+  void require(names keys);
+  // Reports that none of `keys` is there ("missing required key 'a' or 'b'").
+  void require_one_of(names keys);
+
+  std::optional<std::string> text(std::string_view key);  // not empty
+  std::optional<std::string> url(std::string_view key);   // http:// or https://
+  std::optional<std::string> choice(std::string_view key, names allowed);
+  std::optional<bool> flag(std::string_view key);
+  std::optional<std::uint64_t> count(std::string_view key, std::uint64_t min, std::uint64_t max);
+  std::optional<duration> span(std::string_view key);     // a Go/Prometheus duration
+  std::optional<endpoint> address(std::string_view key);  // host:port
+  std::optional<std::vector<std::string>> text_list(std::string_view key);
+  std::optional<std::map<std::string, std::string>> text_map(std::string_view key);
+  // A file name, relative to the config file's folder (systemd starts us in /).
+  std::optional<std::filesystem::path> path(std::string_view key);
+  // The secret in the file `key` names (read_secret_file()).
+  std::optional<std::string> secret_file(std::string_view key);
+
+  // The mapping under `key` (`auth: { … }`), whose problems join this reader's. Absent or empty,
+  // it reads as empty.
+  section_reader section(std::string_view key, names keys);
+
+  // Reports a problem with `key`'s value (with the section itself when `key` is absent).
+  void error(std::string_view key, const std::string& message);
+  // Throws config_error with every problem found so far by this reader and the readers of its
+  // sections, sorted by position.
+  void check() const;
+
+ private:
+  struct impl;
+  explicit section_reader(std::unique_ptr<impl> state);
+
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace tocsin::config
