@@ -4,10 +4,8 @@
 // append works again in a fresh segment. Real causes where there are any (RLIMIT_FSIZE, a
 // segment name that is taken), fault injection for the rest, each step of an append failing once.
 
-#include <signal.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <gtest/gtest.h>
 
@@ -21,6 +19,7 @@
 
 #include "core/fault_injection.hpp"
 #include "kafka/spool.hpp"
+#include "tests/support/file_size_limit.hpp"
 #include "tests/support/support.hpp"
 
 namespace tocsin::kafka {
@@ -74,33 +73,6 @@ class log_capture {
   std::ostringstream text_;
 };
 
-// RLIMIT_FSIZE for this process while the object lives. SIGXFSZ is ignored meanwhile, so a write
-// past the limit fails (EFBIG, or short) instead of killing the test.
-class file_size_limit {
- public:
-  explicit file_size_limit(rlim_t bytes) {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGXFSZ, &ignore, &saved_action_);
-    ::getrlimit(RLIMIT_FSIZE, &saved_);
-    const rlimit low{.rlim_cur = bytes, .rlim_max = saved_.rlim_max};
-    ok_ = ::setrlimit(RLIMIT_FSIZE, &low) == 0;
-  }
-  ~file_size_limit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    ::sigaction(SIGXFSZ, &saved_action_, nullptr);
-  }
-  file_size_limit(const file_size_limit&) = delete;
-  file_size_limit& operator=(const file_size_limit&) = delete;
-
-  [[nodiscard]] bool ok() const { return ok_; }
-
- private:
-  rlimit saved_{};
-  struct sigaction saved_action_ {};
-  bool ok_ = false;
-};
-
 TEST(spool_faults, a_write_cut_short_by_the_file_size_limit_is_refused_and_taken_back) {
   test::temp_dir dir("spool-fsize");
   metrics_registry metrics;
@@ -108,7 +80,7 @@ TEST(spool_faults, a_write_cut_short_by_the_file_size_limit_is_refused_and_taken
   spool s(dir.path(), {}, metrics);
   {
     // Room for one record and a third of the next: the second write is short.
-    const file_size_limit limit(record_bytes + 10);
+    const test::file_size_limit limit(record_bytes + 10);
     ASSERT_TRUE(limit.ok());
     EXPECT_TRUE(s.append(key_of(1), value_of(1)));
     EXPECT_FALSE(s.append(key_of(2), value_of(2)));
