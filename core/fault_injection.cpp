@@ -33,7 +33,7 @@ bool count_call(std::string_view site, int error) {
   if (!armed.load(std::memory_order_relaxed) || !site.starts_with(p.prefix)) return false;
   if (!p.fired_at.empty() || p.calls++ != p.fail_at) return false;
   p.fired_at = site;
-  errno = error;
+  if (error != 0) errno = error;
   return true;
 }
 

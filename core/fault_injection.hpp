@@ -22,8 +22,9 @@ extern std::atomic<bool> armed;
 bool count_call(std::string_view site, int error);
 }  // namespace detail
 
-// True, with errno set to `error`, when this call of `site` is the one an armed test chose to
-// fail: the caller then takes the path a real failure of the operation takes.
+// True, with errno set to `error` (0: errno left alone, for an operation that reports its
+// failure otherwise), when this call of `site` is the one an armed test chose to fail: the
+// caller then takes the path a real failure of the operation takes.
 inline bool fail(std::string_view site, int error) {
   return detail::armed.load(std::memory_order_relaxed) && detail::count_call(site, error);
 }
