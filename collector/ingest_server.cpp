@@ -802,7 +802,9 @@ class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
           if (ec == asio::error::operation_aborted) return;
           if (ec) {
             // Out of file descriptors and the like: back off instead of spinning.
-            self->in_.stats.error("accept_failed", "accept failed", ec.message());
+            // No peer to name: the connection is still in the backlog.
+            const std::string what = "accept failed, retrying in 100 ms: " + ec.message();
+            self->in_.stats.error("accept_failed", what.c_str(), "-");
             self->retry_timer_.expires_after(std::chrono::milliseconds(100));
             self->retry_timer_.async_wait([self](boost::system::error_code e) {
               if (!e) self->accept();

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "core/fault_injection.hpp"
+
 namespace tocsin::kafka {
 namespace {
 
@@ -207,7 +209,9 @@ void alert_consumer::resume_retries() {
     list.add(kafka_.topic, partition, state.retry_offset);
     // Seeking flushes what was fetched after the failed record, so it comes next.
     const RdKafka::ErrorCode err =
-        consumer_->seek(*list.items.front(), static_cast<int>(seek_timeout / 1ms));
+        fault_injection::fail("kafka.consumer.seek", 0)
+            ? RdKafka::ERR__TIMED_OUT
+            : consumer_->seek(*list.items.front(), static_cast<int>(seek_timeout / 1ms));
     if (err != RdKafka::ERR_NO_ERROR) {
       count_error(err, "seek: " + RdKafka::err2str(err));
       state.resume_at = now + retry_pause;  // stay paused, try again

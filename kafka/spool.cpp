@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/fault_injection.hpp"
+
 namespace tocsin::kafka {
 namespace {
 
@@ -430,7 +432,9 @@ bool spool::start_segment() {
   seg->first_id = next_id_;
   seg->path = dir_ / segment_name(next_id_);
   seg->append_fd =
-      ::open(seg->path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+      fault_injection::fail("spool.create", ENOSPC)
+          ? -1
+          : ::open(seg->path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
   if (seg->append_fd < 0) {
     write_failed("cannot create " + seg->path.string(), errno);
     return false;
@@ -480,12 +484,14 @@ bool spool::write_record(const std::string& record) {
   segment& seg = *current_;
   ssize_t n;
   do {
-    n = ::write(seg.append_fd, record.data(), record.size());
+    n = fault_injection::fail("spool.write", EIO)
+            ? -1
+            : ::write(seg.append_fd, record.data(), record.size());
   } while (n < 0 && errno == EINTR);
   int error = errno;
   bool ok = n == static_cast<ssize_t>(record.size());
   if (!ok && n >= 0) error = ENOSPC;  // a short write: the disk is full
-  if (ok && ::fdatasync(seg.append_fd) != 0) {
+  if (ok && (fault_injection::fail("spool.fdatasync", EIO) || ::fdatasync(seg.append_fd) != 0)) {
     error = errno;
     ok = false;
   }

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sinks/notifier_factories.hpp"
@@ -57,10 +58,16 @@ class file_notifier final : public notifier {
       lines += rules::to_json(a);
       lines += '\n';
     }
-    // One write and a flush per notification, so `tail -f` and tests see it whole.
-    if (std::fwrite(lines.data(), 1, lines.size(), file_) != lines.size() ||
-        std::fflush(file_) != 0) {
+    // The stream is unbuffered: one write per notification, so `tail -f` and tests see it
+    // whole. A write the disk cuts short is taken back to where it started, else the torn line
+    // would glue itself to the first line of the retry.
+    struct stat before {};
+    const bool sized = ::fstat(::fileno(file_), &before) == 0;
+    if (std::fwrite(lines.data(), 1, lines.size(), file_) != lines.size()) {
+      const int error = errno;
       std::clearerr(file_);
+      if (sized) (void)::ftruncate(::fileno(file_), before.st_size);
+      errno = error;
       return failed_write("write to");
     }
     return delivery_result::delivered();
@@ -72,6 +79,7 @@ class file_notifier final : public notifier {
     std::error_code ec;
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     file_ = std::fopen(path_.c_str(), "ae");
+    if (file_ != nullptr) std::setvbuf(file_, nullptr, _IONBF, 0);  // nothing held back on error
     return file_ != nullptr;
   }
 

@@ -3,9 +3,12 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "tests/support/process.hpp"
 
@@ -46,6 +49,13 @@ void mock_kafka_cluster::set_down(int broker_id) {
 }
 
 void mock_kafka_cluster::set_up(int broker_id) { rd_kafka_mock_broker_set_up(cluster_, broker_id); }
+
+void mock_kafka_cluster::push_request_errors(int api_key, const std::vector<int>& errors) {
+  std::vector<rd_kafka_resp_err_t> codes;
+  for (const int e : errors) codes.push_back(static_cast<rd_kafka_resp_err_t>(e));
+  rd_kafka_mock_push_request_errors_array(cluster_, static_cast<std::int16_t>(api_key),
+                                          codes.size(), codes.data());
+}
 
 namespace {
 

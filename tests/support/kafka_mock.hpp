@@ -30,6 +30,9 @@ class mock_kafka_cluster {
   // Down: the broker drops its connections and refuses new ones, until set_up().
   void set_down(int broker_id);
   void set_up(int broker_id);
+  // The next requests of Kafka API `api_key` (8 OffsetCommit, 9 OffsetFetch, ...), from any
+  // client, are answered with these rd_kafka_resp_err_t codes, one request each, in order.
+  void push_request_errors(int api_key, const std::vector<int>& errors);
 
  private:
   rd_kafka_s* handle_ = nullptr;  // the throwaway client that owns the cluster
