@@ -15,6 +15,7 @@
 #include "sinks/notifier.hpp"
 #include "tests/support/file_size_limit.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/sinks/receiver_yaml.hpp"
 
 namespace tocsin::sinks {
 namespace {
@@ -24,7 +25,7 @@ namespace fs = std::filesystem;
 std::unique_ptr<notifier> file_receiver(const fs::path& path) {
   notifier_registry registry;
   register_builtin_notifiers(registry);
-  return registry.create({"archive", "file", {{"path", path.string()}}, {"tocsin.yaml", 3, 5}});
+  return registry.create(test_receivers::load("archive", "file", {{"path", path.string()}}));
 }
 
 notification about(const std::vector<std::string>& hosts) {
