@@ -68,9 +68,11 @@ TEST(alert_producer_faults, a_record_refused_at_once_is_spooled_and_delivered_la
 
   const auto alerts = make_alerts(0, 4);
   producer.publish(alerts);
-  // Synchronously: the first alert waits in librdkafka's queue for the broker, the second was
-  // refused and spooled, and the two after it were spooled behind it to keep the order.
-  EXPECT_EQ(metric_sum(metrics, "tocsin_spool_records"), 3) << metrics.render();
+  // The first alert waits in librdkafka's queue for the broker, the second was refused at once
+  // and handed to the spool writer, and the two after it went behind it to keep the order.
+  ASSERT_TRUE(
+      test::wait_until([&] { return metric_sum(metrics, "tocsin_spool_records") == 3; }, 10s))
+      << metrics.render();
   EXPECT_EQ(metrics
                 .get_counter("tocsin_bus_errors_total", "Alerts the bus failed to carry.",
                              {{"reason", "queue_full"}})
