@@ -14,10 +14,6 @@ namespace {
 
 constexpr int spoofed_hosts = 5000;
 
-std::string gelf(const std::string& host, const std::string& message) {
-  return json{{"version", "1.1"}, {"host", host}, {"short_message", message}}.dump();
-}
-
 TEST(hostile_flood, spoofed_host_names_cost_only_counted_refusals) {
   http_capture hook;
   daemon_options options;
@@ -38,8 +34,9 @@ TEST(hostile_flood, spoofed_host_names_cost_only_counted_refusals) {
   {
     udp_client flood;
     for (int i = 0; i < spoofed_hosts; ++i) {
-      ASSERT_TRUE(flood.send_to(daemon.gelf_port(),
-                                gelf("spoof-" + std::to_string(i), "flood " + std::to_string(i))));
+      ASSERT_TRUE(flood.send_to(
+          daemon.gelf_port(),
+          gelf_json("flood " + std::to_string(i), "gelfapp", "spoof-" + std::to_string(i))));
       if (i % 200 == 199) std::this_thread::sleep_for(20ms);  // no kernel drops on a busy CI
     }
   }

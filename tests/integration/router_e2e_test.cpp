@@ -16,10 +16,8 @@ namespace fs = std::filesystem;
 // How long "nothing more arrives" is watched for.
 constexpr auto quiet_period = 2500ms;
 
-// An RFC 5424 line (facility user, severity error) from host e2e-host.
-std::string syslog_line(const std::string& app, const std::string& message) {
-  return "<11>1 " + now_rfc3339() + " e2e-host " + app + " - - - " + message + "\n";
-}
+// The lines' header: facility user, severity error, host e2e-host (and the timestamp now).
+const syslog_header e2e_host{.pri = 11, .host = "e2e-host"};
 
 const std::string disk_full_message = "write failed: No space left on device";
 
@@ -80,44 +78,6 @@ std::set<std::string> api_alert_names(const tocsin_daemon& daemon, const std::st
   return names;
 }
 
-// tests/integration/peers/smtp_server.py (aiosmtpd, plain SMTP) on a free loopback port.
-class smtp_server {
- public:
-  smtp_server() : dir_("e2e-smtp"), port_(free_port()) {
-    fs::create_directories(out());
-    process_options options;
-    options.stdout_path = dir_ / "server.out";
-    options.stderr_path = dir_ / "server.err";
-    process_ = std::make_unique<child_process>(
-        std::vector<std::string>{find_program("python3").string(),
-                                 (source_dir() / "tests/integration/peers/smtp_server.py").string(),
-                                 "--port", std::to_string(port_), "--out", out().string()},
-        options);
-    const bool ready = wait_until(
-        [&] {
-          return fs::exists(dir_ / "server.out") &&
-                 read_file(dir_ / "server.out").find("READY") != std::string::npos;
-        },
-        20s);
-    if (!ready) throw std::runtime_error("smtp_server.py did not start");
-  }
-
-  [[nodiscard]] std::uint16_t port() const { return port_; }
-  // What the server made of each message it accepted (smtp_server.py's .json), in order.
-  [[nodiscard]] std::vector<json> messages() const {
-    std::vector<json> all;
-    for (const fs::path& f : find_files(out(), ".json")) all.push_back(json::parse(read_file(f)));
-    return all;
-  }
-
- private:
-  [[nodiscard]] fs::path out() const { return dir_ / "mail"; }
-
-  temp_dir dir_;
-  std::uint16_t port_;
-  std::unique_ptr<child_process> process_;
-};
-
 fs::path amtool() { return find_program("amtool"); }
 
 command_result run_amtool(std::uint16_t port, std::vector<std::string> args) {
@@ -153,7 +113,7 @@ TEST(router_e2e, one_line_reaches_slack_email_and_webhook_exactly_once) {
       "  - { name: hook, webhook: { url: \"" +
       hook.url("/hook") + "\" } }\n"));
 
-  send_lines(daemon, syslog_line("postgres", disk_full_message));
+  send_lines(daemon, syslog_line("postgres", disk_full_message, e2e_host));
 
   ASSERT_TRUE(slack.wait_for(1, patience)) << "no Slack POST";
   ASSERT_TRUE(hook.wait_for(1, patience)) << "no webhook POST";
@@ -202,7 +162,7 @@ TEST(router_e2e, ten_alerts_of_one_group_make_one_webhook_post) {
       hook.url() + "\" } }\n"));
 
   std::string lines;
-  for (int i = 1; i <= 10; ++i) lines += syslog_line("app", "burst " + std::to_string(i));
+  for (int i = 1; i <= 10; ++i) lines += syslog_line("app", "burst " + std::to_string(i), e2e_host);
   send_lines(daemon, lines);
 
   ASSERT_TRUE(hook.wait_for(1, patience));
@@ -243,8 +203,8 @@ TEST(router_e2e, retries_server_errors_and_dead_letters_a_permanent_failure) {
                      "  - { name: strict, webhook: { url: \"" +
                      strict.url() + "\" } }\n"));
 
-  send_lines(daemon,
-             syslog_line("postgres", disk_full_message) + syslog_line("app", "reject me, please"));
+  send_lines(daemon, syslog_line("postgres", disk_full_message, e2e_host) +
+                         syslog_line("app", "reject me, please", e2e_host));
 
   // The permanent failure.
   const fs::path dead_letters = daemon.dir() / "lib" / "dead-letter.jsonl";
@@ -298,7 +258,7 @@ TEST(router_e2e, amtool_silence_keeps_disk_full_quiet_but_not_other_alerts) {
   ASSERT_EQ(query.exit_code, 0) << query.stderr_text;
   EXPECT_NE(query.stdout_text.find("disk-full"), std::string::npos) << query.stdout_text;
 
-  send_lines(daemon, syslog_line("postgres", disk_full_message));
+  send_lines(daemon, syslog_line("postgres", disk_full_message, e2e_host));
   // The router has it, silenced...
   ASSERT_TRUE(wait_until(
       [&] { return api_alert_names(daemon, "suppressed").contains("disk-full"); }, patience))
@@ -307,7 +267,8 @@ TEST(router_e2e, amtool_silence_keeps_disk_full_quiet_but_not_other_alerts) {
   std::this_thread::sleep_for(quiet_period);
   EXPECT_TRUE(hook.requests().empty()) << hook.requests()[0].body;
 
-  send_lines(daemon, syslog_line("kernel", "Out of memory: Killed process 4242 (postgres)"));
+  send_lines(daemon,
+             syslog_line("kernel", "Out of memory: Killed process 4242 (postgres)", e2e_host));
   ASSERT_TRUE(hook.wait_for(1, patience)) << "the unsilenced alert was not sent";
   std::this_thread::sleep_for(500ms);
   ASSERT_EQ(hook.requests().size(), 1U);
@@ -347,7 +308,7 @@ TEST(router_e2e, alertmanager_receiver_reaches_a_real_alertmanager) {
                      "receivers:\n"
                      "  - { name: am, alertmanager: { url: \"http://127.0.0.1:" +
                      std::to_string(am_port) + "\" } }\n"));
-  send_lines(daemon, syslog_line("postgres", disk_full_message));
+  send_lines(daemon, syslog_line("postgres", disk_full_message, e2e_host));
 
   json listed;
   const bool found = wait_until(
@@ -382,7 +343,7 @@ TEST(router_e2e, kill9_during_group_wait_sends_the_pending_alert_once_after_rest
       "  - { name: hook, webhook: { url: \"" +
       hook.url() + "\" } }\n"));
 
-  send_lines(daemon, syslog_line("postgres", disk_full_message));
+  send_lines(daemon, syslog_line("postgres", disk_full_message, e2e_host));
   ASSERT_TRUE(wait_until([&] { return api_alert_names(daemon).contains("disk-full"); }, patience))
       << "the router never got the alert";
   ASSERT_TRUE(hook.requests().empty()) << "sent before group_wait passed";

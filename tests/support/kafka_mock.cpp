@@ -47,6 +47,11 @@ void mock_kafka_cluster::set_down(int broker_id) {
 
 void mock_kafka_cluster::set_up(int broker_id) { rd_kafka_mock_broker_set_up(cluster_, broker_id); }
 
+void mock_kafka_cluster::fail_next_produce(rd_kafka_resp_err_t error) {
+  constexpr int produce_api_key = 0;
+  rd_kafka_mock_push_request_errors(cluster_, produce_api_key, 1, error);
+}
+
 namespace {
 
 std::string text_or_empty(const nlohmann::json& j, const char* name) {
