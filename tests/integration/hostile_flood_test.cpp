@@ -136,8 +136,8 @@ TEST(full_disk, backpressures_tcp_and_resumes_by_itself) {
     }
     sent_all = true;
   });
-  std::this_thread::sleep_for(2s);
-  EXPECT_GE(daemon.metric("tocsin_output_stalls_total", {{"reason", "disk_full"}}), 2)
+  EXPECT_TRUE(daemon.wait_for_metric("tocsin_output_stalls_total", {{"reason", "disk_full"}},
+                                     [](double v) { return v >= 2; }))
       << "retried every second";
   EXPECT_EQ(daemon.input_messages("syslog-tcp"), read_before)
       << "the input kept reading while the disk was full";

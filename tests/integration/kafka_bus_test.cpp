@@ -91,7 +91,7 @@ bool send_bursts(const tocsin_daemon& collector, int first, int count,
   }
   for (int n = first; n < first + count; ++n) {
     if (!conn.send_all(burst_line(n))) return false;
-    std::this_thread::sleep_for(gap);
+    std::this_thread::sleep_for(gap);  // the scenario: a sender that trickles
   }
   return true;
 }

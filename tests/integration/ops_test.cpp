@@ -403,7 +403,8 @@ TEST(reload, switches_rules_and_routes_without_dropping_connections) {
   ASSERT_TRUE(second.wait_for(1, patience)) << daemon.log_text();
   const json body = json::parse(second.requests()[0].body);
   EXPECT_EQ(body["alerts"][0]["labels"]["alertname"], "oom");
-  // The alert `first` already had is not sent to it again after the regrouping.
+  // The alert `first` already had is not sent to it again after the regrouping. Nothing marks
+  // "no resend coming", so this watches for one for a while (group_wait is 0s: it would be soon).
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(first.requests().size(), 1U);
   EXPECT_EQ(daemon.metric("tocsin_input_connections", {{"input", "syslog-tcp"}}), 1);
@@ -491,6 +492,8 @@ TEST(shutdown, sigterm_drains_the_receivers_and_exits_zero) {
   EXPECT_EQ(daemon.log_text().find("shutdown_timeout reached"), std::string::npos);
 
   daemon.restart();
+  // A resend would follow the restart at once (group_wait is 0s); nothing marks its absence, so
+  // this watches for one for a while.
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(slow.requests().size(), 2U) << "delivered before the exit, so not sent again";
 }

@@ -169,8 +169,9 @@ TEST(relp_input, oversized_message_is_counted_and_the_session_goes_on) {
   ASSERT_TRUE(daemon.wait_for_event_with("app", "relp-after"));
   EXPECT_EQ(daemon.input_errors(relp_input, "message_too_large"), 1);
   EXPECT_EQ(daemon.input_messages(relp_input), 1);
-  // Had it not been acknowledged, rsyslog would send it again on its next session.
-  std::this_thread::sleep_for(1s);
+  // Had it not been acknowledged, rsyslog would send it again before anything new.
+  ASSERT_TRUE(rsyslog.send(syslog_line("relp-later", "a later message", relp_sender)));
+  ASSERT_TRUE(daemon.wait_for_event_with("app", "relp-later"));
   EXPECT_EQ(daemon.input_errors(relp_input, "message_too_large"), 1);
 }
 
@@ -214,7 +215,7 @@ TEST(relp_input, reloads_during_a_transfer_lose_nothing) {
       lines += syslog_line("relp-hup", "n=" + std::to_string(j), relp_sender);
     ASSERT_TRUE(rsyslog.send(lines));
     daemon.signal(SIGHUP);
-    std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(50ms);  // the scenario: reloads spread over the transfer
   }
   std::map<std::string, int> seen;
   const bool complete = wait_until(
@@ -291,7 +292,7 @@ TEST(relp_input, nothing_lost_across_three_kill9_during_transfer) {
         feed_ok = false;
         return;
       }
-      std::this_thread::sleep_for(100ms);
+      std::this_thread::sleep_for(100ms);  // the scenario: a transfer the kills land inside
     }
   });
 

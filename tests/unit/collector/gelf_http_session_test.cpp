@@ -410,7 +410,7 @@ TEST(gelf_http_session, a_connection_paused_longer_than_idle_timeout_is_kept) {
   EXPECT_EQ(client.read().status, 202);
   server.r.accepting = false;
   ASSERT_TRUE(client.send(post(gelf("held back"))));
-  std::this_thread::sleep_for(800ms);  // four idle timeouts
+  std::this_thread::sleep_for(800ms);  // the scenario: four idle timeouts pass while paused
   server.r.accepting = true;
   EXPECT_EQ(client.read().status, 202);
   // Throttled for longer than the idle timeout: still served.

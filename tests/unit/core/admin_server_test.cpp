@@ -283,7 +283,7 @@ TEST(admin_server, accept_errors_back_off_and_serving_resumes) {
   ASSERT_TRUE(send_all(late, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
 
   const double cpu_before = cpu_seconds();
-  std::this_thread::sleep_for(1s);
+  std::this_thread::sleep_for(1s);  // the scenario: a second out of descriptors, CPU measured
   const double cpu_used = cpu_seconds() - cpu_before;
   const std::uint64_t errors = counter_value(metrics, "tocsin_admin_accept_errors_total");
 
