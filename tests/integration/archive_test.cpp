@@ -133,11 +133,12 @@ TEST(archive_reopen, sighup_after_rename_starts_a_new_file) {
   ASSERT_TRUE(wait_until([&] { return messages_in(file).size() == 1; }, patience));
   fs::rename(file, rotated);  // what logrotate does before it signals
 
+  ASSERT_TRUE(has_open_file(daemon.pid(), rotated));
   daemon.signal(SIGHUP);
-  // The reopen happens asynchronously: give the daemon a moment to act on the signal (its log
-  // says so), so the next message cannot race it into the old file.
-  wait_until([&] { return daemon.log_text().find("SIGHUP") != std::string::npos; }, 2s);
-  std::this_thread::sleep_for(500ms);
+  // The archive writer reopens asynchronously: once it has closed the renamed file, the next
+  // message cannot race it into the old one.
+  ASSERT_TRUE(wait_until([&] { return !has_open_file(daemon.pid(), rotated); }, patience))
+      << "the archive still writes to " << rotated << " after SIGHUP";
   ASSERT_TRUE(daemon.running()) << "SIGHUP must not terminate the daemon";
 
   ASSERT_TRUE(send("after rotation"));
@@ -147,8 +148,9 @@ TEST(archive_reopen, sighup_after_rename_starts_a_new_file) {
   EXPECT_EQ(messages_in(rotated), std::vector<std::string>{"before rotation"});
 
   // A second SIGHUP without a rename reopens the same file for append: nothing lost or truncated.
+  ASSERT_TRUE(has_open_file(daemon.pid(), file));
   daemon.signal(SIGHUP);
-  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(wait_until([&] { return !has_open_file(daemon.pid(), file); }, patience));
   ASSERT_TRUE(send("after second hup"));
   ASSERT_TRUE(wait_until([&] { return messages_in(file).size() == 2; }, patience));
   EXPECT_EQ(messages_in(file), (std::vector<std::string>{"after rotation", "after second hup"}));

@@ -14,10 +14,6 @@
 namespace tocsin::test {
 namespace {
 
-std::filesystem::path sender_script() {
-  return source_dir() / "tests" / "integration" / "peers" / "graypy_send.py";
-}
-
 struct graypy_record {
   std::string level;  // python logging level name, as the script takes it
   std::string message;
@@ -105,8 +101,8 @@ TEST_P(graypy_to_tocsin, archives_every_record) {
   const std::string localname = "graypy-host.example.com";
 
   std::vector<std::string> argv = {
-      "/usr/bin/python3", sender_script().string(),           "--transport", c.transport,
-      "--port",           std::to_string(daemon.gelf_port()), "--localname", localname};
+      "/usr/bin/python3", peer_script("graypy_send.py").string(), "--transport", c.transport,
+      "--port",           std::to_string(daemon.gelf_port()),     "--localname", localname};
   argv.insert(argv.end(), c.options.begin(), c.options.end());
   for (const auto& r : c.records) argv.insert(argv.end(), {"--record", r.level + ":" + r.message});
   for (const auto& [k, v] : c.extra) argv.insert(argv.end(), {"--extra", k + "=" + v});

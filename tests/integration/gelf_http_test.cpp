@@ -18,10 +18,6 @@ namespace {
 
 constexpr const char* input = "gelf-http";
 
-std::filesystem::path sender_script() {
-  return source_dir() / "tests" / "integration" / "peers" / "graypy_send.py";
-}
-
 // A daemon with the standard inputs plus a GELF HTTP input on its own port.
 struct http_daemon {
   explicit http_daemon(std::size_t max_message_bytes = 65536)
@@ -69,7 +65,7 @@ TEST(gelf_http, graypy_records_arrive_compressed_and_plain) {
   // be decoded on different shards in any order: they are matched by their (unique) message.
   std::map<std::string, std::pair<std::string, json>> sent;  // message → severity, what was sent
   for (const std::string app : {"zipped", "plain"}) {
-    std::vector<std::string> argv = {"/usr/bin/python3", sender_script().string(),
+    std::vector<std::string> argv = {"/usr/bin/python3", peer_script("graypy_send.py").string(),
                                      "--transport",      "http",
                                      "--port",           std::to_string(d.port),
                                      "--localname",      localname,

@@ -52,10 +52,6 @@ tcp_client connect_from(const char* source_ip, std::uint16_t port) {
   return client;
 }
 
-std::string syslog_line(const std::string& app, const std::string& message) {
-  return "<13>1 2026-11-26T04:10:55Z limits-host " + app + " - - - " + message;
-}
-
 std::size_t count_from(const std::vector<json>& events, const std::string& source_ip) {
   std::size_t n = 0;
   for (const auto& ev : events) {
@@ -116,8 +112,7 @@ TEST(ingest_limits, a_tcp_sender_over_the_rate_is_slowed_down_and_loses_nothing)
   ASSERT_TRUE(fast.is_open());
   const auto lines = [](int from, int to) {
     std::string out;
-    for (int i = from; i < to; ++i)
-      out += syslog_line("tcpfast", "tcp " + std::to_string(i)) + "\n";
+    for (int i = from; i < to; ++i) out += syslog_line("tcpfast", "tcp " + std::to_string(i));
     return out;
   };
   // What was read is delivered, then the connection pays its debt by not reading: 60 messages
@@ -162,8 +157,8 @@ TEST(ingest_limits, connections_beyond_the_per_source_cap_are_refused) {
 
   // Another host is not affected, and the held connections still carry messages.
   tcp_client other = connect_from("127.0.0.3", port);
-  ASSERT_TRUE(other.send_all(syslog_line("other", "from the other host") + "\n"));
-  ASSERT_TRUE(held[0].send_all(syslog_line("held", "from a held connection") + "\n"));
+  ASSERT_TRUE(other.send_all(syslog_line("other", "from the other host")));
+  ASSERT_TRUE(held[0].send_all(syslog_line("held", "from a held connection")));
   const auto ev = daemon.wait_for_event_with("message", "from the other host");
   ASSERT_TRUE(ev);
   EXPECT_EQ(text_field(*ev, "source").rfind("127.0.0.3:", 0), 0u);
@@ -174,7 +169,7 @@ TEST(ingest_limits, connections_beyond_the_per_source_cap_are_refused) {
   ASSERT_TRUE(daemon.wait_for_metric("tocsin_input_connections", {{"input", "syslog-tcp"}},
                                      [](double v) { return v == 2; }));
   tcp_client again = connect_from("127.0.0.2", port);
-  ASSERT_TRUE(again.send_all(syslog_line("again", "after a place was freed") + "\n"));
+  ASSERT_TRUE(again.send_all(syslog_line("again", "after a place was freed")));
   EXPECT_TRUE(daemon.wait_for_event_with("message", "after a place was freed"));
   EXPECT_EQ(daemon.input_errors("syslog-tcp", "too_many_connections_from_source"), 1);
 }
@@ -208,15 +203,6 @@ TEST(ingest_limits, the_connection_cap_counts_a_source_over_every_input) {
 }
 
 // One chunk of a chunked GELF message: magic, 8-byte id, sequence number, count, data.
-std::string gelf_chunk(std::uint64_t id, int seq, int count, std::string_view data) {
-  std::string d("\x1e\x0f", 2);
-  for (int i = 0; i < 8; ++i) d += static_cast<char>((id >> (8 * i)) & 0xff);
-  d += static_cast<char>(seq);
-  d += static_cast<char>(count);
-  d.append(data);
-  return d;
-}
-
 // Issue 11: 1 200 first chunks from one source used to evict another source's message.
 TEST(ingest_limits, a_flood_of_gelf_first_chunks_does_not_evict_another_sources_message) {
   tocsin_daemon daemon;

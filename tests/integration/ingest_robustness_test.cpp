@@ -25,25 +25,6 @@ std::string garbage(std::size_t n, std::uint32_t seed) {
   return out;
 }
 
-std::string syslog_line(const std::string& app, const std::string& message) {
-  return "<13>1 2024-05-01T10:00:00Z testhost " + app + " - - - " + message + "\n";
-}
-
-std::string gelf_json(const std::string& message, const std::string& app = "gelfapp") {
-  return R"({"version":"1.1","host":"testhost","short_message":")" + message + R"(","_app":")" +
-         app + R"("})";
-}
-
-// One GELF UDP chunk: magic 1e 0f, 8-byte message id, sequence number, sequence count, data.
-std::string gelf_chunk(std::uint64_t id, int seq, int count, std::string_view data) {
-  std::string c = "\x1e\x0f";
-  for (int shift = 56; shift >= 0; shift -= 8) c += static_cast<char>((id >> shift) & 0xff);
-  c += static_cast<char>(seq);
-  c += static_cast<char>(count);
-  c.append(data);
-  return c;
-}
-
 // Part `i` (0..2) of `s` cut in three.
 std::string third(const std::string& s, int i) {
   const std::size_t n = s.size() / 3;

@@ -77,7 +77,7 @@ daemon_options router_options(const mock_kafka_cluster& kafka) {
 }
 
 std::string burst_line(int n) {
-  return "<13>1 " + now_rfc3339() + " web1 app - - - burst " + std::to_string(n) + "\n";
+  return syslog_line("app", "burst " + std::to_string(n), {.host = "web1"});
 }
 
 // "burst first" .. "burst first+count-1" over one TCP syslog connection, `gap` between lines.
@@ -91,7 +91,7 @@ bool send_bursts(const tocsin_daemon& collector, int first, int count,
   }
   for (int n = first; n < first + count; ++n) {
     if (!conn.send_all(burst_line(n))) return false;
-    std::this_thread::sleep_for(gap);
+    std::this_thread::sleep_for(gap);  // the scenario: a sender that trickles
   }
   return true;
 }

@@ -22,10 +22,6 @@ command_result tocsin_cli(std::vector<std::string> args) {
   return run_command(args);
 }
 
-std::string syslog_line(const std::string& host, const std::string& message) {
-  return "<11>1 2026-11-26T10:00:00Z " + host + " app - - - " + message + "\n";
-}
-
 TEST(check_config, reports_every_problem_of_every_part_in_one_run) {
   temp_dir dir("ops-check");
   dir.write_file("rules/a.yaml",
@@ -430,7 +426,8 @@ TEST(reload, switches_rules_and_routes_without_dropping_connections) {
   daemon_options options = reload_options(first, second);
   tocsin_daemon daemon(options);
   tcp_client conn(daemon.syslog_port());
-  ASSERT_TRUE(conn.send_all(syslog_line("h1", "No space left on device")));
+  ASSERT_TRUE(
+      conn.send_all(syslog_line("app", "No space left on device", {.pri = 11, .host = "h1"})));
   ASSERT_TRUE(first.wait_for(1, patience));
 
   // A new rule, and its alerts go to `second`: SIGHUP applies both.
@@ -451,11 +448,13 @@ TEST(reload, switches_rules_and_routes_without_dropping_connections) {
   EXPECT_EQ(daemon.metric("tocsin_config_last_reload_successful", {}), 1);
 
   // The same connection, still open, carries the line the new rule fires on.
-  ASSERT_TRUE(conn.send_all(syslog_line("h2", "Out of memory: Killed process 1 (x)")));
+  ASSERT_TRUE(conn.send_all(
+      syslog_line("app", "Out of memory: Killed process 1 (x)", {.pri = 11, .host = "h2"})));
   ASSERT_TRUE(second.wait_for(1, patience)) << daemon.log_text();
   const json body = json::parse(second.requests()[0].body);
   EXPECT_EQ(body["alerts"][0]["labels"]["alertname"], "oom");
-  // The alert `first` already had is not sent to it again after the regrouping.
+  // The alert `first` already had is not sent to it again after the regrouping. Nothing marks
+  // "no resend coming", so this watches for one for a while (group_wait is 0s: it would be soon).
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(first.requests().size(), 1U);
   EXPECT_EQ(daemon.metric("tocsin_input_connections", {{"input", "syslog-tcp"}}), 1);
@@ -480,7 +479,8 @@ TEST(reload, an_invalid_config_is_refused_and_the_old_one_keeps_serving) {
   ASSERT_TRUE(daemon.wait_for_metric("tocsin_config_reloads_total", {{"result", "failure"}},
                                      [](double v) { return v == 2; }));
   tcp_client conn(daemon.syslog_port());
-  ASSERT_TRUE(conn.send_all(syslog_line("h1", "No space left on device")));
+  ASSERT_TRUE(
+      conn.send_all(syslog_line("app", "No space left on device", {.pri = 11, .host = "h1"})));
   ASSERT_TRUE(first.wait_for(1, patience)) << daemon.log_text();
   EXPECT_TRUE(daemon.running());
 
@@ -555,8 +555,9 @@ TEST(shutdown, sigterm_drains_the_receivers_and_exits_zero) {
                                      "    match: { message: 'Out of memory' }\n";
   tocsin_daemon daemon(options);
   tcp_client conn(daemon.syslog_port());
-  ASSERT_TRUE(conn.send_all(syslog_line("h1", "No space left on device") +
-                            syslog_line("h1", "Out of memory: Killed process 1 (x)")));
+  ASSERT_TRUE(conn.send_all(
+      syslog_line("app", "No space left on device", {.pri = 11, .host = "h1"}) +
+      syslog_line("app", "Out of memory: Killed process 1 (x)", {.pri = 11, .host = "h1"})));
   ASSERT_TRUE(slow.wait_for(1, patience));  // the first is in progress, the second queued
   EXPECT_EQ(daemon.stop(), 0);
   EXPECT_EQ(slow.requests().size(), 2U) << "the queued notification was not sent before exit";
@@ -564,6 +565,8 @@ TEST(shutdown, sigterm_drains_the_receivers_and_exits_zero) {
   EXPECT_EQ(daemon.log_text().find("shutdown_timeout reached"), std::string::npos);
 
   daemon.restart();
+  // A resend would follow the restart at once (group_wait is 0s); nothing marks its absence, so
+  // this watches for one for a while.
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(slow.requests().size(), 2U) << "delivered before the exit, so not sent again";
 }

@@ -148,8 +148,14 @@ TEST(prometheus, scrapes_tocsin_and_sends_it_alerts_that_are_routed_and_resolved
       << alert.dump();
   EXPECT_EQ(firing["groupLabels"], json({{"alertname", "TocsinNoSilences"}}));
 
-  // Prometheus re-sends the firing alert every second; tocsin notifies once.
-  std::this_thread::sleep_for(3s);
+  // Prometheus re-sends the firing alert every second; tocsin notifies once. Wait for three
+  // more of its POSTs to /api/v2/alerts.
+  const label_set alerts_posts{{"path", "/api/v2/alerts"}};
+  const double posts_before = daemon.metric("tocsin_api_requests_total", alerts_posts);
+  ASSERT_TRUE(daemon.wait_for_metric(
+      "tocsin_api_requests_total", alerts_posts,
+      [&](double posts) { return posts >= posts_before + 3; }, prometheus_patience))
+      << prometheus.log();
   std::size_t firing_count = 0;
   for (const json& b : bodies(hook)) firing_count += b.value("status", "") == "firing" ? 1 : 0;
   EXPECT_EQ(firing_count, 1U);

@@ -99,10 +99,8 @@ daemon_options with_relp_input(std::uint16_t relp_port, std::size_t max_message_
   return o;
 }
 
-// An RFC 3164 line as a sender would write it into rsyslog.
-std::string syslog_line(const std::string& tag, const std::string& message) {
-  return "<134>Dec  3 10:00:00 relp-sender " + tag + ": " + message + "\n";
-}
+// The header of the lines written into rsyslog: local0.info from host relp-sender.
+const syslog_header relp_sender{.pri = 134, .host = "relp-sender"};
 
 TEST(relp_input, delivers_fields_and_counts) {
   const std::uint16_t relp_port = free_port();
@@ -113,7 +111,7 @@ TEST(relp_input, delivers_fields_and_counts) {
   constexpr int count = 5;
   std::string lines;
   for (int i = 0; i < count; ++i)
-    lines += syslog_line("relp-basic", "hello over relp " + std::to_string(i));
+    lines += syslog_line("relp-basic", "hello over relp " + std::to_string(i), relp_sender);
   ASSERT_TRUE(rsyslog.send(lines));
 
   ASSERT_TRUE(wait_until(
@@ -166,13 +164,14 @@ TEST(relp_input, oversized_message_is_counted_and_the_session_goes_on) {
   ASSERT_TRUE(wait_for_tcp(relp_port, patience));
   rsyslog_relp_forwarder rsyslog(relp_port);
 
-  ASSERT_TRUE(rsyslog.send(syslog_line("relp-big", std::string(2000, 'x')) +
-                           syslog_line("relp-after", "after the big one")));
+  ASSERT_TRUE(rsyslog.send(syslog_line("relp-big", std::string(2000, 'x'), relp_sender) +
+                           syslog_line("relp-after", "after the big one", relp_sender)));
   ASSERT_TRUE(daemon.wait_for_event_with("app", "relp-after"));
   EXPECT_EQ(daemon.input_errors(relp_input, "message_too_large"), 1);
   EXPECT_EQ(daemon.input_messages(relp_input), 1);
-  // Had it not been acknowledged, rsyslog would send it again on its next session.
-  std::this_thread::sleep_for(1s);
+  // Had it not been acknowledged, rsyslog would send it again before anything new.
+  ASSERT_TRUE(rsyslog.send(syslog_line("relp-later", "a later message", relp_sender)));
+  ASSERT_TRUE(daemon.wait_for_event_with("app", "relp-later"));
   EXPECT_EQ(daemon.input_errors(relp_input, "message_too_large"), 1);
 }
 
@@ -212,10 +211,11 @@ TEST(relp_input, reloads_during_a_transfer_lose_nothing) {
   rsyslog_relp_forwarder rsyslog(relp_port);
   for (int i = 0; i < total; i += 500) {
     std::string lines;
-    for (int j = i; j < i + 500; ++j) lines += syslog_line("relp-hup", "n=" + std::to_string(j));
+    for (int j = i; j < i + 500; ++j)
+      lines += syslog_line("relp-hup", "n=" + std::to_string(j), relp_sender);
     ASSERT_TRUE(rsyslog.send(lines));
     daemon.signal(SIGHUP);
-    std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(50ms);  // the scenario: reloads spread over the transfer
   }
   std::map<std::string, int> seen;
   const bool complete = wait_until(
@@ -285,13 +285,14 @@ TEST(relp_input, nothing_lost_across_three_kill9_during_transfer) {
     for (int i = 0; i < total; i += batch) {
       std::string lines;
       for (int j = i; j < std::min(total, i + batch); ++j) {
-        lines += syslog_line("relp-seq", "seq=" + std::to_string(j) + " of the kill -9 transfer");
+        lines += syslog_line("relp-seq", "seq=" + std::to_string(j) + " of the kill -9 transfer",
+                             relp_sender);
       }
       if (!rsyslog.send(lines)) {
         feed_ok = false;
         return;
       }
-      std::this_thread::sleep_for(100ms);
+      std::this_thread::sleep_for(100ms);  // the scenario: a transfer the kills land inside
     }
   });
 
@@ -371,7 +372,8 @@ TEST(relp_input, sigterm_during_a_transfer_is_prompt_and_loses_nothing) {
   ASSERT_TRUE(wait_for_tcp(relp_port, patience));
   rsyslog_relp_forwarder rsyslog(relp_port);
   std::string lines;
-  for (int i = 0; i < total; ++i) lines += syslog_line("relp-term", "t=" + std::to_string(i));
+  for (int i = 0; i < total; ++i)
+    lines += syslog_line("relp-term", "t=" + std::to_string(i), relp_sender);
   ASSERT_TRUE(rsyslog.send(lines));
   ASSERT_TRUE(wait_until([&] { return count_lines(daemon.log_root()) >= total / 4; }, 60s));
 

@@ -13,10 +13,12 @@ namespace {
 const std::filesystem::path example_config =
     std::filesystem::path(TOCSIN_SOURCE_DIR) / "config/examples/tocsin.yaml";
 
-// "<PRI>1 TIMESTAMP HOST APP - - - MSG" with PRI for facility auth/kern, severity info.
+// A line of 2026-11-26 at `time` (HH:MM:SS), facility auth, severity info: rules windows run
+// on these timestamps.
 std::string line(const std::string& time, const std::string& host, const std::string& app,
                  const std::string& message) {
-  return "<38>1 2026-11-26T" + time + "Z " + host + " " + app + " - - - " + message + "\n";
+  return syslog_line(app, message,
+                     {.pri = 38, .timestamp = "2026-11-26T" + time + "Z", .host = host});
 }
 
 std::string failed_login(const std::string& time, const std::string& app = "sshd",

@@ -74,5 +74,8 @@ std::vector<std::filesystem::path> find_files(const std::filesystem::path& dir,
 
 std::filesystem::path tocsin_binary() { return TOCSIN_BINARY; }
 std::filesystem::path source_dir() { return TOCSIN_SOURCE_DIR; }
+std::filesystem::path peer_script(std::string_view name) {
+  return source_dir() / "tests" / "integration" / "peers" / name;
+}
 
 }  // namespace tocsin::test

@@ -31,5 +31,7 @@ std::vector<std::filesystem::path> find_files(const std::filesystem::path& dir,
 // Path of the built tocsin binary, and of the source tree (for config/examples etc.).
 std::filesystem::path tocsin_binary();
 std::filesystem::path source_dir();
+// A script in tests/integration/peers/ that plays a real peer (smtp_server.py, graypy_send.py).
+std::filesystem::path peer_script(std::string_view name);
 
 }  // namespace tocsin::test

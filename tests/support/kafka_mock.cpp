@@ -57,6 +57,11 @@ void mock_kafka_cluster::push_request_errors(int api_key, const std::vector<int>
                                           codes.size(), codes.data());
 }
 
+void mock_kafka_cluster::fail_next_produce(rd_kafka_resp_err_t error) {
+  constexpr int produce_api_key = 0;
+  push_request_errors(produce_api_key, {error});
+}
+
 namespace {
 
 std::string text_or_empty(const nlohmann::json& j, const char* name) {

@@ -2,12 +2,13 @@
 // A real Kafka-protocol broker on loopback for tests (librdkafka's mock cluster), and reading a
 // topic back with kcat, so tests check what a Kafka client actually sees.
 
+#include <librdkafka/rdkafka.h>
+
 #include <chrono>
 #include <map>
 #include <string>
 #include <vector>
 
-struct rd_kafka_s;
 struct rd_kafka_mock_cluster_s;
 
 namespace tocsin::test {
@@ -33,9 +34,11 @@ class mock_kafka_cluster {
   // The next requests of Kafka API `api_key` (8 OffsetCommit, 9 OffsetFetch, ...), from any
   // client, are answered with these rd_kafka_resp_err_t codes, one request each, in order.
   void push_request_errors(int api_key, const std::vector<int>& errors);
+  // The next Produce request fails with `error`, whichever broker gets it.
+  void fail_next_produce(rd_kafka_resp_err_t error);
 
  private:
-  rd_kafka_s* handle_ = nullptr;  // the throwaway client that owns the cluster
+  rd_kafka_t* handle_ = nullptr;  // the throwaway client that owns the cluster
   rd_kafka_mock_cluster_s* cluster_ = nullptr;
   std::string bootstraps_;
 };

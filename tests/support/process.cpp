@@ -330,4 +330,16 @@ std::filesystem::path find_program(std::string_view name) {
   return {};
 }
 
+bool has_open_file(pid_t pid, const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto wanted = std::filesystem::weakly_canonical(file, ec);
+  const std::filesystem::path fds = "/proc/" + std::to_string(pid) + "/fd";
+  for (auto it = std::filesystem::directory_iterator(fds, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::error_code link_ec;  // a descriptor may close while we look
+    if (std::filesystem::read_symlink(it->path(), link_ec) == wanted) return true;
+  }
+  return false;
+}
+
 }  // namespace tocsin::test

@@ -71,6 +71,10 @@ command_result run_command(const std::vector<std::string>& argv, std::string_vie
                            const process_options& options = {},
                            std::chrono::milliseconds timeout = 60s);
 
+// Whether process `pid` has `file` open: one of its /proc/PID/fd links points to it. For waiting
+// until a daemon has closed (or opened) a file, e.g. after a SIGHUP asked it to reopen its logs.
+bool has_open_file(pid_t pid, const std::filesystem::path& file);
+
 // Full path of an executable: `name` itself when it contains a '/', else the first match in
 // /usr/bin, /bin, /usr/sbin, /sbin (so "python3" is Debian's, whose modules graypy and aiosmtpd
 // import, not a pyenv shim; "rsyslogd" is found although /usr/sbin is not on a user's PATH), then

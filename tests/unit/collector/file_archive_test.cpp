@@ -11,11 +11,14 @@
 #include <set>
 #include <sstream>
 
+#include "tests/support/metrics.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 
 namespace tocsin::collector {
 namespace {
+
+using test::counter_value;
 
 TEST(sanitize_path_component, cannot_escape_the_directory) {
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -98,11 +101,6 @@ std::map<std::string, int> archived_messages(const std::filesystem::path& dir) {
     }
   }
   return seen;
-}
-
-std::uint64_t counter_value(metrics_registry& metrics, const std::string& name,
-                            const metric_labels& labels) {
-  return metrics.get_counter(name, "", labels).value();
 }
 
 event event_from(std::string host, std::string message) {

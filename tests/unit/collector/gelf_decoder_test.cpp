@@ -12,8 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/bytes.hpp"
+
 namespace tocsin::collector {
 namespace {
+
+using test::deflate_with;
 
 using json = nlohmann::json;
 
@@ -266,21 +270,6 @@ std::string zlib_compress(std::string_view in, int level = Z_DEFAULT_COMPRESSION
                 reinterpret_cast<const Bytef*>(in.data()), static_cast<uLong>(in.size()), level),
       Z_OK);
   out.resize(size);
-  return out;
-}
-
-// window_bits as for deflateInit2: 9..15 zlib, +16 gzip.
-std::string deflate_with(std::string_view in, int window_bits) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
   return out;
 }
 

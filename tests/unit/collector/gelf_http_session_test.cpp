@@ -25,6 +25,8 @@
 namespace tocsin::collector {
 namespace {
 
+using test::deflate_with;
+
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -206,21 +208,6 @@ std::string post(std::string_view body, const std::string& extra_headers = "",
   return "POST " + target + " HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" +
          extra_headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
          std::string(body);
-}
-
-// window_bits as for deflateInit2: 15 zlib, 15 + 16 gzip.
-std::string deflate_with(std::string_view in, int window_bits) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 TEST(gelf_http_session, accepts_posts_with_202_on_one_keep_alive_connection) {
@@ -410,7 +397,7 @@ TEST(gelf_http_session, a_connection_paused_longer_than_idle_timeout_is_kept) {
   EXPECT_EQ(client.read().status, 202);
   server.r.accepting = false;
   ASSERT_TRUE(client.send(post(gelf("held back"))));
-  std::this_thread::sleep_for(800ms);  // four idle timeouts
+  std::this_thread::sleep_for(800ms);  // the scenario: four idle timeouts pass while paused
   server.r.accepting = true;
   EXPECT_EQ(client.read().status, 202);
   // Throttled for longer than the idle timeout: still served.

@@ -30,7 +30,11 @@ using namespace std::chrono_literals;
 // Records what the server delivers; wait_written() blocks while `hold_writes` is set.
 class fake_input final : public relp_input {
  public:
-  [[nodiscard]] bool accepting() const override { return accepting_.load(); }
+  [[nodiscard]] bool accepting() const override {
+    const bool on = accepting_.load();
+    if (!on) ++refusals_;
+    return on;
+  }
   void received(std::size_t bytes) override { bytes_ += bytes; }
   bool deliver(std::string_view message, std::string_view source) override {
     std::lock_guard lock(mutex_);
@@ -64,10 +68,13 @@ class fake_input final : public relp_input {
     std::lock_guard lock(mutex_);
     return waits_;
   }
+  // How often accepting() said no: the server holds a message back while this grows.
+  [[nodiscard]] int refusals() const { return refusals_.load(); }
   std::size_t bytes() const { return bytes_; }
 
  private:
   std::atomic<bool> accepting_{true};
+  mutable std::atomic<int> refusals_{0};
   std::atomic<std::size_t> bytes_{0};
   std::mutex mutex_;
   std::condition_variable released_;
@@ -237,7 +244,8 @@ TEST_F(relp_fixture, stops_promptly_with_a_session_open) {
   ASSERT_TRUE(client.open());
   const auto before = std::chrono::steady_clock::now();
   server->stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - before, 1s);
+  EXPECT_LT(std::chrono::steady_clock::now() - before,
+            5s);                          // a hang breaks this, a loaded machine not
   EXPECT_FALSE(client.response(99, 2s));  // the session is closed (serverclose hint, then EOF)
 }
 
@@ -247,10 +255,11 @@ TEST_F(relp_fixture, stops_promptly_while_waiting_for_the_sink) {
   ASSERT_TRUE(client.open());
   input->set_accepting(false);
   ASSERT_TRUE(client.send_frame(2, "syslog", "<13>stuck"));
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(test::wait_until([&] { return input->refusals() >= 1; }, 5s));
   const auto before = std::chrono::steady_clock::now();
   server->stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - before, 1s);
+  EXPECT_LT(std::chrono::steady_clock::now() - before,
+            5s);  // a hang breaks this, a loaded machine not
   EXPECT_EQ(input->delivered(), std::vector<std::string>{"<13>stuck"});
   EXPECT_EQ(input->waits(), 1);
 }
@@ -264,7 +273,8 @@ TEST_F(relp_fixture, stops_promptly_while_waiting_for_the_write) {
   ASSERT_TRUE(test::wait_until([&] { return input->waits() >= 1; }, 5s));
   const auto before = std::chrono::steady_clock::now();
   server->stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - before, 1s);
+  EXPECT_LT(std::chrono::steady_clock::now() - before,
+            5s);  // a hang breaks this, a loaded machine not
 }
 
 TEST(relp_server, refuses_a_port_in_use) {

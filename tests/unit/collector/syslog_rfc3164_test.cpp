@@ -14,9 +14,12 @@
 #include "collector/event.hpp"
 #include "collector/syslog_decoder.hpp"
 #include "core/timezone.hpp"
+#include "tests/support/bytes.hpp"
 
 namespace tocsin::collector {
 namespace {
+
+using test::bytes;
 
 using namespace std::chrono;
 
@@ -27,11 +30,6 @@ system_clock::time_point utc(int y, unsigned mo, unsigned d, int h, int mi, int 
 
 // What `tocsin parse` would assume: received 2026-11-26 04:10:55 UTC, input zone UTC.
 syslog_decode_context default_ctx() { return {utc(2026, 11, 26, 4, 10, 55), nullptr}; }
-
-template <std::size_t N>
-std::string bytes(const char (&s)[N]) {
-  return std::string(s, N - 1);
-}
 
 struct accept_case {
   std::string name;

@@ -12,6 +12,7 @@
 
 #include "collector/event.hpp"
 #include "collector/syslog_decoder.hpp"
+#include "tests/support/bytes.hpp"
 
 // Counts heap allocations so the test can prove the decode path is allocation-free for a
 // reused event. Replacing the global operator new is per executable; every test is its own.
@@ -29,6 +30,8 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tocsin::collector {
 namespace {
+
+using test::bytes;
 
 const std::string bom = "\xEF\xBB\xBF";
 
@@ -65,12 +68,6 @@ struct accept_case {
 };
 
 std::string repeat(char c, std::size_t n) { return std::string(n, c); }
-
-// A literal with embedded NULs, whole.
-template <std::size_t N>
-std::string bytes(const char (&s)[N]) {
-  return std::string(s, N - 1);
-}
 
 const std::vector<accept_case>& accept_cases() {
   static const std::vector<accept_case> cases = {

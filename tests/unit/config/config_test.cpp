@@ -11,21 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/config_errors.hpp"
+
 namespace tocsin::config {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
-
-// The errors load_string() reports for `yaml` (as file "t.yaml"); empty when it loads.
-std::vector<std::string> errors_of(const std::string& yaml) {
-  try {
-    load_string(yaml, "t.yaml");
-  } catch (const config_error& e) {
-    return e.errors();
-  }
-  return {};
-}
 
 std::string hostname() {
   char buffer[256] = {};
@@ -529,7 +521,7 @@ class config_errors : public ::testing::TestWithParam<error_case> {};
 
 TEST_P(config_errors, reports_file_line_column) {
   const error_case& c = GetParam();
-  EXPECT_THAT(errors_of(c.yaml), ElementsAreArray(c.errors)) << c.yaml;
+  EXPECT_THAT(test::errors_of(load_string, c.yaml), ElementsAreArray(c.errors)) << c.yaml;
 }
 
 INSTANTIATE_TEST_SUITE_P(table, config_errors, ::testing::ValuesIn(kErrorCases),
@@ -566,7 +558,7 @@ TEST(config_errors_all, every_error_in_a_file_is_reported_in_order) {
       "route: { receiver: nobody }\n"                                         // 7
       "extra: 1\n";                                                           // 8
   EXPECT_THAT(
-      errors_of(yaml),
+      test::errors_of(load_string, yaml),
       ElementsAre("t.yaml:1:12: node_name: expected a string, got a list",
                   "t.yaml:2:10: unknown key 'lisen' in admin; did you mean 'listen'?",
                   "t.yaml:4:54: inputs[0].listen: invalid endpoint '0.0.0.0': missing port",

@@ -7,18 +7,10 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "tests/support/config_errors.hpp"
 
 namespace tocsin::config {
 namespace {
-
-std::vector<std::string> errors_of(const std::string& yaml) {
-  try {
-    load_string(yaml, "t.yaml");
-  } catch (const config_error& e) {
-    return e.errors();
-  }
-  return {};
-}
 
 TEST(limits_config, per_source_defaults) {
   const auto cfg = load_string("limits: { max_connections: 10 }\n", "t.yaml");
@@ -37,7 +29,8 @@ TEST(limits_config, zero_turns_the_per_source_connection_cap_off) {
 TEST(limits_config, gelf_chunk_bytes_per_source_is_read) {
   const auto cfg = load_string("limits: { gelf_chunk_bytes_per_source: 1048576 }\n", "t.yaml");
   EXPECT_EQ(cfg.limits.gelf_chunk_bytes_per_source, 1048576u);
-  EXPECT_EQ(errors_of("limits: { gelf_chunk_bytes_per_source: 0 }\n").size(), 1u);
+  EXPECT_EQ(test::errors_of(load_string, "limits: { gelf_chunk_bytes_per_source: 0 }\n").size(),
+            1u);
 }
 
 TEST(limits_config, proxy_protocol_is_per_stream_input) {
@@ -51,16 +44,18 @@ TEST(limits_config, proxy_protocol_is_per_stream_input) {
   EXPECT_TRUE(cfg.inputs[0].proxy_protocol);
   EXPECT_TRUE(cfg.inputs[1].proxy_protocol);
   EXPECT_FALSE(cfg.inputs[2].proxy_protocol);
-  const auto udp = errors_of(
+  const auto udp = test::errors_of(
+      load_string,
       "inputs:\n"
       "  - { name: u, type: syslog, transport: udp, listen: 127.0.0.1:0, proxy_protocol: true }\n");
   ASSERT_EQ(udp.size(), 1u);
   EXPECT_NE(udp[0].find("proxy_protocol: only valid with transport: tcp, tls or http"),
             std::string::npos)
       << udp[0];
-  EXPECT_EQ(errors_of("inputs:\n"
-                      "  - { name: u, type: syslog, transport: tcp, listen: 127.0.0.1:0, "
-                      "proxy_protocol: maybe }\n")
+  EXPECT_EQ(test::errors_of(load_string,
+                            "inputs:\n"
+                            "  - { name: u, type: syslog, transport: tcp, listen: 127.0.0.1:0, "
+                            "proxy_protocol: maybe }\n")
                 .size(),
             1u);
 }
@@ -77,16 +72,17 @@ TEST(limits_config, per_source_limits_are_read) {
 
 TEST(limits_config, errors_name_the_line_and_column) {
   EXPECT_EQ(
-      errors_of("limits: { burst: 10 }\n"),
+      test::errors_of(load_string, "limits: { burst: 10 }\n"),
       (std::vector<std::string>{
           "t.yaml:1:11: limits.burst: needs per_source_rate (a bucket size without a rate)"}));
-  const auto negative = errors_of("limits:\n  per_source_rate: -1\n");
+  const auto negative = test::errors_of(load_string, "limits:\n  per_source_rate: -1\n");
   ASSERT_EQ(negative.size(), 1u);
   EXPECT_EQ(negative[0].rfind("t.yaml:2:20: limits.per_source_rate:", 0), 0u) << negative[0];
-  const auto zero_burst = errors_of("limits: { per_source_rate: 5, burst: 0 }\n");
+  const auto zero_burst =
+      test::errors_of(load_string, "limits: { per_source_rate: 5, burst: 0 }\n");
   ASSERT_EQ(zero_burst.size(), 1u);
   EXPECT_EQ(zero_burst[0].rfind("t.yaml:1:38: limits.burst:", 0), 0u) << zero_burst[0];
-  const auto typo = errors_of("limits: { max_connection_per_source: 5 }\n");
+  const auto typo = test::errors_of(load_string, "limits: { max_connection_per_source: 5 }\n");
   ASSERT_EQ(typo.size(), 1u);
   EXPECT_NE(typo[0].find("did you mean 'max_connections_per_source'?"), std::string::npos)
       << typo[0];

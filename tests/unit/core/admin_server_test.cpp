@@ -17,11 +17,14 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/metrics.hpp"
 #include "tests/support/net.hpp"
 #include "tests/support/wait.hpp"
 
 namespace tocsin {
 namespace {
+
+using test::counter_value;
 
 using namespace std::chrono_literals;
 
@@ -135,11 +138,6 @@ std::string receive(int fd, std::chrono::milliseconds timeout, bool* closed = nu
 
 std::string status_line(const std::string& response) {
   return response.substr(0, response.find("\r\n"));
-}
-
-std::uint64_t counter_value(metrics_registry& m, const std::string& name,
-                            const metric_labels& labels = {}) {
-  return m.get_counter(name, "", labels).value();
 }
 
 TEST(admin_server, oversized_headers_get_431_and_oversized_bodies_413) {
@@ -285,7 +283,7 @@ TEST(admin_server, accept_errors_back_off_and_serving_resumes) {
   ASSERT_TRUE(send_all(late, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
 
   const double cpu_before = cpu_seconds();
-  std::this_thread::sleep_for(1s);
+  std::this_thread::sleep_for(1s);  // the scenario: a second out of descriptors, CPU measured
   const double cpu_used = cpu_seconds() - cpu_before;
   const std::uint64_t errors = counter_value(metrics, "tocsin_admin_accept_errors_total");
 

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #include <condition_variable>
 #include <functional>
@@ -334,39 +333,9 @@ TEST(alert_producer, a_full_spool_queue_drops_and_counts) {
       << metrics.render();
 }
 
-// The mock cluster of tests/support, plus injected broker errors.
-class faulty_cluster {
- public:
-  faulty_cluster() {
-    char err[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);  // it never connects: quiet
-    handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    cluster_ = rd_kafka_mock_cluster_new(handle_, 1);
-    rd_kafka_mock_topic_create(cluster_, "alerts", 3, 1);
-  }
-  ~faulty_cluster() {
-    rd_kafka_mock_cluster_destroy(cluster_);
-    rd_kafka_destroy(handle_);
-  }
-  faulty_cluster(const faulty_cluster&) = delete;
-  faulty_cluster& operator=(const faulty_cluster&) = delete;
-
-  [[nodiscard]] std::string bootstraps() const {
-    return rd_kafka_mock_cluster_bootstraps(cluster_);
-  }
-  // The next Produce request (API key 0) fails with `error`.
-  void fail_next_produce(rd_kafka_resp_err_t error) {
-    rd_kafka_mock_push_request_errors(cluster_, 0, 1, error);
-  }
-
- private:
-  rd_kafka_t* handle_ = nullptr;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-};
-
 TEST(alert_producer, replaces_a_producer_that_hit_a_fatal_error) {
-  faulty_cluster cluster;
+  test::mock_kafka_cluster cluster;
+  cluster.create_topic("alerts", 3);
   test::temp_dir dir;
   metrics_registry metrics;
   config::kafka_config kafka;

@@ -11,10 +11,14 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/metrics.hpp"
 #include "tests/support/support.hpp"
 
 namespace tocsin::kafka {
 namespace {
+
+using test::counter_value;
+using test::gauge_value;
 
 namespace fs = std::filesystem;
 
@@ -96,15 +100,6 @@ std::vector<std::uint64_t> ids_of(const std::vector<spool_record>& records) {
   std::vector<std::uint64_t> ids;
   for (const auto& r : records) ids.push_back(r.id);
   return ids;
-}
-
-std::uint64_t counter_value(metrics_registry& metrics, const std::string& name,
-                            const metric_labels& labels = {}) {
-  return metrics.get_counter(name, "", labels).value();
-}
-
-std::int64_t gauge_value(metrics_registry& metrics, const std::string& name) {
-  return metrics.get_gauge(name, "").value();
 }
 
 TEST(spool, append_take_ack_round_trip) {

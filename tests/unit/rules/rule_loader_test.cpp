@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "rules/rule.hpp"
+#include "tests/support/config_errors.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace tocsin::rules {
@@ -18,16 +19,6 @@ using std::chrono::minutes;
 using testing::ElementsAre;
 using testing::HasSubstr;
 using testing::Pair;
-
-// The errors load_rules_string() reports for `yaml` (as file "r.yaml"); empty when it loads.
-std::vector<std::string> errors_of(const std::string& yaml) {
-  try {
-    load_rules_string(yaml, "r.yaml");
-  } catch (const config::config_error& e) {
-    return e.errors();
-  }
-  return {};
-}
 
 // DESIGN.md's "Rules file" example, verbatim.
 constexpr const char* kDesignExample = R"yaml(
@@ -404,7 +395,8 @@ TEST(rule_loader, errors_name_file_line_and_column) {
         "r.yaml:6:25: rules[1].threshold.count: expected a positive integer, got '-1'"}},
   };
   for (const error_case& c : cases) {
-    EXPECT_EQ(errors_of(c.yaml), c.errors) << c.what << "\n" << c.yaml;
+    EXPECT_EQ(test::errors_of(load_rules_string, c.yaml, "r.yaml"), c.errors) << c.what << "\n"
+                                                                              << c.yaml;
   }
 }
 

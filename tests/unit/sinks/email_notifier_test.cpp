@@ -25,93 +25,15 @@ using outcome = delivery_result::outcome;
 const std::string kUser = "alertbot";
 const std::string kPassword = "s3cret-pass";
 
-fs::path smtp_server_script() {
-  return test::source_dir() / "tests" / "integration" / "peers" / "smtp_server.py";
-}
+using test::smtp_server;
 
-void run_openssl(const std::vector<std::string>& args, const fs::path& cwd) {
-  std::vector<std::string> argv = {test::find_program("openssl").string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  test::process_options options;
-  options.cwd = cwd;
-  const auto result = test::run_command(argv, {}, options);
-  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
-}
-
-// A test CA and a server certificate for 127.0.0.1 and localhost signed by it, and another CA
-// that signed nothing.
+// A test CA (ca.crt), a server certificate for 127.0.0.1 and localhost signed by it
+// (server.crt), and another CA that signed nothing (other-ca.crt).
 void make_certificates(const fs::path& dir) {
-  const std::vector<std::string> ec_key = {"-newkey", "ec", "-pkeyopt",
-                                           "ec_paramgen_curve:prime256v1", "-nodes"};
-  std::vector<std::string> ca = {
-      "req",     "-x509",  "-days", "2",     "-subj", "/CN=tocsin test CA",
-      "-keyout", "ca.key", "-out",  "ca.crt"};
-  ca.insert(ca.end(), ec_key.begin(), ec_key.end());
-  run_openssl(ca, dir);
-  std::vector<std::string> other_ca = {"req",   "-x509",        "-days",   "2",
-                                       "-subj", "/CN=other CA", "-keyout", "other-ca.key",
-                                       "-out",  "other-ca.crt"};
-  other_ca.insert(other_ca.end(), ec_key.begin(), ec_key.end());
-  run_openssl(other_ca, dir);
-  std::vector<std::string> csr = {"req",        "-subj", "/CN=localhost", "-keyout",
-                                  "server.key", "-out",  "server.csr"};
-  csr.insert(csr.end(), ec_key.begin(), ec_key.end());
-  run_openssl(csr, dir);
-  test::write_file(dir / "server.ext",
-                   "subjectAltName = IP:127.0.0.1, DNS:localhost\n"
-                   "basicConstraints = CA:FALSE\n"
-                   "extendedKeyUsage = serverAuth\n");
-  run_openssl({"x509", "-req", "-days", "2", "-in", "server.csr", "-CA", "ca.crt", "-CAkey",
-               "ca.key", "-CAcreateserial", "-extfile", "server.ext", "-out", "server.crt"},
-              dir);
+  const test::test_ca ca(dir, "ca");
+  (void)ca.issue("server", {"localhost", {"localhost"}, {"127.0.0.1"}});
+  const test::test_ca other_ca(dir, "other-ca");
 }
-
-// tests/integration/peers/smtp_server.py on a free loopback port, storing what it accepts in out().
-class smtp_server {
- public:
-  explicit smtp_server(const std::vector<std::string>& options = {})
-      : dir_("email-smtp"), port_(test::free_port()) {
-    fs::create_directories(out());
-    std::vector<std::string> argv = {test::find_program("python3").string(),
-                                     smtp_server_script().string(),
-                                     "--port",
-                                     std::to_string(port_),
-                                     "--out",
-                                     out().string()};
-    argv.insert(argv.end(), options.begin(), options.end());
-    test::process_options process;
-    process.stdout_path = dir_ / "server.out";
-    process_ = std::make_unique<test::child_process>(argv, process);
-    const bool ready = test::wait_until(
-        [&] {
-          return fs::exists(dir_ / "server.out") &&
-                 test::read_file(dir_ / "server.out").find("READY") != std::string::npos;
-        },
-        20s);
-    if (!ready) throw std::runtime_error("smtp_server.py did not start");
-  }
-
-  [[nodiscard]] std::uint16_t port() const { return port_; }
-  [[nodiscard]] fs::path out() const { return dir_ / "mail"; }
-
-  // What the server wrote for each message it accepted, in order.
-  [[nodiscard]] std::vector<nlohmann::json> messages() const {
-    std::vector<nlohmann::json> all;
-    for (const fs::path& f : test::find_files(out(), ".json")) {
-      all.push_back(nlohmann::json::parse(test::read_file(f)));
-    }
-    return all;
-  }
-  [[nodiscard]] std::string raw_message(int n) const {
-    const auto files = test::find_files(out(), ".eml");
-    return test::read_file(files.at(n));
-  }
-
- private:
-  test::temp_dir dir_;
-  std::uint16_t port_;
-  std::unique_ptr<test::child_process> process_;
-};
 
 rules::alert make_alert(const std::string& host, bool firing) {
   rules::alert a;

@@ -303,11 +303,11 @@ TEST(webhook_notifier, answers_map_to_results) {
 
 TEST(webhook_notifier, timeout_is_retried) {
   test::http_capture server;
-  server.push_response({.status = 200, .delay = 2s});
+  server.push_response({.status = 200, .delay = 10s});
   const auto n = make(receiver("webhook", {{"url", server.url("/")}, {"timeout", "200ms"}}));
   const auto start = std::chrono::steady_clock::now();
   const auto r = n->send(disk_full_group());
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "waited for the peer's answer";
   EXPECT_EQ(r.result, outcome::retry);
   EXPECT_EQ(r.status, 0);
 }

@@ -1,6 +1,7 @@
 // Self-test of tests/support: the helpers integration tests rely on must themselves be right.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -410,6 +411,33 @@ TEST(find_files, by_suffix_recursive_sorted) {
 TEST(paths, binary_and_source_dir) {
   EXPECT_EQ(tocsin_binary().filename(), "tocsin");
   EXPECT_TRUE(std::filesystem::exists(source_dir() / "CMakeLists.txt"));
+}
+
+TEST(log_lines, syslog_line_is_one_rfc5424_frame) {
+  EXPECT_EQ(syslog_line("nginx", "hello", {.pri = 11, .timestamp = "2026-11-26T10:00:00Z"}),
+            "<11>1 2026-11-26T10:00:00Z testhost nginx - - - hello\n");
+  const std::string now = syslog_line("app", "x", {.host = "h1"});
+  EXPECT_EQ(now.rfind("<13>1 20", 0), 0U) << now;
+  EXPECT_NE(now.find("Z h1 app - - - x\n"), std::string::npos) << now;
+}
+
+TEST(log_lines, gelf_chunk_header) {
+  const std::string c = gelf_chunk(0x0102030405060708, 1, 3, "data");
+  EXPECT_EQ(c, bytes("\x1e\x0f\x01\x02\x03\x04\x05\x06\x07\x08\x01\x03") + "data");
+  EXPECT_EQ(
+      nlohmann::json::parse(gelf_json("m", "a", "h")),
+      (nlohmann::json{{"version", "1.1"}, {"host", "h"}, {"short_message", "m"}, {"_app", "a"}}));
+}
+
+TEST(has_open_file, sees_a_descriptor_come_and_go) {
+  temp_dir dir;
+  const auto path = dir.write_file("f", "x");
+  EXPECT_FALSE(has_open_file(::getpid(), path));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  EXPECT_TRUE(has_open_file(::getpid(), path));
+  ::close(fd);
+  EXPECT_FALSE(has_open_file(::getpid(), path));
 }
 
 }  // namespace
