@@ -11,7 +11,7 @@ embedded_bus::embedded_bus(consumer c, metrics_registry& metrics, std::size_t ca
                .dropped =
                    metrics.get_counter("tocsin_bus_errors_total", "Alerts the bus failed to carry.",
                                        {{"reason", "queue_full"}})},
-              [this](rules::alert a) { consumer_(a); }) {}
+              [this](const rules::alert& a) { consumer_(a); }) {}
 
 embedded_bus::~embedded_bus() { drain(); }
 

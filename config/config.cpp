@@ -46,42 +46,42 @@ bool overlaps(const endpoint& a, const endpoint& b) {
   return (a.host == "0.0.0.0" && !b_v6) || (b.host == "0.0.0.0" && !a_v6);
 }
 
-constexpr std::string_view kTopKeys[] = {
+constexpr std::string_view top_keys[] = {
     "node_name",   "data_dir", "admin",         "inputs",    "limits",           "outputs", "bus",
     "rules_files", "route",    "inhibit_rules", "receivers", "shutdown_timeout", "router"};
-constexpr std::string_view kInputKeys[] = {"name",   "type",     "transport",      "listen",
+constexpr std::string_view input_keys[] = {"name",   "type",     "transport",      "listen",
                                            "format", "timezone", "proxy_protocol", "tls"};
-constexpr std::string_view kTlsKeys[] = {"cert", "key", "ca", "client_auth", "permitted_peers"};
-constexpr std::string_view kLimitsKeys[] = {"max_message_bytes",
+constexpr std::string_view tls_keys[] = {"cert", "key", "ca", "client_auth", "permitted_peers"};
+constexpr std::string_view limits_keys[] = {"max_message_bytes",
                                             "max_connections",
                                             "idle_timeout",
                                             "per_source_rate",
                                             "burst",
                                             "max_connections_per_source",
                                             "gelf_chunk_bytes_per_source"};
-constexpr std::string_view kOutputKeys[] = {"type", "path", "topic", "max_open_files",
+constexpr std::string_view output_keys[] = {"type", "path", "topic", "max_open_files",
                                             "max_new_paths_per_minute"};
-constexpr std::string_view kAdminKeys[] = {"listen", "token_file", "insecure", "max_connections"};
-constexpr std::string_view kRouterKeys[] = {"max_alerts"};
-constexpr std::string_view kBusKeys[] = {"type", "kafka"};
-constexpr std::string_view kKafkaKeys[] = {"brokers", "topic", "group", "properties",
+constexpr std::string_view admin_keys[] = {"listen", "token_file", "insecure", "max_connections"};
+constexpr std::string_view router_keys[] = {"max_alerts"};
+constexpr std::string_view bus_keys[] = {"type", "kafka"};
+constexpr std::string_view kafka_keys[] = {"brokers", "topic", "group", "properties",
                                            "spool_max_bytes"};
-constexpr std::string_view kRouteKeys[] = {
+constexpr std::string_view route_keys[] = {
     "receiver", "group_by", "group_wait", "group_interval", "repeat_interval",
     "matchers", "match",    "match_re",   "continue",       "routes"};
-constexpr std::string_view kInhibitKeys[] = {
+constexpr std::string_view inhibit_keys[] = {
     "source_matchers", "source_match", "source_match_re", "target_matchers", "target_match",
     "target_match_re", "equal"};
 
-constexpr std::string_view kInputTypes[] = {"syslog", "gelf"};
-constexpr std::string_view kTransports[] = {"udp", "tcp", "tls", "http", "relp"};
-constexpr std::string_view kSyslogTransports[] = {"udp", "tcp", "tls", "relp"};
-constexpr std::string_view kGelfTransports[] = {"udp", "tcp", "http"};
-constexpr std::string_view kFormats[] = {"auto", "rfc5424", "rfc3164"};
-constexpr std::string_view kClientAuth[] = {"none", "optional", "required"};
-constexpr std::string_view kOutputTypes[] = {"file", "kafka"};
-constexpr std::string_view kBusTypes[] = {"embedded", "kafka"};
-constexpr std::string_view kPlaceholders[] = {"host", "app", "date"};
+constexpr std::string_view input_types[] = {"syslog", "gelf"};
+constexpr std::string_view transports[] = {"udp", "tcp", "tls", "http", "relp"};
+constexpr std::string_view syslog_transports[] = {"udp", "tcp", "tls", "relp"};
+constexpr std::string_view gelf_transports[] = {"udp", "tcp", "http"};
+constexpr std::string_view formats[] = {"auto", "rfc5424", "rfc3164"};
+constexpr std::string_view client_auth_modes[] = {"none", "optional", "required"};
+constexpr std::string_view output_types[] = {"file", "kafka"};
+constexpr std::string_view bus_types[] = {"embedded", "kafka"};
+constexpr std::string_view placeholders[] = {"host", "app", "date"};
 
 std::string hostname() {
   char buffer[256] = {};
@@ -231,7 +231,7 @@ config loader::load(const YAML::Node& root) {
     error(root.Mark(), "", "expected a mapping at the top level, got " + describe(root));
     return cfg;
   }
-  const auto entries = mapping(top, kTopKeys);
+  const auto entries = mapping(top, top_keys);
   if (!entries) return cfg;
 
   for (const entry& e : *entries) {
@@ -290,10 +290,10 @@ config loader::load(const YAML::Node& root) {
 }
 
 void loader::load_input(const entry& at, config& cfg) {
-  const auto entries = mapping(at, kInputKeys, /*null_is_empty=*/false);
+  const auto entries = mapping(at, input_keys, /*null_is_empty=*/false);
   if (!entries) return;
-  constexpr std::string_view kRequired[] = {"name", "type", "transport", "listen"};
-  require(at, *entries, kRequired);
+  constexpr std::string_view required_keys[] = {"name", "type", "transport", "listen"};
+  require(at, *entries, required_keys);
 
   input_config input;
   input.where = where(at.mark());
@@ -311,10 +311,10 @@ void loader::load_input(const entry& at, config& cfg) {
         }
       }
     } else if (e.name == "type") {
-      type = choice(e, kInputTypes);
+      type = choice(e, input_types);
       if (type) input.type = *type == "gelf" ? input_type::gelf : input_type::syslog;
     } else if (e.name == "transport") {
-      transport_name = choice(e, kTransports);
+      transport_name = choice(e, transports);
       if (transport_name == "udp") input.transport_kind = transport::udp;
       if (transport_name == "tcp") input.transport_kind = transport::tcp;
       if (transport_name == "tls") input.transport_kind = transport::tls;
@@ -324,7 +324,7 @@ void loader::load_input(const entry& at, config& cfg) {
       listen = address(e);
       if (listen) input.listen = *listen;
     } else if (e.name == "format") {
-      auto v = choice(e, kFormats);
+      auto v = choice(e, formats);
       if (v == "rfc5424") input.format = syslog_format::rfc5424;
       if (v == "rfc3164") input.format = syslog_format::rfc3164;
     } else if (e.name == "proxy_protocol") {
@@ -349,7 +349,7 @@ void loader::load_input(const entry& at, config& cfg) {
   }
   const entry* transport_entry = find(*entries, "transport");
   if (type && transport_name) {
-    const names allowed = *type == "gelf" ? names(kGelfTransports) : names(kSyslogTransports);
+    const names allowed = *type == "gelf" ? names(gelf_transports) : names(syslog_transports);
     if (std::find(allowed.begin(), allowed.end(), *transport_name) == allowed.end()) {
       error(transport_entry->mark(), transport_entry->path,
             *type + " inputs support " + join(allowed, ", ") + ", not " + quote(*transport_name));
@@ -363,8 +363,8 @@ void loader::load_input(const entry& at, config& cfg) {
   const entry* tls = find(*entries, "tls");
   if (transport_name == "tls") {
     if (tls == nullptr) {
-      constexpr std::string_view kTls[] = {"tls"};
-      require(at, *entries, kTls, " (transport is tls)");
+      constexpr std::string_view tls_key[] = {"tls"};
+      require(at, *entries, tls_key, " (transport is tls)");
     } else {
       input.tls = load_tls(*tls);
     }
@@ -381,10 +381,10 @@ void loader::load_input(const entry& at, config& cfg) {
 }
 
 std::optional<tls_config> loader::load_tls(const entry& at) {
-  const auto entries = mapping(at, kTlsKeys);
+  const auto entries = mapping(at, tls_keys);
   if (!entries) return std::nullopt;
-  constexpr std::string_view kRequired[] = {"cert", "key"};
-  require(at, *entries, kRequired);
+  constexpr std::string_view required_keys[] = {"cert", "key"};
+  require(at, *entries, required_keys);
   tls_config tls;
   for (const entry& e : *entries) {
     if (e.name == "cert") {
@@ -394,15 +394,15 @@ std::optional<tls_config> loader::load_tls(const entry& at) {
     } else if (e.name == "ca") {
       if (auto v = text(e)) tls.ca = *v;
     } else if (e.name == "client_auth") {
-      if (auto v = choice(e, kClientAuth)) tls.client_auth = *v;
+      if (auto v = choice(e, client_auth_modes)) tls.client_auth = *v;
     } else if (e.name == "permitted_peers") {
       if (auto v = text_list(e)) tls.permitted_peers = std::move(*v);
     }
   }
   // Verifying client certificates needs a CA; naming permitted peers needs client certificates.
   if (tls.client_auth != "none" && find(*entries, "ca") == nullptr) {
-    constexpr std::string_view kCa[] = {"ca"};
-    require(at, *entries, kCa, " (client_auth is " + tls.client_auth + ")");
+    constexpr std::string_view ca_key[] = {"ca"};
+    require(at, *entries, ca_key, " (client_auth is " + tls.client_auth + ")");
   }
   const entry* peers = find(*entries, "permitted_peers");
   if (peers != nullptr && !tls.permitted_peers.empty() && tls.client_auth == "none") {
@@ -412,7 +412,7 @@ std::optional<tls_config> loader::load_tls(const entry& at) {
 }
 
 void loader::load_limits(const entry& at, limits_config& limits) {
-  const auto entries = mapping(at, kLimitsKeys);
+  const auto entries = mapping(at, limits_keys);
   if (!entries) return;
   for (const entry& e : *entries) {
     if (e.name == "max_message_bytes") {
@@ -438,14 +438,14 @@ void loader::load_limits(const entry& at, limits_config& limits) {
 }
 
 void loader::load_output(const entry& at, config& cfg) {
-  const auto entries = mapping(at, kOutputKeys, /*null_is_empty=*/false);
+  const auto entries = mapping(at, output_keys, /*null_is_empty=*/false);
   if (!entries) return;
-  constexpr std::string_view kRequired[] = {"type"};
-  require(at, *entries, kRequired);
+  constexpr std::string_view required_keys[] = {"type"};
+  require(at, *entries, required_keys);
   output_config output;
   output.where = where(at.mark());
   std::optional<std::string> type;
-  if (const entry* e = find(*entries, "type")) type = choice(*e, kOutputTypes);
+  if (const entry* e = find(*entries, "type")) type = choice(*e, output_types);
   if (type == "kafka") output.type = output_type::kafka;
 
   for (const entry& e : *entries) {
@@ -474,12 +474,12 @@ void loader::load_output(const entry& at, config& cfg) {
         const std::string name =
             v->substr(open + 1, close == std::string::npos ? std::string::npos : close - open - 1);
         if (close == std::string::npos ||
-            std::find(std::begin(kPlaceholders), std::end(kPlaceholders), name) ==
-                std::end(kPlaceholders)) {
+            std::find(std::begin(placeholders), std::end(placeholders), name) ==
+                std::end(placeholders)) {
           error(e.mark(), e.path,
                 "unknown placeholder " +
                     quote("{" + name + (close == std::string::npos ? "" : "}")) +
-                    "; expected {host}, {app} or {date}" + suggestion(name, kPlaceholders));
+                    "; expected {host}, {app} or {date}" + suggestion(name, placeholders));
           break;
         }
       }
@@ -508,18 +508,18 @@ void loader::load_output(const entry& at, config& cfg) {
     }
   }
   if (type == "file") {
-    constexpr std::string_view kPath[] = {"path"};
-    require(at, *entries, kPath);
+    constexpr std::string_view path_key[] = {"path"};
+    require(at, *entries, path_key);
   } else if (type == "kafka") {
-    constexpr std::string_view kTopic[] = {"topic"};
-    require(at, *entries, kTopic);
+    constexpr std::string_view topic_key[] = {"topic"};
+    require(at, *entries, topic_key);
     kafka_output_entries_.push_back(at);
   }
   cfg.outputs.push_back(std::move(output));
 }
 
 void loader::load_admin(const entry& at, config& cfg) {
-  const auto entries = mapping(at, kAdminKeys);
+  const auto entries = mapping(at, admin_keys);
   if (!entries) return;
   admin_config admin;
   for (const entry& e : *entries) {
@@ -553,7 +553,7 @@ void loader::load_admin(const entry& at, config& cfg) {
 }
 
 void loader::load_router(const entry& at, router_config& router) {
-  const auto entries = mapping(at, kRouterKeys);
+  const auto entries = mapping(at, router_keys);
   if (!entries) return;
   for (const entry& e : *entries) {
     if (e.name == "max_alerts") {
@@ -563,14 +563,14 @@ void loader::load_router(const entry& at, router_config& router) {
 }
 
 void loader::load_bus(const entry& at, bus_config& bus) {
-  const auto entries = mapping(at, kBusKeys);
+  const auto entries = mapping(at, bus_keys);
   if (!entries) return;
   bool brokers_given = false;
   for (const entry& e : *entries) {
     if (e.name == "type") {
-      if (auto v = choice(e, kBusTypes)) bus.type = *v;
+      if (auto v = choice(e, bus_types)) bus.type = *v;
     } else if (e.name == "kafka") {
-      const auto kafka = mapping(e, kKafkaKeys);
+      const auto kafka = mapping(e, kafka_keys);
       if (!kafka) continue;
       bus.kafka.where = where(e.mark());
       brokers_given = find(*kafka, "brokers") != nullptr;
@@ -605,8 +605,8 @@ void loader::load_bus(const entry& at, bus_config& bus) {
   if (bus.type == "kafka" && !brokers_given) {
     const entry* kafka = find(*entries, "kafka");
     if (kafka == nullptr) {
-      constexpr std::string_view kKafka[] = {"kafka"};
-      require(at, *entries, kKafka, " (bus type is kafka)");
+      constexpr std::string_view kafka_key[] = {"kafka"};
+      require(at, *entries, kafka_key, " (bus type is kafka)");
     } else if (kafka->value.IsMap() || kafka->value.IsNull()) {
       error(kafka->mark(), "",
             "missing required key 'brokers' in " + kafka->path + " (bus type is kafka)");
@@ -615,13 +615,13 @@ void loader::load_bus(const entry& at, bus_config& bus) {
 }
 
 std::optional<route_config> loader::load_route(const entry& at, bool root) {
-  const auto entries = mapping(at, kRouteKeys, /*null_is_empty=*/root);
+  const auto entries = mapping(at, route_keys, /*null_is_empty=*/root);
   if (!entries) return std::nullopt;
   route_config route;
   route.where = where(at.mark());
   if (root) {
-    constexpr std::string_view kReceiver[] = {"receiver"};
-    require(at, *entries, kReceiver);
+    constexpr std::string_view receiver_key[] = {"receiver"};
+    require(at, *entries, receiver_key);
   }
   matcher_keys keys;
   for (const entry& e : *entries) {
@@ -688,7 +688,7 @@ std::optional<route_config> loader::load_route(const entry& at, bool root) {
 }
 
 void loader::load_inhibit_rule(const entry& at, config& cfg) {
-  const auto entries = mapping(at, kInhibitKeys, /*null_is_empty=*/false);
+  const auto entries = mapping(at, inhibit_keys, /*null_is_empty=*/false);
   if (!entries) return;
   inhibit_rule_config rule;
   rule.where = where(at.mark());
@@ -738,8 +738,8 @@ void loader::load_receiver(const entry& at, config& cfg) {
   keys.insert(keys.end(), integration_keys.begin(), integration_keys.end());
   const auto entries = mapping(at, keys, /*null_is_empty=*/false);
   if (!entries) return;
-  constexpr std::string_view kRequired[] = {"name"};
-  require(at, *entries, kRequired);
+  constexpr std::string_view required_keys[] = {"name"};
+  require(at, *entries, required_keys);
   receiver_config receiver;
   receiver.where = where(at.mark());
   for (const entry& e : *entries) {

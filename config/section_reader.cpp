@@ -30,6 +30,11 @@ std::optional<std::string> read_secret_file(const std::filesystem::path& file,
     problem = "the file is empty";
     return std::nullopt;
   }
+  // A second line would end up inside a header or a URL: refuse it rather than guess.
+  if (secret.find_first_of("\r\n") != std::string::npos) {
+    problem = "the secret must be one line (the file has more)";
+    return std::nullopt;
+  }
   return secret;
 }
 

@@ -28,7 +28,7 @@ std::string quote(std::string_view text);
 
 // The content of a file holding a secret (a password, a token, a URL with a key in it), trailing
 // whitespace removed: editors and `echo` add a newline that is not part of it. nullopt when the
-// file cannot be read or is empty, with `problem` saying which.
+// file cannot be read, is empty or holds more than one line, with `problem` saying which.
 std::optional<std::string> read_secret_file(const std::filesystem::path& file,
                                             std::string& problem);
 

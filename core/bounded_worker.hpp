@@ -1,6 +1,8 @@
 #pragma once
-// The one worker primitive: a bounded queue drained by one thread (STYLE.md, "Async and
-// threads"). Every class whose thread drains a queue uses it, so shutdown is written once.
+// The one worker primitive: a bounded queue of items drained by one thread (STYLE.md, "Async and
+// threads"): the embedded bus, the receiver workers and the Kafka spool writer. Threads that are
+// not item queues keep their own loop: the archive's writer (byte buffers per file, coalesced),
+// the router's tick, librdkafka poll loops and the Asio/librelp event loops.
 
 #include <chrono>
 #include <condition_variable>

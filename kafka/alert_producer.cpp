@@ -19,7 +19,9 @@ constexpr auto drain_timeout = 5s;
 constexpr auto fatal_retry_pause = 1s;
 
 void* opaque_of(std::uint64_t spool_id) {
-  return reinterpret_cast<void*>(static_cast<std::uintptr_t>(spool_id));
+  // librdkafka's per-message opaque is a pointer; the id only rides in it.
+  return reinterpret_cast<void*>(  // NOLINT(performance-no-int-to-ptr)
+      static_cast<std::uintptr_t>(spool_id));
 }
 
 std::uint64_t spool_id_of(const RdKafka::Message& message) {
@@ -42,10 +44,14 @@ alert_producer::alert_producer(const config::kafka_config& kafka, alert_producer
       spool_writer_(options_.spool_queue_capacity,
                     {.depth = metrics.get_gauge("tocsin_queue_depth", "Items waiting in a queue.",
                                                 {{"queue", "spool"}}),
-                     .dropped = metrics.get_counter("tocsin_bus_errors_total",
-                                                    "Alerts the bus failed to carry.",
-                                                    {{"reason", "spool_queue_full"}})},
-                    [this](spool_entry e) { write_to_spool(e); }) {
+                     .dropped = metrics.get_counter(
+                         "tocsin_spool_writer_behind_total",
+                         "Alerts written to the spool by the publishing thread because the spool "
+                         "writer's queue was full.")},
+                    [this](const spool_entry& e) {
+                      if (options_.before_spool_write) options_.before_spool_write();
+                      write_to_spool(e);
+                    }) {
   if (!spool_.empty()) {
     spdlog::info("kafka: {} spooled alerts from an earlier run will be published",
                  spool_.records());
@@ -81,20 +87,27 @@ bool alert_producer::spooling() const { return fatal_ || spool_backlog_ > 0 || !
 
 void alert_producer::to_spool(std::string key, std::string value) {
   ++spool_backlog_;
-  if (spool_writer_.try_push({std::move(key), std::move(value)})) {
+  spool_entry entry{std::move(key), std::move(value)};
+  if (spool_writer_.try_push(entry)) {
     // Read first: shards publish concurrently, and the flag is almost always already false.
-    if (spool_queue_full_logged_.load(std::memory_order_relaxed)) spool_queue_full_logged_ = false;
+    if (spool_writer_behind_logged_.load(std::memory_order_relaxed)) {
+      spool_writer_behind_logged_ = false;
+    }
     return;
   }
-  --spool_backlog_;
-  if (!spool_queue_full_logged_.exchange(true)) {
-    spdlog::warn("kafka: the spool writer is {} alerts behind; dropping alerts until it catches up",
-                 options_.spool_queue_capacity);
+  // The writer is far behind (a long outage timing out a full librdkafka queue at once) or
+  // stopping: write here rather than lose the alert. Only then does the caller wait for the disk,
+  // and this alert may land in the spool ahead of some the writer still holds.
+  if (!spool_writer_behind_logged_.exchange(true)) {
+    spdlog::warn(
+        "kafka: the spool writer is {} alerts behind; writing alerts to the spool directly until "
+        "it catches up",
+        options_.spool_queue_capacity);
   }
+  write_to_spool(entry);
 }
 
 void alert_producer::write_to_spool(const spool_entry& e) {
-  if (options_.before_spool_write) options_.before_spool_write();
   spool_.append(e.key, e.value);  // counts and logs its own failures
   --spool_backlog_;               // after the append: spooling() stays true throughout
 }

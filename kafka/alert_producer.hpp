@@ -5,12 +5,12 @@
 // Nothing is lost while Kafka is away: an alert librdkafka cannot take (local queue full) or
 // cannot deliver (message timeout, fatal error, purge at shutdown) goes to the disk spool. The
 // spool is written by its own worker (tocsin_queue_depth{queue="spool"}), so publish() never
-// waits for an fdatasync; an alert is durable once that worker has synced it, and one that finds
-// the worker's queue full is dropped and counted (tocsin_bus_errors_total{reason=
-// "spool_queue_full"}). While the spool or its worker holds records, new alerts go behind them so
-// order is kept, and a background thread re-publishes the spool oldest first, deleting records
-// only on a successful delivery report. The spool left by a previous run is replayed at start-up;
-// what the worker still holds at shutdown is written first.
+// waits for an fdatasync; an alert is durable once that worker has synced it. One that finds the
+// worker's queue full is written by the publishing thread itself and counted
+// (tocsin_spool_writer_behind_total). While the spool or its worker holds records, new alerts go
+// behind them so order is kept, and a background thread re-publishes the spool oldest first,
+// deleting records only on a successful delivery report. The spool left by a previous run is
+// replayed at start-up; what the worker still holds at shutdown is written first.
 
 #include <atomic>
 #include <chrono>
@@ -117,7 +117,7 @@ class alert_producer final : public bus::alert_bus {
 
   // Alerts handed to the spool writer and not yet appended: they count as spooled for ordering.
   std::atomic<std::size_t> spool_backlog_{0};
-  std::atomic<bool> spool_queue_full_logged_{false};  // one warning per episode
+  std::atomic<bool> spool_writer_behind_logged_{false};  // one warning per episode
   // After what its thread uses (spool_, options_), before thread_ (on_delivery() pushes to it).
   bounded_worker<spool_entry> spool_writer_;
 

@@ -24,7 +24,7 @@ int queue_limit(RdKafka::Conf& conf) {
 
 }  // namespace
 
-log_output::log_output(const config::kafka_config& kafka, std::string topic,
+log_output::log_output(const config::kafka_config& kafka, const std::string& topic,
                        metrics_registry& metrics)
     : output_("kafka:" + topic),
       metrics_(metrics),

@@ -23,7 +23,8 @@ namespace tocsin::kafka {
 class log_output final : public collector::event_sink {
  public:
   // Throws client_config_error for rejected properties.
-  log_output(const config::kafka_config& kafka, std::string topic, metrics_registry& metrics);
+  log_output(const config::kafka_config& kafka, const std::string& topic,
+             metrics_registry& metrics);
   // Flushes for up to 5 s.
   ~log_output() override;
   log_output(const log_output&) = delete;

@@ -60,6 +60,7 @@ std::vector<std::string> collector_pipeline::describe_bound() const {
 }
 
 void collector_pipeline::tick(std::chrono::system_clock::time_point now) {
+  if (bus_ == nullptr) return;  // stopped
   std::vector<rules::alert> alerts;
   engine_.tick(now, alerts);
   bus_->publish(std::move(alerts));
@@ -90,6 +91,7 @@ void collector_pipeline::drain(std::chrono::steady_clock::time_point deadline) {
 
 void collector_pipeline::stop() {
   if (ingest_) ingest_->stop();
+  bus_ = nullptr;
   producer_.reset();  // its destructor delivers or spools what it still holds
 }
 

@@ -25,6 +25,7 @@
 
 #include "config/config.hpp"
 #include "core/admin_server.hpp"
+#include "core/clock.hpp"
 #include "core/fd_budget.hpp"
 #include "core/metrics.hpp"
 #include "core/systemd_notify.hpp"
@@ -68,18 +69,24 @@ class periodic_timer {
       : timer_(io), interval_(interval), fn_(std::move(fn)) {
     schedule();
   }
-  void cancel() { timer_.cancel(); }
+  // A wait that had already expired still completes without an error: the flag, not the
+  // error code, is what keeps it from running and re-arming after cancel().
+  void cancel() {
+    cancelled_ = true;
+    timer_.cancel();
+  }
 
  private:
   void schedule() {
     timer_.expires_after(interval_);
     timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
+      if (ec || cancelled_) return;
       fn_();
       schedule();
     });
   }
 
+  bool cancelled_ = false;  // io's thread only
   boost::asio::steady_timer timer_;
   const std::chrono::steady_clock::duration interval_;
   const std::function<void()> fn_;
@@ -177,7 +184,7 @@ int daemon::run() {
 
   // Windows close, absent rules fire and firing alerts are re-sent on a one-second tick.
   periodic_timer ticker(control_io_, std::chrono::seconds(1), [this] {
-    if (collector_) collector_->tick(std::chrono::system_clock::now());
+    if (collector_) collector_->tick(real_clock().now());
   });
   std::optional<periodic_timer> watchdog;
   if (const auto every = systemd::watchdog_interval(); every.count() > 0) {
@@ -337,8 +344,10 @@ void daemon::shut_down() {
 }  // namespace
 
 int run_daemon(const std::filesystem::path& config_file, daemon_role role) {
-  // Every receiver is built once as a dry run, so a bad one is reported with all the others.
-  config::config cfg = load_config_to_start(config_file);
+  // Where alerts are routed, every receiver is built once as a dry run, so a bad one is reported
+  // with all the others. A collector sends nothing: it starts without the receivers' secrets.
+  config::config cfg = role == daemon_role::collector ? config::load_file(config_file)
+                                                      : load_config_to_start(config_file);
   if (role != daemon_role::all && cfg.bus.type != "kafka") {
     throw std::runtime_error(std::string("tocsin ") + role_name(role) +
                              " needs bus.type kafka in " + config_file.string() +

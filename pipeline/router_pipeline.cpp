@@ -1,5 +1,7 @@
 #include "pipeline/router_pipeline.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "bus/embedded_bus.hpp"
 #include "kafka/alert_consumer.hpp"
 
@@ -31,7 +33,12 @@ void router_pipeline::start() {
 void router_pipeline::reload(const config::config& next) { router_->reconfigure(next, notifiers_); }
 
 bool router_pipeline::drain(std::chrono::steady_clock::time_point deadline) {
-  if (embedded_) embedded_->drain(deadline);
+  if (embedded_ && !embedded_->drain(deadline)) {
+    // Not dropped: stop() still hands every queued alert to the router (it only writes router.db).
+    spdlog::warn(
+        "shutdown: alerts still on the embedded bus at the deadline; the router takes "
+        "them before exit");
+  }
   if (consumer_) consumer_->stop();
   return router_->drain(deadline);
 }

@@ -44,9 +44,10 @@ class router_pipeline {
   // Switches to `next`'s routes, inhibit rules and receivers. Throws config::config_error with
   // nothing changed.
   void reload(const config::config& next);
-  // For a graceful shutdown, once nothing publishes any more: every alert on the embedded bus is
-  // handed to the router, the Kafka consumer commits what the router holds and leaves the group,
-  // then the receivers send what is due, until `deadline`. False when notifications were still
+  // For a graceful shutdown, once nothing publishes any more: the alerts on the embedded bus are
+  // handed to the router (those left at `deadline` are handed over by stop(), never dropped), the
+  // Kafka consumer commits what the router holds and leaves the group, then the receivers send
+  // what is due, until `deadline`. False when notifications were still
   // being sent at the deadline (router.db keeps them for the next start).
   bool drain(std::chrono::steady_clock::time_point deadline);
   // Ends the bus's thread, the router's ticks and the receiver workers; a collector half that

@@ -377,7 +377,8 @@ struct alert_engine::impl {
         return;
       }
       // The last of equal names wins, as it does for labels.
-      for (auto it = g.captures.rbegin(); it != g.captures.rend(); ++it) {
+      for (auto it = g.captures.rbegin(); it != g.captures.rend();
+           ++it) {  // NOLINT(modernize-loop-convert): clang 14 rejects reverse_view
         if (it->first == name) {
           out += it->second;
           return;

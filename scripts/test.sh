@@ -15,7 +15,10 @@ fi
 echo "== layers check"
 python3 scripts/check-layers
 
-echo "== asan-ubsan build + tests + fuzz smoke"
+echo "== asan-ubsan configure + clang-tidy"
 cmake --preset asan-ubsan >/dev/null
+bash scripts/tidy build-asan
+
+echo "== asan-ubsan build + tests + fuzz smoke"
 cmake --build --preset asan-ubsan
 ctest --preset asan-ubsan -j2

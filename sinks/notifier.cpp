@@ -84,7 +84,7 @@ receiver_worker::receiver_worker(std::string receiver, std::unique_ptr<notifier>
               {.depth = metrics_.get_gauge("tocsin_queue_depth", "Items waiting in a queue.",
                                            {{"queue", "receiver:" + receiver_}}),
                .dropped = result_counter(metrics_, receiver_, "dropped")},
-              [this](notification n) { deliver(n); }) {}
+              [this](const notification& n) { deliver(n); }) {}
 
 bool receiver_worker::enqueue(notification n) { return worker_.try_push(std::move(n)); }
 

@@ -26,17 +26,17 @@
 namespace tocsin::sinks {
 namespace {
 
-constexpr long kConnectTimeoutSeconds = 10;
-constexpr long kTransferTimeoutSeconds = 60;
-constexpr std::size_t kDetailLimit = 512;
+constexpr long connect_timeout_seconds = 10;
+constexpr long transfer_timeout_seconds = 60;
+constexpr std::size_t detail_limit = 512;
 // Unstructured header values up to this length go out as written; longer or non-ASCII ones
 // become RFC 2047 encoded words, folded, so no line comes near the 998 octet limit.
-constexpr std::size_t kPlainHeaderLimit = 900;
+constexpr std::size_t plain_header_limit = 900;
 // 52 base64 characters make a 64 character encoded word: within RFC 2047's 75, and with
 // "Subject: " in front within RFC 5322's recommended 78.
-constexpr std::size_t kEncodedWordBytes = 39;
+constexpr std::size_t encoded_word_bytes = 39;
 // Quoted-printable lines: 75 characters plus the `=` of a soft break (RFC 2045's 76).
-constexpr std::size_t kQuotedPrintableLine = 75;
+constexpr std::size_t quoted_printable_line = 75;
 
 // ---- small text helpers ----
 
@@ -68,7 +68,7 @@ bool is_printable_ascii(std::string_view s) {
 }
 
 std::string base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
+  static constexpr char alphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
@@ -76,17 +76,17 @@ std::string base64(std::string_view bytes) {
   for (; i + 2 < bytes.size(); i += 3) {
     const auto n = (std::uint32_t(std::uint8_t(bytes[i])) << 16) |
                    (std::uint32_t(std::uint8_t(bytes[i + 1])) << 8) | std::uint8_t(bytes[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += alphabet[(n >> 6) & 63];
+    out += alphabet[n & 63];
   }
   if (i < bytes.size()) {
     std::uint32_t n = std::uint32_t(std::uint8_t(bytes[i])) << 16;
     if (i + 1 < bytes.size()) n |= std::uint32_t(std::uint8_t(bytes[i + 1])) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? alphabet[(n >> 6) & 63] : '=';
     out += '=';
   }
   return out;
@@ -97,7 +97,7 @@ std::string base64(std::string_view bytes) {
 std::string encoded_words(std::string_view text) {
   std::string out;
   while (!text.empty()) {
-    std::size_t n = std::min(text.size(), kEncodedWordBytes);
+    std::size_t n = std::min(text.size(), encoded_word_bytes);
     while (n < text.size() && n > 1 && (std::uint8_t(text[n]) & 0xC0) == 0x80) --n;
     if (!out.empty()) out += "\r\n ";
     out += "=?UTF-8?B?";
@@ -111,18 +111,18 @@ std::string encoded_words(std::string_view text) {
 // An unstructured header value (Subject, custom headers).
 std::string header_text(std::string_view value) {
   std::string line = single_line(value);
-  if (is_printable_ascii(line) && line.size() <= kPlainHeaderLimit) return line;
+  if (is_printable_ascii(line) && line.size() <= plain_header_limit) return line;
   return encoded_words(line);
 }
 
 // RFC 2045 quoted-printable with CRLF line ends; the input's line ends may be LF or CRLF. No
 // line end is added after the last line: the CRLF before a boundary belongs to the boundary.
 std::string quoted_printable(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   std::size_t line_length = 0;
   auto put = [&](std::string_view piece) {
-    if (line_length + piece.size() > kQuotedPrintableLine) {
+    if (line_length + piece.size() > quoted_printable_line) {
       out += "=\r\n";
       line_length = 0;
     }
@@ -146,7 +146,7 @@ std::string quoted_printable(std::string_view text) {
     if (literal) {
       put(std::string_view(&c, 1));
     } else {
-      const char encoded[] = {'=', kHex[byte >> 4], kHex[byte & 15]};
+      const char encoded[] = {'=', hex[byte >> 4], hex[byte & 15]};
       put(std::string_view(encoded, 3));
     }
   }
@@ -155,27 +155,26 @@ std::string quoted_printable(std::string_view text) {
 
 std::string random_hex(std::size_t digits) {
   thread_local std::mt19937_64 generator{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(digits);
-  for (std::size_t i = 0; i < digits; ++i) out += kHex[generator() & 15];
+  for (std::size_t i = 0; i < digits; ++i) out += hex[generator() & 15];
   return out;
 }
 
 // RFC 5322 date-time in UTC, e.g. "Thu, 26 Nov 2026 04:10:55 +0000". Written out by hand
 // because strftime's day and month names follow the locale.
 std::string rfc5322_date(std::chrono::system_clock::time_point tp) {
-  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                       "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static constexpr std::array<const char*, 7> days = {"Sun", "Mon", "Tue", "Wed",
+                                                      "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const std::time_t t = std::chrono::system_clock::to_time_t(tp);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
-                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday],
+                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 
@@ -299,16 +298,22 @@ email_settings read_settings(const config::receiver_config& receiver) {
   }
 
   if (const auto to = in.text_list("to")) {
+    bool bad_entry = false;
     for (const std::string& item : *to) {
       for (const std::string& one : split_mailboxes(item)) {
         if (auto to_mailbox = parse_mailbox(one)) {
           s.to.push_back(std::move(*to_mailbox));
         } else {
           in.error("to", "has an entry that is not an address: " + config::quote(one));
+          bad_entry = true;
         }
       }
     }
-    if (to->empty()) in.error("to", "must not be empty");
+    if (to->empty()) {
+      in.error("to", "must not be empty");
+    } else if (s.to.empty() && !bad_entry) {  // entries that are only separators: `to: ","`
+      in.error("to", "needs at least one address");
+    }
   }
 
   if (in.has("auth")) {
@@ -329,7 +334,10 @@ email_settings read_settings(const config::receiver_config& receiver) {
   }
 
   const auto headers = in.text_map("headers");
-  for (const auto& [name, value] : headers.value_or(std::map<std::string, std::string>{})) {
+  for (const auto& header : headers.value_or(std::map<std::string, std::string>{})) {
+    // Named, not structured bindings: clang 14 cannot capture those in a lambda.
+    const std::string& name = header.first;
+    const std::string& value = header.second;
     const bool valid_name = std::all_of(name.begin(), name.end(),
                                         [](char c) { return c > 0x20 && c < 0x7f && c != ':'; });
     if (!valid_name) {
@@ -586,7 +594,7 @@ int capture_reply(CURL*, curl_infotype type, char* data, std::size_t size, void*
   if (type == CURLINFO_HEADER_IN) {
     const std::string_view line = trim(std::string_view(data, size));
     if (!line.empty() && (line.front() == '4' || line.front() == '5')) {
-      *static_cast<std::string*>(user) = std::string(line.substr(0, kDetailLimit));
+      *static_cast<std::string*>(user) = std::string(line.substr(0, detail_limit));
     }
   }
   return 0;
@@ -646,8 +654,8 @@ class email_notifier final : public notifier {
     curl_easy_setopt(c, CURLOPT_URL, settings_.url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // we run on a worker thread
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, kTransferTimeoutSeconds);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, connect_timeout_seconds);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, transfer_timeout_seconds);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(c, CURLOPT_USE_SSL,
                      settings_.require_tls ? long{CURLUSESSL_ALL} : long{CURLUSESSL_NONE});
@@ -673,7 +681,7 @@ class email_notifier final : public notifier {
     if (code == CURLE_OK) return delivery_result::delivered(static_cast<int>(status));
     std::string detail = error[0] != '\0' ? error : curl_easy_strerror(code);
     if (!error_reply.empty()) detail += " (server: " + error_reply + ")";
-    if (detail.size() > kDetailLimit) detail.resize(kDetailLimit);
+    if (detail.size() > detail_limit) detail.resize(detail_limit);
     return classify(code, status, std::move(detail));
   }
 

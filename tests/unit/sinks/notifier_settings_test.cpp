@@ -151,6 +151,9 @@ const error_case error_cases[] = {
     {"email_empty_to",
      "receivers:\n  - name: a\n    email: { smarthost: 'h:25', from: a@b, to: [] }\n",
      {"t.yaml:3:48: receivers[0].email.to: must not be empty"}},
+    {"email_to_without_an_address",
+     "receivers:\n  - name: a\n    email: { smarthost: 'h:25', from: a@b, to: [' , '] }\n",
+     {"t.yaml:3:48: receivers[0].email.to: needs at least one address"}},
     {"pagerduty_bad_severity",
      "receivers:\n  - name: a\n    pagerduty: { routing_key_file: /dev/null, severity: critcal }\n",
      {"t.yaml:3:36: receivers[0].pagerduty.routing_key_file: cannot read '/dev/null': the file "
