@@ -376,9 +376,10 @@ struct alert_engine::impl {
         out += it->second;
         return;
       }
-      // The last of equal names wins, as it does for labels.
-      for (auto it = g.captures.rbegin(); it != g.captures.rend();
-           ++it) {  // NOLINT(modernize-loop-convert): clang 14 rejects reverse_view
+      // The last of equal names wins, as it does for labels. (Not std::ranges::reverse_view:
+      // clang 14 with libstdc++ 12 rejects it.)
+      // NOLINTNEXTLINE(modernize-loop-convert)
+      for (auto it = g.captures.rbegin(); it != g.captures.rend(); ++it) {
         if (it->first == name) {
           out += it->second;
           return;
