@@ -10,6 +10,7 @@
 
 #include "kafka/alert_producer.hpp"
 #include "tests/support/kafka_mock.hpp"
+#include "tests/support/metrics.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 
@@ -33,17 +34,7 @@ std::vector<rules::alert> make_alerts(int first, int count) {
   return out;
 }
 
-// Sum of every series of `name` in the rendered registry (whatever its labels are).
-double metric_sum(const metrics_registry& metrics, const std::string& name) {
-  std::istringstream lines(metrics.render());
-  double sum = 0;
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
-    if (line[name.size()] != ' ' && line[name.size()] != '{') continue;
-    sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
+using test::metric_sum;
 
 TEST(alert_producer_faults, a_record_refused_at_once_is_spooled_and_delivered_later) {
   test::mock_kafka_cluster cluster;

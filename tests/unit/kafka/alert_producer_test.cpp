@@ -12,6 +12,7 @@
 #include "collector/event.hpp"
 #include "kafka/log_output.hpp"
 #include "tests/support/kafka_mock.hpp"
+#include "tests/support/metrics.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 
@@ -55,17 +56,7 @@ std::vector<rules::alert> make_alerts(int first, int count) {
   return out;
 }
 
-// Sum of every series of `name` in the rendered registry (whatever its labels are).
-double metric_sum(const metrics_registry& metrics, const std::string& name) {
-  std::istringstream lines(metrics.render());
-  double sum = 0;
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
-    if (line[name.size()] != ' ' && line[name.size()] != '{') continue;
-    sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
+using test::metric_sum;
 
 std::size_t segment_files(const std::filesystem::path& dir) {
   std::size_t n = 0;
