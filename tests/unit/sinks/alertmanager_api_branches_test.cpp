@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "core/clock.hpp"
@@ -235,6 +236,55 @@ TEST_F(alertmanager_api_branches, methods_and_paths_each_endpoint_refuses) {
   EXPECT_EQ(request("GET", "/api/v2/silence/?x=1").status, 404);
   const auto receivers = json::parse(request("GET", "/api/v2/receivers").body);
   EXPECT_EQ(receivers, json::parse(R"([{"name":"drop"}])"));
+}
+
+TEST_F(alertmanager_api_branches, pending_silences_sorting_and_lower_case_escapes) {
+  // A pending silence (starts in an hour) and two active ones ending at different times.
+  auto pending = silence(eq("alertname", "P"));
+  pending["startsAt"] = in(1h);
+  pending["endsAt"] = in(2h);
+  auto late = silence(eq("alertname", "L"));
+  late["endsAt"] = in(3h);
+  auto soon = silence(eq("alertname", "S"));
+  soon["endsAt"] = in(30min);
+  std::vector<std::string> ids;
+  for (const json& body : {pending, late, soon}) {
+    const auto r = request("POST", "/api/v2/silences", body.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    ids.push_back(json::parse(r.body)["silenceID"]);
+  }
+  EXPECT_EQ(json::parse(request("GET", "/api/v2/silence/" + ids[0]).body)["status"]["state"],
+            "pending");
+  std::vector<std::string> listed;
+  for (const auto& s : json::parse(request("GET", "/api/v2/silences").body)) {
+    listed.push_back(s["id"]);
+  }
+  // Active by soonest end, then pending.
+  EXPECT_EQ(listed, (std::vector<std::string>{ids[2], ids[1], ids[0]}));
+  // Lower-case %-escapes decode too: alertname="L".
+  const auto filtered =
+      json::parse(request("GET", "/api/v2/silences?filter=alertname%3d%22L%22").body);
+  ASSERT_EQ(filtered.size(), 1u);
+  EXPECT_EQ(filtered[0]["id"], ids[1]);
+}
+
+TEST_F(alertmanager_api_branches, upper_case_label_names_and_a_null_generator_url) {
+  const auto r =
+      request("POST", "/api/v2/alerts",
+              json::array({{{"labels", {{"Alertname", "U"}}}, {"generatorURL", nullptr}}}).dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  json alerts;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        alerts = json::parse(request("GET", "/api/v2/alerts").body, nullptr, false);
+        return alerts.is_array() && alerts.size() == 1;
+      },
+      5s));
+  EXPECT_EQ(alerts[0]["labels"]["Alertname"], "U");
+  EXPECT_FALSE(alerts[0].contains("generatorURL"));
+  const std::string state = alerts[0]["status"]["state"];
+  const auto unprocessed = json::parse(request("GET", "/api/v2/alerts?unprocessed=false").body);
+  EXPECT_EQ(unprocessed.size(), state == "unprocessed" ? 0u : 1u);
 }
 
 }  // namespace
