@@ -108,5 +108,35 @@ TEST(email_branches, display_names_line_breaks_long_subjects_and_quoted_printabl
   EXPECT_THAT(raw, HasSubstr("a=3Db =20\r\nc=09\r\n"));  // '=' and whitespace before line ends
 }
 
+TEST(email_branches, header_names_and_address_characters_refused_at_load) {
+  EXPECT_THAT(error_of({{"headers.X Bad", "v"}}), HasSubstr("'X Bad' is not a valid field name"));
+  for (const char* bad : {"a>b@example.com",
+                          "a\x7f"
+                          "b@example.com"}) {
+    EXPECT_THAT(error_of({{"to", nlohmann::json::array({bad})}}),
+                HasSubstr("has an entry that is not an address"))
+        << bad;
+  }
+}
+
+TEST(email_branches, subject_from_and_to_headers_replace_the_defaults) {
+  test::smtp_server server;
+  auto email = make_email_notifier(
+      make_receiver(server.port(), {{"headers.subject", "Custom {{alertname}}"},
+                                    {"headers.FROM", "Robot <robot@example.net>"},
+                                    {"headers.To", "list@example.org"}}));
+  const delivery_result r = email->send(one_alert({{"alertname", "cpu"}}));
+  ASSERT_EQ(r.result, outcome::delivered) << r.detail;
+  const auto messages = server.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  const nlohmann::json& h = messages[0]["headers"];
+  EXPECT_EQ(h["Subject"], "Custom cpu");
+  EXPECT_EQ(h["From"], "Robot <robot@example.net>");
+  EXPECT_EQ(h["To"], "list@example.org");
+  // The envelope still goes to the configured addresses.
+  EXPECT_EQ(messages[0]["rcpt_tos"], nlohmann::json::array({"ops@example.com"}));
+  EXPECT_EQ(messages[0]["mail_from"], "alerts@example.com");
+}
+
 }  // namespace
 }  // namespace tocsin::sinks
