@@ -64,8 +64,10 @@ constexpr std::string_view output_keys[] = {"type", "path", "topic", "max_open_f
 constexpr std::string_view admin_keys[] = {"listen", "token_file", "insecure", "max_connections"};
 constexpr std::string_view router_keys[] = {"max_alerts"};
 constexpr std::string_view bus_keys[] = {"type", "kafka"};
-constexpr std::string_view kafka_keys[] = {"brokers", "topic", "group", "properties",
-                                           "spool_max_bytes"};
+constexpr std::string_view kafka_keys[] = {
+    "brokers", "topic", "group", "properties", "spool_max_bytes", "rebuild_window", "topics"};
+constexpr std::string_view kafka_topics_keys[] = {"alerts", "silences", "nflog"};
+constexpr std::string_view kafka_topic_keys[] = {"name", "partitions", "replication_factor"};
 constexpr std::string_view route_keys[] = {
     "receiver", "group_by", "group_wait", "group_interval", "repeat_interval",
     "matchers", "match",    "match_re",   "continue",       "routes"};
@@ -212,6 +214,7 @@ class loader : public yaml_reader {
   void load_admin(const entry& at, config& cfg);
   void load_router(const entry& at, router_config& router);
   void load_bus(const entry& at, bus_config& bus);
+  void load_kafka_topics(const entry& at, kafka_config& kafka);
   std::optional<route_config> load_route(const entry& at, bool root);
   void load_inhibit_rule(const entry& at, config& cfg);
   void load_receiver(const entry& at, config& cfg);
@@ -598,6 +601,10 @@ void loader::load_bus(const entry& at, bus_config& bus) {
           }
         } else if (k.name == "spool_max_bytes") {
           if (auto v = count(k, 1 << 20, std::uint64_t{1} << 50)) bus.kafka.spool_max_bytes = *v;
+        } else if (k.name == "rebuild_window") {
+          if (auto v = span(k)) bus.kafka.rebuild_window = *v;
+        } else if (k.name == "topics") {
+          load_kafka_topics(k, bus.kafka);
         }
       }
     }
@@ -610,6 +617,34 @@ void loader::load_bus(const entry& at, bus_config& bus) {
     } else if (kafka->value.IsMap() || kafka->value.IsNull()) {
       error(kafka->mark(), "",
             "missing required key 'brokers' in " + kafka->path + " (bus type is kafka)");
+    }
+  }
+}
+
+void loader::load_kafka_topics(const entry& at, kafka_config& kafka) {
+  const auto roles = mapping(at, kafka_topics_keys);
+  if (!roles) return;
+  for (const entry& role : *roles) {
+    kafka_topic_config& topic = role.name == "alerts"     ? kafka.alerts_topic
+                                : role.name == "silences" ? kafka.silences_topic
+                                                          : kafka.nflog_topic;
+    const auto keys = mapping(role, kafka_topic_keys);
+    if (!keys) continue;
+    topic.where = where(role.mark());
+    for (const entry& k : *keys) {
+      if (k.name == "name") {
+        if (auto v = text(k)) {
+          if (!valid_kafka_topic(*v)) {
+            error(k.mark(), k.path,
+                  "invalid Kafka topic " + quote(*v) + " (letters, digits, '.', '_', '-')");
+          }
+          (role.name == "alerts" ? kafka.topic : topic.name) = *v;
+        }
+      } else if (k.name == "partitions") {
+        if (auto v = count(k, 1, 10'000)) topic.partitions = static_cast<int>(*v);
+      } else if (k.name == "replication_factor") {
+        if (auto v = count(k, 1, 100)) topic.replication_factor = static_cast<int>(*v);
+      }
     }
   }
 }

@@ -104,15 +104,31 @@ struct router_config {
   std::size_t max_alerts = 100'000;
 };
 
+// One of the topics tocsin creates at start (DESIGN.md "Scale-out"): a topic that does not exist
+// is created with these settings; one that exists must have the cleanup policy tocsin needs.
+struct kafka_topic_config {
+  std::string name;
+  int partitions = 6;
+  int replication_factor = -1;  // -1: the brokers' default.replication.factor
+  source_location where;
+};
+
 struct kafka_config {
   std::string brokers;
-  std::string topic = "tocsin.alerts";
+  std::string topic = "tocsin.alerts";  // its settings are topics.alerts
   std::string group = "tocsin-router";
   std::map<std::string, std::string> properties;          // passed through to librdkafka
   std::map<std::string, source_location> property_where;  // where each property was written
   // Cap on the disk spool (data_dir/spool) of alerts Kafka could not take. When it is full, new
   // alerts are refused and counted (tocsin_bus_errors_total{reason="spool_full"}).
   std::uint64_t spool_max_bytes = std::uint64_t{1} << 30;
+  // How far back a starting router reads the alerts topic to rebuild its state.
+  duration rebuild_window = std::chrono::minutes(10);
+  // bus.kafka.topics.{alerts,silences,nflog}: alerts' name is `topic`; silences and the
+  // notification log are compacted (key = silence id, group key).
+  kafka_topic_config alerts_topic{"", 6};
+  kafka_topic_config silences_topic{"tocsin.silences", 1};
+  kafka_topic_config nflog_topic{"tocsin.nflog", 6};
   source_location where;
 };
 

@@ -5,9 +5,6 @@
 #include <algorithm>
 #include <exception>
 #include <stdexcept>
-#include <string_view>
-
-#include "core/fault_injection.hpp"
 
 namespace tocsin::kafka {
 namespace {
@@ -16,61 +13,16 @@ using std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr auto consume_timeout = 100ms;
-constexpr auto commit_interval = 1s;
 constexpr auto lag_interval = 1s;
-constexpr auto retry_pause = 500ms;       // before a record whose handler threw is read again
-constexpr auto error_log_interval = 10s;  // per error code
-constexpr auto committed_timeout = 2s;    // looking up the group's offsets at assignment
-constexpr auto seek_timeout = 1s;
+constexpr int metadata_timeout_ms = 10000;
 constexpr std::size_t logged_payload_bytes = 200;
-
-// Owns the TopicPartition objects of a list (librdkafka's C++ API hands out raw pointers).
-struct partition_list {
-  std::vector<RdKafka::TopicPartition*> items;
-  partition_list() = default;
-  partition_list(const partition_list&) = delete;
-  partition_list& operator=(const partition_list&) = delete;
-  ~partition_list() { RdKafka::TopicPartition::destroy(items); }
-  void add(const std::string& topic, std::int32_t partition, std::int64_t offset) {
-    items.push_back(RdKafka::TopicPartition::create(topic, partition, offset));
-  }
-};
-
-std::string_view payload_of(const RdKafka::Message& message) {
-  if (message.payload() == nullptr) return {};
-  return {static_cast<const char*>(message.payload()), message.len()};
-}
-
-// Consumer-level errors that are not worth a word: nothing arrived in time, end of a partition.
-bool is_quiet(RdKafka::ErrorCode err) {
-  return err == RdKafka::ERR_NO_ERROR || err == RdKafka::ERR__TIMED_OUT ||
-         err == RdKafka::ERR__PARTITION_EOF;
-}
-
-void log_and_free(RdKafka::Error* error, const char* what) {
-  if (error == nullptr) return;
-  spdlog::error("kafka: alert consumer: {}: {}", what, error->str());
-  delete error;
-}
 
 }  // namespace
 
-class alert_consumer::rebalance final : public RdKafka::RebalanceCb {
- public:
-  explicit rebalance(alert_consumer& owner) : owner_(owner) {}
-  void rebalance_cb(RdKafka::KafkaConsumer* /*consumer*/, RdKafka::ErrorCode err,
-                    std::vector<RdKafka::TopicPartition*>& partitions) override {
-    owner_.on_rebalance(err, partitions);
-  }
-
- private:
-  alert_consumer& owner_;
-};
-
-alert_consumer::alert_consumer(const config::kafka_config& kafka, handler on_alert,
+alert_consumer::alert_consumer(const config::kafka_config& kafka, handlers on,
                                metrics_registry& metrics)
     : kafka_(kafka),
-      on_alert_(std::move(on_alert)),
+      on_(std::move(on)),
       metrics_(metrics),
       consumed_(metrics.get_counter("tocsin_bus_consumed_total", "Alerts read off the bus.")),
       bad_alerts_(metrics.get_counter("tocsin_bus_errors_total", "Alerts the bus failed to carry.",
@@ -79,15 +31,14 @@ alert_consumer::alert_consumer(const config::kafka_config& kafka, handler on_ale
                                             "Alerts the bus failed to carry.",
                                             {{"reason", "handler_failed"}})),
       events_(std::make_unique<log_events>("alert consumer")),
-      rebalance_(std::make_unique<rebalance>(*this)),
-      consumer_(create_consumer()) {}
+      consumer_(create_consumer()),
+      errors_("alert consumer", metrics) {}
 
 alert_consumer::~alert_consumer() { stop(); }
 
 std::unique_ptr<RdKafka::KafkaConsumer> alert_consumer::create_consumer() {
-  auto conf = make_conf(kafka_, client_role::consumer);
+  auto conf = make_conf(kafka_, client_role::reader);
   std::string errstr;
-  conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(rebalance_.get()), errstr);
   conf->set("event_cb", static_cast<RdKafka::EventCb*>(events_.get()), errstr);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(
       RdKafka::KafkaConsumer::create(conf.get(), errstr));
@@ -95,16 +46,65 @@ std::unique_ptr<RdKafka::KafkaConsumer> alert_consumer::create_consumer() {
   return consumer;
 }
 
+int alert_consumer::partition_count(const std::string& topic) {
+  std::string errstr;
+  const std::unique_ptr<RdKafka::Topic> handle(
+      RdKafka::Topic::create(consumer_.get(), topic, nullptr, errstr));
+  if (!handle) throw std::runtime_error("bus.kafka: topic " + topic + ": " + errstr);
+  RdKafka::Metadata* raw = nullptr;
+  const RdKafka::ErrorCode err =
+      consumer_->metadata(false, handle.get(), &raw, metadata_timeout_ms);
+  const std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  if (err != RdKafka::ERR_NO_ERROR || metadata->topics()->empty()) {
+    throw std::runtime_error("bus.kafka: cannot read the partitions of " + topic + ": " +
+                             RdKafka::err2str(err));
+  }
+  return static_cast<int>(metadata->topics()->front()->partitions()->size());
+}
+
 void alert_consumer::start() {
   std::lock_guard lock(lifecycle_mutex_);
   if (started_ || closed_) return;
-  const RdKafka::ErrorCode err = consumer_->subscribe({kafka_.topic});
+  const std::string& silences = kafka_.silences_topic.name;
+  const int alert_partitions = partition_count(kafka_.topic);
+  const int silence_partitions = partition_count(silences);
+
+  // Alerts: the first record at or after now − rebuild_window; none → the end.
+  const auto since = std::chrono::system_clock::now() - kafka_.rebuild_window;
+  partition_list alerts;
+  for (int p = 0; p < alert_partitions; ++p) {
+    alerts.add(
+        kafka_.topic, p,
+        std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count());
+  }
+  const RdKafka::ErrorCode err = consumer_->offsetsForTimes(alerts.items, metadata_timeout_ms);
   if (err != RdKafka::ERR_NO_ERROR) {
-    throw std::runtime_error("bus.kafka: cannot subscribe to " + kafka_.topic + ": " +
-                             RdKafka::err2str(err));
+    throw std::runtime_error("bus.kafka: cannot find where to rebuild " + kafka_.topic +
+                             " from: " + RdKafka::err2str(err));
+  }
+  partition_list assignment;
+  for (const auto* tp : alerts.items) {
+    const std::int64_t offset = tp->offset() >= 0 ? tp->offset() : RdKafka::Topic::OFFSET_END;
+    assignment.add(kafka_.topic, tp->partition(), offset);
+    next_alert_offset_[tp->partition()] = tp->offset();
+    not_at_end_.emplace(kafka_.topic, tp->partition());
+  }
+  for (int p = 0; p < silence_partitions; ++p) {
+    assignment.add(silences, p, RdKafka::Topic::OFFSET_BEGINNING);
+    not_at_end_.emplace(silences, p);
+  }
+  const RdKafka::ErrorCode assigned = consumer_->assign(assignment.items);
+  if (assigned != RdKafka::ERR_NO_ERROR) {
+    throw std::runtime_error("bus.kafka: cannot assign the partitions of " + kafka_.topic + ": " +
+                             RdKafka::err2str(assigned));
   }
   started_ = true;
-  spdlog::info("kafka: alert consumer: joining group {} on topic {}", kafka_.group, kafka_.topic);
+  spdlog::info(
+      "kafka: alert consumer: reading {} partition(s) of {} from {} s ago and {} of {} from the "
+      "beginning",
+      alert_partitions, kafka_.topic,
+      std::chrono::duration_cast<std::chrono::seconds>(kafka_.rebuild_window).count(),
+      silence_partitions, silences);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -114,15 +114,11 @@ void alert_consumer::stop() {
   closed_ = true;
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
-  commit_handled();
-  // Leaves the group; the revocation this triggers commits again (nothing left by now).
   const RdKafka::ErrorCode err = consumer_->close();
   if (err != RdKafka::ERR_NO_ERROR) {
     spdlog::warn("kafka: alert consumer: close: {}", RdKafka::err2str(err));
   }
 }
-
-bool alert_consumer::assigned() const { return assigned_; }
 
 void alert_consumer::run() {
   while (!stopping_) {
@@ -130,15 +126,12 @@ void alert_consumer::run() {
         consumer_->consume(static_cast<int>(consume_timeout / 1ms)));
     if (message->err() == RdKafka::ERR_NO_ERROR) {
       handle(*message);
+    } else if (message->err() == RdKafka::ERR__PARTITION_EOF) {
+      reached_end(message->topic_name(), message->partition());
     } else if (!is_quiet(message->err())) {
-      count_error(message->err(), message->errstr());
+      errors_.count(message->err(), message->errstr());
     }
-    resume_retries();
     const auto now = steady_clock::now();
-    if (now >= next_commit_) {
-      commit_handled();
-      next_commit_ = now + commit_interval;
-    }
     if (now >= next_lag_update_) {
       update_lag();
       next_lag_update_ = now + lag_interval;
@@ -147,173 +140,42 @@ void alert_consumer::run() {
 }
 
 void alert_consumer::handle(const RdKafka::Message& message) {
-  const std::int32_t partition = message.partition();
-  const std::int64_t offset = message.offset();
-  const auto it = partitions_.find(partition);
-  if (it == partitions_.end()) return;  // not ours any more (revoked meanwhile)
-  partition_state& state = it->second;
-  if (state.retry_offset >= 0) {
-    // Fetched before the partition was paused: read again after the retry.
-    if (offset > state.retry_offset) return;
-    state.retry_offset = -1;
-  }
-
-  std::string problem;
-  const auto alert = rules::parse_alert_json(payload_of(message), &problem);
-  if (!alert) {
-    bad_alerts_.inc();
-    const std::string_view payload = payload_of(message);
-    spdlog::error("kafka: alert consumer: {}/{}@{} is not Alert JSON ({}), skipped: {}{}",
-                  message.topic_name(), partition, offset, problem,
-                  payload.substr(0, logged_payload_bytes),
-                  payload.size() > logged_payload_bytes ? "..." : "");
-    state.next = offset + 1;
-    return;
-  }
-  consumed_.inc();
+  const std::string topic = message.topic_name();
+  const std::string_view payload = payload_of(message);
   try {
-    on_alert_(*alert);
+    if (topic != kafka_.topic) {
+      on_.on_silence(key_of(message), payload);
+      return;
+    }
+    next_alert_offset_[message.partition()] = message.offset() + 1;
+    std::string problem;
+    const auto alert = rules::parse_alert_json(payload, &problem);
+    if (!alert) {
+      bad_alerts_.inc();
+      spdlog::error("kafka: alert consumer: {}/{}@{} is not Alert JSON ({}), skipped: {}{}", topic,
+                    message.partition(), message.offset(), problem,
+                    payload.substr(0, logged_payload_bytes),
+                    payload.size() > logged_payload_bytes ? "..." : "");
+      return;
+    }
+    consumed_.inc();
+    on_.on_alert(*alert);
   } catch (const std::exception& e) {
     handler_failures_.inc();
-    spdlog::error("kafka: alert consumer: handling {}/{}@{} (fingerprint {}) failed: {}; retrying",
-                  message.topic_name(), partition, offset, alert->fingerprint, e.what());
-    pause_for_retry(partition, offset);
-    return;
-  } catch (...) {
-    handler_failures_.inc();
-    spdlog::error("kafka: alert consumer: handling {}/{}@{} (fingerprint {}) failed; retrying",
-                  message.topic_name(), partition, offset, alert->fingerprint);
-    pause_for_retry(partition, offset);
-    return;
-  }
-  state.next = offset + 1;
-}
-
-void alert_consumer::pause_for_retry(std::int32_t partition, std::int64_t offset) {
-  partition_state& state = partitions_[partition];
-  state.next = offset;  // not handled: neither committed nor counted out of the lag
-  state.retry_offset = offset;
-  state.resume_at = steady_clock::now() + retry_pause;
-  partition_list list;
-  list.add(kafka_.topic, partition, offset);
-  const RdKafka::ErrorCode err = consumer_->pause(list.items);
-  if (err != RdKafka::ERR_NO_ERROR) count_error(err, "pause: " + RdKafka::err2str(err));
-  state.paused = true;
-}
-
-void alert_consumer::resume_retries() {
-  const auto now = steady_clock::now();
-  for (auto& [partition, state] : partitions_) {
-    if (!state.paused || now < state.resume_at) continue;
-    partition_list list;
-    list.add(kafka_.topic, partition, state.retry_offset);
-    // Seeking flushes what was fetched after the failed record, so it comes next.
-    const RdKafka::ErrorCode err =
-        fault_injection::fail("kafka.consumer.seek", 0)
-            ? RdKafka::ERR__TIMED_OUT
-            : consumer_->seek(*list.items.front(), static_cast<int>(seek_timeout / 1ms));
-    if (err != RdKafka::ERR_NO_ERROR) {
-      count_error(err, "seek: " + RdKafka::err2str(err));
-      state.resume_at = now + retry_pause;  // stay paused, try again
-      continue;
-    }
-    consumer_->resume(list.items);
-    state.paused = false;
+    spdlog::error("kafka: alert consumer: handling {}/{}@{} failed: {}", topic, message.partition(),
+                  message.offset(), e.what());
   }
 }
 
-void alert_consumer::on_rebalance(RdKafka::ErrorCode err,
-                                  std::vector<RdKafka::TopicPartition*>& partitions) {
-  switch (err) {
-    case RdKafka::ERR__ASSIGN_PARTITIONS:
-      assign(partitions);
-      break;
-    case RdKafka::ERR__REVOKE_PARTITIONS:
-      revoke(partitions);
-      break;
-    default:
-      count_error(err, "rebalance: " + RdKafka::err2str(err));
-      revoke(partitions);
-      break;
-  }
-}
-
-void alert_consumer::assign(std::vector<RdKafka::TopicPartition*>& partitions) {
-  // Where the group left off, so the lag is known before the first record arrives.
-  partition_list committed;
-  for (const auto* tp : partitions) {
-    committed.add(tp->topic(), tp->partition(), RdKafka::Topic::OFFSET_INVALID);
-  }
-  if (consumer_->committed(committed.items, static_cast<int>(committed_timeout / 1ms)) !=
-      RdKafka::ERR_NO_ERROR) {
-    RdKafka::TopicPartition::destroy(committed.items);
-    committed.items.clear();
-  }
-  for (const auto* tp : partitions) {
-    partition_state state;
-    for (const auto* c : committed.items) {
-      if (c->partition() == tp->partition() && c->err() == RdKafka::ERR_NO_ERROR &&
-          c->offset() >= 0) {
-        state.next = state.committed = c->offset();
-      }
-    }
-    partitions_[tp->partition()] = state;
-  }
-
-  if (consumer_->rebalance_protocol() == "COOPERATIVE") {
-    log_and_free(consumer_->incremental_assign(partitions), "incremental assign");
-  } else {
-    const RdKafka::ErrorCode e = consumer_->assign(partitions);
-    if (e != RdKafka::ERR_NO_ERROR) count_error(e, "assign: " + RdKafka::err2str(e));
-  }
-  assigned_ = true;
-  spdlog::info("kafka: alert consumer: {} partition(s) of {} assigned", partitions.size(),
-               kafka_.topic);
-}
-
-void alert_consumer::revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
-  // A lost assignment (session timed out) cannot be committed: another member owns it now.
-  if (!consumer_->assignment_lost()) commit_handled();
-  if (consumer_->rebalance_protocol() == "COOPERATIVE") {
-    log_and_free(consumer_->incremental_unassign(partitions), "incremental unassign");
-  } else {
-    consumer_->unassign();
-  }
-  for (const auto* tp : partitions) {
-    partitions_.erase(tp->partition());
-    lag_gauge(tp->partition()).set(0);  // another router's lag now
-  }
-  if (!partitions.empty()) {
-    spdlog::info("kafka: alert consumer: {} partition(s) of {} revoked", partitions.size(),
-                 kafka_.topic);
-  }
-}
-
-void alert_consumer::commit_handled() {
-  partition_list offsets;
-  for (const auto& [partition, state] : partitions_) {
-    if (state.next > state.committed) offsets.add(kafka_.topic, partition, state.next);
-  }
-  if (offsets.items.empty()) return;
-  const RdKafka::ErrorCode err = consumer_->commitSync(offsets.items);
-  if (err != RdKafka::ERR_NO_ERROR) {
-    count_error(err, "commit: " + RdKafka::err2str(err));
-    return;  // retried with the next commit
-  }
-  for (const auto* tp : offsets.items) {
-    const auto it = partitions_.find(tp->partition());
-    if (tp->err() != RdKafka::ERR_NO_ERROR) {
-      count_error(tp->err(), "commit partition " + std::to_string(tp->partition()) + ": " +
-                                 RdKafka::err2str(tp->err()));
-    } else if (it != partitions_.end()) {
-      it->second.committed = std::max(it->second.committed, tp->offset());
-    }
-  }
+void alert_consumer::reached_end(const std::string& topic, std::int32_t partition) {
+  if (not_at_end_.erase({topic, partition}) == 0 || !not_at_end_.empty()) return;
+  caught_up_ = true;
+  spdlog::info("kafka: alert consumer: alerts and silences read up to now");
 }
 
 void alert_consumer::update_lag() {
-  for (const auto& [partition, state] : partitions_) {
-    if (state.next < 0) continue;  // nothing known yet
+  for (const auto& [partition, next] : next_alert_offset_) {
+    if (next < 0) continue;  // nothing known yet
     std::int64_t low = -1;
     std::int64_t high = -1;
     // The cached watermark from the last fetch response: no broker round trip.
@@ -322,7 +184,7 @@ void alert_consumer::update_lag() {
         high < 0) {
       continue;
     }
-    lag_gauge(partition).set(std::max<std::int64_t>(0, high - state.next));
+    lag_gauge(partition).set(std::max<std::int64_t>(0, high - next));
   }
 }
 
@@ -334,21 +196,6 @@ gauge& alert_consumer::lag_gauge(std::int32_t partition) {
                             {{"topic", kafka_.topic}, {"partition", std::to_string(partition)}});
   }
   return *g;
-}
-
-void alert_consumer::count_error(RdKafka::ErrorCode err, const std::string& what) {
-  error_count& e = errors_[err];
-  if (e.count == nullptr) {
-    e.count = &metrics_.get_counter("tocsin_bus_errors_total", "Alerts the bus failed to carry.",
-                                    {{"reason", error_label(err)}});
-  }
-  e.count->inc();
-  const auto now = steady_clock::now();
-  if (!e.logged || now - e.last_logged >= error_log_interval) {
-    spdlog::warn("kafka: alert consumer: {} ({} time(s) so far)", what, e.count->value());
-    e.logged = true;
-    e.last_logged = now;
-  }
 }
 
 }  // namespace tocsin::kafka

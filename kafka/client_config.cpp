@@ -32,12 +32,35 @@ settings role_defaults(const config::kafka_config& kafka, client_role role) {
           {"compression.type", "zstd"},
           {"queue.buffering.max.messages", "100000"},
       };
-    case client_role::consumer:
+    case client_role::state_producer:
       return {
-          {"client.id", "tocsin-router"},    {"group.id", kafka.group},
-          {"enable.auto.commit", "false"},   {"enable.auto.offset.store", "false"},
-          {"auto.offset.reset", "earliest"},
+          {"client.id", "tocsin-router-state"},
+          {"enable.idempotence", "true"},
+          {"acks", "all"},
+          {"linger.ms", "0"},
+          {"message.timeout.ms", "30000"},
       };
+    case client_role::reader:
+      // assign()s partitions and never joins or commits; librdkafka still wants a group.id.
+      return {
+          {"client.id", "tocsin-router"},   {"group.id", kafka.group + ".reader"},
+          {"enable.auto.commit", "false"},  {"enable.auto.offset.store", "false"},
+          {"enable.partition.eof", "true"}, {"auto.offset.reset", "earliest"},
+      };
+    case client_role::group_member:
+      return {
+          {"client.id", "tocsin-router"},
+          {"group.id", kafka.group},
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          {"enable.partition.eof", "true"},
+          {"auto.offset.reset", "earliest"},
+          // A router that dies or stalls hands its groups over after this (DESIGN.md).
+          {"session.timeout.ms", "10000"},
+          {"heartbeat.interval.ms", "1000"},
+      };
+    case client_role::admin:
+      return {{"client.id", "tocsin-admin"}};
   }
   return {};
 }
@@ -113,7 +136,7 @@ std::string creation_problem(RdKafka::Conf& conf, client_role role) {
   std::string errstr;
   conf.set("bootstrap.servers", "", errstr);
   conf.set("log_level", "0", errstr);  // no "no bootstrap.servers" notice on stderr
-  if (role == client_role::consumer) {
+  if (role == client_role::reader || role == client_role::group_member) {
     std::unique_ptr<RdKafka::KafkaConsumer> client(RdKafka::KafkaConsumer::create(&conf, errstr));
     return client ? std::string() : errstr;
   }
@@ -129,7 +152,8 @@ std::vector<std::string> validate(const config::kafka_config& kafka) {
     if (std::find(all.begin(), all.end(), error) == all.end()) all.push_back(error);
   };
   for (const auto role :
-       {client_role::alert_producer, client_role::log_producer, client_role::consumer}) {
+       {client_role::alert_producer, client_role::log_producer, client_role::state_producer,
+        client_role::reader, client_role::group_member, client_role::admin}) {
     try {
       auto conf = make_conf(kafka, role);
       if (const std::string problem = creation_problem(*conf, role); !problem.empty()) {

@@ -18,7 +18,10 @@ namespace tocsin::kafka {
 enum class client_role {
   alert_producer,  // idempotent, acks=all, small linger, compressed
   log_producer,    // the raw-log output: throughput over latency
-  consumer,        // the router: consumer group, auto-commit off
+  state_producer,  // silences and notification-log records: idempotent, acks=all, no linger
+  reader,          // the router reading every partition of alerts and silences: no group
+  group_member,    // the router's membership of bus.kafka.group on the notification log
+  admin,           // creating and checking topics at start
 };
 
 // The settings a client of `role` gets, in the order they are applied.

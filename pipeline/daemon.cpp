@@ -241,6 +241,7 @@ void daemon::start_admin() {
     sinks::alertmanager_api_options api;
     api.metrics = &metrics_;
     for (const auto& r : startup_.receivers) api.receiver_names.push_back(r.name);
+    api.publish_alert = router_->alert_publisher();
     sinks::register_alertmanager_api(admin_, router_->router(), std::move(api));
   }
   if (std::string token = read_admin_token(startup_); !token.empty()) {

@@ -4,30 +4,93 @@
 
 #include "bus/embedded_bus.hpp"
 #include "kafka/alert_consumer.hpp"
+#include "kafka/nflog_member.hpp"
+#include "kafka/state_publisher.hpp"
+#include "kafka/topics.hpp"
+#include "sinks/cluster.hpp"
 
 namespace tocsin::pipeline {
 
-router_pipeline::router_pipeline(const config::config& startup, metrics_registry& metrics) {
+class router_pipeline::kafka_cluster final : public sinks::cluster_membership {
+ public:
+  kafka_cluster(kafka::nflog_member& member, kafka::state_publisher& publisher, std::string topic)
+      : member_(member), publisher_(publisher), topic_(std::move(topic)) {}
+
+  [[nodiscard]] bool sends(const std::string& group_key) const override {
+    return member_.owns(group_key);
+  }
+  void sent(const sinks::nflog_record& record) override {
+    publisher_.publish(topic_, member_.partition_of(record.group_key), record.group_key,
+                       sinks::to_record(record));
+  }
+
+ private:
+  kafka::nflog_member& member_;
+  kafka::state_publisher& publisher_;
+  std::string topic_;
+};
+
+router_pipeline::router_pipeline(const config::config& startup, metrics_registry& metrics)
+    : kafka_(startup.bus.kafka) {
   sinks::register_builtin_notifiers(notifiers_);
   sinks::router_options options;
   options.data_dir = startup.data_dir;
   if (startup.admin) options.external_url = "http://" + config::to_string(startup.admin->listen);
+  const bool on_kafka = startup.bus.type == "kafka";
+  if (on_kafka) {
+    const kafka::topic_layout layout = kafka::ensure_topics(kafka_);
+    publisher_ = std::make_unique<kafka::state_publisher>(kafka_, metrics);
+    nflog_ = std::make_unique<kafka::nflog_member>(
+        kafka_, layout.nflog_partitions,
+        [this](std::string_view /*key*/, std::string_view value) {
+          std::string problem;
+          if (auto record = sinks::nflog_from_record(value, &problem)) {
+            router_->apply_nflog(*record);
+          } else {
+            spdlog::error("router: skipping a notification-log record: {}", problem);
+          }
+        },
+        metrics);
+    cluster_ = std::make_unique<kafka_cluster>(*nflog_, *publisher_, kafka_.nflog_topic.name);
+    options.cluster = cluster_.get();
+  }
   router_ = std::make_unique<sinks::alert_router>(startup, notifiers_, metrics, options);
   const auto receive = [this](const rules::alert& a) { router_->receive(a); };
-  if (startup.bus.type == "kafka") {
-    consumer_ = std::make_unique<kafka::alert_consumer>(startup.bus.kafka, receive, metrics);
-  } else {
+  if (!on_kafka) {
     embedded_ = std::make_unique<bus::embedded_bus>(receive, metrics);
+    return;
   }
+  router_->silences().on_change([this](const sinks::silence& s) {
+    publisher_->publish(kafka_.silences_topic.name, -1, s.id, sinks::to_record(s));
+  });
+  kafka::alert_consumer::handlers on;
+  on.on_alert = receive;
+  on.on_silence = [this](std::string_view /*key*/, std::string_view value) {
+    std::string problem;
+    if (auto s = sinks::silence_from_record(value, &problem)) {
+      router_->silences().apply(*s);
+    } else {
+      spdlog::error("router: skipping a silence record: {}", problem);
+    }
+  };
+  consumer_ = std::make_unique<kafka::alert_consumer>(kafka_, std::move(on), metrics);
 }
 
 router_pipeline::~router_pipeline() { stop(); }
 
 bus::alert_bus* router_pipeline::in_process_bus() { return embedded_.get(); }
 
+std::function<void(const rules::alert&)> router_pipeline::alert_publisher() {
+  if (!publisher_) return {};
+  return [this](const rules::alert& a) {
+    publisher_->publish(kafka_.topic, -1, a.fingerprint, rules::to_json(a));
+  };
+}
+
 void router_pipeline::start() {
   router_->start();
   if (consumer_) consumer_->start();
+  if (nflog_) nflog_->start();
 }
 
 void router_pipeline::reload(const config::config& next) { router_->reconfigure(next, notifiers_); }
@@ -40,18 +103,23 @@ bool router_pipeline::drain(std::chrono::steady_clock::time_point deadline) {
         "them before exit");
   }
   if (consumer_) consumer_->stop();
-  return router_->drain(deadline);
+  const bool sent = router_->drain(deadline);
+  // Leaving the group hands this router's groups to the others at once, not after a timeout.
+  if (nflog_) nflog_->stop();
+  return sent;
 }
 
 void router_pipeline::stop() {
   // The bus's thread calls into the router: it ends first.
   embedded_.reset();
   if (consumer_) consumer_->stop();
+  if (nflog_) nflog_->stop();
   router_->stop();
 }
 
 std::string router_pipeline::not_ready_reason() const {
-  if (consumer_ && !consumer_->assigned()) return "no Kafka partitions assigned yet";
+  if (consumer_ && !consumer_->caught_up()) return "reading the cluster's alerts and silences";
+  if (nflog_ && !nflog_->ready()) return "reading the notification log of this router's groups";
   return {};
 }
 

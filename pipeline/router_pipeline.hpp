@@ -2,6 +2,7 @@
 // The router half of a daemon: alerts from the bus → the alert router → the receivers.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,19 +17,24 @@ class embedded_bus;
 }
 namespace tocsin::kafka {
 class alert_consumer;
-}
+class nflog_member;
+class state_publisher;
+}  // namespace tocsin::kafka
 
 namespace tocsin::pipeline {
 
-// The router half. Its alerts arrive on the end of the bus it owns: with bus.type kafka a
-// consumer in the group `bus.kafka.group`, otherwise the embedded bus, an in-process queue a
-// collector half of the same process publishes on. Routes, inhibit rules and receivers follow
-// reloads; the bus and data_dir are fixed for its life.
+// The router half. Its alerts arrive on the end of the bus it owns: the embedded bus, an
+// in-process queue a collector half of the same process publishes on, or with bus.type kafka
+// the whole cluster's alerts and silences (DESIGN.md "Scale-out"): this router sends only the
+// groups whose notification-log partition it owns in the consumer group `bus.kafka.group`, and
+// publishes its silences and what it sent. Routes, inhibit rules and receivers follow reloads;
+// the bus and data_dir are fixed for its life.
 class router_pipeline {
  public:
-  // Opens router.db in `startup.data_dir` and builds the routes and receivers; nothing runs
-  // until start(). Throws config::config_error, std::runtime_error (an unusable data_dir), or
-  // kafka::client_config_error. `metrics` must outlive it.
+  // Opens router.db in `startup.data_dir` and builds the routes and receivers; with a Kafka bus
+  // it creates or checks the topics. Nothing runs until start(). Throws config::config_error,
+  // std::runtime_error (an unusable data_dir, Kafka unreachable, a topic with the wrong
+  // policy), or kafka::client_config_error. `metrics` must outlive it.
   router_pipeline(const config::config& startup, metrics_registry& metrics);
   ~router_pipeline();  // stop()
   router_pipeline(const router_pipeline&) = delete;
@@ -38,6 +44,9 @@ class router_pipeline {
   [[nodiscard]] bus::alert_bus* in_process_bus();
   // For the Alertmanager API.
   [[nodiscard]] sinks::alert_router& router() { return *router_; }
+  // For the Alertmanager API: with a Kafka bus, publishes an alert posted to this router to the
+  // alerts topic so every router has it; empty otherwise.
+  [[nodiscard]] std::function<void(const rules::alert&)> alert_publisher();
 
   // The router's ticks, then the Kafka consumer.
   void start();
@@ -58,7 +67,14 @@ class router_pipeline {
   [[nodiscard]] std::string not_ready_reason() const;
 
  private:
+  class kafka_cluster;  // sinks::cluster_membership over the nflog member and the publisher
+
+  config::kafka_config kafka_;
   sinks::notifier_registry notifiers_;
+  // With a Kafka bus; declared before the router, which calls into them until it is gone.
+  std::unique_ptr<kafka::state_publisher> publisher_;
+  std::unique_ptr<kafka::nflog_member> nflog_;
+  std::unique_ptr<kafka_cluster> cluster_;
   std::unique_ptr<sinks::alert_router> router_;
   // One of the two, by bus.type; either calls router_->receive() on a thread of its own.
   std::unique_ptr<bus::embedded_bus> embedded_;

@@ -202,6 +202,7 @@ struct alert_router::impl {
                     const fingerprint_set& resolved, bool send_resolved,
                     std::chrono::milliseconds repeat, sys_clock::time_point now) const;
   void record_nflog(const nflog_key& key, nflog_entry entry);
+  void store_nflog(const nflog_key& key, const nflog_entry& entry);
   void forget_resolved(sys_clock::time_point now, steady_clock::time_point steady_now);
   void update_gauges(sys_clock::time_point now);
   [[nodiscard]] bool muted(const stored_alert& s, sys_clock::time_point now);
@@ -640,6 +641,14 @@ bool alert_router::impl::needs_update(const nflog_key& key, const fingerprint_se
 }
 
 void alert_router::impl::record_nflog(const nflog_key& key, nflog_entry entry) {
+  store_nflog(key, entry);
+  if (options.cluster != nullptr) {
+    options.cluster->sent({key.first, key.second, entry.firing, entry.resolved, entry.sent_at});
+  }
+  nflog_[key] = std::move(entry);
+}
+
+void alert_router::impl::store_nflog(const nflog_key& key, const nflog_entry& entry) {
   auto& stmt = db->upsert_nflog;
   stmt.bind(1, key.first);
   stmt.bind(2, key.second);
@@ -651,7 +660,6 @@ void alert_router::impl::record_nflog(const nflog_key& key, nflog_entry entry) {
     spdlog::error("router: cannot record notification of {} to {} in router.db: {}", key.second,
                   key.first, db->error());
   }
-  nflog_[key] = std::move(entry);
 }
 
 void alert_router::impl::flush(aggregation_group& g, const std::string& group_id,
@@ -828,7 +836,12 @@ void alert_router::impl::tick() {
     firing_cache_ = firing_alerts(now);
     for (auto it = groups_.begin(); it != groups_.end();) {
       aggregation_group& g = it->second;
-      if (g.all_resolved || steady_now >= g.next_flush) flush(g, it->first, now, steady_now, out);
+      // Another router sends this group; it stays due here, so that if this router takes the
+      // group over it flushes at once against the notification log it was handed.
+      const bool ours = options.cluster == nullptr || options.cluster->sends(g.key);
+      if (ours && (g.all_resolved || steady_now >= g.next_flush)) {
+        flush(g, it->first, now, steady_now, out);
+      }
       it = g.members.empty() ? groups_.erase(it) : std::next(it);
     }
     forget_resolved(now, steady_now);
@@ -866,6 +879,16 @@ void alert_router::impl::on_delivered(const notification& n, std::uint64_t gener
     }
   }
   record_nflog(key, std::move(entry));
+}
+
+void alert_router::apply_nflog(const nflog_record& record) {
+  const nflog_key key{record.receiver, record.group_key};
+  std::lock_guard lock(impl_->mutex_);
+  const auto it = impl_->nflog_.find(key);
+  if (it != impl_->nflog_.end() && it->second.sent_at > record.sent_at) return;
+  nflog_entry entry{record.firing, record.resolved, record.sent_at};
+  impl_->store_nflog(key, entry);
+  impl_->nflog_[key] = std::move(entry);
 }
 
 alert_router::alert_router(const config::config& cfg, const notifier_registry& registry,

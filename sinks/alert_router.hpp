@@ -28,6 +28,7 @@
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "rules/alert.hpp"
+#include "sinks/cluster.hpp"
 #include "sinks/notifier.hpp"
 #include "sinks/silences.hpp"
 
@@ -39,6 +40,9 @@ struct router_options {
   std::chrono::milliseconds resolve_timeout{std::chrono::minutes(5)};
   std::chrono::milliseconds tick{100};  // how often the tick thread calls tick()
   worker_options worker;                // per receiver (dead_letter_file is set from data_dir)
+  // With a Kafka bus: which groups this router sends, and where it publishes what it sent.
+  // Null: this router sends every group. Must outlive the router.
+  cluster_membership* cluster = nullptr;
 };
 
 // An alert as GET /api/v2/alerts shows it.
@@ -86,6 +90,11 @@ class alert_router {
   // router.db for the next start. False when something was still being sent at the deadline.
   // Not concurrent with reconfigure(). `deadline` is real time: it bounds a wait for threads.
   bool drain(std::chrono::steady_clock::time_point deadline);
+
+  // What another router sent for a group (a notification-log record from the cluster), or this
+  // router's own record read back: kept when newer than what is held, so that when this router
+  // takes the group over it neither repeats nor forgets what was sent.
+  void apply_nflog(const nflog_record& record);
 
   [[nodiscard]] std::vector<alert_view> alerts() const;
   [[nodiscard]] silence_store& silences();

@@ -545,6 +545,7 @@ class alertmanager_api {
       std::string problem;
       if (auto a = read_postable_alert(body[i], now, problem)) {
         router_.receive(*a);
+        if (options_.publish_alert) options_.publish_alert(*a);
       } else {
         if (!refused.empty()) refused += "; ";
         refused += "alert " + std::to_string(i) + ": " + problem;

@@ -3,6 +3,7 @@
 // Prometheus work unchanged: POST/GET /api/v2/alerts, GET/POST /api/v2/silences,
 // GET/DELETE /api/v2/silence/{id}, GET /api/v2/status (with versionInfo), GET /api/v2/receivers.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ struct alertmanager_api_options {
   std::string config_text;
   std::vector<std::string> receiver_names;  // GET /api/v2/receivers
   metrics_registry* metrics = nullptr;      // tocsin_api_requests_total{path,code} when set
+  // With a Kafka bus: an alert posted here is also published, so every router has it.
+  std::function<void(const rules::alert&)> publish_alert;
 };
 
 // Registers the handlers; `router` must outlive `admin`'s serving. Times are read from the

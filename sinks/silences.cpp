@@ -126,6 +126,19 @@ std::string new_uuid() {
   return out;
 }
 
+bool write_silence(sqlite3* db, const silence& row) {
+  sqlite_statement upsert(db, upsert_sql);
+  if (!upsert.prepared()) return false;
+  upsert.bind(1, row.id);
+  upsert.bind(2, matchers_json(row.matchers));
+  upsert.bind(3, to_ms(row.starts_at));
+  upsert.bind(4, to_ms(row.ends_at));
+  upsert.bind(5, to_ms(row.updated_at));
+  upsert.bind(6, row.created_by);
+  upsert.bind(7, row.comment);
+  return sqlite3_step(upsert.get()) == SQLITE_DONE;
+}
+
 bool matches_empty(const label_matcher& m) { return m.matches(rules::label_set{}); }
 
 bool same_matchers(const std::vector<label_matcher>& a, const std::vector<label_matcher>& b) {
@@ -221,18 +234,7 @@ std::optional<std::string> silence_store::upsert(silence s, std::string* problem
   }
 
   std::lock_guard lock(mutex_);
-  const auto write = [&](const silence& row) {
-    sqlite_statement upsert(db_, upsert_sql);
-    if (!upsert.prepared()) return false;
-    upsert.bind(1, row.id);
-    upsert.bind(2, matchers_json(row.matchers));
-    upsert.bind(3, to_ms(row.starts_at));
-    upsert.bind(4, to_ms(row.ends_at));
-    upsert.bind(5, to_ms(row.updated_at));
-    upsert.bind(6, row.created_by);
-    upsert.bind(7, row.comment);
-    return sqlite3_step(upsert.get()) == SQLITE_DONE;
-  };
+  const auto write = [&](const silence& row) { return write_silence(db_, row); };
   const auto write_failed = [&]() -> std::optional<std::string> {
     set_problem(problem, std::string("cannot store the silence: ") + sqlite3_errmsg(db_));
     spdlog::error("silences: cannot store silence {}: {}", s.id, sqlite3_errmsg(db_));
@@ -252,6 +254,7 @@ std::optional<std::string> silence_store::upsert(silence s, std::string* problem
   if (previous != silences_.end() && can_update(*previous, s, now)) {
     if (!write(s)) return write_failed();
     *previous = s;
+    if (publish_) publish_(s);
     return s.id;
   }
 
@@ -281,6 +284,10 @@ std::optional<std::string> silence_store::upsert(silence s, std::string* problem
   }
   if (replaced) *previous = *replaced;
   silences_.push_back(s);
+  if (publish_) {
+    if (replaced) publish_(*replaced);
+    publish_(s);
+  }
   return s.id;
 }
 
@@ -300,15 +307,84 @@ bool silence_store::expire(const std::string& id, time_point now) {
       db_,
       "UPDATE silences SET starts_at_ms = ?2, ends_at_ms = ?3, updated_at_ms = ?3 "
       "WHERE id = ?1");
+  bool stored = false;
   if (update.prepared()) {
     update.bind(1, id);
     update.bind(2, to_ms(it->starts_at));
     update.bind(3, to_ms(now));
-    if (sqlite3_step(update.get()) == SQLITE_DONE) return true;
+    stored = sqlite3_step(update.get()) == SQLITE_DONE;
   }
-  // Still expired for this run; only a restart would bring it back.
-  spdlog::error("silences: cannot store the expiry of silence {}: {}", id, sqlite3_errmsg(db_));
+  // Still expired for this run; only a restart would bring it back (unless published).
+  if (!stored) {
+    spdlog::error("silences: cannot store the expiry of silence {}: {}", id, sqlite3_errmsg(db_));
+  }
+  if (publish_) publish_(*it);
   return true;
+}
+
+void silence_store::on_change(std::function<void(const silence&)> publish) {
+  std::lock_guard lock(mutex_);
+  publish_ = std::move(publish);
+}
+
+void silence_store::apply(const silence& s) {
+  std::lock_guard lock(mutex_);
+  const auto it = std::find_if(silences_.begin(), silences_.end(),
+                               [&](const silence& x) { return x.id == s.id; });
+  if (it != silences_.end() && it->updated_at >= s.updated_at) return;  // ours, or older
+  if (!write_silence(db_, s)) {
+    spdlog::error("silences: cannot store silence {} from the cluster: {}", s.id,
+                  sqlite3_errmsg(db_));
+  }
+  if (it != silences_.end()) {
+    *it = s;
+  } else {
+    silences_.push_back(s);
+  }
+}
+
+std::string to_record(const silence& s) {
+  nlohmann::json j = {{"v", 1},
+                      {"id", s.id},
+                      {"matchers", nlohmann::json::parse(matchers_json(s.matchers))},
+                      {"startsAt", to_ms(s.starts_at)},
+                      {"endsAt", to_ms(s.ends_at)},
+                      {"updatedAt", to_ms(s.updated_at)},
+                      {"createdBy", s.created_by},
+                      {"comment", s.comment}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<silence> silence_from_record(std::string_view record, std::string* problem) {
+  const auto j = nlohmann::json::parse(record, nullptr, /*allow_exceptions=*/false);
+  const auto is = [&](const char* key, auto check) { return j.contains(key) && check(j[key]); };
+  const auto integer = [](const nlohmann::json& v) { return v.is_number_integer(); };
+  const auto text = [](const nlohmann::json& v) { return v.is_string(); };
+  if (!j.is_object() || !is("v", integer) || !is("id", text) || !is("startsAt", integer) ||
+      !is("endsAt", integer) || !is("updatedAt", integer) || !is("createdBy", text) ||
+      !is("comment", text) || !j.contains("matchers")) {
+    set_problem(problem, "not a silence record");
+    return std::nullopt;
+  }
+  if (j["v"].get<int>() != 1) {
+    set_problem(problem, "silence record version " + j["v"].dump() + " (this tocsin reads 1)");
+    return std::nullopt;
+  }
+  silence s;
+  std::string why;
+  auto matchers = parse_matchers_json(j["matchers"].dump(), why);
+  if (!matchers || matchers->empty()) {
+    set_problem(problem, why.empty() ? "a silence record without matchers" : why);
+    return std::nullopt;
+  }
+  s.id = j["id"].get<std::string>();
+  s.matchers = std::move(*matchers);
+  s.starts_at = from_ms(j["startsAt"].get<std::int64_t>());
+  s.ends_at = from_ms(j["endsAt"].get<std::int64_t>());
+  s.updated_at = from_ms(j["updatedAt"].get<std::int64_t>());
+  s.created_by = j["createdBy"].get<std::string>();
+  s.comment = j["comment"].get<std::string>();
+  return s;
 }
 
 std::optional<silence> silence_store::get(const std::string& id) const {

@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -27,6 +29,12 @@ struct silence {
   [[nodiscard]] silence_state state(std::chrono::system_clock::time_point now) const;
 };
 
+// A silence as a record of the silences topic (key = id), so every router of a cluster has it:
+// JSON {"v":1, "id", "matchers", "startsAt", "endsAt", "updatedAt" (Unix ms), "createdBy",
+// "comment"}. Parsing returns nullopt and `problem` for anything else (a newer "v" too).
+std::string to_record(const silence& s);
+std::optional<silence> silence_from_record(std::string_view record, std::string* problem);
+
 // The silences of one router.db; validates new ones and prunes old ones by `time_source`.
 class silence_store {
  public:
@@ -44,6 +52,13 @@ class silence_store {
   bool expire(const std::string& id, std::chrono::system_clock::time_point now);
   [[nodiscard]] std::optional<silence> get(const std::string& id) const;
   [[nodiscard]] std::vector<silence> list() const;
+  // Called with every silence this store created or changed (upsert, expire), after it was
+  // stored; with a Kafka bus it publishes the silence to the other routers. Set before use.
+  void on_change(std::function<void(const silence&)> publish);
+  // A silence another router (or this one, read back) published: stored when it is new or
+  // newer (updatedAt) than the one held, without the checks of upsert() and without on_change.
+  void apply(const silence& s);
+
   // Ids of the silences active at `now` that match `labels`.
   [[nodiscard]] std::vector<std::string> silenced_by(
       const rules::label_set& labels, std::chrono::system_clock::time_point now) const;
@@ -52,6 +67,7 @@ class silence_store {
   clock& time_;
   mutable std::mutex mutex_;
   std::vector<silence> silences_;  // all, also expired ones (kept 5 days, like Alertmanager)
+  std::function<void(const silence&)> publish_;
   sqlite3* db_ = nullptr;
 };
 

@@ -24,10 +24,12 @@ const std::string burst_rule =
     "  - name: burst\n"
     "    match: { message: 'burst (?P<n>[0-9]+)' }\n";
 
-// Each test's own broker with the alert topic (3 partitions, as in production).
+// Each test's own broker with tocsin's topics (the mock cluster cannot create them on request).
 std::unique_ptr<mock_kafka_cluster> start_kafka() {
   auto kafka = std::make_unique<mock_kafka_cluster>();
   kafka->create_topic("tocsin.alerts", 3);
+  kafka->create_topic("tocsin.silences", 1);
+  kafka->create_topic("tocsin.nflog", 3);
   return kafka;
 }
 

@@ -53,8 +53,9 @@ TEST(client_settings, per_role_defaults) {
   EXPECT_EQ(get(*log, "queue.buffering.max.messages"), "100000");
   EXPECT_EQ(get(*log, "compression.type"), "zstd");
 
-  auto consumer = make_conf(kafka, client_role::consumer);
+  auto consumer = make_conf(kafka, client_role::group_member);
   EXPECT_EQ(get(*consumer, "group.id"), "routers");
+  EXPECT_EQ(get(*consumer, "session.timeout.ms"), "10000");
   EXPECT_EQ(get(*consumer, "enable.auto.commit"), "false");
   EXPECT_EQ(get(*consumer, "enable.auto.offset.store"), "false");
   EXPECT_EQ(get(*consumer, "auto.offset.reset"), "smallest");  // librdkafka for "earliest"
@@ -63,7 +64,7 @@ TEST(client_settings, per_role_defaults) {
 TEST(make_conf, a_producer_property_does_not_fail_the_consumer) {
   auto kafka = sample_config();
   kafka.properties = {{"message.timeout.ms", "1000"}};
-  auto conf = make_conf(kafka, client_role::consumer);
+  auto conf = make_conf(kafka, client_role::group_member);
   EXPECT_EQ(get(*conf, "message.timeout.ms"), "1000");
   EXPECT_TRUE(validate(kafka).empty());
 }

@@ -1,0 +1,46 @@
+#pragma once
+// The router's producer of cluster state (DESIGN.md "Scale-out"): silence records and
+// notification-log records, idempotent with acks=all. publish() never blocks; delivery reports
+// are read on the publisher's own thread, failures counted (tocsin_bus_errors_total{reason}) and
+// logged. A record librdkafka could not deliver within message.timeout.ms is lost to the other
+// routers (this router keeps it in router.db).
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "config/config.hpp"
+#include "core/metrics.hpp"
+#include "kafka/client_config.hpp"
+
+namespace tocsin::kafka {
+
+class state_publisher {
+ public:
+  // Throws client_config_error for rejected properties.
+  state_publisher(const config::kafka_config& kafka, metrics_registry& metrics);
+  ~state_publisher();  // flushes for up to 5 s, then stops
+  state_publisher(const state_publisher&) = delete;
+  state_publisher& operator=(const state_publisher&) = delete;
+
+  // `partition` -1: librdkafka's partitioner by key.
+  void publish(const std::string& topic, std::int32_t partition, const std::string& key,
+               const std::string& value);
+
+ private:
+  void count_failure(RdKafka::ErrorCode err, const std::string& topic);
+
+  metrics_registry& metrics_;
+  counter& published_;
+  std::unique_ptr<delivery_reports> reports_;
+  std::unique_ptr<log_events> events_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::atomic<bool> stopping_{false};
+  std::thread poller_;
+};
+
+}  // namespace tocsin::kafka

@@ -1,0 +1,62 @@
+#include "sinks/cluster.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+
+namespace tocsin::sinks {
+namespace {
+
+std::int64_t to_ms(std::chrono::system_clock::time_point tp) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
+}
+
+bool read_set(const nlohmann::json& j, std::set<std::string>& out) {
+  if (!j.is_array()) return false;
+  for (const auto& item : j) {
+    if (!item.is_string()) return false;
+    out.insert(item.get<std::string>());
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string to_record(const nflog_record& r) {
+  const nlohmann::json j = {{"v", 1},
+                            {"receiver", r.receiver},
+                            {"groupKey", r.group_key},
+                            {"firing", r.firing},
+                            {"resolved", r.resolved},
+                            {"sentAt", to_ms(r.sent_at)}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<nflog_record> nflog_from_record(std::string_view record, std::string* problem) {
+  const auto fail = [&](std::string why) -> std::optional<nflog_record> {
+    if (problem != nullptr) *problem = std::move(why);
+    return std::nullopt;
+  };
+  const auto j = nlohmann::json::parse(record, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("v") || !j["v"].is_number_integer()) {
+    return fail("not a notification-log record");
+  }
+  if (j["v"].get<int>() != 1) {
+    return fail("notification-log record version " + j["v"].dump() + " (this tocsin reads 1)");
+  }
+  nflog_record r;
+  if (!j.contains("receiver") || !j["receiver"].is_string() || !j.contains("groupKey") ||
+      !j["groupKey"].is_string() || !j.contains("sentAt") || !j["sentAt"].is_number_integer() ||
+      !j.contains("firing") || !read_set(j["firing"], r.firing) || !j.contains("resolved") ||
+      !read_set(j["resolved"], r.resolved)) {
+    return fail("a notification-log record without receiver, groupKey, firing, resolved, sentAt");
+  }
+  r.receiver = j["receiver"].get<std::string>();
+  r.group_key = j["groupKey"].get<std::string>();
+  r.sent_at = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::milliseconds(j["sentAt"].get<std::int64_t>())));
+  return r;
+}
+
+}  // namespace tocsin::sinks
