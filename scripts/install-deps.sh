@@ -13,6 +13,8 @@ packages=(
   # real test peers
   bsdutils rsyslog rsyslog-openssl rsyslog-relp librelp-dev haproxy kcat python3 python3-graypy python3-aiosmtpd prometheus-alertmanager
   prometheus procps iproute2 curl openssl systemd
+  # a real Apache Kafka for the kafka-real tests and the demo (jars from Maven: scripts/kafka-broker)
+  openjdk-17-jre-headless maven
 )
 
 missing=()
