@@ -66,7 +66,7 @@ constexpr std::string_view router_keys[] = {"max_alerts"};
 constexpr std::string_view bus_keys[] = {"type", "kafka"};
 constexpr std::string_view kafka_keys[] = {
     "brokers", "topic", "group", "properties", "spool_max_bytes", "rebuild_window", "topics"};
-constexpr std::string_view kafka_topics_keys[] = {"alerts", "silences", "nflog"};
+constexpr std::string_view kafka_topics_keys[] = {"alerts", "silences", "nflog", "hits"};
 constexpr std::string_view kafka_topic_keys[] = {"name", "partitions", "replication_factor"};
 constexpr std::string_view route_keys[] = {
     "receiver", "group_by", "group_wait", "group_interval", "repeat_interval",
@@ -627,7 +627,8 @@ void loader::load_kafka_topics(const entry& at, kafka_config& kafka) {
   for (const entry& role : *roles) {
     kafka_topic_config& topic = role.name == "alerts"     ? kafka.alerts_topic
                                 : role.name == "silences" ? kafka.silences_topic
-                                                          : kafka.nflog_topic;
+                                : role.name == "nflog"    ? kafka.nflog_topic
+                                                          : kafka.hits_topic;
     const auto keys = mapping(role, kafka_topic_keys);
     if (!keys) continue;
     topic.where = where(role.mark());

@@ -124,11 +124,13 @@ struct kafka_config {
   std::uint64_t spool_max_bytes = std::uint64_t{1} << 30;
   // How far back a starting router reads the alerts topic to rebuild its state.
   duration rebuild_window = std::chrono::minutes(10);
-  // bus.kafka.topics.{alerts,silences,nflog}: alerts' name is `topic`; silences and the
-  // notification log are compacted (key = silence id, group key).
+  // bus.kafka.topics.{alerts,silences,nflog,hits}: alerts' name is `topic`; silences and the
+  // notification log are compacted (key = silence id, group key); hits carry the collectors'
+  // counts of cluster-wide rule windows (key = rule + group).
   kafka_topic_config alerts_topic{"", 6};
   kafka_topic_config silences_topic{"tocsin.silences", 1};
   kafka_topic_config nflog_topic{"tocsin.nflog", 6};
+  kafka_topic_config hits_topic{"tocsin.hits", 6};
   source_location where;
 };
 

@@ -71,13 +71,20 @@ void alert_consumer::start() {
 
   // Alerts: the first record at or after now − rebuild_window; none → the end.
   const auto since = std::chrono::system_clock::now() - kafka_.rebuild_window;
+  const std::int64_t since_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count();
   partition_list alerts;
-  for (int p = 0; p < alert_partitions; ++p) {
-    alerts.add(
-        kafka_.topic, p,
-        std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count());
-  }
-  const RdKafka::ErrorCode err = consumer_->offsetsForTimes(alerts.items, metadata_timeout_ms);
+  for (int p = 0; p < alert_partitions; ++p) alerts.add(kafka_.topic, p, since_ms);
+  // Retried for a while: another router may have created the topics a moment ago, and their
+  // partitions answer "not leader" until elected.
+  RdKafka::ErrorCode err = RdKafka::ERR_NO_ERROR;
+  const auto deadline = steady_clock::now() + std::chrono::milliseconds(metadata_timeout_ms);
+  do {
+    err = consumer_->offsetsForTimes(alerts.items, metadata_timeout_ms);
+    if (err == RdKafka::ERR_NO_ERROR) break;
+    std::this_thread::sleep_for(200ms);
+    for (auto* tp : alerts.items) tp->set_offset(since_ms);
+  } while (steady_clock::now() < deadline);
   if (err != RdKafka::ERR_NO_ERROR) {
     throw std::runtime_error("bus.kafka: cannot find where to rebuild " + kafka_.topic +
                              " from: " + RdKafka::err2str(err));

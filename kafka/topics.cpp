@@ -3,8 +3,11 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "kafka/client_config.hpp"
@@ -54,23 +57,30 @@ class admin_client {
   rd_kafka_queue_t* queue_ = nullptr;
 };
 
-// Partition counts of the topics that exist; absent ones are not in the result.
-void read_partitions(const admin_client& admin, std::vector<wanted_topic>& topics, int timeout_ms) {
+// Partition counts of the topics that exist (0 for absent ones). False when a partition has no
+// leader yet (a topic created a moment ago).
+bool read_partitions(const admin_client& admin, std::vector<wanted_topic>& topics, int timeout_ms) {
   const rd_kafka_metadata_t* md = nullptr;
   const rd_kafka_resp_err_t err = rd_kafka_metadata(admin.handle(), 1, nullptr, &md, timeout_ms);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw topic_error(std::string("bus.kafka: cannot read the brokers' metadata: ") +
                       rd_kafka_err2str(err));
   }
+  bool led = true;
   for (wanted_topic& t : topics) {
     *t.partitions = 0;
     for (int i = 0; i < md->topic_cnt; ++i) {
-      if (t.name == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        *t.partitions = md->topics[i].partition_cnt;
+      if (t.name != md->topics[i].topic || md->topics[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        continue;
+      }
+      *t.partitions = md->topics[i].partition_cnt;
+      for (int p = 0; p < md->topics[i].partition_cnt; ++p) {
+        led = led && md->topics[i].partitions[p].leader >= 0;
       }
     }
   }
   rd_kafka_metadata_destroy(md);
+  return led;
 }
 
 void create(const admin_client& admin, const std::vector<wanted_topic*>& missing, int timeout_ms) {
@@ -186,6 +196,7 @@ topic_layout ensure_topics(const config::kafka_config& kafka, int timeout_ms) {
       {&kafka.alerts_topic, kafka.topic, "delete", &layout.alerts_partitions},
       {&kafka.silences_topic, kafka.silences_topic.name, "compact", &layout.silences_partitions},
       {&kafka.nflog_topic, kafka.nflog_topic.name, "compact", &layout.nflog_partitions},
+      {&kafka.hits_topic, kafka.hits_topic.name, "delete", &layout.hits_partitions},
   };
   const admin_client admin(kafka);
   read_partitions(admin, topics, timeout_ms);
@@ -195,11 +206,18 @@ topic_layout ensure_topics(const config::kafka_config& kafka, int timeout_ms) {
   }
   if (!missing.empty()) {
     create(admin, missing, timeout_ms);
-    read_partitions(admin, topics, timeout_ms);
-    for (const wanted_topic& t : topics) {
-      if (*t.partitions == 0) {
-        throw topic_error("bus.kafka: topic " + t.name + " was created but has no partitions yet");
+    // Until every partition has a leader: reading from them before fails with "not leader".
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!read_partitions(admin, topics, timeout_ms) ||
+           std::any_of(topics.begin(), topics.end(),
+                       [](const wanted_topic& t) { return *t.partitions == 0; })) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw topic_error(
+            "bus.kafka: the topics were created but their partitions have no "
+            "leader after " +
+            std::to_string(timeout_ms / 1000) + " s");
       }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }
   check_policies(admin, topics, timeout_ms);

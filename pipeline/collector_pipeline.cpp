@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "kafka/alert_producer.hpp"
+#include "kafka/state_publisher.hpp"
 #include "pipeline/alerting_sink.hpp"
 
 namespace tocsin::pipeline {
@@ -23,6 +24,9 @@ std::unique_ptr<kafka::alert_producer> make_producer(const config::config& cfg,
 rules::engine_options engine_options_for(const config::config& cfg) {
   rules::engine_options options;
   options.generator_url = "tocsin://" + cfg.node_name + "/rules/";
+  // With a Kafka bus the routers evaluate cluster-scoped windows from every collector's hits.
+  options.cluster_windows = cfg.bus.type == "kafka";
+  options.node_name = cfg.node_name;
   return options;
 }
 
@@ -36,6 +40,9 @@ collector_pipeline::collector_pipeline(const config::config& startup,
       metrics_(metrics),
       fds_(fds),
       producer_(make_producer(startup, metrics)),
+      hits_publisher_(startup.bus.type == "kafka"
+                          ? std::make_unique<kafka::state_publisher>(startup.bus.kafka, metrics)
+                          : nullptr),
       bus_(producer_ ? producer_.get() : in_process_bus),
       engine_(std::move(rules), metrics, engine_options_for(startup)),
       outputs_(startup.bus.kafka, metrics, fds) {
@@ -64,6 +71,15 @@ void collector_pipeline::tick(std::chrono::system_clock::time_point now) {
   std::vector<rules::alert> alerts;
   engine_.tick(now, alerts);
   bus_->publish(std::move(alerts));
+  publish_hits();
+}
+
+void collector_pipeline::publish_hits() {
+  if (!hits_publisher_) return;
+  for (const rules::hit_batch& hits : engine_.take_hits()) {
+    hits_publisher_->publish(startup_.bus.kafka.hits_topic.name, -1, rules::hits_key(hits),
+                             rules::to_record(hits));
+  }
 }
 
 std::vector<log_output> collector_pipeline::build_outputs(const config::config& next) const {
@@ -93,6 +109,8 @@ void collector_pipeline::stop() {
   if (ingest_) ingest_->stop();
   bus_ = nullptr;
   producer_.reset();  // its destructor delivers or spools what it still holds
+  publish_hits();     // the last second's, delivered by the publisher's destructor
+  hits_publisher_.reset();
 }
 
 std::string collector_pipeline::not_ready_reason() const {

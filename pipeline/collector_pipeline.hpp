@@ -18,7 +18,8 @@
 
 namespace tocsin::kafka {
 class alert_producer;
-}
+class state_publisher;
+}  // namespace tocsin::kafka
 
 namespace tocsin::pipeline {
 
@@ -71,6 +72,8 @@ class collector_pipeline {
   [[nodiscard]] std::string not_ready_reason() const;
 
  private:
+  // The engine's hits of cluster-scoped windows since the last call, to the hits topic.
+  void publish_hits();
   // A fanout of the running outputs, and of the rules when there are any.
   std::shared_ptr<collector::event_sink> fanout(std::size_t rule_count);
 
@@ -78,7 +81,9 @@ class collector_pipeline {
   metrics_registry& metrics_;
   fd_budget* const fds_;
   std::unique_ptr<kafka::alert_producer> producer_;  // bus.type kafka
-  bus::alert_bus* bus_;                              // producer_ or the in-process bus
+  // bus.type kafka: the hits of cluster-scoped windows, once a second (tick()).
+  std::unique_ptr<kafka::state_publisher> hits_publisher_;
+  bus::alert_bus* bus_;  // producer_ or the in-process bus
   rules::alert_engine engine_;
   log_output_set outputs_;
   std::unique_ptr<collector::switchable_sink> sink_;

@@ -160,11 +160,12 @@ int daemon::run() {
       "descriptors: {} for connections and archive files, the rest kept for the admin "
       "API, receivers and Kafka",
       fds_->capacity());
+  // Routers load the rules too: with a Kafka bus they evaluate the cluster-wide windows.
+  auto rules = std::make_shared<const rules::compiled_rules>(
+      rules::load_rule_files(startup_.rules_files, startup_.file.parent_path()));
   if (role_ != daemon_role::collector)
-    router_ = std::make_unique<router_pipeline>(startup_, metrics_);
+    router_ = std::make_unique<router_pipeline>(startup_, rules, metrics_);
   if (role_ != daemon_role::router) {
-    auto rules = std::make_shared<const rules::compiled_rules>(
-        rules::load_rule_files(startup_.rules_files, startup_.file.parent_path()));
     collector_ = std::make_unique<collector_pipeline>(startup_, std::move(rules),
                                                       router_ ? router_->in_process_bus() : nullptr,
                                                       metrics_, fds_.get());
@@ -184,7 +185,9 @@ int daemon::run() {
 
   // Windows close, absent rules fire and firing alerts are re-sent on a one-second tick.
   periodic_timer ticker(control_io_, std::chrono::seconds(1), [this] {
-    if (collector_) collector_->tick(real_clock().now());
+    const auto now = real_clock().now();
+    if (collector_) collector_->tick(now);
+    if (router_) router_->tick(now);
   });
   std::optional<periodic_timer> watchdog;
   if (const auto every = systemd::watchdog_interval(); every.count() > 0) {
@@ -294,7 +297,7 @@ reload_outcome daemon::apply(const std::filesystem::path& file) {
   // and receivers, which throw with nothing changed); then the collector switches.
   std::vector<log_output> outputs;
   if (collector_) outputs = collector_->build_outputs(next.cfg);
-  if (router_) router_->reload(next.cfg);
+  if (router_) router_->reload(next.cfg, next.rules);
   std::size_t rule_count = 0;
   if (collector_) rule_count = collector_->reload(next.rules, std::move(outputs));
   current_ = std::move(next.cfg);

@@ -4,7 +4,7 @@
 
 #include "bus/embedded_bus.hpp"
 #include "kafka/alert_consumer.hpp"
-#include "kafka/nflog_member.hpp"
+#include "kafka/partition_owner.hpp"
 #include "kafka/state_publisher.hpp"
 #include "kafka/topics.hpp"
 #include "sinks/cluster.hpp"
@@ -13,7 +13,8 @@ namespace tocsin::pipeline {
 
 class router_pipeline::kafka_cluster final : public sinks::cluster_membership {
  public:
-  kafka_cluster(kafka::nflog_member& member, kafka::state_publisher& publisher, std::string topic)
+  kafka_cluster(kafka::partition_owner& member, kafka::state_publisher& publisher,
+                std::string topic)
       : member_(member), publisher_(publisher), topic_(std::move(topic)) {}
 
   [[nodiscard]] bool sends(const std::string& group_key) const override {
@@ -25,13 +26,15 @@ class router_pipeline::kafka_cluster final : public sinks::cluster_membership {
   }
 
  private:
-  kafka::nflog_member& member_;
+  kafka::partition_owner& member_;
   kafka::state_publisher& publisher_;
   std::string topic_;
 };
 
-router_pipeline::router_pipeline(const config::config& startup, metrics_registry& metrics)
-    : kafka_(startup.bus.kafka) {
+router_pipeline::router_pipeline(const config::config& startup,
+                                 std::shared_ptr<const rules::compiled_rules> rules,
+                                 metrics_registry& metrics)
+    : kafka_(startup.bus.kafka), rules_(std::move(rules)) {
   sinks::register_builtin_notifiers(notifiers_);
   sinks::router_options options;
   options.data_dir = startup.data_dir;
@@ -40,7 +43,7 @@ router_pipeline::router_pipeline(const config::config& startup, metrics_registry
   if (on_kafka) {
     const kafka::topic_layout layout = kafka::ensure_topics(kafka_);
     publisher_ = std::make_unique<kafka::state_publisher>(kafka_, metrics);
-    nflog_ = std::make_unique<kafka::nflog_member>(
+    nflog_ = std::make_unique<kafka::partition_owner>(
         kafka_, layout.nflog_partitions,
         [this](std::string_view /*key*/, std::string_view value) {
           std::string problem;
@@ -53,6 +56,36 @@ router_pipeline::router_pipeline(const config::config& startup, metrics_registry
         metrics);
     cluster_ = std::make_unique<kafka_cluster>(*nflog_, *publisher_, kafka_.nflog_topic.name);
     options.cluster = cluster_.get();
+
+    rules::engine_options engine_options;
+    engine_options.generator_url = "tocsin://" + startup.node_name + "/rules/";
+    windows_ = std::make_unique<rules::alert_engine>(rules_, metrics, engine_options);
+    kafka::partition_owner_options hits_options;
+    hits_options.topic = kafka_.hits_topic.name;
+    hits_options.replay = kafka_.rebuild_window;
+    hits_options.owned_metric = "tocsin_hits_partitions_owned";
+    hits_options.owned_help =
+        "Hits partitions this router owns: it evaluates the cluster-wide windows in them.";
+    // A new assignment is replayed from rebuild_window ago into empty windows, so no match
+    // counts twice.
+    hits_options.on_assigned = [this] {
+      windows_->replace_rules(nullptr);
+      windows_->replace_rules(rules_);
+    };
+    hits_ = std::make_unique<kafka::partition_owner>(
+        kafka_, layout.hits_partitions,
+        [this](std::string_view /*key*/, std::string_view value) {
+          std::string problem;
+          auto hits = rules::hits_from_record(value, &problem);
+          if (!hits) {
+            spdlog::error("router: skipping a hits record: {}", problem);
+            return;
+          }
+          std::vector<rules::alert> alerts;
+          windows_->on_hits(*hits, alerts);
+          publish_alerts(alerts);
+        },
+        metrics, std::move(hits_options));
   }
   router_ = std::make_unique<sinks::alert_router>(startup, notifiers_, metrics, options);
   const auto receive = [this](const rules::alert& a) { router_->receive(a); };
@@ -82,18 +115,39 @@ bus::alert_bus* router_pipeline::in_process_bus() { return embedded_.get(); }
 
 std::function<void(const rules::alert&)> router_pipeline::alert_publisher() {
   if (!publisher_) return {};
-  return [this](const rules::alert& a) {
+  return [this](const rules::alert& a) { publish_alerts({a}); };
+}
+
+// To the alerts topic, where every router (this one too) reads them.
+void router_pipeline::publish_alerts(const std::vector<rules::alert>& alerts) {
+  for (const rules::alert& a : alerts) {
     publisher_->publish(kafka_.topic, -1, a.fingerprint, rules::to_json(a));
-  };
+  }
 }
 
 void router_pipeline::start() {
   router_->start();
   if (consumer_) consumer_->start();
   if (nflog_) nflog_->start();
+  if (hits_) hits_->start();
 }
 
-void router_pipeline::reload(const config::config& next) { router_->reconfigure(next, notifiers_); }
+void router_pipeline::tick(std::chrono::system_clock::time_point now) {
+  if (!windows_) return;
+  std::vector<rules::alert> alerts;
+  windows_->tick(now, alerts);
+  publish_alerts(alerts);
+}
+
+void router_pipeline::reload(const config::config& next,
+                             std::shared_ptr<const rules::compiled_rules> rules) {
+  router_->reconfigure(next, notifiers_);
+  if (windows_) {
+    // Set first: a hits partition assigned from here on starts with the new rules.
+    rules_ = rules;
+    windows_->replace_rules(std::move(rules));
+  }
+}
 
 bool router_pipeline::drain(std::chrono::steady_clock::time_point deadline) {
   if (embedded_ && !embedded_->drain(deadline)) {
@@ -103,6 +157,7 @@ bool router_pipeline::drain(std::chrono::steady_clock::time_point deadline) {
         "them before exit");
   }
   if (consumer_) consumer_->stop();
+  if (hits_) hits_->stop();
   const bool sent = router_->drain(deadline);
   // Leaving the group hands this router's groups to the others at once, not after a timeout.
   if (nflog_) nflog_->stop();
@@ -113,6 +168,7 @@ void router_pipeline::stop() {
   // The bus's thread calls into the router: it ends first.
   embedded_.reset();
   if (consumer_) consumer_->stop();
+  if (hits_) hits_->stop();
   if (nflog_) nflog_->stop();
   router_->stop();
 }
@@ -120,6 +176,7 @@ void router_pipeline::stop() {
 std::string router_pipeline::not_ready_reason() const {
   if (consumer_ && !consumer_->caught_up()) return "reading the cluster's alerts and silences";
   if (nflog_ && !nflog_->ready()) return "reading the notification log of this router's groups";
+  if (hits_ && !hits_->ready()) return "reading the hits of this router's rule windows";
   return {};
 }
 

@@ -5,10 +5,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bus/alert_bus.hpp"
 #include "config/config.hpp"
 #include "core/metrics.hpp"
+#include "rules/engine.hpp"
 #include "sinks/alert_router.hpp"
 #include "sinks/notifier.hpp"
 
@@ -17,7 +19,7 @@ class embedded_bus;
 }
 namespace tocsin::kafka {
 class alert_consumer;
-class nflog_member;
+class partition_owner;
 class state_publisher;
 }  // namespace tocsin::kafka
 
@@ -35,7 +37,10 @@ class router_pipeline {
   // it creates or checks the topics. Nothing runs until start(). Throws config::config_error,
   // std::runtime_error (an unusable data_dir, Kafka unreachable, a topic with the wrong
   // policy), or kafka::client_config_error. `metrics` must outlive it.
-  router_pipeline(const config::config& startup, metrics_registry& metrics);
+  // `rules`: with a Kafka bus, the router evaluates their cluster-scoped windows for the hits
+  // partitions it owns.
+  router_pipeline(const config::config& startup, std::shared_ptr<const rules::compiled_rules> rules,
+                  metrics_registry& metrics);
   ~router_pipeline();  // stop()
   router_pipeline(const router_pipeline&) = delete;
   router_pipeline& operator=(const router_pipeline&) = delete;
@@ -48,11 +53,14 @@ class router_pipeline {
   // alerts topic so every router has it; empty otherwise.
   [[nodiscard]] std::function<void(const rules::alert&)> alert_publisher();
 
-  // The router's ticks, then the Kafka consumer.
+  // The router's ticks, then the Kafka consumers.
   void start();
-  // Switches to `next`'s routes, inhibit rules and receivers. Throws config::config_error with
-  // nothing changed.
-  void reload(const config::config& next);
+  // Advances the cluster-wide rule windows to `now` and publishes what that emits. Call about
+  // once a second.
+  void tick(std::chrono::system_clock::time_point now);
+  // Switches to `next`'s routes, inhibit rules, receivers and rules. Throws
+  // config::config_error with nothing changed.
+  void reload(const config::config& next, std::shared_ptr<const rules::compiled_rules> rules);
   // For a graceful shutdown, once nothing publishes any more: the alerts on the embedded bus are
   // handed to the router (those left at `deadline` are handed over by stop(), never dropped), the
   // Kafka consumer commits what the router holds and leaves the group, then the receivers send
@@ -67,14 +75,20 @@ class router_pipeline {
   [[nodiscard]] std::string not_ready_reason() const;
 
  private:
-  class kafka_cluster;  // sinks::cluster_membership over the nflog member and the publisher
+  class kafka_cluster;  // sinks::cluster_membership over the nflog owner and the publisher
+
+  void publish_alerts(const std::vector<rules::alert>& alerts);
 
   config::kafka_config kafka_;
   sinks::notifier_registry notifiers_;
   // With a Kafka bus; declared before the router, which calls into them until it is gone.
   std::unique_ptr<kafka::state_publisher> publisher_;
-  std::unique_ptr<kafka::nflog_member> nflog_;
+  std::unique_ptr<kafka::partition_owner> nflog_;
   std::unique_ptr<kafka_cluster> cluster_;
+  // Cluster-wide windows: the engine replays the hits of the partitions `hits_` owns.
+  std::shared_ptr<const rules::compiled_rules> rules_;
+  std::unique_ptr<rules::alert_engine> windows_;
+  std::unique_ptr<kafka::partition_owner> hits_;
   std::unique_ptr<sinks::alert_router> router_;
   // One of the two, by bus.type; either calls router_->receive() on a thread of its own.
   std::unique_ptr<bus::embedded_bus> embedded_;

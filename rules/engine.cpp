@@ -100,7 +100,7 @@ bool same_definition(const rule_definition& a, const rule_definition& b) {
          a.min_severity == b.min_severity && a.severity == b.severity && a.labels == b.labels &&
          a.annotations == b.annotations && a.count == b.count && a.window == b.window &&
          a.for_duration == b.for_duration && a.group_by == b.group_by &&
-         a.resolve_after == b.resolve_after;
+         a.resolve_after == b.resolve_after && a.scope == b.scope;
 }
 
 std::string label_name_for_field(std::string_view field) {
@@ -255,6 +255,29 @@ struct alert_engine::impl {
   std::vector<std::unique_ptr<rule_state>> states;
   std::unordered_map<std::string_view, std::size_t> state_by_name;  // views into states' names
   time_point clock = time_point::min();
+  std::unordered_map<std::string, hit_batch> hits;  // by hits_key(); options.cluster_windows
+
+  // Sums a match of a cluster-scoped windowed rule into its hit batch.
+  void record_hit(const rule_state& rs, const pending_match& p, const rule_match& m,
+                  const collector::event& ev, time_point now) {
+    std::string key = rs.def.name + '\n' + p.key;
+    auto [it, fresh] = hits.try_emplace(std::move(key));
+    hit_batch& b = it->second;
+    if (fresh) {
+      b.rule = rs.def.name;
+      b.labels = p.labels;
+      b.collector = options.node_name;
+    }
+    const std::int64_t second =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (b.counts.empty() || b.counts.back().first != second) {
+      b.counts.emplace_back(second, 0);
+    }
+    ++b.counts.back().second;
+    b.captures = m.captures;
+    b.message.assign(ev.message);
+    b.host.assign(ev.host);
+  }
 
   // Valid until this thread's next call; the thread-local copy keeps the rules alive.
   const std::shared_ptr<const compiled_rules>& snapshot() const {
@@ -416,13 +439,18 @@ struct alert_engine::impl {
     alerts_resolved.inc();
   }
 
-  void apply_match(rule_state& rs, pending_match& p, const rule_match& m,
-                   const collector::event& ev, time_point now, std::vector<alert>& out) {
-    rs.matches->inc();
+  // The latest match's details, for annotations.
+  struct match_details {
+    const std::vector<std::pair<std::string, std::string>>& captures;
+    std::string_view message, host;
+  };
+
+  void apply_match(rule_state& rs, pending_match& p, const match_details& m, time_point now,
+                   std::vector<alert>& out) {
     group_state& g = find_or_create(rs, p, now, out);
     g.captures = m.captures;
-    g.message.assign(ev.message);
-    g.host.assign(ev.host);
+    g.message.assign(m.message);
+    g.host.assign(m.host);
     g.last_seen = now;
     switch (rs.def.kind) {
       case rule_kind::plain:
@@ -570,7 +598,42 @@ void alert_engine::on_event(const collector::event& ev, time_point now, std::vec
   for (std::size_t i = 0; i < pending.size(); ++i) {
     rule_state* rs = impl_->state_for(*rules, pending[i].rule);
     if (rs == nullptr) continue;  // the rule changed or went away in a reload just now
-    impl_->apply_match(*rs, pending[i], matches[i], ev, t, out);
+    rs->matches->inc();
+    if (impl_->options.cluster_windows && rs->def.kind != rule_kind::plain &&
+        rs->def.scope == rule_scope::cluster) {
+      impl_->record_hit(*rs, pending[i], matches[i], ev, t);
+      continue;
+    }
+    impl_->apply_match(*rs, pending[i], {matches[i].captures, ev.message, ev.host}, t, out);
+  }
+}
+
+std::vector<hit_batch> alert_engine::take_hits() {
+  std::vector<hit_batch> out;
+  std::lock_guard lock(impl_->mutex);
+  out.reserve(impl_->hits.size());
+  for (auto& [key, batch] : impl_->hits) out.push_back(std::move(batch));
+  impl_->hits.clear();
+  return out;
+}
+
+void alert_engine::on_hits(const hit_batch& hits, std::vector<alert>& out) {
+  std::lock_guard lock(impl_->mutex);
+  const auto it = impl_->state_by_name.find(hits.rule);
+  if (it == impl_->state_by_name.end()) return;  // a rule this router does not have
+  rule_state& rs = *impl_->states[it->second];
+  if (rs.def.kind == rule_kind::plain) return;
+  for (const auto& [second, n] : hits.counts) {
+    const time_point t = impl_->advance(time_point(std::chrono::seconds(second)));
+    // A threshold keeps only its last `count` match times, and absent only needs one.
+    const std::uint64_t replayed =
+        rs.def.kind == rule_kind::threshold ? std::min<std::uint64_t>(n, rs.count) : 1;
+    for (std::uint64_t i = 0; i < replayed; ++i) {
+      pending_match p;
+      p.labels = hits.labels;
+      p.key = group_key(p.labels);
+      impl_->apply_match(rs, p, {hits.captures, hits.message, hits.host}, t, out);
+    }
   }
 }
 

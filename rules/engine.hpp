@@ -1,7 +1,9 @@
 #pragma once
 // Turns rule matches into alerts: plain, threshold and absent rules, per-group windows, resolve
-// timing and periodic re-sends. Time is passed in by the caller (receive time in `tocsin run`,
-// the events' own timestamps in `tocsin test-rules`), so tests never sleep.
+// timing and periodic re-sends. On a collector of a cluster, cluster-scoped windows are counted
+// as hits for the routers; on a router, hits are replayed into the same windows (rules/hits.hpp).
+// Time is passed in by the caller (receive time in `tocsin run`, the events' own timestamps in
+// `tocsin test-rules`), so tests never sleep.
 
 #include <chrono>
 #include <memory>
@@ -10,6 +12,7 @@
 #include "collector/event.hpp"
 #include "core/metrics.hpp"
 #include "rules/alert.hpp"
+#include "rules/hits.hpp"
 #include "rules/matcher.hpp"
 
 namespace tocsin::rules {
@@ -20,6 +23,10 @@ struct engine_options {
   // can expire alerts whose source went away (Alertmanager's semantics).
   std::chrono::milliseconds resend_interval = std::chrono::minutes(1);
   std::string generator_url;  // e.g. "tocsin://node-name"; the rule name is appended
+  // A collector with a Kafka bus: matches of threshold and absent rules of scope `cluster` are
+  // summed into hit batches (take_hits()) for the routers instead of being evaluated here.
+  bool cluster_windows = false;
+  std::string node_name;  // hit_batch::collector
 };
 
 class alert_engine {
@@ -38,6 +45,15 @@ class alert_engine {
   // Advances time to `now`: resolves plain and threshold alerts, fires absent alerts, re-sends
   // firing alerts that are due. Thread-safe; call at least once a second in a daemon.
   void tick(time_point now, std::vector<alert>& out);
+
+  // With options.cluster_windows: the matches of cluster-scoped windowed rules since the last
+  // call, per rule and group. Thread-safe.
+  std::vector<hit_batch> take_hits();
+
+  // A router: replays a collector's hit batch into the window of its rule (if this engine has
+  // a threshold or absent rule of that name), appending the alerts to emit now. Each second's
+  // matches count at that second (or at the engine's latest time, if later). Thread-safe.
+  void on_hits(const hit_batch& hits, std::vector<alert>& out);
 
   // Swaps in a new rule set. Groups and windows of rules whose definition is unchanged survive;
   // state of removed or changed rules is dropped. Thread-safe.

@@ -17,9 +17,10 @@ using config::quote;
 using config::yaml_entry;
 
 constexpr std::string_view top_keys[] = {"rules"};
-constexpr std::string_view rule_keys[] = {"name",     "match",        "min_severity", "severity",
-                                          "labels",   "annotations",  "threshold",    "absent",
-                                          "group_by", "resolve_after"};
+constexpr std::string_view rule_keys[] = {"name",     "match",         "min_severity", "severity",
+                                          "labels",   "annotations",   "threshold",    "absent",
+                                          "group_by", "resolve_after", "scope"};
+constexpr std::string_view scopes[] = {"cluster", "node"};
 constexpr std::string_view threshold_keys[] = {"count", "window", "group_by"};
 constexpr std::string_view absent_keys[] = {"for", "group_by"};
 constexpr std::string_view plain_fields[] = {"message",  "host",     "app",   "procid", "msgid",
@@ -163,6 +164,9 @@ std::optional<rule_definition> rules_reader::load_rule(const yaml_entry& at) {
       load_absent(e, rule);
     } else if (e.name == "group_by") {
       group_by_ = e;
+    } else if (e.name == "scope") {
+      if (auto v = choice(e, scopes))
+        rule.scope = *v == "node" ? rule_scope::node : rule_scope::cluster;
     } else if (e.name == "resolve_after") {
       if (threshold != nullptr || absent != nullptr) {
         error(e.key_mark, e.path,

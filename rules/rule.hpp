@@ -14,6 +14,11 @@ namespace tocsin::rules {
 
 enum class rule_kind { plain, threshold, absent };
 
+// Where a threshold or absent rule counts (DESIGN.md "Scale-out"): with a Kafka bus, `cluster`
+// (the default) counts every collector's matches on the routers; `node` keeps the window on each
+// collector. Plain rules fire where they match either way; with an embedded bus all are local.
+enum class rule_scope { cluster, node };
+
 // One `match:` entry: an event field (message host app procid msgid facility severity input
 // source format, fields.NAME, sd.ID.PARAM) and an unanchored RE2 pattern.
 struct field_pattern {
@@ -38,6 +43,7 @@ struct rule_definition {
   // Event fields or named groups whose values make the alert's group (and labels). Every kind;
   // a plain rule's default is [host], the others' [].
   std::vector<std::string> group_by;
+  rule_scope scope = rule_scope::cluster;
   // plain: resolves after this long without a match.
   std::chrono::milliseconds resolve_after = std::chrono::minutes(5);
   config::source_location where;

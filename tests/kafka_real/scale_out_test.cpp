@@ -37,7 +37,8 @@ daemon_options collector_options(const kafka_broker& kafka, const std::string& n
   daemon_options o;
   o.command = "collector";
   o.files["rules/login.yaml"] = login_rule;
-  o.extra_config = "node_name: " + name + "\n" + bus_yaml(kafka) + "rules_files: [\"rules/*.yaml\"]\n";
+  o.extra_config =
+      "node_name: " + name + "\n" + bus_yaml(kafka) + "rules_files: [\"rules/*.yaml\"]\n";
   return o;
 }
 
@@ -117,8 +118,8 @@ TEST(kafka_real, the_router_creates_its_topics_with_the_policies_it_needs) {
   EXPECT_EQ(kafka.topic_config("tocsin.silences", "cleanup.policy"), "compact");
   EXPECT_EQ(kafka.topic_config("tocsin.nflog", "cleanup.policy"), "compact");
   // All six nflog partitions (bus.kafka.topics.nflog.partitions) belong to the only router.
-  EXPECT_TRUE(router.wait_for_metric("tocsin_nflog_partitions_owned", {},
-                                     [](double v) { return v == 6; }, cluster_patience));
+  EXPECT_TRUE(router.wait_for_metric(
+      "tocsin_nflog_partitions_owned", {}, [](double v) { return v == 6; }, cluster_patience));
 }
 
 TEST(kafka_real, a_router_refuses_a_notification_log_that_deletes_by_age) {
@@ -160,7 +161,8 @@ TEST(kafka_real, ten_hosts_over_three_collectors_make_one_notification_from_one_
 
   const tocsin_daemon* collectors[] = {&c1, &c2, &c3};
   for (int host = 0; host < 10; ++host) {
-    ASSERT_TRUE(send_lines(*collectors[host % 3], login_line("web" + std::to_string(host), "root")));
+    ASSERT_TRUE(
+        send_lines(*collectors[host % 3], login_line("web" + std::to_string(host), "root")));
   }
   ASSERT_TRUE(hook.wait_for(1, cluster_patience)) << "no notification";
   // Every router sees all ten alerts (amtool against either lists every one).
@@ -199,13 +201,13 @@ TEST(kafka_real, a_silence_made_on_one_router_mutes_the_groups_the_other_sends) 
       cluster_patience));
 
   const auto added = run_amtool(router_a.admin_port(), {"silence", "add", "user=~quiet.*", "-c",
-                                                         "maintenance", "-a", "ops", "-d", "1h"});
+                                                        "maintenance", "-a", "ops", "-d", "1h"});
   ASSERT_EQ(added.exit_code, 0) << added.stdout_text << added.stderr_text;
   ASSERT_TRUE(wait_until(
       [&] {
         const auto query = run_amtool(router_b.admin_port(), {"silence", "query", "-q"});
-        return query.exit_code == 0 && query.stdout_text.find(added.stdout_text.substr(0, 36)) !=
-                                           std::string::npos;
+        return query.exit_code == 0 &&
+               query.stdout_text.find(added.stdout_text.substr(0, 36)) != std::string::npos;
       },
       cluster_patience))
       << "router B does not list the silence made on router A";
@@ -310,6 +312,68 @@ TEST(kafka_real, after_kill_9_of_a_router_the_other_sends_its_groups_without_rep
             << "router B's first notification after the kill: "
             << std::chrono::duration_cast<std::chrono::milliseconds>(*moved - killed_at).count()
             << " ms\n";
+}
+
+// Cluster-wide windows: the collectors publish their matches as hits, the router that owns the
+// rule group's hits partition counts them all. A `scope: node` rule keeps counting on each.
+TEST(kafka_real, a_threshold_met_by_two_two_and_one_matches_on_three_collectors_fires_once) {
+  const kafka_broker kafka;
+  http_capture hook;
+  const std::string rules_yaml =
+      "rules:\n"
+      "  - name: brute-force\n"
+      "    match: { message: 'login failed for (?P<user>\\w+)' }\n"
+      "    threshold: { count: 5, window: 1m, group_by: [user] }\n"
+      "  - name: brute-force-here\n"
+      "    scope: node\n"
+      "    match: { message: 'login failed for (?P<user>\\w+)' }\n"
+      "    threshold: { count: 5, window: 1m, group_by: [user] }\n";
+  const std::string route =
+      "rules_files: [\"rules/*.yaml\"]\n"
+      "route: { receiver: hook, group_by: [alertname, user], group_wait: 1s }\n";
+  auto router_a_options = router_options(kafka, "router-a", hook, route);
+  router_a_options.files["rules/login.yaml"] = rules_yaml;
+  auto router_b_options = router_options(kafka, "router-b", hook, route);
+  router_b_options.files["rules/login.yaml"] = rules_yaml;
+  tocsin_daemon router_a(router_a_options);
+  tocsin_daemon router_b(router_b_options);
+  std::vector<std::unique_ptr<tocsin_daemon>> collectors;
+  for (const char* name : {"collector-1", "collector-2", "collector-3"}) {
+    auto o = collector_options(kafka, name);
+    o.files["rules/login.yaml"] = rules_yaml;
+    collectors.push_back(std::make_unique<tocsin_daemon>(o));
+  }
+  ASSERT_TRUE(all_ready({&router_a, &router_b}));
+
+  // root: 2 + 2 + 1 failed logins over the three collectors; bob: 5 on one collector.
+  ASSERT_TRUE(send_lines(*collectors[0], login_line("web1", "root") + login_line("web1", "root") +
+                                             login_line("web1", "bob") + login_line("web1", "bob") +
+                                             login_line("web1", "bob") + login_line("web1", "bob") +
+                                             login_line("web1", "bob")));
+  ASSERT_TRUE(send_lines(*collectors[1], login_line("web2", "root") + login_line("web2", "root")));
+  ASSERT_TRUE(send_lines(*collectors[2], login_line("web3", "root")));
+
+  const auto fired = [&] {
+    std::map<std::string, int> out;  // "alertname/user" → notifications
+    for (const auto& n : notifications(hook)) {
+      for (const auto& a : n.body["alerts"]) {
+        ++out[a["labels"]["alertname"].get<std::string>() + "/" +
+              a["labels"]["user"].get<std::string>()];
+      }
+    }
+    return out;
+  };
+  ASSERT_TRUE(wait_until([&] { return fired().size() >= 3; }, cluster_patience))
+      << hook.requests().size() << " notification(s)";
+  std::this_thread::sleep_for(5s);  // a repeat or a stray node-scoped alert would be here by now
+  const std::map<std::string, int> expected = {
+      {"brute-force/root", 1}, {"brute-force/bob", 1}, {"brute-force-here/bob", 1}};
+  EXPECT_EQ(fired(), expected);
+  // The cluster-scoped rule fired on a router, not on a collector.
+  EXPECT_EQ(collectors[0]->metric("tocsin_alerts_total", {{"status", "firing"}}), 1);  // -here/bob
+  EXPECT_EQ(router_a.metric("tocsin_alerts_total", {{"status", "firing"}}) +
+                router_b.metric("tocsin_alerts_total", {{"status", "firing"}}),
+            2);
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ class collector_pipeline_test : public ::testing::Test {
  protected:
   collector_pipeline_test()
       : cfg_(config::load_string(config_yaml("archive.log"), dir_ / "tocsin.yaml")),
-        router_(cfg_, metrics_),
+        router_(cfg_, nullptr, metrics_),
         collector_(cfg_, disk_full_rule(), router_.in_process_bus(), metrics_, nullptr) {}
 
   std::string config_yaml(const std::string& archive) const {

@@ -39,7 +39,7 @@ class router_pipeline_test : public ::testing::Test {
 };
 
 TEST_F(router_pipeline_test, the_embedded_bus_carries_alerts_into_the_router) {
-  router_pipeline router(cfg_, metrics_);
+  router_pipeline router(cfg_, nullptr, metrics_);
   ASSERT_NE(router.in_process_bus(), nullptr);
   router.start();
   router.in_process_bus()->publish({alert("a"), alert("b")});
@@ -51,12 +51,12 @@ TEST_F(router_pipeline_test, the_embedded_bus_carries_alerts_into_the_router) {
 }
 
 TEST_F(router_pipeline_test, a_reload_with_an_unknown_receiver_changes_nothing) {
-  router_pipeline router(cfg_, metrics_);
+  router_pipeline router(cfg_, nullptr, metrics_);
   router.start();
   // Built by hand: loading such a file would already fail, before the router could refuse it.
   config::config next = cfg_;
   next.route->receiver = "nobody";
-  EXPECT_ANY_THROW(router.reload(next));
+  EXPECT_ANY_THROW(router.reload(next, nullptr));
   router.in_process_bus()->publish({alert("a")});
   EXPECT_TRUE(router.drain(std::chrono::steady_clock::now() + 10s));
   ASSERT_EQ(router.router().alerts().size(), 1U);

@@ -1,7 +1,8 @@
-#include "kafka/nflog_member.hpp"
+#include "kafka/partition_owner.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <stdexcept>
 
 #include "kafka/topics.hpp"
@@ -11,29 +12,32 @@ namespace {
 constexpr int consume_timeout_ms = 100;
 }  // namespace
 
-class nflog_member::rebalance final : public RdKafka::RebalanceCb {
+class partition_owner::rebalance final : public RdKafka::RebalanceCb {
  public:
-  explicit rebalance(nflog_member& owner) : owner_(owner) {}
+  explicit rebalance(partition_owner& owner) : owner_(owner) {}
   void rebalance_cb(RdKafka::KafkaConsumer* /*consumer*/, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     owner_.on_rebalance(err, partitions);
   }
 
  private:
-  nflog_member& owner_;
+  partition_owner& owner_;
 };
 
-nflog_member::nflog_member(const config::kafka_config& kafka, int partitions,
-                           record_handler on_record, metrics_registry& metrics)
+partition_owner::partition_owner(const config::kafka_config& kafka, int partitions,
+                                 record_handler on_record, metrics_registry& metrics,
+                                 partition_owner_options options)
     : kafka_(kafka),
       partitions_(partitions),
       on_record_(std::move(on_record)),
-      owned_gauge_(metrics.get_gauge(
-          "tocsin_nflog_partitions_owned",
-          "Notification-log partitions this router owns: it sends the groups that hash to them.")),
-      events_(std::make_unique<log_events>("nflog member")),
+      options_([&] {
+        if (options.topic.empty()) options.topic = kafka.nflog_topic.name;
+        return std::move(options);
+      }()),
+      owned_gauge_(metrics.get_gauge(options_.owned_metric, options_.owned_help)),
+      events_(std::make_unique<log_events>("partition owner " + options_.topic)),
       rebalance_(std::make_unique<rebalance>(*this)),
-      errors_("nflog member", metrics) {
+      errors_("partition owner " + options_.topic, metrics) {
   auto conf = make_conf(kafka_, client_role::group_member);
   std::string errstr;
   conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(rebalance_.get()), errstr);
@@ -44,23 +48,22 @@ nflog_member::nflog_member(const config::kafka_config& kafka, int partitions,
   }
 }
 
-nflog_member::~nflog_member() { stop(); }
+partition_owner::~partition_owner() { stop(); }
 
-void nflog_member::start() {
+void partition_owner::start() {
   std::lock_guard lock(lifecycle_mutex_);
   if (started_ || closed_) return;
-  const RdKafka::ErrorCode err = consumer_->subscribe({kafka_.nflog_topic.name});
+  const RdKafka::ErrorCode err = consumer_->subscribe({options_.topic});
   if (err != RdKafka::ERR_NO_ERROR) {
-    throw std::runtime_error("bus.kafka: cannot subscribe to " + kafka_.nflog_topic.name + ": " +
+    throw std::runtime_error("bus.kafka: cannot subscribe to " + options_.topic + ": " +
                              RdKafka::err2str(err));
   }
   started_ = true;
-  spdlog::info("kafka: nflog member: joining group {} on {}", kafka_.group,
-               kafka_.nflog_topic.name);
+  spdlog::info("kafka: partition owner: joining group {} on {}", kafka_.group, options_.topic);
   thread_ = std::thread([this] { run(); });
 }
 
-void nflog_member::stop() {
+void partition_owner::stop() {
   std::lock_guard lock(lifecycle_mutex_);
   if (closed_) return;
   closed_ = true;
@@ -68,7 +71,7 @@ void nflog_member::stop() {
   if (thread_.joinable()) thread_.join();
   const RdKafka::ErrorCode err = consumer_->close();  // leaves the group: a quick hand-over
   if (err != RdKafka::ERR_NO_ERROR) {
-    spdlog::warn("kafka: nflog member: close: {}", RdKafka::err2str(err));
+    spdlog::warn("kafka: partition owner: close: {}", RdKafka::err2str(err));
   }
   std::lock_guard state(mutex_);
   assigned_.clear();
@@ -76,28 +79,28 @@ void nflog_member::stop() {
   owned_gauge_.set(0);
 }
 
-std::int32_t nflog_member::partition_of(std::string_view group_key) const {
+std::int32_t partition_owner::partition_of(std::string_view group_key) const {
   return nflog_partition(group_key, partitions_);
 }
 
-bool nflog_member::owns(std::string_view group_key) const {
+bool partition_owner::owns(std::string_view group_key) const {
   std::lock_guard lock(mutex_);
   return owned_.contains(partition_of(group_key));
 }
 
-bool nflog_member::ready() const {
+bool partition_owner::ready() const {
   std::lock_guard lock(mutex_);
   return ever_assigned_ && owned_.size() == assigned_.size();
 }
 
-void nflog_member::run() {
+void partition_owner::run() {
   while (!stopping_) {
     const std::unique_ptr<RdKafka::Message> message(consumer_->consume(consume_timeout_ms));
     if (message->err() == RdKafka::ERR_NO_ERROR) {
       try {
         on_record_(key_of(*message), payload_of(*message));
       } catch (const std::exception& e) {
-        spdlog::error("kafka: nflog member: handling {}/{}@{} failed: {}", message->topic_name(),
+        spdlog::error("kafka: partition owner: handling {}/{}@{} failed: {}", message->topic_name(),
                       message->partition(), message->offset(), e.what());
       }
     } else if (message->err() == RdKafka::ERR__PARTITION_EOF) {
@@ -108,26 +111,51 @@ void nflog_member::run() {
   }
 }
 
-void nflog_member::reached_end(std::int32_t partition) {
+void partition_owner::reached_end(std::int32_t partition) {
   std::lock_guard lock(mutex_);
   if (!assigned_.contains(partition) || !owned_.insert(partition).second) return;
   owned_gauge_.set(static_cast<std::int64_t>(owned_.size()));
-  spdlog::info("kafka: nflog member: partition {} read to its end: this router sends its groups",
-               partition);
+  spdlog::info("kafka: partition owner: partition {} of {} read to its end: this router owns it",
+               partition, options_.topic);
 }
 
-void nflog_member::on_rebalance(RdKafka::ErrorCode err,
-                                std::vector<RdKafka::TopicPartition*>& partitions) {
-  if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-    // Each assigned partition is read whole before its groups are sent.
+void partition_owner::set_start_offsets(std::vector<RdKafka::TopicPartition*>& partitions) {
+  if (options_.replay <= std::chrono::milliseconds::zero()) {
     for (auto* tp : partitions) tp->set_offset(RdKafka::Topic::OFFSET_BEGINNING);
+    return;
+  }
+  const auto since = std::chrono::system_clock::now() - options_.replay;
+  const std::int64_t since_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count();
+  for (auto* tp : partitions) tp->set_offset(since_ms);
+  const RdKafka::ErrorCode err = consumer_->offsetsForTimes(partitions, 10000);
+  for (auto* tp : partitions) {
+    // No record that recent: from the end. The lookup failed: from the beginning, which reads
+    // too much rather than too little.
+    if (err != RdKafka::ERR_NO_ERROR || tp->err() != RdKafka::ERR_NO_ERROR) {
+      tp->set_offset(RdKafka::Topic::OFFSET_BEGINNING);
+    } else if (tp->offset() < 0) {
+      tp->set_offset(RdKafka::Topic::OFFSET_END);
+    }
+  }
+  if (err != RdKafka::ERR_NO_ERROR) {
+    errors_.count(err, "offsetsForTimes: " + RdKafka::err2str(err) + "; reading from the start");
+  }
+}
+
+void partition_owner::on_rebalance(RdKafka::ErrorCode err,
+                                   std::vector<RdKafka::TopicPartition*>& partitions) {
+  if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+    if (options_.on_assigned) options_.on_assigned();
+    // Each assigned partition is read (whole, or from `replay` ago) before it is owned.
+    set_start_offsets(partitions);
     const RdKafka::ErrorCode e = consumer_->assign(partitions);
     if (e != RdKafka::ERR_NO_ERROR) errors_.count(e, "assign: " + RdKafka::err2str(e));
     std::lock_guard lock(mutex_);
     ever_assigned_ = true;
     for (const auto* tp : partitions) assigned_.insert(tp->partition());
-    spdlog::info("kafka: nflog member: {} partition(s) of {} assigned", partitions.size(),
-                 kafka_.nflog_topic.name);
+    spdlog::info("kafka: partition owner: {} partition(s) of {} assigned", partitions.size(),
+                 options_.topic);
     return;
   }
   if (err != RdKafka::ERR__REVOKE_PARTITIONS) {
@@ -144,8 +172,8 @@ void nflog_member::on_rebalance(RdKafka::ErrorCode err,
   }
   consumer_->unassign();
   if (!partitions.empty()) {
-    spdlog::info("kafka: nflog member: {} partition(s) of {} revoked", partitions.size(),
-                 kafka_.nflog_topic.name);
+    spdlog::info("kafka: partition owner: {} partition(s) of {} revoked", partitions.size(),
+                 options_.topic);
   }
 }
 
