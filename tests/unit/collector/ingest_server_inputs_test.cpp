@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+
 #include "collector/ingest_server.hpp"
 #include "tests/support/metrics.hpp"
 #include "tests/support/support.hpp"
@@ -445,6 +448,71 @@ TEST(ingest_server_inputs, relp_delivers_and_acknowledges) {
   EXPECT_EQ(sink.events()[0].host, "r1");
   server.wait_for_shards();
   EXPECT_EQ(test::counter_value(metrics, "tocsin_input_messages_total", {{"input", "relp"}}), 1u);
+}
+
+// A TLS input with its own CA, and a client certificate from that CA named `client_name`.
+struct tls_setup {
+  test::temp_dir dir{"tocsin-ingest-tls"};
+  test::test_ca ca{dir.path(), "ca"};
+  test::cert_files server = ca.issue("server", {"localhost", {"localhost"}, {"127.0.0.1"}});
+  test::cert_files client = ca.issue("client", {"client", {"intruder.example.org"}, {}});
+
+  config::config config(const std::vector<std::string>& permitted_peers) const {
+    config::config cfg;
+    cfg.inputs.push_back(input("tls", config::input_type::syslog, config::transport::tls, 0));
+    cfg.inputs.back().tls = config::tls_config{.cert = server.cert.string(),
+                                               .key = server.key.string(),
+                                               .ca = ca.files().cert.string(),
+                                               .client_auth = "optional",
+                                               .permitted_peers = permitted_peers};
+    return cfg;
+  }
+};
+
+TEST(ingest_server_inputs, a_tls_client_outside_permitted_peers_is_refused_and_counted) {
+  const tls_setup setup;
+  const auto cfg = setup.config({"*.example.com"});
+  recording_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.set_verify_mode(asio::ssl::verify_none);
+  ctx.use_certificate_chain_file(setup.client.cert.string());
+  ctx.use_private_key_file(setup.client.key.string(), asio::ssl::context::pem);
+  asio::ssl::stream<asio::ip::tcp::socket> tls(io, ctx);
+  tls.next_layer().connect({asio::ip::make_address("127.0.0.1"), bound_port(server, "tls")});
+  tls.handshake(asio::ssl::stream_base::client);
+  boost::system::error_code ec;
+  asio::write(tls, asio::buffer(std::string("<13>1 - h a - - - refused\n")), ec);
+  EXPECT_TRUE(
+      test::wait_until([&] { return errors(metrics, "tls", "peer_not_permitted") == 1; }, 5s));
+  EXPECT_EQ(sink.size(), 0u);
+}
+
+TEST(ingest_server_inputs, a_failed_tls_handshake_is_counted) {
+  const tls_setup setup;
+  const auto cfg = setup.config({});
+  recording_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+  const auto port = bound_port(server, "tls");
+  // Plain text where a ClientHello belongs.
+  const int garbage = connect_tcp(port);
+  ASSERT_TRUE(send_text(garbage, "<13>1 - h a - - - not tls\n"));
+  EXPECT_TRUE(closed_by_server(garbage));
+  EXPECT_TRUE(test::wait_until([&] { return errors(metrics, "tls", "tls_handshake") == 1; }, 5s));
+  ::close(garbage);
+  // A client that goes away in the middle of its handshake.
+  const int quitter = connect_tcp(port);
+  ASSERT_TRUE(send_text(quitter, std::string("\x16\x03\x01\x00\xff\x01", 6)));
+  ::close(quitter);
+  EXPECT_TRUE(test::wait_until([&] { return errors(metrics, "tls", "tls_handshake") == 2; }, 5s));
+  EXPECT_EQ(sink.size(), 0u);
 }
 
 }  // namespace
