@@ -31,17 +31,24 @@ using namespace std::chrono_literals;
 class recording_sink final : public event_sink {
  public:
   struct seen {
-    std::string message, host, app, format, parse_error, input;
+    std::string message, host, app, format, parse_error, input, source;
   };
   [[nodiscard]] bool accepting() const override { return true; }
   void consume(const event& ev) override {
     std::lock_guard lock(mutex_);
     events_.push_back({std::string(ev.message), std::string(ev.host), std::string(ev.app),
-                       std::string(ev.format), std::string(ev.parse_error), std::string(ev.input)});
+                       std::string(ev.format), std::string(ev.parse_error), std::string(ev.input),
+                       ev.source});
   }
   [[nodiscard]] std::vector<seen> events() const {
     std::lock_guard lock(mutex_);
     return events_;
+  }
+  [[nodiscard]] std::vector<std::string> sources() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const seen& e : events_) out.push_back(e.source);
+    return out;
   }
   [[nodiscard]] std::size_t size() const {
     std::lock_guard lock(mutex_);
@@ -513,6 +520,101 @@ TEST(ingest_server_inputs, a_failed_tls_handshake_is_counted) {
   ::close(quitter);
   EXPECT_TRUE(test::wait_until([&] { return errors(metrics, "tls", "tls_handshake") == 2; }, 5s));
   EXPECT_EQ(sink.size(), 0u);
+}
+
+TEST(ingest_server_inputs, a_message_decoded_best_effort_is_delivered_and_counted_malformed) {
+  config::config cfg;
+  cfg.inputs.push_back(input("udp", config::input_type::syslog, config::transport::udp, 0));
+  recording_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+  udp_sender to(bound_port(server, "udp"));
+  to.send("<13>1 yesterday host app - - - repaired");
+  ASSERT_TRUE(test::wait_until([&] { return sink.size() == 1; }, 5s));
+  EXPECT_EQ(sink.events()[0].message, "repaired");
+  EXPECT_EQ(sink.events()[0].parse_error, "bad_timestamp");
+  EXPECT_EQ(test::counter_value(metrics, "tocsin_input_malformed_total",
+                                {{"input", "udp"}, {"reason", "bad_timestamp"}}),
+            1u);
+}
+
+TEST(ingest_server_inputs, udp_datagrams_over_the_per_source_rate_are_dropped_and_counted) {
+  config::config cfg;
+  cfg.limits.per_source_rate = 1;
+  cfg.limits.burst = 2;
+  cfg.inputs.push_back(input("udp", config::input_type::syslog, config::transport::udp, 0));
+  recording_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+  udp_sender to(bound_port(server, "udp"));
+  for (int i = 0; i < 6; ++i) to.send("<13>1 - h a - - - n" + std::to_string(i));
+  // Two fit the bucket; of the rest, at most one more token can have come back meanwhile.
+  EXPECT_TRUE(test::wait_until(
+      [&] { return sink.size() + errors(metrics, "udp", "rate_limited") == 6; }, 5s));
+  EXPECT_GE(sink.size(), 2u);
+  EXPECT_GE(errors(metrics, "udp", "rate_limited"), 1u);
+}
+
+TEST(ingest_server_inputs, each_udp_sender_is_its_own_source) {
+  config::config cfg;
+  cfg.inputs.push_back(input("udp", config::input_type::syslog, config::transport::udp, 0));
+  recording_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+  const auto port = bound_port(server, "udp");
+  udp_sender a(port), b(port);
+  a.send("<13>1 - h app - - - from a");
+  ASSERT_TRUE(test::wait_until([&] { return sink.size() == 1; }, 5s));
+  b.send("<13>1 - h app - - - from b");
+  ASSERT_TRUE(test::wait_until([&] { return sink.size() == 2; }, 5s));
+  a.send("<13>1 - h app - - - a again");
+  ASSERT_TRUE(test::wait_until([&] { return sink.size() == 3; }, 5s));
+  const auto sources = sink.sources();
+  EXPECT_NE(sources[0], sources[1]);
+  EXPECT_EQ(sources[0], sources[2]);
+  EXPECT_EQ(sources[0].rfind("127.0.0.1:", 0), 0u) << sources[0];
+}
+
+TEST(ingest_server_inputs, connections_beyond_the_per_source_cap_are_refused_and_counted) {
+  config::config cfg;
+  cfg.limits.max_connections_per_source = 1;
+  cfg.inputs.push_back(input("tcp", config::input_type::syslog, config::transport::tcp, 0));
+  recording_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+  const auto port = bound_port(server, "tcp");
+  const int first = connect_tcp(port);
+  ASSERT_TRUE(send_text(first, "<13>1 - h a - - - first\n"));
+  ASSERT_TRUE(test::wait_until([&] { return sink.size() == 1; }, 5s));
+  const int second = connect_tcp(port);
+  EXPECT_TRUE(closed_by_server(second));
+  EXPECT_TRUE(test::wait_until(
+      [&] { return errors(metrics, "tcp", "too_many_connections_from_source") == 1; }, 5s));
+  ::close(second);
+  ::close(first);
+}
+
+TEST(ingest_server_inputs, relp_on_a_fixed_port) {
+  const auto port = test::free_port();
+  config::config cfg;
+  cfg.inputs.push_back(input("relp", config::input_type::syslog, config::transport::relp, port));
+  recording_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+  EXPECT_EQ(server.describe_bound(),
+            std::vector<std::string>{"relp relp 127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(test::wait_for_tcp(port, 5s));
+  relp_client client(port);
+  ASSERT_TRUE(client.send_frame(1, "open", "relp_version=0\nrelp_software=test\ncommands=syslog"));
+  ASSERT_TRUE(client.send_frame(2, "syslog", "<13>1 - h a - - - fixed"));
+  EXPECT_NE(client.read_until("2 rsp 6 200 OK").find("2 rsp 6 200 OK"), std::string::npos);
+  ASSERT_EQ(sink.size(), 1u);
+  EXPECT_EQ(sink.events()[0].message, "fixed");
 }
 
 }  // namespace
