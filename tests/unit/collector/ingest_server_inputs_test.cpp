@@ -343,25 +343,74 @@ TEST(ingest_server_inputs, connections_beyond_max_connections_are_refused_and_co
   ::close(first);
 }
 
+// Whether this machine has an IPv6 loopback to bind to.
+bool ipv6_loopback() {
+  const int fd = ::socket(AF_INET6, SOCK_DGRAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
 TEST(ingest_server_inputs, a_host_name_is_resolved_and_bound_ports_are_described) {
   config::config cfg;
   cfg.inputs.push_back(
       input("named", config::input_type::syslog, config::transport::tcp, 0, "localhost"));
+  recording_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+  const auto bound = server.describe_bound();
+  ASSERT_EQ(bound.size(), 1u);
+  // localhost is 127.0.0.1 or ::1, whichever the resolver lists first.
+  const bool v4 = bound[0].rfind("named tcp 127.0.0.1:", 0) == 0;
+  ASSERT_TRUE(v4 || bound[0].rfind("named tcp [::1]:", 0) == 0) << bound[0];
+  const auto port = bound_port(server, "named");
+  int fd = -1;
+  if (v4) {
+    fd = connect_tcp(port);
+  } else {
+    fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+    sockaddr_in6 addr{};
+    addr.sin6_family = AF_INET6;
+    addr.sin6_port = htons(port);
+    addr.sin6_addr = in6addr_loopback;
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  }
+  ASSERT_TRUE(send_text(fd, "<13>1 2026-11-26T04:10:55Z h app - - - by name\n"));
+  ASSERT_TRUE(test::wait_until([&] { return sink.size() == 1; }, 5s));
+  // Every shard has finished what it was doing: nothing is half-delivered.
+  server.wait_for_shards();
+  EXPECT_EQ(sink.events()[0].message, "by name");
+  ::close(fd);
+}
+
+TEST(ingest_server_inputs, an_ipv6_input_is_described_with_brackets) {
+  if (!ipv6_loopback()) GTEST_SKIP() << "no IPv6 loopback";
+  config::config cfg;
   cfg.inputs.push_back(input("v6", config::input_type::syslog, config::transport::udp, 0, "::1"));
   recording_sink sink;
   metrics_registry metrics;
   ingest_server server(cfg, sink, metrics, 1);
   server.start();
   const auto bound = server.describe_bound();
-  ASSERT_EQ(bound.size(), 2u);
-  EXPECT_EQ(bound[0].rfind("named tcp ", 0), 0u) << bound[0];
-  EXPECT_EQ(bound[1].rfind("v6 udp [::1]:", 0), 0u) << bound[1];
-  const int fd = connect_tcp(bound_port(server, "named"));
-  ASSERT_TRUE(send_text(fd, "<13>1 2026-11-26T04:10:55Z h app - - - by name\n"));
+  ASSERT_EQ(bound.size(), 1u);
+  EXPECT_EQ(bound[0].rfind("v6 udp [::1]:", 0), 0u) << bound[0];
+  const int fd = ::socket(AF_INET6, SOCK_DGRAM, 0);
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_port = htons(bound_port(server, "v6"));
+  addr.sin6_addr = in6addr_loopback;
+  const std::string datagram = "<13>1 - h app - - - over v6";
+  ASSERT_EQ(::sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&addr),
+                     sizeof addr),
+            static_cast<ssize_t>(datagram.size()));
   ASSERT_TRUE(test::wait_until([&] { return sink.size() == 1; }, 5s));
-  // Every shard has finished what it was doing: nothing is half-delivered.
-  server.wait_for_shards();
-  EXPECT_EQ(sink.events()[0].message, "by name");
+  EXPECT_EQ(sink.events()[0].message, "over v6");
+  EXPECT_EQ(sink.sources()[0].rfind("[::1]:", 0), 0u) << sink.sources()[0];
   ::close(fd);
 }
 
