@@ -2,7 +2,6 @@
 
 #include <date/tz.h>
 
-#include <charconv>
 #include <string>
 
 namespace tocsin {
@@ -23,13 +22,12 @@ std::optional<input_timezone> input_timezone::from_name(std::string_view name) {
   if (name == "local") return local();
   if (name == "UTC" || name == "utc" || name == "Z") return utc();
   if (name.size() == 6 && (name[0] == '+' || name[0] == '-') && name[3] == ':') {
-    int h = 0, m = 0;
-    auto rh = std::from_chars(name.data() + 1, name.data() + 3, h);
-    auto rm = std::from_chars(name.data() + 4, name.data() + 6, m);
-    if (rh.ec != std::errc{} || rm.ec != std::errc{} || rh.ptr != name.data() + 3 ||
-        rm.ptr != name.data() + 6 || h > 23 || m > 59) {
-      return std::nullopt;
-    }
+    // Digits only (std::from_chars, used before, read the "-1" of "+01:-1" as minus one).
+    const auto digit = [&](std::size_t i) { return name[i] >= '0' && name[i] <= '9'; };
+    if (!digit(1) || !digit(2) || !digit(4) || !digit(5)) return std::nullopt;
+    const int h = (name[1] - '0') * 10 + (name[2] - '0');
+    const int m = (name[4] - '0') * 10 + (name[5] - '0');
+    if (h > 23 || m > 59) return std::nullopt;
     input_timezone tz;
     tz.fixed_offset_ = std::chrono::seconds((h * 3600 + m * 60) * (name[0] == '-' ? -1 : 1));
     return tz;

@@ -433,3 +433,43 @@ TEST(gelf_http_session, a_peer_that_closes_mid_request_is_counted) {
 
 }  // namespace
 }  // namespace tocsin::collector
+
+namespace tocsin::collector {
+namespace {
+
+TEST(gelf_http_session, content_encoding_lists_are_read_token_by_token) {
+  http_server server;
+  raw_client client(server.port());
+  // Spaces and tabs around the tokens, an empty token, any case: all readable codings.
+  ASSERT_TRUE(
+      client.send(post(gelf("listed"), "Content-Encoding:  gzip ,\tIdentity\t,, deflate \r\n")));
+  EXPECT_EQ(client.read().status, 202);
+  // One unreadable coding in the list is enough to refuse it.
+  ASSERT_TRUE(client.send(post(gelf("br"), "Content-Encoding: x-gzip, br\r\n")));
+  EXPECT_EQ(client.read().status, 415);
+  EXPECT_EQ(server.r.got(), (std::vector<std::string>{"listed"}));
+  EXPECT_EQ(server.r.rejected(), (std::vector<std::string>{"unsupported_encoding"}));
+}
+
+TEST(gelf_http_session, a_post_without_a_body_is_a_400_and_the_connection_stays) {
+  http_server server;
+  raw_client client(server.port());
+  ASSERT_TRUE(client.send(post("")));
+  EXPECT_EQ(client.read().status, 400);
+  ASSERT_TRUE(client.send(post(gelf("after"))));
+  EXPECT_EQ(client.read().status, 202);
+  EXPECT_EQ(server.r.got(), (std::vector<std::string>{"after"}));
+  EXPECT_EQ(server.r.rejected(), (std::vector<std::string>{"bad_json"}));
+}
+
+TEST(gelf_http_session, without_an_idle_timeout_requests_are_still_served) {
+  http_server server(
+      {.max_body_bytes = 1000, .idle_timeout = std::chrono::steady_clock::duration::zero()});
+  raw_client client(server.port());
+  ASSERT_TRUE(client.send(post(gelf("no timeout"))));
+  EXPECT_EQ(client.read().status, 202);
+  EXPECT_EQ(server.r.got(), (std::vector<std::string>{"no timeout"}));
+}
+
+}  // namespace
+}  // namespace tocsin::collector
