@@ -41,7 +41,7 @@ std::optional<nflog_record> nflog_from_record(std::string_view record, std::stri
   if (!j.is_object() || !j.contains("v") || !j["v"].is_number_integer()) {
     return fail("not a notification-log record");
   }
-  if (j["v"].get<int>() != 1) {
+  if (j["v"].get<std::int64_t>() != 1) {
     return fail("notification-log record version " + j["v"].dump() + " (this tocsin reads 1)");
   }
   nflog_record r;

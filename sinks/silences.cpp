@@ -366,7 +366,7 @@ std::optional<silence> silence_from_record(std::string_view record, std::string*
     set_problem(problem, "not a silence record");
     return std::nullopt;
   }
-  if (j["v"].get<int>() != 1) {
+  if (j["v"].get<std::int64_t>() != 1) {
     set_problem(problem, "silence record version " + j["v"].dump() + " (this tocsin reads 1)");
     return std::nullopt;
   }
