@@ -402,5 +402,27 @@ TEST_F(alert_consumer_test, without_a_record_in_the_window_it_starts_at_the_end)
   EXPECT_EQ(got_.alert_count(), 1u);
 }
 
+TEST_F(alert_consumer_test, start_twice_reads_each_record_once) {
+  alert_consumer consumer(kafka(), handlers(), metrics_);
+  start_and_catch_up(consumer);
+  consumer.start();  // already started: nothing changes
+  send_alerts(5, 0, 0);
+  ASSERT_TRUE(test::wait_until([&] { return got_.alert_count() >= 5; }, patience));
+  send_alerts(1, 5, 0);  // a marker after them: anything doubled would come before it
+  ASSERT_TRUE(test::wait_until([&] { return got_.alert_count() >= 6; }, patience));
+  EXPECT_EQ(got_.alerts().back(), make_alert(5).fingerprint);
+  EXPECT_EQ(got_.alert_count(), 6u);
+}
+
+TEST_F(alert_consumer_test, stop_before_start_and_start_after_stop_do_nothing) {
+  alert_consumer consumer(kafka(), handlers(), metrics_);
+  consumer.stop();
+  consumer.start();
+  send_alerts(1, 0, 0);
+  std::this_thread::sleep_for(500ms);  // would a stopped consumer read, it would have by now
+  EXPECT_EQ(got_.alert_count(), 0u);
+  EXPECT_FALSE(consumer.caught_up());
+}
+
 }  // namespace
 }  // namespace tocsin::kafka
