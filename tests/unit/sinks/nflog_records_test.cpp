@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -97,6 +99,25 @@ TEST(nflog_records, refuses_what_is_not_a_version_1_record) {
     EXPECT_FALSE(problem.empty()) << record;
     EXPECT_FALSE(nflog_from_record(record, nullptr).has_value()) << record;
   }
+}
+
+TEST(nflog_records, refuses_a_sent_at_the_clock_cannot_hold) {
+  // Unix ms beyond about ±292 years overflow system_clock's nanoseconds (undefined behaviour,
+  // in practice a wrapped, arbitrary time): such a record is refused, not misread.
+  for (const char* value :
+       {"9223372036854775807", "-9223372036854775807", "18446744073709551615", "9300000000000"}) {
+    auto j = nlohmann::json::parse(to_record(sample()));
+    j["sentAt"] = nlohmann::json::parse(value);
+    std::string problem;
+    EXPECT_FALSE(nflog_from_record(j.dump(), &problem).has_value()) << j.dump();
+    EXPECT_FALSE(problem.empty());
+  }
+  auto j = nlohmann::json::parse(to_record(sample()));
+  j["sentAt"] = 7'258'118'400'000;  // the year 2200: far, but within reach
+  std::string problem;
+  const auto far = nflog_from_record(j.dump(), &problem);
+  ASSERT_TRUE(far.has_value()) << problem;
+  EXPECT_EQ(far->sent_at, sys_clock::time_point(7'258'118'400'000ms));
 }
 
 TEST(nflog_records, refuses_a_newer_version_and_says_so) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -137,6 +139,29 @@ TEST(silence_records, refuses_a_version_that_only_wraps_around_to_1) {
     std::string problem;
     EXPECT_FALSE(silence_from_record(record, &problem).has_value()) << record;
   }
+}
+
+TEST(silence_records, refuses_times_the_clock_cannot_hold) {
+  // Unix ms beyond about ±292 years overflow system_clock's nanoseconds (undefined behaviour,
+  // in practice a wrapped, arbitrary time): such a record is refused, not misread.
+  const silence s = cluster_silence("x", t0);
+  for (const char* field : {"startsAt", "endsAt", "updatedAt"}) {
+    for (const char* value :
+         {"9223372036854775807", "-9223372036854775807", "18446744073709551615", "9300000000000"}) {
+      auto j = nlohmann::json::parse(to_record(s));
+      j[field] = nlohmann::json::parse(value);
+      std::string problem;
+      EXPECT_FALSE(silence_from_record(j.dump(), &problem).has_value()) << j.dump();
+      EXPECT_FALSE(problem.empty());
+    }
+  }
+  // Far, but within reach: the year 2200.
+  auto j = nlohmann::json::parse(to_record(s));
+  j["endsAt"] = 7'258'118'400'000;
+  std::string problem;
+  const auto far = silence_from_record(j.dump(), &problem);
+  ASSERT_TRUE(far.has_value()) << problem;
+  EXPECT_EQ(far->ends_at, sys_clock::time_point(7'258'118'400'000ms));
 }
 
 // The stores run on a manual clock, 30 minutes into the cluster silences' window.
