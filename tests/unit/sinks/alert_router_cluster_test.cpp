@@ -324,5 +324,47 @@ TEST_F(alert_router_cluster_test, records_for_other_receivers_or_groups_do_not_c
   EXPECT_EQ(sent->count(), 1u);
 }
 
+TEST_F(alert_router_cluster_test, a_resolution_the_previous_owner_sent_is_not_sent_again) {
+  auto router = open_router();
+  auto a = firing("web1");
+  router->receive(a);
+  step(*router, 50ms);
+  const std::string key = group_key();
+  router->apply_nflog({"ops", key, {a.fingerprint}, {}, time.now()});
+  step(*router, 1min);
+  a.firing = false;
+  a.ends_at = time.now();
+  router->receive(a);
+  step(*router, 10ms);
+  EXPECT_EQ(sent->count(), 0u) << "resolved group notified by a router that does not send it";
+  // The owner told the receiver; its record arrives, then this router takes the group over.
+  router->apply_nflog({"ops", key, {}, {a.fingerprint}, time.now()});
+  cluster.set_sends(true);
+  step(*router, 0ms);
+  step(*router, 200ms);
+  EXPECT_EQ(sent->count(), 0u) << "the resolution was sent again";
+}
+
+TEST_F(alert_router_cluster_test,
+       a_resolution_the_previous_owner_did_not_send_is_sent_on_take_over) {
+  auto router = open_router();
+  auto a = firing("web1");
+  router->receive(a);
+  step(*router, 50ms);
+  router->apply_nflog({"ops", group_key(), {a.fingerprint}, {}, time.now()});
+  step(*router, 1min);
+  a.firing = false;
+  a.ends_at = time.now();
+  router->receive(a);
+  step(*router, 10ms);
+  ASSERT_EQ(sent->count(), 0u);
+  cluster.set_sends(true);  // the owner died before telling the receiver
+  step(*router, 0ms);
+  const auto all = sent->all();
+  ASSERT_EQ(all.size(), 1u);
+  ASSERT_EQ(all[0].alerts.size(), 1u);
+  EXPECT_FALSE(all[0].alerts[0].firing);
+}
+
 }  // namespace
 }  // namespace tocsin::sinks
