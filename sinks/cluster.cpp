@@ -11,6 +11,22 @@ std::int64_t to_ms(std::chrono::system_clock::time_point tp) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
 }
 
+// A record's Unix ms when the clock can hold it (about ±292 years around 1970), else nullopt:
+// a larger value would overflow converting to system_clock's nanoseconds.
+std::optional<std::int64_t> record_ms(const nlohmann::json& v) {
+  constexpr std::int64_t max_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::duration::max())
+                                      .count();
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(max_ms)) return std::nullopt;
+    return static_cast<std::int64_t>(u);
+  }
+  const auto i = v.get<std::int64_t>();
+  if (i < -max_ms || i > max_ms) return std::nullopt;
+  return i;
+}
+
 bool read_set(const nlohmann::json& j, std::set<std::string>& out) {
   if (!j.is_array()) return false;
   for (const auto& item : j) {
@@ -41,7 +57,7 @@ std::optional<nflog_record> nflog_from_record(std::string_view record, std::stri
   if (!j.is_object() || !j.contains("v") || !j["v"].is_number_integer()) {
     return fail("not a notification-log record");
   }
-  if (j["v"].get<int>() != 1) {
+  if (j["v"].get<std::int64_t>() != 1) {
     return fail("notification-log record version " + j["v"].dump() + " (this tocsin reads 1)");
   }
   nflog_record r;
@@ -51,11 +67,13 @@ std::optional<nflog_record> nflog_from_record(std::string_view record, std::stri
       !read_set(j["resolved"], r.resolved)) {
     return fail("a notification-log record without receiver, groupKey, firing, resolved, sentAt");
   }
+  const auto sent_at = record_ms(j["sentAt"]);
+  if (!sent_at) return fail("a notification-log record with sentAt out of range");
   r.receiver = j["receiver"].get<std::string>();
   r.group_key = j["groupKey"].get<std::string>();
   r.sent_at = std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::milliseconds(j["sentAt"].get<std::int64_t>())));
+          std::chrono::milliseconds(*sent_at)));
   return r;
 }
 

@@ -58,6 +58,21 @@ std::int64_t to_ms(time_point tp) {
 
 time_point from_ms(std::int64_t ms) { return time_point(std::chrono::milliseconds(ms)); }
 
+// A record's Unix ms when the clock can hold it (about ±292 years around 1970), else nullopt:
+// a larger value would overflow converting to system_clock's nanoseconds.
+std::optional<std::int64_t> record_ms(const nlohmann::json& v) {
+  constexpr std::int64_t max_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(time_point::duration::max()).count();
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(max_ms)) return std::nullopt;
+    return static_cast<std::int64_t>(u);
+  }
+  const auto i = v.get<std::int64_t>();
+  if (i < -max_ms || i > max_ms) return std::nullopt;
+  return i;
+}
+
 // Times are kept at the millisecond precision SQLite stores, so a silence reads back equal.
 time_point floor_ms(time_point tp) { return std::chrono::floor<std::chrono::milliseconds>(tp); }
 
@@ -366,8 +381,15 @@ std::optional<silence> silence_from_record(std::string_view record, std::string*
     set_problem(problem, "not a silence record");
     return std::nullopt;
   }
-  if (j["v"].get<int>() != 1) {
+  if (j["v"].get<std::int64_t>() != 1) {
     set_problem(problem, "silence record version " + j["v"].dump() + " (this tocsin reads 1)");
+    return std::nullopt;
+  }
+  const auto starts = record_ms(j["startsAt"]);
+  const auto ends = record_ms(j["endsAt"]);
+  const auto updated = record_ms(j["updatedAt"]);
+  if (!starts || !ends || !updated) {
+    set_problem(problem, "a silence record with a time out of range");
     return std::nullopt;
   }
   silence s;
@@ -379,9 +401,9 @@ std::optional<silence> silence_from_record(std::string_view record, std::string*
   }
   s.id = j["id"].get<std::string>();
   s.matchers = std::move(*matchers);
-  s.starts_at = from_ms(j["startsAt"].get<std::int64_t>());
-  s.ends_at = from_ms(j["endsAt"].get<std::int64_t>());
-  s.updated_at = from_ms(j["updatedAt"].get<std::int64_t>());
+  s.starts_at = from_ms(*starts);
+  s.ends_at = from_ms(*ends);
+  s.updated_at = from_ms(*updated);
   s.created_by = j["createdBy"].get<std::string>();
   s.comment = j["comment"].get<std::string>();
   return s;
