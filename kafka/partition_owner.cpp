@@ -76,6 +76,7 @@ void partition_owner::stop() {
   std::lock_guard state(mutex_);
   assigned_.clear();
   owned_.clear();
+  ever_assigned_ = false;
   owned_gauge_.set(0);
 }
 

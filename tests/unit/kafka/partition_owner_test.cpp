@@ -1,8 +1,8 @@
-// kafka::nflog_member against librdkafka's mock cluster: the consumer group on the notification
+// kafka::partition_owner against librdkafka's mock cluster: the consumer group on the notification
 // log gives each partition to one router, which owns it (sends its groups) only once it has read
 // it to its end (DESIGN.md "Scale-out").
 
-#include "kafka/nflog_member.hpp"
+#include "kafka/partition_owner.hpp"
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
@@ -92,8 +92,8 @@ class member {
             [this](std::string_view key, std::string_view value) { on_record(key, value); },
             metrics) {}
 
-  nflog_member& operator*() { return member_; }
-  nflog_member* operator->() { return &member_; }
+  partition_owner& operator*() { return member_; }
+  partition_owner* operator->() { return &member_; }
   [[nodiscard]] std::vector<seen_record> records() const {
     std::lock_guard lock(mutex_);
     return records_;
@@ -109,12 +109,12 @@ class member {
 
   mutable std::mutex mutex_;
   std::vector<seen_record> records_;
-  nflog_member member_;  // last: its thread calls on_record()
+  partition_owner member_;  // last: its thread calls on_record()
 };
 
-class nflog_member_test : public ::testing::Test {
+class partition_owner_test : public ::testing::Test {
  protected:
-  nflog_member_test() { cluster_.create_topic(nflog_topic, partitions); }
+  partition_owner_test() { cluster_.create_topic(nflog_topic, partitions); }
 
   [[nodiscard]] config::kafka_config kafka() const {
     config::kafka_config k;
@@ -160,7 +160,7 @@ class nflog_member_test : public ::testing::Test {
   test::mock_kafka_cluster cluster_;
 };
 
-TEST_F(nflog_member_test, owns_nothing_and_is_not_ready_before_an_assignment) {
+TEST_F(partition_owner_test, owns_nothing_and_is_not_ready_before_an_assignment) {
   metrics_registry metrics;
   member m(kafka(), metrics);
   EXPECT_FALSE(m->ready());
@@ -168,7 +168,7 @@ TEST_F(nflog_member_test, owns_nothing_and_is_not_ready_before_an_assignment) {
   EXPECT_EQ(test::gauge_value(metrics, "tocsin_nflog_partitions_owned"), 0);
 }
 
-TEST_F(nflog_member_test, a_single_member_owns_every_partition_once_read_to_its_end) {
+TEST_F(partition_owner_test, a_single_member_owns_every_partition_once_read_to_its_end) {
   const auto keys = key_per_partition();
   {
     test_producer producer(cluster_.bootstraps());
@@ -214,7 +214,7 @@ TEST_F(nflog_member_test, a_single_member_owns_every_partition_once_read_to_its_
   EXPECT_EQ(test::gauge_value(metrics, "tocsin_nflog_partitions_owned"), 0);
 }
 
-TEST_F(nflog_member_test, owns_agrees_with_partition_of_and_nflog_partition) {
+TEST_F(partition_owner_test, owns_agrees_with_partition_of_and_nflog_partition) {
   metrics_registry metrics;
   member m(kafka(), metrics);
   for (int i = 0; i < 200; ++i) {
@@ -226,7 +226,7 @@ TEST_F(nflog_member_test, owns_agrees_with_partition_of_and_nflog_partition) {
   for (int i = 0; i < 200; ++i) EXPECT_TRUE(m->owns("group-" + std::to_string(i)));
 }
 
-TEST_F(nflog_member_test,
+TEST_F(partition_owner_test,
        two_members_split_the_partitions_and_one_takes_all_when_the_other_leaves) {
   const auto keys = key_per_partition();
   {
@@ -290,7 +290,7 @@ TEST_F(nflog_member_test,
   EXPECT_FALSE(read_after.empty());
 }
 
-TEST_F(nflog_member_test, a_member_that_joins_later_takes_partitions_only_once_they_are_given_up) {
+TEST_F(partition_owner_test, a_member_that_joins_later_takes_partitions_only_once_they_are_given_up) {
   metrics_registry metrics_a;
   metrics_registry metrics_b;
   member a(kafka(), metrics_a);
@@ -315,7 +315,7 @@ TEST_F(nflog_member_test, a_member_that_joins_later_takes_partitions_only_once_t
   EXPECT_LE(most_owners, 1);
 }
 
-TEST_F(nflog_member_test, stop_before_start_and_twice_is_harmless) {
+TEST_F(partition_owner_test, stop_before_start_and_twice_is_harmless) {
   metrics_registry metrics;
   member m(kafka(), metrics);
   m->stop();
