@@ -290,7 +290,8 @@ TEST_F(partition_owner_test,
   EXPECT_FALSE(read_after.empty());
 }
 
-TEST_F(partition_owner_test, a_member_that_joins_later_takes_partitions_only_once_they_are_given_up) {
+TEST_F(partition_owner_test,
+       a_member_that_joins_later_takes_partitions_only_once_they_are_given_up) {
   metrics_registry metrics_a;
   metrics_registry metrics_b;
   member a(kafka(), metrics_a);
