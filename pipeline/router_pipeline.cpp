@@ -34,7 +34,10 @@ class router_pipeline::kafka_cluster final : public sinks::cluster_membership {
 router_pipeline::router_pipeline(const config::config& startup,
                                  std::shared_ptr<const rules::compiled_rules> rules,
                                  metrics_registry& metrics)
-    : kafka_(startup.bus.kafka), rules_(std::move(rules)) {
+    : kafka_(startup.bus.kafka),
+      node_name_(startup.node_name),
+      metrics_(metrics),
+      rules_(std::move(rules)) {
   sinks::register_builtin_notifiers(notifiers_);
   sinks::router_options options;
   options.data_dir = startup.data_dir;
@@ -98,7 +101,11 @@ router_pipeline::router_pipeline(const config::config& startup,
   });
   kafka::alert_consumer::handlers on;
   on.on_alert = receive;
-  on.on_silence = [this](std::string_view /*key*/, std::string_view value) {
+  on.on_silence = [this](std::string_view key, std::string_view value) {
+    if (key.substr(0, sinks::router_record_prefix.size()) == sinks::router_record_prefix) {
+      compare_routes(value);
+      return;
+    }
     std::string problem;
     if (auto s = sinks::silence_from_record(value, &problem)) {
       router_->silences().apply(*s);
@@ -125,8 +132,45 @@ void router_pipeline::publish_alerts(const std::vector<rules::alert>& alerts) {
   }
 }
 
+void router_pipeline::announce_routes() {
+  if (!publisher_) return;
+  const sinks::router_record me{node_name_, router_->route_fingerprint(),
+                                std::chrono::system_clock::now()};
+  publisher_->publish(kafka_.silences_topic.name, -1,
+                      std::string(sinks::router_record_prefix) + node_name_, sinks::to_record(me));
+}
+
+// Another router's announcement: a route tree unlike ours means the routers would route the
+// same alert differently, depending on which one owns its group.
+void router_pipeline::compare_routes(std::string_view value) {
+  std::string problem;
+  const auto other = sinks::router_from_record(value, &problem);
+  if (!other) {
+    spdlog::error("router: skipping a router record: {}", problem);
+    return;
+  }
+  // Announcements are refreshed at start and on each reload; a day-old one is a router gone.
+  if (other->node == node_name_ ||
+      std::chrono::system_clock::now() - other->at > std::chrono::hours(24)) {
+    return;
+  }
+  const std::string mine = router_->route_fingerprint();
+  gauge& differs = metrics_.get_gauge("tocsin_cluster_routes_differ",
+                                      "1 when this router's route tree differs from that router's.",
+                                      {{"node", other->node}});
+  const bool different = other->routes != mine;
+  if (different && differs.value() == 0) {
+    spdlog::warn(
+        "router: the route tree of router {} ({}) differs from this one's ({}): alerts are "
+        "routed by whichever router owns their group; give every router the same route",
+        other->node, other->routes, mine);
+  }
+  differs.set(different ? 1 : 0);
+}
+
 void router_pipeline::start() {
   router_->start();
+  announce_routes();
   if (consumer_) consumer_->start();
   if (nflog_) nflog_->start();
   if (hits_) hits_->start();
@@ -142,6 +186,7 @@ void router_pipeline::tick(std::chrono::system_clock::time_point now) {
 void router_pipeline::reload(const config::config& next,
                              std::shared_ptr<const rules::compiled_rules> rules) {
   router_->reconfigure(next, notifiers_);
+  announce_routes();
   if (windows_) {
     // Set first: a hits partition assigned from here on starts with the new rules.
     rules_ = rules;

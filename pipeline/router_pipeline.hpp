@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bus/alert_bus.hpp"
@@ -78,8 +79,13 @@ class router_pipeline {
   class kafka_cluster;  // sinks::cluster_membership over the nflog owner and the publisher
 
   void publish_alerts(const std::vector<rules::alert>& alerts);
+  // With a Kafka bus: tells the other routers this one's route tree, and compares theirs.
+  void announce_routes();
+  void compare_routes(std::string_view value);
 
   config::kafka_config kafka_;
+  std::string node_name_;
+  metrics_registry& metrics_;
   sinks::notifier_registry notifiers_;
   // With a Kafka bus; declared before the router, which calls into them until it is gone.
   std::unique_ptr<kafka::state_publisher> publisher_;

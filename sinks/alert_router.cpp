@@ -967,6 +967,11 @@ std::vector<alert_view> alert_router::alerts() const {
 
 silence_store& alert_router::silences() { return *impl_->silences; }
 
+std::string alert_router::route_fingerprint() const {
+  std::lock_guard lock(impl_->mutex_);
+  return impl_->tree ? impl_->tree->fingerprint() : std::string("none");
+}
+
 clock& alert_router::time_source() const { return impl_->time; }
 
 }  // namespace tocsin::sinks

@@ -98,6 +98,8 @@ class alert_router {
 
   [[nodiscard]] std::vector<alert_view> alerts() const;
   [[nodiscard]] silence_store& silences();
+  // route_tree::fingerprint() of the routes in use ("none" without a route).
+  [[nodiscard]] std::string route_fingerprint() const;
   // The clock the router decides by, for whoever must agree with it (the Alertmanager API).
   [[nodiscard]] clock& time_source() const;
 

@@ -77,4 +77,31 @@ std::optional<nflog_record> nflog_from_record(std::string_view record, std::stri
   return r;
 }
 
+std::string to_record(const router_record& r) {
+  const nlohmann::json j = {{"v", 1}, {"node", r.node}, {"routes", r.routes}, {"at", to_ms(r.at)}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<router_record> router_from_record(std::string_view record, std::string* problem) {
+  const auto j = nlohmann::json::parse(record, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("v") || j["v"] != 1 || !j.contains("node") ||
+      !j["node"].is_string() || !j.contains("routes") || !j["routes"].is_string() ||
+      !j.contains("at") || !j["at"].is_number_integer()) {
+    if (problem != nullptr) *problem = "not a v1 router record";
+    return std::nullopt;
+  }
+  const auto at = record_ms(j["at"]);
+  if (!at) {
+    if (problem != nullptr) *problem = "a router record with \"at\" out of range";
+    return std::nullopt;
+  }
+  router_record r;
+  r.node = j["node"].get<std::string>();
+  r.routes = j["routes"].get<std::string>();
+  r.at = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::milliseconds(*at)));
+  return r;
+}
+
 }  // namespace tocsin::sinks

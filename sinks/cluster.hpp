@@ -25,6 +25,18 @@ struct nflog_record {
 std::string to_record(const nflog_record& r);
 std::optional<nflog_record> nflog_from_record(std::string_view record, std::string* problem);
 
+// A router's announcement on the silences topic (key = router_record_prefix + node), so the
+// others can tell when their route trees differ: JSON {"v":1, "node", "routes" (the route
+// tree's fingerprint), "at" (Unix ms)}.
+inline constexpr std::string_view router_record_prefix = "router:";
+struct router_record {
+  std::string node;
+  std::string routes;
+  std::chrono::system_clock::time_point at;
+};
+std::string to_record(const router_record& r);
+std::optional<router_record> router_from_record(std::string_view record, std::string* problem);
+
 class cluster_membership {
  public:
   virtual ~cluster_membership() = default;

@@ -1,6 +1,7 @@
 #include "sinks/route_tree.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 #include "config/matcher_syntax.hpp"
@@ -156,6 +157,35 @@ std::string route_tree::group_key(const route_node& node, const rules::label_set
     out += pairs[i];
   }
   return out + "}";
+}
+
+namespace {
+
+void describe(const route_node& node, std::string& out) {
+  out += node.id + '|' + node.key + '|' + node.receiver + '|';
+  if (node.group_by_all) out += "...";
+  for (const auto& label : node.group_by) out += label + ',';
+  out += '|' + std::to_string(node.group_wait.count()) + '|' +
+         std::to_string(node.group_interval.count()) + '|' +
+         std::to_string(node.repeat_interval.count()) + '|' +
+         (node.continue_matching ? "continue" : "") + '\n';
+  for (const route_node& child : node.routes) describe(child, out);
+}
+
+}  // namespace
+
+std::string route_tree::fingerprint() const {
+  std::string text;
+  describe(root_, text);
+  std::uint64_t hash = 14695981039346656037ULL;  // FNV-1a 64
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, hash >>= 4) out[static_cast<std::size_t>(i)] = hex[hash & 0xf];
+  return out;
 }
 
 }  // namespace tocsin::sinks

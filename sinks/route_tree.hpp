@@ -51,6 +51,10 @@ class route_tree {
 
   [[nodiscard]] const route_node& root() const { return root_; }
 
+  // 16 hex digits that differ when any node's matchers, receiver, group_by, timers or `continue`
+  // differ: routers of one cluster compare theirs (they should route alike).
+  [[nodiscard]] std::string fingerprint() const;
+
  private:
   route_node root_;
 };

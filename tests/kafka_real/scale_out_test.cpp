@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <regex>
 #include <thread>
 
 #include "tests/integration/tocsin_daemon.hpp"
@@ -312,6 +313,59 @@ TEST(kafka_real, after_kill_9_of_a_router_the_other_sends_its_groups_without_rep
             << "router B's first notification after the kill: "
             << std::chrono::duration_cast<std::chrono::milliseconds>(*moved - killed_at).count()
             << " ms\n";
+}
+
+std::size_t alerts_listed(const tocsin_daemon& router) {
+  const auto query = run_amtool(router.admin_port(), {"alert", "query", "-o", "json"});
+  const json alerts = json::parse(query.stdout_text, nullptr, false);
+  return query.exit_code == 0 && alerts.is_array() ? alerts.size() : 0;
+}
+
+// A router that starts later rebuilds its view from the alerts topic, as far back as
+// bus.kafka.rebuild_window and no further.
+TEST(kafka_real, a_router_started_later_rebuilds_the_alerts_of_its_rebuild_window) {
+  const kafka_broker kafka;
+  http_capture hook;
+  const std::string route = "route: { receiver: hook, group_by: [alertname] }\n";
+  tocsin_daemon router_a(router_options(kafka, "router-a", hook, route));
+  tocsin_daemon collector(collector_options(kafka, "collector-1"));
+  ASSERT_TRUE(all_ready({&router_a}));
+  ASSERT_TRUE(send_lines(collector, login_line("web1", "root") + login_line("web2", "root")));
+  ASSERT_TRUE(wait_until([&] { return alerts_listed(router_a) == 2; }, cluster_patience));
+  std::this_thread::sleep_for(3s);
+
+  tocsin_daemon router_b(router_options(kafka, "router-b", hook, route));
+  auto short_window = router_options(kafka, "router-c", hook, route);
+  short_window.extra_config = std::regex_replace(
+      short_window.extra_config, std::regex("    topics:"), "    rebuild_window: 2s\n    topics:");
+  tocsin_daemon router_c(short_window);
+  ASSERT_TRUE(all_ready({&router_b, &router_c}));
+  EXPECT_EQ(alerts_listed(router_b), 2U);
+  EXPECT_EQ(alerts_listed(router_c), 0U) << "read back further than rebuild_window";
+}
+
+// Routers announce their route tree; one whose tree differs is named in a metric and the log.
+TEST(kafka_real, routers_with_different_route_trees_say_so) {
+  const kafka_broker kafka;
+  http_capture hook;
+  tocsin_daemon router_a(router_options(kafka, "router-a", hook,
+                                        "route: { receiver: hook, group_by: [alertname] }\n"));
+  tocsin_daemon router_b(
+      router_options(kafka, "router-b", hook, "route: { receiver: hook, group_by: [host] }\n"));
+  tocsin_daemon router_c(router_options(kafka, "router-c", hook,
+                                        "route: { receiver: hook, group_by: [alertname] }\n"));
+  ASSERT_TRUE(all_ready({&router_a, &router_b, &router_c}));
+  EXPECT_TRUE(router_a.wait_for_metric(
+      "tocsin_cluster_routes_differ", {{"node", "router-b"}}, [](double v) { return v == 1; },
+      cluster_patience));
+  EXPECT_TRUE(router_b.wait_for_metric(
+      "tocsin_cluster_routes_differ", {{"node", "router-a"}}, [](double v) { return v == 1; },
+      cluster_patience));
+  EXPECT_TRUE(router_a.wait_for_metric(
+      "tocsin_cluster_routes_differ", {{"node", "router-c"}}, [](double v) { return v == 0; },
+      cluster_patience));
+  EXPECT_EQ(router_a.metric("tocsin_cluster_routes_differ", {{"node", "router-c"}}), 0);
+  EXPECT_NE(router_a.log_text().find("the route tree of router router-b"), std::string::npos);
 }
 
 // Cluster-wide windows: the collectors publish their matches as hits, the router that owns the
