@@ -67,7 +67,8 @@ constexpr std::string_view bus_keys[] = {"type", "kafka"};
 constexpr std::string_view kafka_keys[] = {
     "brokers", "topic", "group", "properties", "spool_max_bytes", "rebuild_window", "topics"};
 constexpr std::string_view kafka_topics_keys[] = {"alerts", "silences", "nflog", "hits"};
-constexpr std::string_view kafka_topic_keys[] = {"name", "partitions", "replication_factor"};
+constexpr std::string_view kafka_topic_keys[] = {"name", "partitions", "replication_factor",
+                                                 "retention"};
 constexpr std::string_view route_keys[] = {
     "receiver", "group_by", "group_wait", "group_interval", "repeat_interval",
     "matchers", "match",    "match_re",   "continue",       "routes"};
@@ -645,6 +646,12 @@ void loader::load_kafka_topics(const entry& at, kafka_config& kafka) {
         if (auto v = count(k, 1, 10'000)) topic.partitions = static_cast<int>(*v);
       } else if (k.name == "replication_factor") {
         if (auto v = count(k, 1, 100)) topic.replication_factor = static_cast<int>(*v);
+      } else if (k.name == "retention") {
+        if (role.name == "silences" || role.name == "nflog") {
+          error(k.key_mark, k.path, "the " + role.name + " topic is compacted: it has no retention");
+        } else if (auto v = span(k)) {
+          topic.retention = *v;
+        }
       }
     }
   }

@@ -110,6 +110,9 @@ struct kafka_topic_config {
   std::string name;
   int partitions = 6;
   int replication_factor = -1;  // -1: the brokers' default.replication.factor
+  // retention.ms of a topic tocsin creates that deletes by age (alerts, hits); 0: the brokers'
+  // default. Must cover bus.kafka.rebuild_window.
+  duration retention{0};
   source_location where;
 };
 
@@ -127,10 +130,10 @@ struct kafka_config {
   // bus.kafka.topics.{alerts,silences,nflog,hits}: alerts' name is `topic`; silences and the
   // notification log are compacted (key = silence id, group key); hits carry the collectors'
   // counts of cluster-wide rule windows (key = rule + group).
-  kafka_topic_config alerts_topic{"", 6};
+  kafka_topic_config alerts_topic{"", 6, -1, std::chrono::hours(24)};
   kafka_topic_config silences_topic{"tocsin.silences", 1};
   kafka_topic_config nflog_topic{"tocsin.nflog", 6};
-  kafka_topic_config hits_topic{"tocsin.hits", 6};
+  kafka_topic_config hits_topic{"tocsin.hits", 6, -1, std::chrono::hours(1)};
   source_location where;
 };
 

@@ -95,6 +95,11 @@ void create(const admin_client& admin, const std::vector<wanted_topic*>& missing
       throw topic_error("bus.kafka: topic " + t->name + ": " + errstr);
     }
     rd_kafka_NewTopic_set_config(nt, "cleanup.policy", t->cleanup_policy.c_str());
+    if (t->cleanup_policy == "delete" && t->settings->retention.count() > 0) {
+      const std::string ms = std::to_string(
+          std::chrono::duration_cast<std::chrono::milliseconds>(t->settings->retention).count());
+      rd_kafka_NewTopic_set_config(nt, "retention.ms", ms.c_str());
+    }
     requests.push_back(nt);
   }
   rd_kafka_CreateTopics(admin.handle(), requests.data(), requests.size(), nullptr, admin.queue());

@@ -118,6 +118,9 @@ TEST(kafka_real, the_router_creates_its_topics_with_the_policies_it_needs) {
   EXPECT_EQ(kafka.topic_config("tocsin.alerts", "cleanup.policy"), "delete");
   EXPECT_EQ(kafka.topic_config("tocsin.silences", "cleanup.policy"), "compact");
   EXPECT_EQ(kafka.topic_config("tocsin.nflog", "cleanup.policy"), "compact");
+  EXPECT_EQ(kafka.topic_config("tocsin.hits", "cleanup.policy"), "delete");
+  EXPECT_EQ(kafka.topic_config("tocsin.alerts", "retention.ms"), "86400000");  // 24h default
+  EXPECT_EQ(kafka.topic_config("tocsin.hits", "retention.ms"), "3600000");     // 1h default
   // All six nflog partitions (bus.kafka.topics.nflog.partitions) belong to the only router.
   EXPECT_TRUE(router.wait_for_metric(
       "tocsin_nflog_partitions_owned", {}, [](double v) { return v == 6; }, cluster_patience));
