@@ -648,7 +648,8 @@ void loader::load_kafka_topics(const entry& at, kafka_config& kafka) {
         if (auto v = count(k, 1, 100)) topic.replication_factor = static_cast<int>(*v);
       } else if (k.name == "retention") {
         if (role.name == "silences" || role.name == "nflog") {
-          error(k.key_mark, k.path, "the " + role.name + " topic is compacted: it has no retention");
+          error(k.key_mark, k.path,
+                "the " + role.name + " topic is compacted: it has no retention");
         } else if (auto v = span(k)) {
           topic.retention = *v;
         }
