@@ -141,6 +141,7 @@ RdKafka::ErrorCode alert_producer::produce(RdKafka::Producer& producer, const st
                                            const std::string& value, std::uint64_t spool_id) {
   RdKafka::Headers* headers = RdKafka::Headers::create();
   headers->add("tocsin-node", options_.node_name);
+  headers->add("tocsin-schema", alert_schema_version);
   const RdKafka::ErrorCode err =
       producer.produce(kafka_.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
                        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,

@@ -15,6 +15,10 @@
 
 namespace tocsin::kafka {
 
+// The `tocsin-schema` header of every alert record: the version of its Alert JSON (DESIGN.md),
+// so a later format can be told apart. Silence, notification-log and hits records carry "v".
+inline constexpr const char* alert_schema_version = "1";
+
 enum class client_role {
   alert_producer,  // idempotent, acks=all, small linger, compressed
   log_producer,    // the raw-log output: throughput over latency

@@ -4,8 +4,10 @@
 
 namespace tocsin::kafka {
 
-state_publisher::state_publisher(const config::kafka_config& kafka, metrics_registry& metrics)
+state_publisher::state_publisher(const config::kafka_config& kafka, metrics_registry& metrics,
+                                 std::string node_name)
     : metrics_(metrics),
+      node_name_(std::move(node_name)),
       published_(metrics.get_counter("tocsin_cluster_records_published_total",
                                      "Silence and notification-log records delivered to Kafka.")),
       reports_(std::make_unique<delivery_reports>([this](RdKafka::Message& m) {
@@ -40,11 +42,27 @@ state_publisher::~state_publisher() {
 
 void state_publisher::publish(const std::string& topic, std::int32_t partition,
                               const std::string& key, const std::string& value) {
+  produce(topic, partition, key, value, false);
+}
+
+void state_publisher::publish_alert(const std::string& topic, const std::string& fingerprint,
+                                    const std::string& alert_json) {
+  produce(topic, -1, fingerprint, alert_json, true);
+}
+
+void state_publisher::produce(const std::string& topic, std::int32_t partition,
+                              const std::string& key, const std::string& value, bool alert) {
+  RdKafka::Headers* headers = RdKafka::Headers::create();
+  headers->add("tocsin-node", node_name_);
+  if (alert) headers->add("tocsin-schema", alert_schema_version);
   const RdKafka::ErrorCode err =
       producer_->produce(topic, partition == -1 ? RdKafka::Topic::PARTITION_UA : partition,
                          RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
-                         value.size(), key.data(), key.size(), 0, nullptr);
-  if (err != RdKafka::ERR_NO_ERROR) count_failure(err, topic);
+                         value.size(), key.data(), key.size(), 0, headers, nullptr);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    delete headers;  // librdkafka owns them only on success
+    count_failure(err, topic);
+  }
 }
 
 void state_publisher::count_failure(RdKafka::ErrorCode err, const std::string& topic) {

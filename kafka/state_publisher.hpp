@@ -22,7 +22,9 @@ namespace tocsin::kafka {
 class state_publisher {
  public:
   // Throws client_config_error for rejected properties.
-  state_publisher(const config::kafka_config& kafka, metrics_registry& metrics);
+  // Records carry a `tocsin-node` header with `node_name`.
+  state_publisher(const config::kafka_config& kafka, metrics_registry& metrics,
+                  std::string node_name = {});
   ~state_publisher();  // flushes for up to 5 s, then stops
   state_publisher(const state_publisher&) = delete;
   state_publisher& operator=(const state_publisher&) = delete;
@@ -30,11 +32,19 @@ class state_publisher {
   // `partition` -1: librdkafka's partitioner by key.
   void publish(const std::string& topic, std::int32_t partition, const std::string& key,
                const std::string& value);
+  // An alert for the alerts topic (key = fingerprint), with the `tocsin-schema` header the
+  // collectors' alert records carry.
+  void publish_alert(const std::string& topic, const std::string& fingerprint,
+                     const std::string& alert_json);
 
  private:
   void count_failure(RdKafka::ErrorCode err, const std::string& topic);
 
+  void produce(const std::string& topic, std::int32_t partition, const std::string& key,
+               const std::string& value, bool alert);
+
   metrics_registry& metrics_;
+  const std::string node_name_;
   counter& published_;
   std::unique_ptr<delivery_reports> reports_;
   std::unique_ptr<log_events> events_;

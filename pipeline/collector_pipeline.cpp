@@ -41,7 +41,8 @@ collector_pipeline::collector_pipeline(const config::config& startup,
       fds_(fds),
       producer_(make_producer(startup, metrics)),
       hits_publisher_(startup.bus.type == "kafka"
-                          ? std::make_unique<kafka::state_publisher>(startup.bus.kafka, metrics)
+                          ? std::make_unique<kafka::state_publisher>(startup.bus.kafka, metrics,
+                                                                     startup.node_name)
                           : nullptr),
       bus_(producer_ ? producer_.get() : in_process_bus),
       engine_(std::move(rules), metrics, engine_options_for(startup)),

@@ -45,7 +45,7 @@ router_pipeline::router_pipeline(const config::config& startup,
   const bool on_kafka = startup.bus.type == "kafka";
   if (on_kafka) {
     const kafka::topic_layout layout = kafka::ensure_topics(kafka_);
-    publisher_ = std::make_unique<kafka::state_publisher>(kafka_, metrics);
+    publisher_ = std::make_unique<kafka::state_publisher>(kafka_, metrics, startup.node_name);
     nflog_ = std::make_unique<kafka::partition_owner>(
         kafka_, layout.nflog_partitions,
         [this](std::string_view /*key*/, std::string_view value) {
@@ -128,7 +128,7 @@ std::function<void(const rules::alert&)> router_pipeline::alert_publisher() {
 // To the alerts topic, where every router (this one too) reads them.
 void router_pipeline::publish_alerts(const std::vector<rules::alert>& alerts) {
   for (const rules::alert& a : alerts) {
-    publisher_->publish(kafka_.topic, -1, a.fingerprint, rules::to_json(a));
+    publisher_->publish_alert(kafka_.topic, a.fingerprint, rules::to_json(a));
   }
 }
 

@@ -152,6 +152,9 @@ TEST(kafka_bus, collector_publishes_to_the_topic_and_the_router_writes_the_alert
   const auto node = records[0].headers.find("tocsin-node");
   ASSERT_NE(node, records[0].headers.end());
   EXPECT_EQ(node->second, "collector-a");
+  const auto schema = records[0].headers.find("tocsin-schema");
+  ASSERT_NE(schema, records[0].headers.end());
+  EXPECT_EQ(schema->second, "1");
 
   EXPECT_GE(collector.metric("tocsin_bus_published_total"), 1);
   EXPECT_GE(router.metric("tocsin_bus_consumed_total"), 1);
