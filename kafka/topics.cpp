@@ -85,6 +85,7 @@ bool read_partitions(const admin_client& admin, std::vector<wanted_topic>& topic
 
 void create(const admin_client& admin, const std::vector<wanted_topic*>& missing, int timeout_ms) {
   std::vector<rd_kafka_NewTopic_t*> requests;
+  requests.reserve(missing.size());
   char errstr[512];
   for (const wanted_topic* t : missing) {
     rd_kafka_NewTopic_t* nt =
@@ -133,6 +134,7 @@ void create(const admin_client& admin, const std::vector<wanted_topic*>& missing
 void check_policies(const admin_client& admin, const std::vector<wanted_topic>& topics,
                     int timeout_ms) {
   std::vector<rd_kafka_ConfigResource_t*> resources;
+  resources.reserve(topics.size());
   for (const wanted_topic& t : topics) {
     resources.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t.name.c_str()));
   }
