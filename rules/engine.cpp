@@ -623,16 +623,31 @@ void alert_engine::on_hits(const hit_batch& hits, std::vector<alert>& out) {
   if (it == impl_->state_by_name.end()) return;  // a rule this router does not have
   rule_state& rs = *impl_->states[it->second];
   if (rs.def.kind == rule_kind::plain) return;
+  const std::string key = group_key(hits.labels);
   for (const auto& [second, n] : hits.counts) {
-    const time_point t = impl_->advance(time_point(std::chrono::seconds(second)));
+    // At its own second, not at the engine's clock: a new assignment replays rebuild_window of
+    // hits after tick() has moved the clock to now. Never before the group's latest match, so
+    // the group's match times stay in order.
+    time_point t = time_point(std::chrono::seconds(second));
+    impl_->advance(t);
+    if (const auto g = rs.index.find(key); g != rs.index.end()) {
+      t = std::max(t, g->second->last_seen);
+    }
     // A threshold keeps only its last `count` match times, and absent only needs one.
     const std::uint64_t replayed =
         rs.def.kind == rule_kind::threshold ? std::min<std::uint64_t>(n, rs.count) : 1;
     for (std::uint64_t i = 0; i < replayed; ++i) {
       pending_match p;
       p.labels = hits.labels;
-      p.key = group_key(p.labels);
+      p.key = key;
       impl_->apply_match(rs, p, {hits.captures, hits.message, hits.host}, t, out);
+    }
+    // The matches not replayed still count in {{count}}, which then adds up every match (absent:
+    // of the seen period; threshold: since it fired).
+    if (const auto g = rs.index.find(key);
+        n > replayed && g != rs.index.end() &&
+        (rs.def.kind == rule_kind::absent || g->second->firing)) {
+      g->second->count += n - replayed;
     }
   }
 }

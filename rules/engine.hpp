@@ -52,7 +52,8 @@ class alert_engine {
 
   // A router: replays a collector's hit batch into the window of its rule (if this engine has
   // a threshold or absent rule of that name), appending the alerts to emit now. Each second's
-  // matches count at that second (or at the engine's latest time, if later). Thread-safe.
+  // matches count at that second (or at the group's latest match, if later), even when tick()
+  // has moved the engine's clock past it. Thread-safe.
   void on_hits(const hit_batch& hits, std::vector<alert>& out);
 
   // Swaps in a new rule set. Groups and windows of rules whose definition is unchanged survive;
