@@ -73,7 +73,7 @@ class alert_consumer {
   std::map<std::int32_t, std::int64_t> next_alert_offset_;  // per alerts partition
   std::set<std::pair<std::string, std::int32_t>> not_at_end_;
   std::map<std::int32_t, gauge*> lag_gauges_;
-  consumer_errors errors_;
+  client_errors errors_;
   std::chrono::steady_clock::time_point next_lag_update_{};
 
   std::mutex lifecycle_mutex_;  // start() and stop()

@@ -10,7 +10,7 @@ namespace {
 constexpr auto error_log_interval = std::chrono::seconds(10);  // per error code
 }  // namespace
 
-void consumer_errors::count(RdKafka::ErrorCode err, const std::string& what) {
+void client_errors::count(RdKafka::ErrorCode err, const std::string& what) {
   entry& e = errors_[err];
   if (e.count == nullptr) {
     e.count = &metrics_.get_counter("tocsin_bus_errors_total", "Alerts the bus failed to carry.",

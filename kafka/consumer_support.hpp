@@ -1,5 +1,5 @@
 #pragma once
-// Pieces the router's two Kafka consumers share (alert_consumer, nflog_member).
+// Pieces the router's Kafka clients share (alert_consumer, partition_owner, state_publisher).
 
 #include <librdkafka/rdkafkacpp.h>
 
@@ -43,10 +43,10 @@ inline bool is_quiet(RdKafka::ErrorCode err) {
 }
 
 // Client errors, counted in tocsin_bus_errors_total{reason} and logged at most every 10 s per
-// error code. Used by one thread.
-class consumer_errors {
+// error code. Not thread-safe: one thread, or the owner's lock.
+class client_errors {
  public:
-  consumer_errors(std::string client, metrics_registry& metrics)
+  client_errors(std::string client, metrics_registry& metrics)
       : client_(std::move(client)), metrics_(metrics) {}
   void count(RdKafka::ErrorCode err, const std::string& what);
 

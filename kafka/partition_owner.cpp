@@ -147,7 +147,7 @@ void partition_owner::set_start_offsets(std::vector<RdKafka::TopicPartition*>& p
 void partition_owner::on_rebalance(RdKafka::ErrorCode err,
                                    std::vector<RdKafka::TopicPartition*>& partitions) {
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-    if (options_.on_assigned) options_.on_assigned();
+    if (options_.on_assignment_change) options_.on_assignment_change();
     // Each assigned partition is read (whole, or from `replay` ago) before it is owned.
     set_start_offsets(partitions);
     const RdKafka::ErrorCode e = consumer_->assign(partitions);
@@ -171,6 +171,7 @@ void partition_owner::on_rebalance(RdKafka::ErrorCode err,
     }
     owned_gauge_.set(static_cast<std::int64_t>(owned_.size()));
   }
+  if (options_.on_assignment_change) options_.on_assignment_change();
   consumer_->unassign();
   if (!partitions.empty()) {
     spdlog::info("kafka: partition owner: {} partition(s) of {} revoked", partitions.size(),

@@ -36,8 +36,9 @@ struct partition_owner_options {
   std::string owned_metric = "tocsin_nflog_partitions_owned";
   std::string owned_help =
       "Notification-log partitions this router owns: it sends the groups that hash to them.";
-  // Called on the consume thread when partitions are assigned, before any of their records.
-  std::function<void()> on_assigned;
+  // Called on the consume thread whenever the assignment changes (partitions given or taken
+  // away), before any record of a newly given partition. Must not throw.
+  std::function<void()> on_assignment_change;
 };
 
 class partition_owner {
@@ -78,7 +79,7 @@ class partition_owner {
   std::unique_ptr<log_events> events_;
   std::unique_ptr<rebalance> rebalance_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  consumer_errors errors_;
+  client_errors errors_;
 
   mutable std::mutex mutex_;
   std::set<std::int32_t> assigned_;  // by the group

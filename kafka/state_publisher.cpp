@@ -6,8 +6,8 @@ namespace tocsin::kafka {
 
 state_publisher::state_publisher(const config::kafka_config& kafka, metrics_registry& metrics,
                                  std::string node_name)
-    : metrics_(metrics),
-      node_name_(std::move(node_name)),
+    : node_name_(std::move(node_name)),
+      errors_("state publisher", metrics),
       published_(metrics.get_counter("tocsin_cluster_records_published_total",
                                      "Silence and notification-log records delivered to Kafka.")),
       reports_(std::make_unique<delivery_reports>([this](RdKafka::Message& m) {
@@ -66,12 +66,8 @@ void state_publisher::produce(const std::string& topic, std::int32_t partition,
 }
 
 void state_publisher::count_failure(RdKafka::ErrorCode err, const std::string& topic) {
-  metrics_
-      .get_counter("tocsin_bus_errors_total", "Alerts the bus failed to carry.",
-                   {{"reason", error_label(err)}})
-      .inc();
-  spdlog::error("kafka: state publisher: a record for {} was not delivered: {}", topic,
-                RdKafka::err2str(err));
+  std::lock_guard lock(errors_mutex_);
+  errors_.count(err, "a record for " + topic + " was not delivered: " + RdKafka::err2str(err));
 }
 
 }  // namespace tocsin::kafka

@@ -10,12 +10,14 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
 #include "config/config.hpp"
 #include "core/metrics.hpp"
 #include "kafka/client_config.hpp"
+#include "kafka/consumer_support.hpp"
 
 namespace tocsin::kafka {
 
@@ -43,8 +45,9 @@ class state_publisher {
   void produce(const std::string& topic, std::int32_t partition, const std::string& key,
                const std::string& value, bool alert);
 
-  metrics_registry& metrics_;
   const std::string node_name_;
+  std::mutex errors_mutex_;  // produce() callers and the poller report failures
+  client_errors errors_;     // counted per error, logged at most every 10 s per error
   counter& published_;
   std::unique_ptr<delivery_reports> reports_;
   std::unique_ptr<log_events> events_;

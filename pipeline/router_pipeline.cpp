@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "bus/embedded_bus.hpp"
 #include "kafka/alert_consumer.hpp"
 #include "kafka/partition_owner.hpp"
@@ -37,7 +39,9 @@ router_pipeline::router_pipeline(const config::config& startup,
     : kafka_(startup.bus.kafka),
       node_name_(startup.node_name),
       metrics_(metrics),
-      rules_(std::move(rules)) {
+      bad_hits_(metrics.get_counter("tocsin_cluster_records_refused_total",
+                                    "Cluster-state records a router could not use, by topic.",
+                                    {{"topic", "hits"}})) {
   sinks::register_builtin_notifiers(notifiers_);
   sinks::router_options options;
   options.data_dir = startup.data_dir;
@@ -62,32 +66,19 @@ router_pipeline::router_pipeline(const config::config& startup,
 
     rules::engine_options engine_options;
     engine_options.generator_url = "tocsin://" + startup.node_name + "/rules/";
-    windows_ = std::make_unique<rules::alert_engine>(rules_, metrics, engine_options);
+    windows_ = std::make_unique<rules::alert_engine>(std::move(rules), metrics, engine_options);
     kafka::partition_owner_options hits_options;
     hits_options.topic = kafka_.hits_topic.name;
     hits_options.replay = kafka_.rebuild_window;
     hits_options.owned_metric = "tocsin_hits_partitions_owned";
     hits_options.owned_help =
         "Hits partitions this router owns: it evaluates the cluster-wide windows in them.";
-    // A new assignment is replayed from rebuild_window ago into empty windows, so no match
-    // counts twice.
-    hits_options.on_assigned = [this] {
-      windows_->replace_rules(nullptr);
-      windows_->replace_rules(rules_);
-    };
+    // Partitions that change hands are replayed from rebuild_window ago into empty windows, so
+    // no match counts twice and no window goes on without its hits.
+    hits_options.on_assignment_change = [this] { windows_->forget_state(); };
     hits_ = std::make_unique<kafka::partition_owner>(
         kafka_, layout.hits_partitions,
-        [this](std::string_view /*key*/, std::string_view value) {
-          std::string problem;
-          auto hits = rules::hits_from_record(value, &problem);
-          if (!hits) {
-            spdlog::error("router: skipping a hits record: {}", problem);
-            return;
-          }
-          std::vector<rules::alert> alerts;
-          windows_->on_hits(*hits, alerts);
-          publish_alerts(alerts);
-        },
+        [this](std::string_view /*key*/, std::string_view value) { on_hits_record(value); },
         metrics, std::move(hits_options));
   }
   router_ = std::make_unique<sinks::alert_router>(startup, notifiers_, metrics, options);
@@ -149,9 +140,10 @@ void router_pipeline::compare_routes(std::string_view value) {
     spdlog::error("router: skipping a router record: {}", problem);
     return;
   }
-  // Announcements are refreshed at start and on each reload; a day-old one is a router gone.
+  // Announcements are refreshed every 5 minutes and on each reload; an hour-old one is a router
+  // gone.
   if (other->node == node_name_ ||
-      std::chrono::system_clock::now() - other->at > std::chrono::hours(24)) {
+      std::chrono::system_clock::now() - other->at > std::chrono::hours(1)) {
     return;
   }
   const std::string mine = router_->route_fingerprint();
@@ -170,28 +162,56 @@ void router_pipeline::compare_routes(std::string_view value) {
 
 void router_pipeline::start() {
   router_->start();
-  announce_routes();
   if (consumer_) consumer_->start();
   if (nflog_) nflog_->start();
   if (hits_) hits_->start();
+}
+
+void router_pipeline::on_hits_record(std::string_view value) {
+  std::string problem;
+  auto hits = rules::hits_from_record(value, &problem);
+  if (hits) {
+    // A collector whose clock runs ahead would drag the windows' time with it.
+    const auto latest = std::chrono::system_clock::now() + std::chrono::minutes(5);
+    const auto future = [&](const auto& c) {
+      return std::chrono::system_clock::time_point(std::chrono::seconds(c.first)) > latest;
+    };
+    if (std::any_of(hits->counts.begin(), hits->counts.end(), future)) {
+      hits.reset();
+      problem = "a second more than 5 minutes ahead of this router's clock";
+    }
+  }
+  if (!hits) {
+    bad_hits_.inc();
+    if (const auto now = std::chrono::steady_clock::now(); now >= next_bad_hits_log_) {
+      spdlog::error("router: skipping a hits record ({} so far): {}", bad_hits_.value(), problem);
+      next_bad_hits_log_ = now + std::chrono::seconds(10);
+    }
+    return;
+  }
+  std::vector<rules::alert> alerts;
+  windows_->on_hits(*hits, alerts);
+  // While a new assignment is replayed the windows are incomplete: what they would emit then is
+  // either stale or emitted again (firing alerts are re-sent every minute) once they are whole.
+  if (hits_->ready()) publish_alerts(alerts);
 }
 
 void router_pipeline::tick(std::chrono::system_clock::time_point now) {
   if (!windows_) return;
   std::vector<rules::alert> alerts;
   windows_->tick(now, alerts);
-  publish_alerts(alerts);
+  if (hits_->ready()) publish_alerts(alerts);
+  if (now >= next_announcement_) {
+    announce_routes();
+    next_announcement_ = now + std::chrono::minutes(5);
+  }
 }
 
 void router_pipeline::reload(const config::config& next,
                              std::shared_ptr<const rules::compiled_rules> rules) {
   router_->reconfigure(next, notifiers_);
   announce_routes();
-  if (windows_) {
-    // Set first: a hits partition assigned from here on starts with the new rules.
-    rules_ = rules;
-    windows_->replace_rules(std::move(rules));
-  }
+  if (windows_) windows_->replace_rules(std::move(rules));
 }
 
 bool router_pipeline::drain(std::chrono::steady_clock::time_point deadline) {

@@ -82,17 +82,20 @@ class router_pipeline {
   // With a Kafka bus: tells the other routers this one's route tree, and compares theirs.
   void announce_routes();
   void compare_routes(std::string_view value);
+  void on_hits_record(std::string_view value);
 
   config::kafka_config kafka_;
   std::string node_name_;
   metrics_registry& metrics_;
+  counter& bad_hits_;
+  std::chrono::steady_clock::time_point next_bad_hits_log_{};  // hits thread
+  std::chrono::system_clock::time_point next_announcement_{};  // tick thread
   sinks::notifier_registry notifiers_;
   // With a Kafka bus; declared before the router, which calls into them until it is gone.
   std::unique_ptr<kafka::state_publisher> publisher_;
   std::unique_ptr<kafka::partition_owner> nflog_;
   std::unique_ptr<kafka_cluster> cluster_;
   // Cluster-wide windows: the engine replays the hits of the partitions `hits_` owns.
-  std::shared_ptr<const rules::compiled_rules> rules_;
   std::unique_ptr<rules::alert_engine> windows_;
   std::unique_ptr<kafka::partition_owner> hits_;
   std::unique_ptr<sinks::alert_router> router_;

@@ -176,6 +176,7 @@ struct rule_state {
 
   counter* matches = nullptr;
   counter* evictions = nullptr;
+  counter* hits_dropped = nullptr;
   gauge* live_groups = nullptr;
 };
 
@@ -261,6 +262,13 @@ struct alert_engine::impl {
   void record_hit(const rule_state& rs, const pending_match& p, const rule_match& m,
                   const collector::event& ev, time_point now) {
     std::string key = rs.def.name + '\n' + p.key;
+    // A flood of distinct groups within one second (spoofed hosts) costs a counted refusal, not
+    // memory: as many groups as a rule may keep, for all the rules together.
+    if (hits.size() >= std::max<std::size_t>(options.max_groups_per_rule, 1) &&
+        !hits.contains(key)) {
+      rs.hits_dropped->inc();
+      return;
+    }
     auto [it, fresh] = hits.try_emplace(std::move(key));
     hit_batch& b = it->second;
     if (fresh) {
@@ -319,6 +327,10 @@ struct alert_engine::impl {
     rs->evictions = &metrics.get_counter(
         "tocsin_rule_group_evictions_total",
         "Alert groups dropped because a rule reached max_groups_per_rule.", rule_label);
+    rs->hits_dropped = &metrics.get_counter(
+        "tocsin_rule_hits_dropped_total",
+        "Matches of cluster-wide windows not sent to the routers: too many groups in a second.",
+        rule_label);
     rs->live_groups = &metrics.get_gauge(
         "tocsin_rule_groups", "Alert groups (label sets) a rule keeps state for.", rule_label);
     return rs;
@@ -658,6 +670,17 @@ void alert_engine::tick(time_point now, std::vector<alert>& out) {
   for (auto& rs : impl_->states) {
     if (t >= rs->next_due) impl_->tick_rule(*rs, t, out);
   }
+}
+
+void alert_engine::forget_state() {
+  std::lock_guard lock(impl_->mutex);
+  for (auto& rs : impl_->states) {
+    rs->index.clear();  // views into the groups: cleared first
+    rs->groups.clear();
+    rs->next_due = time_point::max();
+    rs->live_groups->set(0);
+  }
+  impl_->clock = time_point::min();
 }
 
 void alert_engine::replace_rules(std::shared_ptr<const compiled_rules> rules) {

@@ -56,6 +56,10 @@ class alert_engine {
   // has moved the engine's clock past it. Thread-safe.
   void on_hits(const hit_batch& hits, std::vector<alert>& out);
 
+  // Forgets every group and window (the rules stay), and the engine's latest time: a router
+  // does this when its hits partitions change, before replaying the ones it now owns.
+  void forget_state();
+
   // Swaps in a new rule set. Groups and windows of rules whose definition is unchanged survive;
   // state of removed or changed rules is dropped. Thread-safe.
   void replace_rules(std::shared_ptr<const compiled_rules> rules);

@@ -45,12 +45,22 @@ std::optional<hit_batch> hits_from_record(std::string_view record, std::string* 
   }
   if (const auto counts = j["state"].find("counts"); counts != j["state"].end()) {
     if (!counts->is_array()) return fail("state.counts is not an array");
+    // A collector publishes every second: an hour of seconds is already far more than one holds.
+    if (counts->size() > max_hit_seconds) {
+      return fail("state.counts holds " + std::to_string(counts->size()) + " seconds (at most " +
+                  std::to_string(max_hit_seconds) + ")");
+    }
     for (const auto& c : *counts) {
       if (!c.is_array() || c.size() != 2 || !c[0].is_number_integer() ||
           !c[1].is_number_unsigned()) {
         return fail("state.counts holds something other than [second, count]");
       }
-      b.counts.emplace_back(c[0].get<std::int64_t>(), c[1].get<std::uint64_t>());
+      const auto second = c[0].get<std::int64_t>();
+      // Unix seconds a time_point holds without overflow (until the year 2286).
+      if (second < 0 || second >= 10'000'000'000) {
+        return fail("state.counts holds a second out of range: " + std::to_string(second));
+      }
+      b.counts.emplace_back(second, c[1].get<std::uint64_t>());
     }
   }
   if (const auto last = j.find("last"); last != j.end() && last->is_object()) {

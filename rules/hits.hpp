@@ -6,6 +6,7 @@
 // cluster. Partial states are mergeable by adding counts, so three collectors' 2 + 2 + 1 matches
 // make 5.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,7 +35,10 @@ std::string hits_key(const hit_batch& b);
 // "host", "captures": [[name, value], ...]}, "collector"}. Later kinds of partial state (sketches,
 // HyperLogLog) go into "state" beside "counts"; a reader skips what it does not know.
 std::string to_record(const hit_batch& b);
-// nullopt and `problem` for anything that is not a v1 hits record.
+// The most seconds one record may hold.
+inline constexpr std::size_t max_hit_seconds = 3600;
+// nullopt and `problem` for anything that is not a v1 hits record, or one with more than
+// max_hit_seconds seconds or a second out of range.
 std::optional<hit_batch> hits_from_record(std::string_view record, std::string* problem);
 
 }  // namespace tocsin::rules

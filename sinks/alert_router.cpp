@@ -201,6 +201,7 @@ struct alert_router::impl {
   bool needs_update(const nflog_key& key, const fingerprint_set& firing,
                     const fingerprint_set& resolved, bool send_resolved,
                     std::chrono::milliseconds repeat, sys_clock::time_point now) const;
+  void drop_resolved(aggregation_group& g, const std::string& group_id, sys_clock::time_point now);
   void record_nflog(const nflog_key& key, nflog_entry entry);
   void store_nflog(const nflog_key& key, const nflog_entry& entry);
   void forget_resolved(sys_clock::time_point now, steady_clock::time_point steady_now);
@@ -744,6 +745,19 @@ void alert_router::impl::flush(aggregation_group& g, const std::string& group_id
   g.next_flush = steady_now + g.node->group_interval;
 }
 
+void alert_router::impl::drop_resolved(aggregation_group& g, const std::string& group_id,
+                                       sys_clock::time_point now) {
+  for (auto fp = g.members.begin(); fp != g.members.end();) {
+    const auto it = alerts_.find(*fp);
+    if (it != alerts_.end() && firing_at(it->second.alert, now)) {
+      ++fp;
+      continue;
+    }
+    if (it != alerts_.end()) it->second.groups.erase(group_id);
+    fp = g.members.erase(fp);
+  }
+}
+
 // Drops resolved alerts every group has flushed (and whose resolved notifications were
 // delivered), or that resolved over resolved_retention ago.
 void alert_router::impl::forget_resolved(sys_clock::time_point now,
@@ -836,11 +850,14 @@ void alert_router::impl::tick() {
     firing_cache_ = firing_alerts(now);
     for (auto it = groups_.begin(); it != groups_.end();) {
       aggregation_group& g = it->second;
-      // Another router sends this group; it stays due here, so that if this router takes the
-      // group over it flushes at once against the notification log it was handed.
-      const bool ours = options.cluster == nullptr || options.cluster->sends(g.key);
-      if (ours && (g.all_resolved || steady_now >= g.next_flush)) {
-        flush(g, it->first, now, steady_now, out);
+      const bool due = g.all_resolved || steady_now >= g.next_flush;
+      if (options.cluster == nullptr || options.cluster->sends(g.key)) {
+        if (due) flush(g, it->first, now, steady_now, out);
+      } else if (due) {
+        // Another router sends this group. Its resolved alerts leave (that router tells them),
+        // so they do not pile up here; the group stays due, so that if this router takes it
+        // over it flushes at once against the notification log it was handed.
+        drop_resolved(g, it->first, now);
       }
       it = g.members.empty() ? groups_.erase(it) : std::next(it);
     }
@@ -882,6 +899,13 @@ void alert_router::impl::on_delivered(const notification& n, std::uint64_t gener
 }
 
 void alert_router::apply_nflog(const nflog_record& record) {
+  // Entries are ordered by their senders' clocks (kept in sync by NTP); one far ahead would
+  // outrank every later send of the group.
+  if (record.sent_at > impl_->time.now() + std::chrono::minutes(5)) {
+    spdlog::error("router: ignoring a notification-log record of {} sent in the future ({})",
+                  record.group_key, to_ms(record.sent_at));
+    return;
+  }
   const nflog_key key{record.receiver, record.group_key};
   std::lock_guard lock(impl_->mutex_);
   const auto it = impl_->nflog_.find(key);

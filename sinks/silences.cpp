@@ -343,6 +343,13 @@ void silence_store::on_change(std::function<void(const silence&)> publish) {
 }
 
 void silence_store::apply(const silence& s) {
+  // What upsert() would refuse is refused here too: a record on the topic cannot mute
+  // everything.
+  if (s.matchers.empty() || std::all_of(s.matchers.begin(), s.matchers.end(), matches_empty)) {
+    spdlog::error("silences: ignoring silence {} from the cluster: its matchers match everything",
+                  s.id);
+    return;
+  }
   std::lock_guard lock(mutex_);
   const auto it = std::find_if(silences_.begin(), silences_.end(),
                                [&](const silence& x) { return x.id == s.id; });

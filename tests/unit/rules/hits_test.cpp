@@ -648,6 +648,28 @@ TEST_F(router_engine_test, a_new_assignment_forgets_the_windows) {
   EXPECT_EQ(alerts_total("firing"), 0u);
 }
 
+TEST_F(router_engine_test, forget_state_forgets_the_windows_and_keeps_the_rules) {
+  EXPECT_TRUE(hits(router_, ssh_batch({{unix_s(T), 4}})).empty());
+  router_.forget_state();
+  EXPECT_EQ(metrics_.get_gauge("tocsin_rule_groups", "", {{"rule", "ssh-bruteforce"}}).value(), 0);
+  EXPECT_TRUE(hits(router_, ssh_batch({{unix_s(T) + 1, 1}})).empty());   // 1, not 5
+  EXPECT_EQ(hits(router_, ssh_batch({{unix_s(T) + 2, 4}})).size(), 1u);  // the rule still works
+}
+
+TEST(hits_record, refuses_too_many_seconds_and_seconds_out_of_range) {
+  hit_batch b = ssh_batch({});
+  for (std::int64_t s = 0; s <= static_cast<std::int64_t>(max_hit_seconds); ++s) {
+    b.counts.emplace_back(1'800'000'000 + s, 1);
+  }
+  std::string problem;
+  EXPECT_FALSE(hits_from_record(to_record(b), &problem));
+  EXPECT_NE(problem.find("at most 3600"), std::string::npos) << problem;
+  for (const std::int64_t second : {std::int64_t{-1}, std::int64_t{10'000'000'000}}) {
+    EXPECT_FALSE(hits_from_record(to_record(ssh_batch({{second, 1}})), &problem)) << second;
+    EXPECT_NE(problem.find("out of range"), std::string::npos) << problem;
+  }
+}
+
 TEST_F(router_engine_test, a_reload_with_unchanged_rules_keeps_the_windows) {
   EXPECT_TRUE(hits(router_, ssh_batch({{unix_s(T), 4}})).empty());
   router_.replace_rules(make_rules({disk_rule(), ssh_rule(), silent_rule()}));

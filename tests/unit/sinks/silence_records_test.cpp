@@ -344,5 +344,16 @@ TEST_F(silence_apply, a_replacing_update_reports_the_expired_old_silence_and_the
   EXPECT_EQ(changed.back().id, *third);
 }
 
+TEST_F(silence_apply, a_silence_from_the_cluster_that_mutes_everything_is_ignored) {
+  silence_store store(dir / "router.db", time);
+  silence everything = cluster_silence("all", t0 + 1min);
+  everything.matchers = {matcher(R"(alertname=~".*")")};
+  store.apply(everything);
+  EXPECT_FALSE(store.get("all").has_value());
+  everything.matchers.clear();
+  store.apply(everything);
+  EXPECT_FALSE(store.get("all").has_value());
+}
+
 }  // namespace
 }  // namespace tocsin::sinks
