@@ -27,6 +27,7 @@ alert_consumer::alert_consumer(const config::kafka_config& kafka, handlers on,
       consumed_(metrics.get_counter("tocsin_bus_consumed_total", "Alerts read off the bus.")),
       bad_alerts_(metrics.get_counter("tocsin_bus_errors_total", "Alerts the bus failed to carry.",
                                       {{"reason", "bad_alert"}})),
+      // Also silences: a record the router could not take.
       handler_failures_(metrics.get_counter("tocsin_bus_errors_total",
                                             "Alerts the bus failed to carry.",
                                             {{"reason", "handler_failed"}})),

@@ -34,7 +34,7 @@ settings role_defaults(const config::kafka_config& kafka, client_role role) {
       };
     case client_role::state_producer:
       return {
-          {"client.id", "tocsin-router-state"},
+          {"client.id", "tocsin-state"},
           {"enable.idempotence", "true"},
           {"acks", "all"},
           {"linger.ms", "0"},

@@ -22,7 +22,7 @@ inline constexpr const char* alert_schema_version = "1";
 enum class client_role {
   alert_producer,  // idempotent, acks=all, small linger, compressed
   log_producer,    // the raw-log output: throughput over latency
-  state_producer,  // silences and notification-log records: idempotent, acks=all, no linger
+  state_producer,  // cluster state (silences, nflog, hits, a router's alerts): idempotent, no linger
   reader,          // the router reading every partition of alerts and silences: no group
   group_member,    // the router's membership of bus.kafka.group on the notification log
   admin,           // creating and checking topics at start

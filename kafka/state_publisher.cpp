@@ -9,7 +9,8 @@ state_publisher::state_publisher(const config::kafka_config& kafka, metrics_regi
     : node_name_(std::move(node_name)),
       errors_("state publisher", metrics),
       published_(metrics.get_counter("tocsin_cluster_records_published_total",
-                                     "Silence and notification-log records delivered to Kafka.")),
+                                     "Records a router or collector published itself: silences, notification log, hits, alerts "
+                   "of the router's API and windows.")),
       reports_(std::make_unique<delivery_reports>([this](RdKafka::Message& m) {
         if (m.err() == RdKafka::ERR_NO_ERROR) {
           published_.inc();

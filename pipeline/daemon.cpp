@@ -318,11 +318,11 @@ std::string daemon::not_ready_reason() const {
 
 // The shutdown order, upstream first, so that each stage has handed on what it holds before the
 // stage it feeds stops; the drains share shutdown_timeout. What is still pending at the deadline
-// is not lost: the Kafka spool, router.db and uncommitted offsets carry it over to the next start.
+// is not lost: the Kafka spool, router.db and the Kafka topics carry it over to the next start.
 //   1. collector drain: the inputs stop taking messages; the log outputs write out what they hold.
 //   2. collector stop: its Kafka producer delivers or spools the alerts it holds.
-//   3. router drain: the embedded bus is emptied into the router, the Kafka consumer commits and
-//      leaves the group, the receivers send what is due.
+//   3. router drain: the embedded bus is emptied into the router, the Kafka readers stop, the
+//      receivers send what is due, then the router leaves the consumer group.
 //   4. admin listener: its API reads and writes the router until here.
 //   5. router stop: the router's ticks and receiver workers end.
 //   6. release: the collector before the router, whose in-process bus it published on.

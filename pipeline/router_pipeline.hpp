@@ -64,9 +64,9 @@ class router_pipeline {
   void reload(const config::config& next, std::shared_ptr<const rules::compiled_rules> rules);
   // For a graceful shutdown, once nothing publishes any more: the alerts on the embedded bus are
   // handed to the router (those left at `deadline` are handed over by stop(), never dropped), the
-  // Kafka consumer commits what the router holds and leaves the group, then the receivers send
-  // what is due, until `deadline`. False when notifications were still
-  // being sent at the deadline (router.db keeps them for the next start).
+  // Kafka readers stop, the receivers send what is due until `deadline`, then this router leaves
+  // the consumer group so its groups move to the others at once. False when notifications were
+  // still being sent at the deadline (router.db keeps them for the next start).
   bool drain(std::chrono::steady_clock::time_point deadline);
   // Ends the bus's thread, the router's ticks and the receiver workers; a collector half that
   // published on in_process_bus() must have stopped before. Idempotent.
