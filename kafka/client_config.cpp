@@ -84,6 +84,10 @@ settings our_settings(const config::kafka_config& kafka, client_role role) {
 settings client_settings(const config::kafka_config& kafka, client_role role) {
   settings out = our_settings(kafka, role);
   for (const auto& [name, value] : kafka.properties) out.emplace_back(name, value);
+  // The one setting tocsin keeps for itself: a router's windows and notification log are read
+  // again whole on each assignment, which the eager protocol's all-or-nothing rebalance gives
+  // and a cooperative one (partitions kept across rebalances) would not.
+  if (role == client_role::group_member) out.emplace_back("partition.assignment.strategy", "range");
   return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // librdkafka settings for tocsin's Kafka clients: our defaults, then `bus.kafka.brokers`, then
-// every `bus.kafka.properties` entry (the operator's word wins, so SASL/TLS/timeouts pass through).
+// every `bus.kafka.properties` entry (the operator's word wins, so SASL/TLS/timeouts pass through),
+// except partition.assignment.strategy of the routers' group, which stays "range" (eager).
 
 #include <librdkafka/rdkafkacpp.h>
 
@@ -22,7 +23,8 @@ inline constexpr const char* alert_schema_version = "1";
 enum class client_role {
   alert_producer,  // idempotent, acks=all, small linger, compressed
   log_producer,    // the raw-log output: throughput over latency
-  state_producer,  // cluster state (silences, nflog, hits, a router's alerts): idempotent, no linger
+  state_producer,  // cluster state (silences, nflog, hits, a router's alerts): idempotent, no
+                   // linger
   reader,          // the router reading every partition of alerts and silences: no group
   group_member,    // the router's membership of bus.kafka.group on the notification log
   admin,           // creating and checking topics at start

@@ -9,8 +9,9 @@ state_publisher::state_publisher(const config::kafka_config& kafka, metrics_regi
     : node_name_(std::move(node_name)),
       errors_("state publisher", metrics),
       published_(metrics.get_counter("tocsin_cluster_records_published_total",
-                                     "Records a router or collector published itself: silences, notification log, hits, alerts "
-                   "of the router's API and windows.")),
+                                     "Records a router or collector published itself: silences, "
+                                     "notification log, hits, alerts "
+                                     "of the router's API and windows.")),
       reports_(std::make_unique<delivery_reports>([this](RdKafka::Message& m) {
         if (m.err() == RdKafka::ERR_NO_ERROR) {
           published_.inc();
@@ -56,10 +57,10 @@ void state_publisher::produce(const std::string& topic, std::int32_t partition,
   RdKafka::Headers* headers = RdKafka::Headers::create();
   headers->add("tocsin-node", node_name_);
   if (alert) headers->add("tocsin-schema", alert_schema_version);
-  const RdKafka::ErrorCode err =
-      producer_->produce(topic, partition == -1 ? RdKafka::Topic::PARTITION_UA : partition,
-                         RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
-                         value.size(), key.data(), key.size(), 0, headers, nullptr);
+  const RdKafka::ErrorCode err = producer_->produce(
+      topic, partition == -1 ? RdKafka::Topic::PARTITION_UA : partition,
+      RdKafka::Producer::RK_MSG_COPY, value.empty() ? nullptr : const_cast<char*>(value.data()),
+      value.size(), key.data(), key.size(), 0, headers, nullptr);
   if (err != RdKafka::ERR_NO_ERROR) {
     delete headers;  // librdkafka owns them only on success
     count_failure(err, topic);

@@ -31,7 +31,8 @@ class state_publisher {
   state_publisher(const state_publisher&) = delete;
   state_publisher& operator=(const state_publisher&) = delete;
 
-  // `partition` -1: librdkafka's partitioner by key.
+  // `partition` -1: librdkafka's partitioner by key. An empty `value` is a tombstone (null). An
+  // empty `value` is a tombstone (null).
   void publish(const std::string& topic, std::int32_t partition, const std::string& key,
                const std::string& value);
   // An alert for the alerts topic (key = fingerprint), with the `tocsin-schema` header the

@@ -26,6 +26,10 @@ class router_pipeline::kafka_cluster final : public sinks::cluster_membership {
     publisher_.publish(topic_, member_.partition_of(record.group_key), record.group_key,
                        sinks::to_record(record));
   }
+  // A tombstone: compaction then removes the group's records from the topic.
+  void forgot(const std::string& group_key) override {
+    publisher_.publish(topic_, member_.partition_of(group_key), group_key, {});
+  }
 
  private:
   kafka::partition_owner& member_;
@@ -53,6 +57,7 @@ router_pipeline::router_pipeline(const config::config& startup,
     nflog_ = std::make_unique<kafka::partition_owner>(
         kafka_, layout.nflog_partitions,
         [this](std::string_view /*key*/, std::string_view value) {
+          if (value.empty()) return;  // a tombstone of a group forgotten
           std::string problem;
           if (auto record = sinks::nflog_from_record(value, &problem)) {
             router_->apply_nflog(*record);
@@ -93,6 +98,7 @@ router_pipeline::router_pipeline(const config::config& startup,
   kafka::alert_consumer::handlers on;
   on.on_alert = receive;
   on.on_silence = [this](std::string_view key, std::string_view value) {
+    if (value.empty()) return;  // a tombstone
     if (key.substr(0, sinks::router_record_prefix.size()) == sinks::router_record_prefix) {
       compare_routes(value);
       return;

@@ -790,7 +790,13 @@ void alert_router::impl::forget_resolved(sys_clock::time_point now,
   if (steady_now - last_nflog_gc_ >= nflog_gc_interval) {
     last_nflog_gc_ = steady_now;
     const auto cutoff = now - nflog_retention;
-    std::erase_if(nflog_, [&](const auto& entry) { return entry.second.sent_at < cutoff; });
+    std::erase_if(nflog_, [&](const auto& entry) {
+      if (entry.second.sent_at >= cutoff) return false;
+      if (options.cluster != nullptr && options.cluster->sends(entry.first.second)) {
+        options.cluster->forgot(entry.first.second);
+      }
+      return true;
+    });
     db->delete_old_nflog.bind(1, to_ms(cutoff));
     if (!db->delete_old_nflog.run()) db_errors.inc();
   }

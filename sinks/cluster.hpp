@@ -45,6 +45,9 @@ class cluster_membership {
   // Called after each notification-log change this router made (a send, or a group whose
   // alerts resolved without one): published for whichever router owns the group next.
   virtual void sent(const nflog_record& record) = 0;
+  // Called when this router drops a group's notification-log entry (not refreshed for five
+  // days) while it sends the group: the cluster may forget it too.
+  virtual void forgot(const std::string& /*group_key*/) {}
 };
 
 }  // namespace tocsin::sinks

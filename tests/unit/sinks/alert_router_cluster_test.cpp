@@ -67,9 +67,17 @@ class fake_cluster final : public cluster_membership {
     std::lock_guard lock(mutex_);
     records_.push_back(record);
   }
+  void forgot(const std::string& group_key) override {
+    std::lock_guard lock(mutex_);
+    forgotten_.push_back(group_key);
+  }
   void set_sends(bool value) {
     std::lock_guard lock(mutex_);
     sends_ = value;
+  }
+  [[nodiscard]] std::vector<std::string> forgotten() const {
+    std::lock_guard lock(mutex_);
+    return forgotten_;
   }
   [[nodiscard]] std::set<std::string> asked() const {
     std::lock_guard lock(mutex_);
@@ -85,6 +93,7 @@ class fake_cluster final : public cluster_membership {
   bool sends_ = false;
   mutable std::set<std::string> asked_;
   std::vector<nflog_record> records_;
+  std::vector<std::string> forgotten_;
 };
 
 config::route_config route(const std::string& receiver, std::vector<std::string> group_by) {
@@ -380,6 +389,26 @@ TEST_F(alert_router_cluster_test, a_record_sent_in_the_future_is_ignored) {
   cluster.set_sends(true);
   step(*router, 0ms);
   EXPECT_EQ(sent->count(), 1u) << "the future record was believed";
+}
+
+// A notification-log entry not refreshed for five days is dropped, and the router that sends the
+// group tells the cluster (a tombstone), so the compacted topic does not keep every group ever.
+TEST_F(alert_router_cluster_test, an_expired_notification_log_entry_is_forgotten_by_the_cluster) {
+  cluster.set_sends(true);
+  auto router = open_router();
+  auto a = firing("web1");
+  router->receive(a);
+  step(*router, 50ms);
+  ASSERT_EQ(sent->count(), 1u);
+  const std::string key = cluster.records().at(0).group_key;
+  a.firing = false;
+  a.ends_at = time.now();
+  router->receive(a);
+  step(*router, 1min);
+  EXPECT_TRUE(cluster.forgotten().empty());
+  step(*router, 24h * 5 + 2h);  // past the retention, and past the hourly clean-up
+  step(*router, 1h);
+  EXPECT_EQ(cluster.forgotten(), std::vector<std::string>{key});
 }
 
 }  // namespace
