@@ -93,6 +93,30 @@ TEST_F(partition_owner_branches, a_replaying_member_calls_on_assigned_and_become
   EXPECT_EQ(test::gauge_value(metrics_, "test_owned"), 0);
 }
 
+TEST_F(partition_owner_branches, a_failed_replay_lookup_reads_from_the_beginning_and_is_counted) {
+  produce(cluster_.bootstraps(), "old group", "old state");
+  cluster_.push_request_errors(2 /* ListOffsets */, {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED});
+  std::mutex mutex;
+  std::vector<std::string> values;
+  partition_owner_options options;
+  options.replay = 1h;
+  partition_owner owner(
+      kafka(), partitions,
+      [&](std::string_view, std::string_view value) {
+        std::lock_guard lock(mutex);
+        values.emplace_back(value);
+      },
+      metrics_, options);
+  owner.start();
+  ASSERT_TRUE(test::wait_until([&] { return owner.ready(); }, patience));
+  // Too much rather than too little: the record from before the lookup failed was read.
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(values, std::vector<std::string>{"old state"});
+  }
+  EXPECT_GE(test::metric_sum(metrics_, "tocsin_bus_errors_total"), 1);
+}
+
 TEST_F(partition_owner_branches, a_handler_that_throws_skips_the_record_and_goes_on) {
   produce(cluster_.bootstraps(), "poison", "bad");
   produce(cluster_.bootstraps(), "fine", "good");
