@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
+#include <string_view>
 
 namespace tocsin::kafka {
 namespace {
@@ -26,6 +27,16 @@ void* opaque_of(std::uint64_t spool_id) {
 
 std::uint64_t spool_id_of(const RdKafka::Message& message) {
   return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(message.msg_opaque()));
+}
+
+// An alert larger than the client's or the brokers' message.max.bytes can never be delivered:
+// spooled, it would hold up every alert behind it for ever. It is dropped (and counted).
+bool undeliverable(RdKafka::ErrorCode err) { return err == RdKafka::ERR_MSG_SIZE_TOO_LARGE; }
+
+void log_dropped(std::string_view fingerprint, std::size_t bytes) {
+  spdlog::error(
+      "kafka: alert {} ({} bytes) is larger than Kafka takes (message.max.bytes); dropping it",
+      fingerprint, bytes);
 }
 
 }  // namespace
@@ -127,6 +138,10 @@ void alert_producer::publish(std::vector<rules::alert> alerts) {
     }
     if (err == RdKafka::ERR_NO_ERROR) continue;
     count_error(err);
+    if (undeliverable(err)) {
+      log_dropped(alert.fingerprint, value.size());
+      continue;
+    }
     if (err == RdKafka::ERR__FATAL) {
       fatal_ = true;
     } else if (err != RdKafka::ERR__QUEUE_FULL) {
@@ -168,6 +183,16 @@ void alert_producer::on_delivery(RdKafka::Message& message) {
   }
 
   count_error(message.err());
+  if (undeliverable(message.err())) {  // the brokers' limit is below the client's
+    log_dropped(
+        std::string_view(static_cast<const char*>(message.key_pointer()), message.key_len()),
+        message.len());
+    if (spool_id != 0) {
+      spool_.ack(spool_id);
+      replay_in_flight_.erase(spool_id);
+    }
+    return;
+  }
   if (!delivering_failed_) {
     spdlog::warn("kafka: alert delivery failed ({}); spooling until Kafka takes them again",
                  RdKafka::err2str(message.err()));
@@ -210,6 +235,12 @@ void alert_producer::replay() {
         produce(*producer_, records[i].key, records[i].value, records[i].id);
     if (err == RdKafka::ERR_NO_ERROR) {
       replay_in_flight_.insert(records[i].id);
+      continue;
+    }
+    if (undeliverable(err)) {  // spooled by a run with a larger message.max.bytes
+      count_error(err);
+      log_dropped(records[i].key, records[i].value.size());
+      spool_.ack(records[i].id);
       continue;
     }
     // Not taken (queue full, or worse): the rest waits on disk for the next round.

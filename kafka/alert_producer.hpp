@@ -11,6 +11,10 @@
 // behind them so order is kept, and a background thread re-publishes the spool oldest first,
 // deleting records only on a successful delivery report. The spool left by a previous run is
 // replayed at start-up; what the worker still holds at shutdown is written first.
+//
+// An alert larger than message.max.bytes (the client's or the brokers') can never be delivered:
+// it is dropped and counted (tocsin_bus_errors_total{reason="msg_size_too_large"}), also when a
+// spool from a run with a larger limit holds it, instead of holding up every alert behind it.
 
 #include <atomic>
 #include <chrono>
