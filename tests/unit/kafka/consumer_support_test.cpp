@@ -11,9 +11,9 @@
 namespace tocsin::kafka {
 namespace {
 
-TEST(consumer_errors, counts_every_error_under_its_reason_even_when_not_logged_again) {
+TEST(client_errors, counts_every_error_under_its_reason_even_when_not_logged_again) {
   metrics_registry metrics;
-  consumer_errors errors("test consumer", metrics);
+  client_errors errors("test consumer", metrics);
   errors.count(RdKafka::ERR__TRANSPORT, "broker gone");
   errors.count(RdKafka::ERR__TRANSPORT, "broker gone again");  // within 10 s: not logged
   errors.count(RdKafka::ERR__TRANSPORT, "and again");
@@ -27,10 +27,10 @@ TEST(consumer_errors, counts_every_error_under_its_reason_even_when_not_logged_a
             1u);
 }
 
-TEST(consumer_errors, two_consumers_on_one_registry_add_up) {
+TEST(client_errors, two_consumers_on_one_registry_add_up) {
   metrics_registry metrics;
-  consumer_errors a("a", metrics);
-  consumer_errors b("b", metrics);
+  client_errors a("a", metrics);
+  client_errors b("b", metrics);
   a.count(RdKafka::ERR__TRANSPORT, "x");
   b.count(RdKafka::ERR__TRANSPORT, "y");
   EXPECT_EQ(test::counter_value(metrics, "tocsin_bus_errors_total",

@@ -66,13 +66,13 @@ class partition_owner_branches : public ::testing::Test {
   metrics_registry metrics_;
 };
 
-TEST_F(partition_owner_branches, a_replaying_member_calls_on_assigned_and_becomes_ready) {
+TEST_F(partition_owner_branches, a_replaying_member_calls_on_assignment_change_and_becomes_ready) {
   produce(cluster_.bootstraps(), "old group", "old state");
   std::atomic<int> assigned{0};
   std::atomic<int> records{0};
   partition_owner_options options;
   options.replay = 1h;
-  options.on_assigned = [&] { ++assigned; };
+  options.on_assignment_change = [&] { ++assigned; };
   options.owned_metric = "test_owned";
   options.owned_help = "test";
   partition_owner owner(

@@ -462,10 +462,10 @@ TEST_F(topics_policy_test, missing_topics_are_created_with_their_policy_then_che
   EXPECT_EQ(layout.silences_partitions, 1);
   EXPECT_EQ(layout.nflog_partitions, 6);
   EXPECT_EQ(layout.hits_partitions, 6);
-  EXPECT_EQ(
-      broker_.create_requests(),
-      (std::vector<std::string>{"t.silences cleanup.policy=compact",
-                                "t.nflog cleanup.policy=compact", "t.hits cleanup.policy=delete"}));
+  EXPECT_EQ(broker_.create_requests(),
+            (std::vector<std::string>{"t.silences cleanup.policy=compact",
+                                      "t.nflog cleanup.policy=compact",
+                                      "t.hits cleanup.policy=delete retention.ms=3600000"}));
 }
 
 TEST_F(topics_policy_test, a_creation_the_brokers_refuse_names_the_topic) {
@@ -498,7 +498,8 @@ TEST_F(topics_policy_test, a_topic_listed_with_an_error_counts_as_missing_and_is
   broker_.set_topic("t.hits", {.partitions = 2, .metadata_error = 29});
   broker_.on_create("t.hits", 0, {.partitions = 2});
   EXPECT_EQ(ensure_topics(kafka(), 10000).hits_partitions, 2);
-  EXPECT_EQ(broker_.create_requests(), (std::vector<std::string>{"t.hits cleanup.policy=delete"}));
+  EXPECT_EQ(broker_.create_requests(),
+            (std::vector<std::string>{"t.hits cleanup.policy=delete retention.ms=3600000"}));
 }
 
 TEST_F(topics_policy_test, a_created_topic_that_never_shows_up_is_an_error) {
