@@ -4,27 +4,13 @@
 
 #include <cstdint>
 
+#include "sinks/record_time.hpp"
+
 namespace tocsin::sinks {
 namespace {
 
 std::int64_t to_ms(std::chrono::system_clock::time_point tp) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
-}
-
-// A record's Unix ms when the clock can hold it (about ±292 years around 1970), else nullopt:
-// a larger value would overflow converting to system_clock's nanoseconds.
-std::optional<std::int64_t> record_ms(const nlohmann::json& v) {
-  constexpr std::int64_t max_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::duration::max())
-                                      .count();
-  if (v.is_number_unsigned()) {
-    const auto u = v.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(max_ms)) return std::nullopt;
-    return static_cast<std::int64_t>(u);
-  }
-  const auto i = v.get<std::int64_t>();
-  if (i < -max_ms || i > max_ms) return std::nullopt;
-  return i;
 }
 
 bool read_set(const nlohmann::json& j, std::set<std::string>& out) {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "sinks/record_time.hpp"
 #include "sinks/sqlite_db.hpp"
 
 namespace tocsin::sinks {
@@ -57,21 +58,6 @@ std::int64_t to_ms(time_point tp) {
 }
 
 time_point from_ms(std::int64_t ms) { return time_point(std::chrono::milliseconds(ms)); }
-
-// A record's Unix ms when the clock can hold it (about ±292 years around 1970), else nullopt:
-// a larger value would overflow converting to system_clock's nanoseconds.
-std::optional<std::int64_t> record_ms(const nlohmann::json& v) {
-  constexpr std::int64_t max_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(time_point::duration::max()).count();
-  if (v.is_number_unsigned()) {
-    const auto u = v.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(max_ms)) return std::nullopt;
-    return static_cast<std::int64_t>(u);
-  }
-  const auto i = v.get<std::int64_t>();
-  if (i < -max_ms || i > max_ms) return std::nullopt;
-  return i;
-}
 
 // Times are kept at the millisecond precision SQLite stores, so a silence reads back equal.
 time_point floor_ms(time_point tp) { return std::chrono::floor<std::chrono::milliseconds>(tp); }
