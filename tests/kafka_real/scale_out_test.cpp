@@ -103,6 +103,16 @@ std::set<std::string> fingerprints_of(const json& body) {
   return out;
 }
 
+// The tocsin.nflog partition of a group key (of 6): FNV-1a 32, as DESIGN.md fixes it.
+std::uint32_t nflog_partition_of(const std::string& group_key) {
+  std::uint32_t hash = 2166136261U;
+  for (const char c : group_key) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 16777619U;
+  }
+  return hash % 6;
+}
+
 command_result run_amtool(std::uint16_t port, std::vector<std::string> args) {
   std::vector<std::string> argv = {find_program("amtool").string(),
                                    "--alertmanager.url=http://127.0.0.1:" + std::to_string(port)};
@@ -226,14 +236,27 @@ TEST(kafka_real, a_silence_made_on_one_router_mutes_the_groups_the_other_sends) 
   std::this_thread::sleep_for(3s);  // silenced groups would have been sent by now too
   std::set<std::uint16_t> senders;
   std::set<std::string> users;
+  std::set<std::uint32_t> b_partitions;  // where router B sent a group: B owns them
+  std::string a_key;                     // one group key, to spell the silenced groups' keys
   for (const auto& n : notifications(hook)) {
     senders.insert(n.router_port);
+    a_key = text_field(n.body, "groupKey");
+    if (n.router_port == router_b.admin_port()) b_partitions.insert(nflog_partition_of(a_key));
     for (const auto& a : n.body["alerts"]) users.insert(a["labels"]["user"].get<std::string>());
   }
   EXPECT_EQ(users.size(), 12U);
   for (const auto& user : users) EXPECT_EQ(user.rfind("loud", 0), 0U) << user;
-  // Both routers sent: the silence made on A held on B.
   EXPECT_EQ(senders.size(), 2U);
+  // At least one silenced group is router B's to send: the silence made on A held on B.
+  const auto user_at = a_key.find("user=\"loud");
+  ASSERT_NE(user_at, std::string::npos) << a_key;
+  int muted_on_b = 0;
+  for (int i = 0; i < 12; ++i) {
+    const std::string quiet_key =
+        a_key.substr(0, user_at) + "user=\"quiet" + std::to_string(i) + "\"}";
+    muted_on_b += b_partitions.contains(nflog_partition_of(quiet_key)) ? 1 : 0;
+  }
+  EXPECT_GT(muted_on_b, 0) << "no silenced group was router B's; key " << a_key;
 }
 
 // kill -9 of a router: its groups move to the other, which reads the notification log first.
@@ -288,15 +311,8 @@ TEST(kafka_real, after_kill_9_of_a_router_the_other_sends_its_groups_without_rep
 
   // How long router A's groups waited: from the kill to the first notification (by router B)
   // of a group in a notification-log partition router A owned, which its notifications before
-  // the kill name. The partition is FNV-1a 32 of the group key modulo 6, as DESIGN.md fixes it.
-  const auto partition_of = [](const std::string& group_key) {
-    std::uint32_t hash = 2166136261U;
-    for (const char c : group_key) {
-      hash ^= static_cast<unsigned char>(c);
-      hash *= 16777619U;
-    }
-    return hash % 6;
-  };
+  // the kill name.
+  const auto partition_of = nflog_partition_of;
   const auto requests = hook.requests();
   const auto sent_now = notifications(hook);
   std::set<std::uint32_t> a_partitions;
