@@ -43,9 +43,9 @@ router_pipeline::router_pipeline(const config::config& startup,
     : kafka_(startup.bus.kafka),
       node_name_(startup.node_name),
       metrics_(metrics),
-      bad_hits_(metrics.get_counter("tocsin_cluster_records_refused_total",
-                                    "Cluster-state records a router could not use, by topic.",
-                                    {{"topic", "hits"}})) {
+      refused_nflog_(metrics, "nflog"),
+      refused_silences_(metrics, "silences"),
+      refused_hits_(metrics, "hits") {
   sinks::register_builtin_notifiers(notifiers_);
   sinks::router_options options;
   options.data_dir = startup.data_dir;
@@ -62,7 +62,7 @@ router_pipeline::router_pipeline(const config::config& startup,
           if (auto record = sinks::nflog_from_record(value, &problem)) {
             router_->apply_nflog(*record);
           } else {
-            spdlog::error("router: skipping a notification-log record: {}", problem);
+            refused_nflog_.refuse(problem);
           }
         },
         metrics);
@@ -107,10 +107,24 @@ router_pipeline::router_pipeline(const config::config& startup,
     if (auto s = sinks::silence_from_record(value, &problem)) {
       router_->silences().apply(*s);
     } else {
-      spdlog::error("router: skipping a silence record: {}", problem);
+      refused_silences_.refuse(problem);
     }
   };
   consumer_ = std::make_unique<kafka::alert_consumer>(kafka_, std::move(on), metrics);
+}
+
+router_pipeline::record_refusals::record_refusals(metrics_registry& metrics, std::string topic)
+    : topic_(std::move(topic)),
+      count_(metrics.get_counter("tocsin_cluster_records_refused_total",
+                                 "Cluster-state records a router could not use, by topic.",
+                                 {{"topic", topic_}})) {}
+
+void router_pipeline::record_refusals::refuse(const std::string& problem) {
+  count_.inc();
+  if (const auto now = std::chrono::steady_clock::now(); now >= next_log_) {
+    spdlog::error("router: skipping a {} record ({} so far): {}", topic_, count_.value(), problem);
+    next_log_ = now + std::chrono::seconds(10);
+  }
 }
 
 router_pipeline::~router_pipeline() { stop(); }
@@ -143,7 +157,7 @@ void router_pipeline::compare_routes(std::string_view value) {
   std::string problem;
   const auto other = sinks::router_from_record(value, &problem);
   if (!other) {
-    spdlog::error("router: skipping a router record: {}", problem);
+    refused_silences_.refuse(problem);
     return;
   }
   // Announcements are refreshed every 5 minutes and on each reload; an hour-old one is a router
@@ -188,11 +202,7 @@ void router_pipeline::on_hits_record(std::string_view value) {
     }
   }
   if (!hits) {
-    bad_hits_.inc();
-    if (const auto now = std::chrono::steady_clock::now(); now >= next_bad_hits_log_) {
-      spdlog::error("router: skipping a hits record ({} so far): {}", bad_hits_.value(), problem);
-      next_bad_hits_log_ = now + std::chrono::seconds(10);
-    }
+    refused_hits_.refuse(problem);
     return;
   }
   std::vector<rules::alert> alerts;

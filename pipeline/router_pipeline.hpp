@@ -87,8 +87,19 @@ class router_pipeline {
   config::kafka_config kafka_;
   std::string node_name_;
   metrics_registry& metrics_;
-  counter& bad_hits_;
-  std::chrono::steady_clock::time_point next_bad_hits_log_{};  // hits thread
+  // Records of one cluster topic that could not be used: counted, logged at most every 10 s.
+  // Each is touched by the one thread that reads its topic.
+  class record_refusals {
+   public:
+    record_refusals(metrics_registry& metrics, std::string topic);
+    void refuse(const std::string& problem);
+
+   private:
+    std::string topic_;
+    counter& count_;
+    std::chrono::steady_clock::time_point next_log_{};
+  };
+  record_refusals refused_nflog_, refused_silences_, refused_hits_;
   std::chrono::system_clock::time_point next_announcement_{};  // tick thread
   sinks::notifier_registry notifiers_;
   // With a Kafka bus; declared before the router, which calls into them until it is gone.
