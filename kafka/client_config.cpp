@@ -58,6 +58,8 @@ settings role_defaults(const config::kafka_config& kafka, client_role role) {
           // A router that dies or stalls hands its groups over after this (DESIGN.md).
           {"session.timeout.ms", "10000"},
           {"heartbeat.interval.ms", "1000"},
+          // A router that stops polling (partition_owner_options::healthy) leaves after this.
+          {"max.poll.interval.ms", "30000"},
       };
     case client_role::admin:
       return {{"client.id", "tocsin-admin"}};

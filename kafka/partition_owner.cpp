@@ -85,18 +85,40 @@ std::int32_t partition_owner::partition_of(std::string_view group_key) const {
 }
 
 bool partition_owner::owns(std::string_view group_key) const {
+  if (!polling_) return false;
   std::lock_guard lock(mutex_);
   return owned_.contains(partition_of(group_key));
 }
 
 bool partition_owner::ready() const {
+  if (!polling_) return false;
   std::lock_guard lock(mutex_);
   return ever_assigned_ && owned_.size() == assigned_.size();
 }
 
 void partition_owner::run() {
+  bool was_healthy = true;
   while (!stopping_) {
+    const bool healthy = !options_.healthy || options_.healthy();
+    if (healthy != was_healthy) {
+      if (healthy) {
+        spdlog::info("kafka: partition owner: {}: healthy again, polling", options_.topic);
+      } else {
+        spdlog::error(
+            "kafka: partition owner: {}: this router is stuck; not polling, so its partitions go "
+            "to the other routers after max.poll.interval.ms",
+            options_.topic);
+      }
+      was_healthy = healthy;
+    }
+    if (!healthy) {
+      polling_ = false;  // owns nothing from now: another router may get these partitions
+      std::this_thread::sleep_for(std::chrono::milliseconds(consume_timeout_ms));
+      continue;
+    }
     const std::unique_ptr<RdKafka::Message> message(consumer_->consume(consume_timeout_ms));
+    // Back from a stall: the rebalance a lost assignment causes has been served by this call.
+    polling_ = true;
     if (message->err() == RdKafka::ERR_NO_ERROR) {
       try {
         on_record_(key_of(*message), payload_of(*message));

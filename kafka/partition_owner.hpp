@@ -36,6 +36,10 @@ struct partition_owner_options {
   std::string owned_metric = "tocsin_nflog_partitions_owned";
   std::string owned_help =
       "Notification-log partitions this router owns: it sends the groups that hash to them.";
+  // While this returns false (the router behind it is stuck), the owner stops polling: after
+  // max.poll.interval.ms (30 s) the client leaves the group and the others take its partitions;
+  // it rejoins once this is true again. Empty: always healthy.
+  std::function<bool()> healthy;
   // Called on the consume thread whenever the assignment changes (partitions given or taken
   // away), before any record of a newly given partition. Must not throw.
   std::function<void()> on_assignment_change;
@@ -90,6 +94,7 @@ class partition_owner {
   bool started_ = false;
   bool closed_ = false;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> polling_{true};  // false while `healthy` says the router is stuck
   std::thread thread_;
 };
 

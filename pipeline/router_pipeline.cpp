@@ -65,7 +65,7 @@ router_pipeline::router_pipeline(const config::config& startup,
             refused_nflog_.refuse(problem);
           }
         },
-        metrics);
+        metrics, nflog_options());
     cluster_ = std::make_unique<kafka_cluster>(*nflog_, *publisher_, kafka_.nflog_topic.name);
     options.cluster = cluster_.get();
 
@@ -125,6 +125,16 @@ void router_pipeline::record_refusals::refuse(const std::string& problem) {
     spdlog::error("router: skipping a {} record ({} so far): {}", topic_, count_.value(), problem);
     next_log_ = now + std::chrono::seconds(10);
   }
+}
+
+// The notification log's owner polls only while the router ticks: a router stuck for 15 s (a
+// disk that hangs under router.db) stops polling and so gives its groups to the others.
+kafka::partition_owner_options router_pipeline::nflog_options() {
+  kafka::partition_owner_options options;
+  options.healthy = [this] {
+    return std::chrono::steady_clock::now() - router_->last_tick() < std::chrono::seconds(15);
+  };
+  return options;
 }
 
 router_pipeline::~router_pipeline() { stop(); }

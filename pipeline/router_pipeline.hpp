@@ -22,6 +22,7 @@ namespace tocsin::kafka {
 class alert_consumer;
 class partition_owner;
 class state_publisher;
+struct partition_owner_options;
 }  // namespace tocsin::kafka
 
 namespace tocsin::pipeline {
@@ -83,6 +84,7 @@ class router_pipeline {
   void announce_routes();
   void compare_routes(std::string_view value);
   void on_hits_record(std::string_view value);
+  kafka::partition_owner_options nflog_options();
 
   config::kafka_config kafka_;
   std::string node_name_;

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -261,6 +262,8 @@ struct alert_router::impl {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool flush_due_ = false;  // receive() made a group due: tick now
+  // steady_clock ticks (real time, not the injected clock) at the end of the last tick().
+  std::atomic<steady_clock::rep> last_tick_{steady_clock::now().time_since_epoch().count()};
   bool stopped_ = false;
   std::thread thread_;
 };
@@ -871,6 +874,7 @@ void alert_router::impl::tick() {
     update_gauges(now);
     firing_cache_.clear();  // its pointers are only good while the lock is held
   }
+  last_tick_ = steady_clock::now().time_since_epoch().count();
   for (outgoing& o : out) {
     const nflog_key key{o.n.receiver, o.n.group_key};
     if (o.worker->enqueue(std::move(o.n))) continue;
@@ -996,6 +1000,10 @@ std::vector<alert_view> alert_router::alerts() const {
 }
 
 silence_store& alert_router::silences() { return *impl_->silences; }
+
+std::chrono::steady_clock::time_point alert_router::last_tick() const {
+  return steady_clock::time_point(steady_clock::duration(impl_->last_tick_.load()));
+}
 
 std::string alert_router::route_fingerprint() const {
   std::lock_guard lock(impl_->mutex_);

@@ -96,6 +96,10 @@ class alert_router {
   // takes the group over it neither repeats nor forgets what was sent.
   void apply_nflog(const nflog_record& record);
 
+  // When the last tick() finished, in real steady time (for a liveness check: a router whose
+  // ticks stop must give its groups to the others).
+  [[nodiscard]] std::chrono::steady_clock::time_point last_tick() const;
+
   [[nodiscard]] std::vector<alert_view> alerts() const;
   [[nodiscard]] silence_store& silences();
   // route_tree::fingerprint() of the routes in use ("none" without a route).

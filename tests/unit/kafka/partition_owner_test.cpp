@@ -86,11 +86,12 @@ struct seen_record {
 // One router's membership with what its handler was given.
 class member {
  public:
-  member(const config::kafka_config& kafka, metrics_registry& metrics)
+  member(const config::kafka_config& kafka, metrics_registry& metrics,
+         partition_owner_options options = {})
       : member_(
             kafka, partitions,
             [this](std::string_view key, std::string_view value) { on_record(key, value); },
-            metrics) {}
+            metrics, std::move(options)) {}
 
   partition_owner& operator*() { return member_; }
   partition_owner* operator->() { return &member_; }
@@ -324,6 +325,33 @@ TEST_F(partition_owner_test, stop_before_start_and_twice_is_harmless) {
   m->start();  // after stop(): does nothing
   EXPECT_FALSE(m->ready());
   EXPECT_TRUE(owns_none(m));
+}
+
+// A member whose router is stuck stops polling; after max.poll.interval.ms it leaves the group
+// and the other member comes to own everything. Once healthy again it rejoins.
+TEST_F(partition_owner_test, a_stuck_member_stops_polling_and_its_partitions_move) {
+  auto k = kafka();
+  k.properties["max.poll.interval.ms"] = "5000";  // at least session.timeout.ms
+  std::atomic<bool> a_healthy{true};
+  partition_owner_options a_options;
+  a_options.healthy = [&] { return a_healthy.load(); };
+  metrics_registry metrics_a;
+  metrics_registry metrics_b;
+  member a(k, metrics_a, a_options);
+  member b(k, metrics_b);
+  a->start();
+  b->start();
+  ASSERT_TRUE(test::wait_until(
+      [&] { return a->ready() && b->ready() && owns_some(a) && owns_some(b); }, patience));
+
+  a_healthy = false;
+  ASSERT_TRUE(test::wait_until([&] { return owns_all(b) && b->ready(); }, patience))
+      << "the stuck member's partitions did not move";
+  EXPECT_TRUE(owns_none(a));
+
+  a_healthy = true;
+  EXPECT_TRUE(test::wait_until([&] { return owns_some(a) && a->ready() && b->ready(); }, patience))
+      << "the member did not rejoin once healthy";
 }
 
 }  // namespace
