@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "config/matcher_syntax.hpp"
+#include "config/oncall_config.hpp"
 #include "config/values.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/timezone.hpp"
@@ -47,8 +48,9 @@ bool overlaps(const endpoint& a, const endpoint& b) {
 }
 
 constexpr std::string_view top_keys[] = {
-    "node_name",   "data_dir", "admin",         "inputs",    "limits",           "outputs", "bus",
-    "rules_files", "route",    "inhibit_rules", "receivers", "shutdown_timeout", "router"};
+    "node_name", "data_dir",    "admin", "inputs",        "limits",    "outputs",
+    "bus",       "rules_files", "route", "inhibit_rules", "receivers", "shutdown_timeout",
+    "router",    "oncall"};
 constexpr std::string_view input_keys[] = {"name",   "type",     "transport",      "listen",
                                            "format", "timezone", "proxy_protocol", "tls"};
 constexpr std::string_view tls_keys[] = {"cert", "key", "ca", "client_auth", "permitted_peers"};
@@ -70,8 +72,8 @@ constexpr std::string_view kafka_topics_keys[] = {"alerts", "silences", "nflog",
 constexpr std::string_view kafka_topic_keys[] = {"name", "partitions", "replication_factor",
                                                  "retention"};
 constexpr std::string_view route_keys[] = {
-    "receiver", "group_by", "group_wait", "group_interval", "repeat_interval",
-    "matchers", "match",    "match_re",   "continue",       "routes"};
+    "receiver", "group_by", "group_wait", "group_interval", "repeat_interval", "matchers",
+    "match",    "match_re", "continue",   "routes",         "escalation"};
 constexpr std::string_view inhibit_keys[] = {
     "source_matchers", "source_match", "source_match_re", "target_matchers", "target_match",
     "target_match_re", "equal"};
@@ -224,6 +226,7 @@ class loader : public yaml_reader {
   std::map<std::string, YAML::Mark> input_names_;
   std::map<std::string, YAML::Mark> receiver_names_;
   std::vector<receiver_reference> receiver_references_;
+  std::vector<receiver_reference> escalation_references_;
   std::vector<entry> kafka_output_entries_;
 };
 
@@ -273,6 +276,8 @@ config loader::load(const YAML::Node& root) {
       if (auto items = list(e)) {
         for (const entry& item : *items) load_receiver(item, cfg);
       }
+    } else if (e.name == "oncall") {
+      load_oncall(*this, e, cfg.oncall);
     }
   }
 
@@ -283,6 +288,14 @@ config loader::load(const YAML::Node& root) {
     if (!receiver_names_.contains(ref.name)) {
       error(ref.mark, ref.path,
             "unknown receiver " + quote(ref.name) + suggestion(ref.name, receiver_names));
+    }
+  }
+  std::vector<std::string_view> policy_names;
+  for (const escalation_policy& p : cfg.oncall.escalation_policies) policy_names.push_back(p.name);
+  for (const receiver_reference& ref : escalation_references_) {
+    if (std::find(policy_names.begin(), policy_names.end(), ref.name) == policy_names.end()) {
+      error(ref.mark, ref.path,
+            "unknown escalation policy " + quote(ref.name) + suggestion(ref.name, policy_names));
     }
   }
   if (cfg.bus.kafka.brokers.empty()) {
@@ -717,6 +730,11 @@ std::optional<route_config> loader::load_route(const entry& at, bool root) {
         continue;
       }
       if (v) route.continue_matching = *v;
+    } else if (e.name == "escalation") {
+      if (auto v = text(e)) {
+        route.escalation = *v;
+        escalation_references_.push_back({*v, e.mark(), e.path});
+      }
     } else if (e.name == "routes") {
       if (auto items = list(e)) {
         for (const entry& item : *items) {

@@ -155,6 +155,9 @@ struct route_config {
   // item.
   std::vector<std::string> matchers;
   bool continue_matching = false;  // key `continue`
+  // Key `escalation`: the name of an oncall.escalation_policies entry that pages a person for
+  // each group of this route ("" none; inherited by child routes that set none).
+  std::optional<std::string> escalation;
   std::vector<route_config> routes;
   source_location where;
   // Where each element of `matchers` was written (its item or `match` key), for errors about it;
@@ -182,6 +185,90 @@ struct receiver_config {
   source_location where;
 };
 
+// The `oncall:` section (DESIGN.md, "On-call"): people, who of them is on call when, and whom an
+// unacknowledged alert pages next.
+struct oncall_user {
+  std::string name;
+  std::string email;     // where an email receiver's page goes
+  std::string slack;     // Slack member id: a Slack page mentions <@ID>
+  std::string telegram;  // Telegram chat id
+  // A file holding this user's API token: an ack made with it is this user's.
+  std::string token_file;
+  source_location where;
+};
+
+// A local wall-clock range `HH:MM-HH:MM` (minutes since midnight) that may cross midnight.
+struct time_of_day_range {
+  int begin_minute = 0;
+  int end_minute = 0;  // begin == end: the whole day
+};
+
+// Where a layer is active: in any of `times` (all day when empty) on any of `weekdays` (every
+// day when empty; 0 = Sunday … 6 = Saturday).
+struct oncall_restriction {
+  std::vector<time_of_day_range> times;
+  std::vector<int> weekdays;
+};
+
+enum class rotation_unit { hours, days, weeks };
+
+struct oncall_layer {
+  std::string name;
+  std::chrono::local_seconds start{};  // local civil time in the schedule's time_zone
+  int rotation_count = 1;              // key `rotation`: `1w`, `1d`, `12h`
+  rotation_unit rotation = rotation_unit::weeks;
+  std::vector<std::string> users;
+  std::optional<oncall_restriction> restrict;  // key `restrict`
+  source_location where;
+};
+
+// A dated replacement: `user` is on call over [start, end) local time, above every layer.
+struct oncall_override {
+  std::string user;
+  std::chrono::local_seconds start{}, end{};
+  source_location where;
+};
+
+struct oncall_schedule {
+  std::string name;
+  std::string time_zone = "UTC";  // an IANA zone; layers and overrides are local to it
+  std::vector<oncall_layer> layers;
+  std::vector<oncall_override> overrides;
+  // Key `ics`: an iCalendar file whose events name the user on call (SUMMARY), instead of
+  // layers; resolved against the config file's folder, re-read on reload.
+  std::filesystem::path ics;
+  source_location where;
+};
+
+struct escalation_target {
+  std::string schedule;  // the person on call in this schedule …
+  std::string user;      // … or this user
+};
+
+struct escalation_step {
+  duration after{0};  // after the previous step's page (step 1: after the first notification)
+  std::vector<escalation_target> notify;
+  source_location where;
+};
+
+struct escalation_policy {
+  std::string name;
+  std::vector<escalation_step> steps;
+  int repeat = 0;                        // run the steps this many times more
+  std::optional<duration> repeat_after;  // default: the last step's `after`
+  source_location where;
+};
+
+struct oncall_config {
+  std::vector<oncall_user> users;
+  std::vector<oncall_schedule> schedules;
+  std::vector<escalation_policy> escalation_policies;
+  // The HMAC key of the ack links in pages; the same file on every router. "" = links are
+  // signed with a key made at start (they stop working across a restart).
+  std::string signing_key_file;
+  source_location where;
+};
+
 struct config {
   std::filesystem::path file;  // the file it was loaded from (rules_files resolve against it)
   std::string node_name;       // default: hostname
@@ -198,6 +285,7 @@ struct config {
   std::optional<route_config> route;
   std::vector<inhibit_rule_config> inhibit_rules;
   std::vector<receiver_config> receivers;
+  oncall_config oncall;
 };
 
 // Every problem found in a config, each formatted `FILE:LINE:COL: message`.

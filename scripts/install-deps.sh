@@ -9,7 +9,7 @@ packages=(
   # libraries
   libboost-dev libre2-dev librdkafka-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libsqlite3-dev zlib1g-dev libssl-dev
-  libhowardhinnant-date-dev tzdata libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libhowardhinnant-date-dev tzdata libical-dev libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
   # real test peers
   bsdutils rsyslog rsyslog-openssl rsyslog-relp librelp-dev haproxy kcat python3 python3-graypy python3-aiosmtpd prometheus-alertmanager
   prometheus procps iproute2 curl openssl systemd
