@@ -310,6 +310,13 @@ class oncall_loader {
         policy.repeat_after = r_.span(e);
       }
     }
+    const duration again = policy.repeat_after.value_or(
+        policy.steps.empty() ? duration{0} : policy.steps.back().after);
+    if (policy.repeat > 0 && again.count() == 0) {
+      // Every repeat would page at once, all in the same tick.
+      r_.error(at.mark(), at.path,
+               "repeat needs repeat_after (the last step's after is 0)");
+    }
     out_.escalation_policies.push_back(std::move(policy));
   }
 
