@@ -171,7 +171,7 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
                            request_.body()};
     std::string path = view.target.substr(0, view.target.find('?'));
     http_reply reply;
-    if (!authorized(path)) {
+    if (!authorized(path, view.user)) {
       reply = {401, "text/plain; charset=utf-8", "unauthorized: a bearer token is required\n"};
     } else if (const http_handler* handler = find_handler(path)) {
       try {
@@ -198,17 +198,34 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
                       });
   }
 
-  bool authorized(const std::string& path) const {
+  // Whether the request may reach `path`; `user` is set when a user token let it in.
+  bool authorized(const std::string& path, std::string& user) const {
+    const std::string_view token = bearer_token();
+    if (!token.empty() && routes_.user_token_paths.contains(path)) {
+      // Every user token is compared, so the time taken does not tell which one was close.
+      for (const auto& [secret, name] : routes_.user_tokens) {
+        if (same_secret(token, secret)) user = name;
+      }
+      if (!user.empty()) return true;
+    }
     if (routes_.token.empty() || routes_.open_paths.contains(path)) return true;
+    for (const std::string& prefix : routes_.open_prefixes) {
+      if (path.starts_with(prefix)) return true;
+    }
+    return !token.empty() && same_secret(token, routes_.token);
+  }
+
+  // The token of `Authorization: Bearer <token>`; "" without one.
+  std::string_view bearer_token() const {
     const auto field = request_[http::field::authorization];
     const std::string_view header(field.data(), field.size());
     constexpr std::string_view scheme = "Bearer ";
     if (header.size() <= scheme.size() ||
         !beast::iequals(beast::string_view(header.data(), scheme.size()),
                         beast::string_view(scheme.data(), scheme.size()))) {
-      return false;
+      return {};
     }
-    return same_secret(header.substr(scheme.size()), routes_.token);
+    return header.substr(scheme.size());
   }
 
   // Compares in time independent of where the first difference is.
@@ -261,9 +278,17 @@ void admin_server::handle_prefix(const std::string& prefix, http_handler handler
   routes_.prefix[prefix] = std::move(handler);
 }
 
-void admin_server::require_token(std::string token, std::set<std::string> open_paths) {
+void admin_server::accept_user_tokens(std::map<std::string, std::string> token_to_user,
+                                      std::set<std::string> paths) {
+  routes_.user_tokens = std::move(token_to_user);
+  routes_.user_token_paths = std::move(paths);
+}
+
+void admin_server::require_token(std::string token, std::set<std::string> open_paths,
+                                 std::set<std::string> open_prefixes) {
   routes_.token = std::move(token);
   routes_.open_paths = std::move(open_paths);
+  routes_.open_prefixes = std::move(open_prefixes);
 }
 
 void admin_server::start(const std::string& host, unsigned short port) {

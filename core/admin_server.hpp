@@ -28,6 +28,7 @@ struct http_request_view {
   std::string method;
   std::string target;  // path and query as sent
   std::string body;
+  std::string user;  // whose user token authorized the request (accept_user_tokens); "" else
 };
 
 using http_handler = std::function<http_reply(const http_request_view&)>;
@@ -36,7 +37,9 @@ using http_handler = std::function<http_reply(const http_request_view&)>;
 struct admin_routes {
   std::map<std::string, http_handler> exact, prefix;
   std::string token;  // "" = no authentication
-  std::set<std::string> open_paths;
+  std::set<std::string> open_paths, open_prefixes;
+  std::map<std::string, std::string> user_tokens;  // token → user name
+  std::set<std::string> user_token_paths;          // where a user token is accepted
 };
 
 namespace detail {
@@ -70,8 +73,13 @@ class admin_server {
   // among prefixes the longest wins.
   void handle_prefix(const std::string& prefix, http_handler handler);
 
-  // Every path but `open_paths` then needs `Authorization: Bearer <token>` (401 otherwise).
-  void require_token(std::string token, std::set<std::string> open_paths);
+  // Every path but `open_paths` and those under `open_prefixes` then needs
+  // `Authorization: Bearer <token>` (401 otherwise).
+  void require_token(std::string token, std::set<std::string> open_paths,
+                     std::set<std::string> open_prefixes = {});
+  // On `paths`, a bearer token of `token_to_user` is accepted too, and names the request's user.
+  void accept_user_tokens(std::map<std::string, std::string> token_to_user,
+                          std::set<std::string> paths);
 
   // Before start(). Without set_metrics() the counts go to a registry of the server's own;
   // `metrics` must outlive the server.

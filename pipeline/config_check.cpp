@@ -5,6 +5,7 @@
 #include "collector/tls_context.hpp"
 #include "config/section_reader.hpp"
 #include "kafka/client_config.hpp"
+#include "pipeline/oncall_secrets.hpp"
 #include "rules/rule.hpp"
 #include "sinks/inhibitor.hpp"
 #include "sinks/notifier.hpp"
@@ -40,6 +41,8 @@ checked_config check_config_file(const std::filesystem::path& file) {
   const auto tls_errors = collector::check_tls_inputs(cfg);
   errors.insert(errors.end(), tls_errors.begin(), tls_errors.end());
   if (cfg.admin) collect([&] { (void)read_admin_token(cfg); });
+  collect([&] { (void)make_ack_signer(cfg); });
+  collect([&] { (void)read_user_tokens(cfg); });
   return out;
 }
 

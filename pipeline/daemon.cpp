@@ -32,10 +32,12 @@
 #include "core/version_info.hpp"
 #include "pipeline/collector_pipeline.hpp"
 #include "pipeline/config_check.hpp"
+#include "pipeline/oncall_secrets.hpp"
 #include "pipeline/needs_restart.hpp"
 #include "pipeline/router_pipeline.hpp"
 #include "rules/rule.hpp"
 #include "sinks/alertmanager_api.hpp"
+#include "sinks/oncall_api.hpp"
 
 namespace tocsin::pipeline {
 namespace {
@@ -246,9 +248,12 @@ void daemon::start_admin() {
     for (const auto& r : startup_.receivers) api.receiver_names.push_back(r.name);
     api.publish_alert = router_->alert_publisher();
     sinks::register_alertmanager_api(admin_, router_->router(), std::move(api));
+    sinks::register_oncall_api(admin_, router_->router(), router_->ack_signer());
+    admin_.accept_user_tokens(read_user_tokens(startup_), {"/api/v1/oncall/ack"});
   }
   if (std::string token = read_admin_token(startup_); !token.empty()) {
-    admin_.require_token(std::move(token), {"/healthz"});
+    // An ack link's signature is its credential: it works without the admin token.
+    admin_.require_token(std::move(token), {"/healthz"}, {"/ack/"});
   }
   admin_limits limits;
   limits.max_connections = startup_.admin->max_connections;

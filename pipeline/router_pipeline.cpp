@@ -9,6 +9,7 @@
 #include "kafka/partition_owner.hpp"
 #include "kafka/state_publisher.hpp"
 #include "kafka/topics.hpp"
+#include "pipeline/oncall_secrets.hpp"
 #include "sinks/cluster.hpp"
 
 namespace tocsin::pipeline {
@@ -50,6 +51,8 @@ router_pipeline::router_pipeline(const config::config& startup,
   sinks::router_options options;
   options.data_dir = startup.data_dir;
   if (startup.admin) options.external_url = "http://" + config::to_string(startup.admin->listen);
+  ack_signer_ = make_ack_signer(startup);
+  options.ack_signer = ack_signer_;
   const bool on_kafka = startup.bus.type == "kafka";
   if (on_kafka) {
     const kafka::topic_layout layout = kafka::ensure_topics(kafka_);

@@ -54,6 +54,8 @@ class router_pipeline {
   // For the Alertmanager API: with a Kafka bus, publishes an alert posted to this router to the
   // alerts topic so every router has it; empty otherwise.
   [[nodiscard]] std::function<void(const rules::alert&)> alert_publisher();
+  // For the on-call API: what the ack links in pages are signed with.
+  [[nodiscard]] std::shared_ptr<const oncall::ack_signer> ack_signer() const { return ack_signer_; }
 
   // The router's ticks, then the Kafka consumers.
   void start();
@@ -104,6 +106,7 @@ class router_pipeline {
   record_refusals refused_nflog_, refused_silences_, refused_hits_;
   std::chrono::system_clock::time_point next_announcement_{};  // tick thread
   sinks::notifier_registry notifiers_;
+  std::shared_ptr<const oncall::ack_signer> ack_signer_;
   // With a Kafka bus; declared before the router, which calls into them until it is gone.
   std::unique_ptr<kafka::state_publisher> publisher_;
   std::unique_ptr<kafka::partition_owner> nflog_;

@@ -207,6 +207,13 @@ struct alert_router::impl {
   void store_nflog(const nflog_key& key, const nflog_entry& entry);
   void forget_resolved(sys_clock::time_point now, steady_clock::time_point steady_now);
   void update_gauges(sys_clock::time_point now);
+  void escalate(std::vector<outgoing>& out, steady_clock::time_point steady_now);
+  [[nodiscard]] notification page_notification(const page_entry& entry,
+                                               steady_clock::time_point steady_now) const;
+  // The group's alerts that are not silenced or inhibited, firing or resolved by `firing`.
+  [[nodiscard]] std::vector<rules::alert> unmuted_alerts(const aggregation_group& g,
+                                                         sys_clock::time_point now, bool firing);
+  void configure_oncall(const config::config& cfg);
   [[nodiscard]] bool muted(const stored_alert& s, sys_clock::time_point now);
   [[nodiscard]] std::vector<const rules::alert*> firing_alerts(sys_clock::time_point now) const;
   [[nodiscard]] std::vector<const route_node*> destinations(const rules::label_set& labels) const;
@@ -222,6 +229,8 @@ struct alert_router::impl {
   std::optional<route_tree> tree;  // none: no route, alerts reach no receiver
   inhibitor inhibit;
   std::unique_ptr<silence_store> silences;
+  std::unique_ptr<pager> pages;
+  std::shared_ptr<const oncall::roster> roster_;  // swapped whole by a reload
 
   mutable std::mutex mutex_;
   std::unordered_map<std::string, stored_alert> alerts_;
@@ -304,6 +313,8 @@ alert_router::impl::impl(const config::config& cfg, const notifier_registry& reg
   const auto db_file = options.data_dir / "router.db";
   db = std::make_unique<router_db>(db_file);
   silences = std::make_unique<silence_store>(db_file, time);
+  pages = std::make_unique<pager>(db_file, metrics, time);
+  configure_oncall(cfg);
   load();
 
   receivers_ = make_receivers(cfg, registry, generation_);
@@ -324,7 +335,10 @@ std::map<std::string, receiver_state> alert_router::impl::make_receivers(
     state.send_resolved = n->send_resolved();
     state.worker = std::make_unique<receiver_worker>(
         r.name, std::move(n), worker, metrics,
-        [this, generation](const notification& sent) { on_delivered(sent, generation); }, time);
+        [this, generation](const notification& sent) { on_delivered(sent, generation); }, time,
+        [this](const notification& n, bool given_up) {
+          if (n.page) pages->failed(n.page->entry_id, given_up);
+        });
   }
   return out;
 }
@@ -340,6 +354,7 @@ void alert_router::impl::reconfigure(const config::config& cfg, const notifier_r
     generation = generation_ + 1;
   }
   std::map<std::string, receiver_state> new_receivers = make_receivers(cfg, registry, generation);
+  configure_oncall(cfg);  // reads the ics files again
 
   std::lock_guard ticking(tick_mutex_);
   std::lock_guard lock(mutex_);
@@ -360,6 +375,7 @@ void alert_router::impl::reconfigure(const config::config& cfg, const notifier_r
   receivers_ = std::move(new_receivers);
   generation_ = generation;
   in_flight_.clear();
+  pages->requeue_in_flight();  // the old workers dropped their queues
   groups_.clear();
   for (auto& [fp, s] : alerts_) {
     s.groups.clear();
@@ -692,6 +708,16 @@ void alert_router::impl::flush(aggregation_group& g, const std::string& group_id
     (is_firing ? firing : resolved).push_back(std::move(copy));
   }
 
+  if (!g.node->escalation.empty()) {
+    // The group's first notification starts its escalation; its end (nothing firing, silenced
+    // or not) ends it and tells everyone it paged, whatever the receiver's send_resolved.
+    if (!firing_set.empty()) {
+      pages->group_notified(g.key, g.node->escalation, receiver);
+    } else if (leaving.size() == g.members.size() && pages->escalating(g.key)) {
+      pages->group_resolved(g.key, g.labels, resolved);
+    }
+  }
+
   const nflog_key key{receiver, g.key};
   if (needs_update(key, firing_set, resolved_set, send_resolved, g.node->repeat_interval, now)) {
     notification n;
@@ -805,6 +831,87 @@ void alert_router::impl::forget_resolved(sys_clock::time_point now,
   }
 }
 
+void alert_router::impl::configure_oncall(const config::config& cfg) {
+  auto next = std::make_shared<const oncall::roster>(cfg.oncall, cfg.file);
+  pages->configure(cfg.oncall.escalation_policies,
+                   [next](std::string_view schedule, std::chrono::sys_seconds at) {
+                     auto shift = next->on_call(schedule, at);
+                     return shift ? std::optional<std::string>(shift->user) : std::nullopt;
+                   });
+  std::lock_guard lock(mutex_);
+  roster_ = std::move(next);
+}
+
+std::vector<rules::alert> alert_router::impl::unmuted_alerts(const aggregation_group& g,
+                                                              sys_clock::time_point now,
+                                                              bool firing) {
+  std::vector<rules::alert> out;
+  for (const std::string& fp : g.members) {
+    const auto it = alerts_.find(fp);
+    if (it == alerts_.end() || firing_at(it->second.alert, now) != firing || muted(it->second, now)) {
+      continue;
+    }
+    out.push_back(it->second.alert);
+    out.back().firing = firing;
+  }
+  return out;
+}
+
+// Takes the steps that are due (for groups this router sends with something unmuted firing:
+// a silenced group holds its escalation) and hands every unsent page to its receiver.
+void alert_router::impl::escalate(std::vector<outgoing>& out, steady_clock::time_point steady_now) {
+  const auto now = time.now();
+  for (const std::string& key : pages->due()) {
+    if (options.cluster != nullptr && !options.cluster->sends(key)) continue;
+    for (const auto& [id, g] : groups_) {
+      if (g.key != key || g.node->escalation.empty()) continue;
+      auto firing = unmuted_alerts(g, now, /*firing=*/true);
+      if (!firing.empty()) pages->take_step(key, g.labels, firing);
+      break;
+    }
+  }
+  for (const page_entry& entry : pages->unsent()) {
+    const auto r = receivers_.find(entry.receiver);
+    if (r == receivers_.end() || !r->second.worker) {
+      spdlog::error("oncall: page {} of {} cannot be sent: receiver '{}' {}", entry.id,
+                    entry.group_key, entry.receiver,
+                    r == receivers_.end() ? "is gone" : "discards");
+      pages->failed(entry.id, /*given_up=*/true);
+      continue;
+    }
+    out.push_back({r->second.worker.get(), page_notification(entry, steady_now), {}});
+  }
+}
+
+notification alert_router::impl::page_notification(const page_entry& entry,
+                                                   steady_clock::time_point steady_now) const {
+  notification n;
+  n.receiver = entry.receiver;
+  n.group_key = entry.group_key;
+  n.group_labels = entry.group_labels;
+  n.alerts = entry.alerts;
+  n.external_url = options.external_url;
+  n.due_since = steady_now;
+  n.id = entry.page_id + "-" + std::to_string(entry.id);  // one per page: repeats are dropped
+  page_info page;
+  page.entry_id = entry.id;
+  page.page_id = entry.page_id;
+  page.user = entry.user;
+  page.step = entry.step;
+  page.resolved = entry.resolve;
+  if (const config::oncall_user* u = roster_ ? roster_->user(entry.user) : nullptr) {
+    page.email = u->email;
+    page.slack = u->slack;
+    page.telegram = u->telegram;
+  }
+  if (options.ack_signer && !options.external_url.empty() && !entry.resolve) {
+    page.ack_url = options.external_url + "/ack/" + entry.page_id +
+                   "?sig=" + options.ack_signer->sign(entry.page_id, entry.incident_ms);
+  }
+  n.page = std::move(page);
+  return n;
+}
+
 void alert_router::impl::update_gauges(sys_clock::time_point now) {
   std::int64_t firing = 0, resolved = 0, suppressed = 0;
   for (const auto& [fp, s] : alerts_) {
@@ -870,6 +977,7 @@ void alert_router::impl::tick() {
       }
       it = g.members.empty() ? groups_.erase(it) : std::next(it);
     }
+    escalate(out, steady_now);
     forget_resolved(now, steady_now);
     update_gauges(now);
     firing_cache_.clear();  // its pointers are only good while the lock is held
@@ -877,7 +985,12 @@ void alert_router::impl::tick() {
   last_tick_ = steady_clock::now().time_since_epoch().count();
   for (outgoing& o : out) {
     const nflog_key key{o.n.receiver, o.n.group_key};
+    const std::int64_t page_entry_id = o.n.page ? o.n.page->entry_id : 0;
     if (o.worker->enqueue(std::move(o.n))) continue;
+    if (page_entry_id != 0) {
+      pages->not_handed(page_entry_id);  // taken out again at the next tick
+      continue;
+    }
     // Dropped (and counted) by a full queue: it is not on its way after all.
     std::lock_guard lock(mutex_);
     if (auto f = in_flight_.find(key); f != in_flight_.end() && --f->second.outstanding <= 0) {
@@ -891,6 +1004,10 @@ void alert_router::impl::tick() {
 
 // The worker's callback: only what a receiver accepted goes into the notification log.
 void alert_router::impl::on_delivered(const notification& n, std::uint64_t generation) {
+  if (n.page) {
+    pages->delivered(n.page->entry_id);  // pages are not group notifications: no nflog
+    return;
+  }
   nflog_entry entry;
   entry.sent_at = time.now();
   for (const rules::alert& a : n.alerts)
@@ -1000,6 +1117,13 @@ std::vector<alert_view> alert_router::alerts() const {
 }
 
 silence_store& alert_router::silences() { return *impl_->silences; }
+
+pager& alert_router::oncall() { return *impl_->pages; }
+
+std::shared_ptr<const oncall::roster> alert_router::roster() const {
+  std::lock_guard lock(impl_->mutex_);
+  return impl_->roster_;
+}
 
 std::chrono::steady_clock::time_point alert_router::last_tick() const {
   return steady_clock::time_point(steady_clock::duration(impl_->last_tick_.load()));

@@ -28,8 +28,11 @@
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "rules/alert.hpp"
+#include "oncall/ack_link.hpp"
+#include "oncall/roster.hpp"
 #include "sinks/cluster.hpp"
 #include "sinks/notifier.hpp"
+#include "sinks/pager.hpp"
 #include "sinks/silences.hpp"
 
 namespace tocsin::sinks {
@@ -43,6 +46,8 @@ struct router_options {
   // With a Kafka bus: which groups this router sends, and where it publishes what it sent.
   // Null: this router sends every group. Must outlive the router.
   cluster_membership* cluster = nullptr;
+  // Signs the ack links in pages (oncall.signing_key_file); null: pages carry no link.
+  std::shared_ptr<const oncall::ack_signer> ack_signer;
 };
 
 // An alert as GET /api/v2/alerts shows it.
@@ -55,9 +60,10 @@ struct alert_view {
 
 class alert_router {
  public:
-  // Builds the route tree, inhibitor, a receiver_worker per receiver (via `registry`) and opens
-  // router.db, reloading its alerts and notification log. Throws config::config_error for a bad
-  // route/receiver, std::runtime_error for an unusable data_dir. Every decision by time (group
+  // Builds the route tree, inhibitor, a receiver_worker per receiver (via `registry`) and the
+  // on-call roster (reading its ics files), and opens router.db, reloading its alerts,
+  // notification log and escalations. Throws config::config_error for a bad route/receiver/
+  // schedule, std::runtime_error for an unusable data_dir. Every decision by time (group
   // timers, resolve_timeout, silences, the notification log) reads `time_source`.
   alert_router(const config::config& cfg, const notifier_registry& registry,
                metrics_registry& metrics, router_options options,
@@ -102,6 +108,10 @@ class alert_router {
 
   [[nodiscard]] std::vector<alert_view> alerts() const;
   [[nodiscard]] silence_store& silences();
+  // The escalations, pages and acks (DESIGN.md, "On-call").
+  [[nodiscard]] pager& oncall();
+  // Who is on call, as of the config in use.
+  [[nodiscard]] std::shared_ptr<const oncall::roster> roster() const;
   // route_tree::fingerprint() of the routes in use ("none" without a route).
   [[nodiscard]] std::string route_fingerprint() const;
   // The clock the router decides by, for whoever must agree with it (the Alertmanager API).

@@ -14,6 +14,17 @@
 
 namespace tocsin::sinks {
 
+// Set on a notification that pages one person (DESIGN.md, "On-call"): the receiver addresses it
+// to them (email `to`, a Slack mention) and carries the ack link.
+struct page_info {
+  std::int64_t entry_id = 0;  // the page's entry in the on-call history
+  std::string page_id;
+  std::string user, email, slack, telegram;
+  std::string ack_url;  // the signed link; "" without an admin listener
+  int step = 0;         // 1-based; 0 for a resolve notice
+  bool resolved = false;  // tells the person the group they were paged for resolved
+};
+
 struct notification {
   std::string receiver;
   std::string group_key;             // route_tree::group_key()
@@ -26,6 +37,7 @@ struct notification {
   // restart after a crash between the receiver's answer and the notification log write), so a
   // receiver can drop repeats. Sent as X-Tocsin-Notification-Id; "" when not set.
   std::string id;
+  std::optional<page_info> page;  // set when this pages a person
 
   [[nodiscard]] bool firing() const;  // any alert firing
   [[nodiscard]] std::size_t firing_count() const;

@@ -66,12 +66,14 @@ std::unique_ptr<notifier> notifier_registry::create(const config::receiver_confi
 
 receiver_worker::receiver_worker(std::string receiver, std::unique_ptr<notifier> n,
                                  worker_options options, metrics_registry& metrics,
-                                 delivered_callback on_delivered, clock& time)
+                                 delivered_callback on_delivered, clock& time,
+                                 failed_callback on_failed)
     : receiver_(std::move(receiver)),
       notifier_(checked(std::move(n), receiver_)),
       options_(std::move(options)),
       metrics_(metrics),
       on_delivered_(std::move(on_delivered)),
+      on_failed_(std::move(on_failed)),
       success_(result_counter(metrics_, receiver_, "success")),
       retried_(result_counter(metrics_, receiver_, "retry")),
       failed_(result_counter(metrics_, receiver_, "failed")),
@@ -105,6 +107,7 @@ void receiver_worker::deliver(const notification& n) {
       // Counted after the line is written: whoever sees the count can read the line.
       dead_letter(n, r, "permanent failure");
       failed_.inc();
+      if (on_failed_) on_failed_(n, /*given_up=*/true);
       return;
     }
     // Full jitter (a random wait up to the backoff) spreads the retries of many groups, so a
@@ -117,9 +120,11 @@ void receiver_worker::deliver(const notification& n) {
     if (clock_.steady_now() + wait > give_up_at) {
       dead_letter(n, r, "gave up after " + std::to_string(attempt) + " attempts");
       failed_.inc();
+      if (on_failed_) on_failed_(n, /*given_up=*/true);
       return;
     }
     retried_.inc();
+    if (on_failed_) on_failed_(n, /*given_up=*/false);
     // A warning, since the receiver is failing; at most one a minute, as a receiver coming back
     // from an outage can have many notifications in retries.
     const auto now = clock_.steady_now();

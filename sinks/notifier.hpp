@@ -80,10 +80,12 @@ struct worker_options {
 class receiver_worker {
  public:
   using delivered_callback = std::function<void(const notification&)>;
+  // After each failed attempt; `given_up` when it was the last (dead-lettered).
+  using failed_callback = std::function<void(const notification&, bool given_up)>;
 
   receiver_worker(std::string receiver, std::unique_ptr<notifier> n, worker_options options,
                   metrics_registry& metrics, delivered_callback on_delivered,
-                  clock& time = real_clock());
+                  clock& time = real_clock(), failed_callback on_failed = {});
   // Finishes the attempt in progress, leaves the rest (still pending on disk).
   ~receiver_worker() = default;
   receiver_worker(const receiver_worker&) = delete;
@@ -110,6 +112,7 @@ class receiver_worker {
   worker_options options_;
   metrics_registry& metrics_;
   delivered_callback on_delivered_;
+  failed_callback on_failed_;
   counter& success_;
   counter& retried_;
   counter& failed_;

@@ -472,6 +472,10 @@ template_values make_values(const notification& n) {
   v.builtins["alert_count"] = std::to_string(n.alerts.size());
   v.builtins["group_labels"] = join_pairs(n.group_labels);
   v.builtins["subject"] = default_subject(n, firing);
+  // A page (DESIGN.md, "On-call"): who it is for and the link that acknowledges it.
+  v.builtins["paged_user"] = n.page ? n.page->user : "";
+  v.builtins["ack_url"] = n.page ? n.page->ack_url : "";
+  if (n.page) v.builtins["subject"] = (n.page->resolved ? "[PAGE ENDED] " : "[PAGE] ") + v.builtins["subject"];
 
   v.alerts_html = "<ul>\n";
   for (const rules::alert& a : n.alerts) {
@@ -489,6 +493,7 @@ std::string default_text(const template_values& v) {
   out += b.at("firing_count") + " firing, " + b.at("resolved_count") + " resolved";
   if (!b.at("group_labels").empty()) out += " for " + b.at("group_labels");
   out += "\n\n" + v.alerts_text;
+  if (!b.at("ack_url").empty()) out += "\nAcknowledge: " + b.at("ack_url") + "\n";
   if (!b.at("external_url").empty()) out += "\nSent by tocsin: " + b.at("external_url") + "\n";
   return out;
 }
@@ -501,11 +506,22 @@ std::string default_html(const template_values& v) {
                     " firing, " + b.at("resolved_count") + " resolved";
   if (!b.at("group_labels").empty()) out += " for " + html_escaped(b.at("group_labels"));
   out += "</p>\n" + v.alerts_html;
+  if (!b.at("ack_url").empty()) {
+    out += "<p><a href=\"" + html_escaped(b.at("ack_url")) + "\">Acknowledge</a></p>\n";
+  }
   if (!b.at("external_url").empty()) {
     out += "<p>Sent by <a href=\"" + html_escaped(b.at("external_url")) + "\">tocsin</a></p>\n";
   }
   out += "</body>\n</html>\n";
   return out;
+}
+
+// A page goes to the paged person alone; everything else to the receiver's `to`. Empty when the
+// person has no usable address.
+std::vector<mailbox> recipients(const email_settings& s, const notification& n) {
+  if (!n.page) return s.to;
+  auto person = parse_mailbox(n.page->email);
+  return person ? std::vector<mailbox>{std::move(*person)} : std::vector<mailbox>{};
 }
 
 std::string build_message(const email_settings& s, const notification& n,
@@ -518,7 +534,7 @@ std::string build_message(const email_settings& s, const notification& n,
 
   std::string from = s.from.header;
   std::string to;
-  for (const mailbox& m : s.to) {
+  for (const mailbox& m : recipients(s, n)) {
     if (!to.empty()) to += ",\r\n ";
     to += m.header;
   }
@@ -637,13 +653,18 @@ class email_notifier final : public notifier {
     std::unique_ptr<CURL, curl_easy_deleter> curl(curl_easy_init());
     if (!curl) return {delivery_result::outcome::retry, 0, "curl_easy_init failed", {}};
 
-    std::unique_ptr<curl_slist, curl_slist_deleter> recipients;
-    for (const mailbox& m : settings_.to) {
-      curl_slist* grown = curl_slist_append(recipients.get(), ("<" + m.address + ">").c_str());
+    const std::vector<mailbox> to = recipients(settings_, n);
+    if (to.empty()) {
+      return {delivery_result::outcome::permanent, 0,
+              "user '" + n.page->user + "' has no usable email address", {}};
+    }
+    std::unique_ptr<curl_slist, curl_slist_deleter> rcpt;
+    for (const mailbox& m : to) {
+      curl_slist* grown = curl_slist_append(rcpt.get(), ("<" + m.address + ">").c_str());
       if (grown == nullptr) return {delivery_result::outcome::retry, 0, "out of memory", {}};
       // The head is new only on the first append; taking it over each time covers both cases.
-      (void)recipients.release();
-      recipients.reset(grown);
+      (void)rcpt.release();
+      rcpt.reset(grown);
     }
     const std::string mail_from = "<" + settings_.from.address + ">";
     upload_state upload{message};
@@ -665,7 +686,7 @@ class email_notifier final : public notifier {
       curl_easy_setopt(c, CURLOPT_PASSWORD, settings_.password.c_str());
     }
     curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.c_str());
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, recipients.get());
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, read_message);
     curl_easy_setopt(c, CURLOPT_READDATA, &upload);

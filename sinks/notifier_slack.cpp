@@ -83,6 +83,16 @@ class slack_notifier final : public notifier {
   std::optional<rules::annotation_template> title_, text_;
 };
 
+// A page's message text (DESIGN.md, "On-call"): a mention, so Slack notifies the person, and
+// the ack link. `title` is already escaped.
+std::string page_text(const page_info& page, const std::string& title) {
+  std::string who = page.slack.empty() ? escaped(page.user) : "<@" + page.slack + ">";
+  if (page.resolved) return who + " resolved: " + title;
+  std::string text = who + " you are paged (step " + std::to_string(page.step) + "): " + title;
+  if (!page.ack_url.empty()) text += " <" + page.ack_url + "|Acknowledge>";
+  return text;
+}
+
 nlohmann::ordered_json slack_notifier::render(const notification& n) const {
   const bool firing = n.firing();
   const rules::label_set labels = n.common_labels();
@@ -169,6 +179,7 @@ nlohmann::ordered_json slack_notifier::render(const notification& n) const {
   attachment["mrkdwn_in"] = nlohmann::ordered_json::array({"text"});
 
   nlohmann::ordered_json body = nlohmann::ordered_json::object();
+  if (n.page) body["text"] = page_text(*n.page, title);
   if (!channel_.empty()) body["channel"] = channel_;
   if (!username_.empty()) body["username"] = username_;
   if (!icon_emoji_.empty()) body["icon_emoji"] = icon_emoji_;

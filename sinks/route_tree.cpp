@@ -78,6 +78,7 @@ class tree_builder {
     node.group_interval = cfg.group_interval.value_or(parent ? parent->group_interval : 5min);
     node.repeat_interval = cfg.repeat_interval.value_or(parent ? parent->repeat_interval : 4h);
     node.continue_matching = cfg.continue_matching;
+    node.escalation = cfg.escalation.value_or(parent ? parent->escalation : std::string());
 
     node.routes.resize(cfg.routes.size());
     for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
@@ -168,7 +169,9 @@ void describe(const route_node& node, std::string& out) {
   out += '|' + std::to_string(node.group_wait.count()) + '|' +
          std::to_string(node.group_interval.count()) + '|' +
          std::to_string(node.repeat_interval.count()) + '|' +
-         (node.continue_matching ? "continue" : "") + '\n';
+         (node.continue_matching ? "continue" : "") +
+         // Only when set, so routers of an older version agree on a tree without escalations.
+         (node.escalation.empty() ? "" : "|escalation=" + node.escalation) + '\n';
   for (const route_node& child : node.routes) describe(child, out);
 }
 

@@ -26,6 +26,7 @@ struct route_node {
   std::vector<std::string> group_by;
   std::chrono::milliseconds group_wait{}, group_interval{}, repeat_interval{};
   bool continue_matching = false;
+  std::string escalation;  // the escalation policy that pages for its groups; "" none
   std::vector<route_node> routes;
 };
 

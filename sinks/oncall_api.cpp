@@ -1,0 +1,184 @@
+#include "sinks/oncall_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/rfc3339.hpp"
+#include "sinks/http_query.hpp"
+#include "sinks/notifier_factories.hpp"
+
+namespace tocsin::sinks {
+namespace {
+
+using json = nlohmann::json;
+using sys_clock = std::chrono::system_clock;
+
+// How far /now looks ahead for the end of a shift or gap.
+constexpr auto horizon = std::chrono::days(60);
+
+http_reply json_reply(unsigned status, const json& body) {
+  return {status, "application/json",
+          body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
+}
+
+http_reply html_reply(unsigned status, const std::string& title, const std::string& body_html) {
+  return {status, "text/html; charset=utf-8",
+          "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + html_escaped(title) +
+              "</title></head>\n<body>\n<h1>" + html_escaped(title) + "</h1>\n" + body_html +
+              "</body></html>\n"};
+}
+
+std::chrono::sys_seconds to_seconds(sys_clock::time_point tp) {
+  return std::chrono::floor<std::chrono::seconds>(tp);
+}
+
+json time_or_null(sys_clock::time_point tp) {
+  if (tp == sys_clock::time_point{}) return nullptr;
+  return format_rfc3339_millis(tp);
+}
+
+json page_json(const page_entry& p) {
+  return {{"page_id", p.page_id},
+          {"group_key", p.group_key},
+          {"policy", p.policy},
+          {"step", p.step},
+          {"user", p.user},
+          {"receiver", p.receiver},
+          {"at", format_rfc3339_millis(p.at)},
+          {"state", p.state},
+          {"acked_by", p.acked_by.empty() ? json(nullptr) : json(p.acked_by)},
+          {"acked_at", p.acked_by.empty() ? json(nullptr) : time_or_null(p.acked_at)},
+          {"comment", p.comment}};
+}
+
+json ack_json(const oncall::escalation& e) {
+  return {{"page_id", e.page_id},
+          {"group_key", e.group_key},
+          {"acked_by", e.acked_by},
+          {"acked_at", format_rfc3339_millis(sys_clock::time_point(std::chrono::milliseconds(e.acked_ms)))},
+          {"comment", e.ack_comment}};
+}
+
+http_reply now_handler(alert_router& router, const http_request_view& req) {
+  if (req.method != "GET") return {405, "text/plain; charset=utf-8", "use GET\n"};
+  auto at = router.time_source().now();
+  if (const std::string text = first_value(parse_query(req.target), "at"); !text.empty()) {
+    auto parsed = parse_rfc3339(text);
+    if (!parsed) return json_reply(400, "at: not an RFC 3339 time: " + text);
+    at = *parsed;
+  }
+  return json_reply(200, oncall_now(*router.roster(), to_seconds(at)));
+}
+
+http_reply pages_handler(alert_router& router, const http_request_view& req) {
+  if (req.method != "GET") return {405, "text/plain; charset=utf-8", "use GET\n"};
+  auto since = router.time_source().now() - std::chrono::hours(24);
+  if (const std::string text = first_value(parse_query(req.target), "since"); !text.empty()) {
+    auto parsed = parse_rfc3339(text);
+    if (!parsed) return json_reply(400, "since: not an RFC 3339 time: " + text);
+    since = *parsed;
+  }
+  json out = json::array();
+  for (const page_entry& p : router.oncall().history(since)) {
+    if (!p.resolve) out.push_back(page_json(p));
+  }
+  return json_reply(200, out);
+}
+
+http_reply ack_handler(alert_router& router, const http_request_view& req) {
+  if (req.method != "POST") return {405, "text/plain; charset=utf-8", "use POST\n"};
+  const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return json_reply(400, "expected a JSON object");
+  const auto text = [&](const char* key) {
+    const auto it = body.find(key);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string target = !text("page_id").empty() ? text("page_id") : text("group_key");
+  if (target.empty()) return json_reply(400, "page_id or group_key is required");
+  // With a user's token the ack is that user's, whatever the body says.
+  const std::string by = !req.user.empty() ? req.user : text("by");
+  if (by.empty()) return json_reply(400, "by is required (who acknowledges)");
+  const ack_result r = router.oncall().ack(target, by, text("comment"));
+  if (r.outcome == ack_outcome::not_found) return json_reply(404, "no such paged group");
+  json out = ack_json(r.escalation);
+  out["already_acked"] = r.outcome == ack_outcome::already_acked;
+  return json_reply(200, out);
+}
+
+// GET shows what would be acknowledged and a button; POST (the button) acknowledges.
+http_reply link_handler(alert_router& router, const oncall::ack_signer* signer,
+                        const http_request_view& req) {
+  const std::string path = req.target.substr(0, req.target.find('?'));
+  const std::string page_id = path.substr(std::string_view("/ack/").size());
+  const query_params form =
+      req.method == "POST" ? parse_query(req.body, /*form_body=*/true) : parse_query(req.target);
+  if (req.method != "GET" && req.method != "POST") {
+    return {405, "text/plain; charset=utf-8", "use GET or POST\n"};
+  }
+  const auto e = router.oncall().find(page_id);
+  if (!e) {
+    return html_reply(410, "Nothing to acknowledge",
+                      "<p>This page is over: its group resolved, or the link is not a page.</p>\n");
+  }
+  const std::string sig = first_value(form, "sig");
+  if (signer == nullptr || !signer->verify(page_id, e->incident_ms, sig)) {
+    return html_reply(403, "Link not valid",
+                      "<p>This acknowledgement link is not valid for the current incident.</p>\n");
+  }
+  if (req.method == "GET") {
+    if (e->acked()) {
+      return html_reply(200, "Already acknowledged",
+                        "<p>" + html_escaped(e->acked_by) + " acknowledged " +
+                            html_escaped(e->group_key) + ".</p>\n");
+    }
+    return html_reply(
+        200, "Acknowledge this page?",
+        "<p>Group: <code>" + html_escaped(e->group_key) + "</code></p>\n"
+        "<form method=\"post\" action=\"/ack/" + html_escaped(page_id) + "\">\n"
+        "<input type=\"hidden\" name=\"sig\" value=\"" + html_escaped(sig) + "\">\n"
+        "<label>Name <input name=\"by\" required></label>\n"
+        "<label>Comment <input name=\"comment\"></label>\n"
+        "<button type=\"submit\">Acknowledge</button>\n</form>\n");
+  }
+  std::string by = first_value(form, "by");
+  if (by.empty()) by = "ack link";
+  const ack_result r = router.oncall().ack(page_id, by, first_value(form, "comment"));
+  if (r.outcome == ack_outcome::not_found) {
+    return html_reply(410, "Nothing to acknowledge", "<p>This page is over.</p>\n");
+  }
+  return html_reply(200, "Acknowledged",
+                    "<p>" + html_escaped(r.escalation.acked_by) + " acknowledged " +
+                        html_escaped(r.escalation.group_key) +
+                        ". Escalation stopped until the group resolves.</p>\n");
+}
+
+}  // namespace
+
+json oncall_now(const oncall::roster& roster, std::chrono::sys_seconds at) {
+  json out = json::array();
+  for (const config::oncall_schedule& s : roster.schedules()) {
+    json row = {{"schedule", s.name}, {"user", nullptr}, {"until", nullptr}};
+    if (auto shift = roster.on_call(s.name, at)) {
+      row["user"] = shift->user;
+      row["until"] = format_rfc3339_millis(shift->end);
+    } else if (auto next = roster.rota(s.name, at, at + horizon); !next.empty()) {
+      row["until"] = format_rfc3339_millis(next.front().start);  // the gap's end
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+void register_oncall_api(admin_server& admin, alert_router& router,
+                         std::shared_ptr<const oncall::ack_signer> signer) {
+  admin.handle("/api/v1/oncall/now",
+               [&router](const http_request_view& req) { return now_handler(router, req); });
+  admin.handle("/api/v1/oncall/pages",
+               [&router](const http_request_view& req) { return pages_handler(router, req); });
+  admin.handle("/api/v1/oncall/ack",
+               [&router](const http_request_view& req) { return ack_handler(router, req); });
+  admin.handle_prefix("/ack/", [&router, signer](const http_request_view& req) {
+    return link_handler(router, signer.get(), req);
+  });
+}
+
+}  // namespace tocsin::sinks
