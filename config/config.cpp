@@ -63,7 +63,8 @@ constexpr std::string_view limits_keys[] = {"max_message_bytes",
                                             "gelf_chunk_bytes_per_source"};
 constexpr std::string_view output_keys[] = {"type", "path", "topic", "max_open_files",
                                             "max_new_paths_per_minute"};
-constexpr std::string_view admin_keys[] = {"listen", "token_file", "insecure", "max_connections"};
+constexpr std::string_view admin_keys[] = {"listen", "token_file", "insecure", "max_connections",
+                                           "external_url"};
 constexpr std::string_view router_keys[] = {"max_alerts"};
 constexpr std::string_view bus_keys[] = {"type", "kafka"};
 constexpr std::string_view kafka_keys[] = {
@@ -552,6 +553,11 @@ void loader::load_admin(const entry& at, config& cfg) {
       if (auto v = flag(e)) admin.insecure = *v;
     } else if (e.name == "max_connections") {
       if (auto v = count(e, 1, 100'000)) admin.max_connections = *v;
+    } else if (e.name == "external_url") {
+      if (auto v = url(e)) {
+        while (!v->empty() && v->back() == '/') v->pop_back();
+        admin.external_url = *v;
+      }
     }
   }
   const entry* listen = find(*entries, "listen");

@@ -95,6 +95,9 @@ struct admin_config {
   bool insecure = false;
   // Open connections at most; a connection beyond it is closed at once and counted.
   std::size_t max_connections = 64;
+  // How people reach the admin listener (links in notifications and pages: webhook
+  // externalURL, ack links), e.g. behind a proxy; default http://<listen>.
+  std::string external_url;
 };
 
 // The top-level `router:` section.

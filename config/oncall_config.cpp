@@ -122,7 +122,16 @@ class oncall_loader {
         if (auto v = unique_name(e, user_names_, "user")) user.name = *v;
       } else if (auto v = r_.text(e)) {
         if (e.name == "email") user.email = *v;
-        if (e.name == "slack") user.slack = *v;
+        if (e.name == "slack") {
+          // A member id goes into a mention, <@ID>, as it is: letters and digits only.
+          if (v->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != std::string::npos) {
+            r_.error(e.mark(), e.path,
+                     "expected a Slack member id like U0123ABCD (Profile → Copy member ID), got " +
+                         quote(*v));
+            continue;
+          }
+          user.slack = *v;
+        }
         if (e.name == "telegram") user.telegram = *v;
         if (e.name == "token_file") user.token_file = *v;
       }

@@ -20,9 +20,11 @@ void add_once(std::vector<std::string>& list, const std::string& name) {
 
 }  // namespace
 
-escalation start_escalation(std::string group_key, const config::escalation_policy& policy,
-                            std::string receiver, std::int64_t now_ms) {
+escalation start_escalation(std::string group_key, std::string group_labels,
+                            const config::escalation_policy& policy, std::string receiver,
+                            std::int64_t now_ms) {
   escalation e;
+  e.group_labels = std::move(group_labels);
   e.page_id = page_id(group_key);
   e.group_key = std::move(group_key);
   e.policy = policy.name;
@@ -82,6 +84,7 @@ nlohmann::json to_json(const escalation& e) {
           {"page_id", e.page_id},
           {"policy", e.policy},
           {"receiver", e.receiver},
+          {"group_labels", e.group_labels},
           {"incident_ms", e.incident_ms},
           {"cycle", e.cycle},
           {"next_step", e.next_step},
@@ -102,6 +105,7 @@ std::optional<escalation> escalation_from_json(const nlohmann::json& j) {
     e.page_id = j.at("page_id").get<std::string>();
     e.policy = j.at("policy").get<std::string>();
     e.receiver = j.at("receiver").get<std::string>();
+    e.group_labels = j.at("group_labels").get<std::string>();
     e.incident_ms = j.at("incident_ms").get<std::int64_t>();
     e.cycle = j.at("cycle").get<int>();
     e.next_step = j.at("next_step").get<std::size_t>();

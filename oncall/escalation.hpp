@@ -28,6 +28,9 @@ struct escalation {
   std::string page_id;  // page_id(group_key)
   std::string policy;
   std::string receiver;          // the route's receiver, which carries the pages
+  // The group's labels as text: escalations of `continue` routes that page the same group by
+  // the same policy (one through Slack, one by email) are one incident and share an ack.
+  std::string group_labels;
   std::int64_t incident_ms = 0;  // when it started; signed into ack links
   int cycle = 0;                 // 0 … policy.repeat
   std::size_t next_step = 0;     // index of the step that pages next
@@ -42,8 +45,9 @@ struct escalation {
   bool operator==(const escalation&) const = default;
 };
 
-escalation start_escalation(std::string group_key, const config::escalation_policy& policy,
-                            std::string receiver, std::int64_t now_ms);
+escalation start_escalation(std::string group_key, std::string group_labels,
+                            const config::escalation_policy& policy, std::string receiver,
+                            std::int64_t now_ms);
 
 // What a due step pages.
 struct page_order {

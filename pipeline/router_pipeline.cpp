@@ -50,7 +50,11 @@ router_pipeline::router_pipeline(const config::config& startup,
   sinks::register_builtin_notifiers(notifiers_);
   sinks::router_options options;
   options.data_dir = startup.data_dir;
-  if (startup.admin) options.external_url = "http://" + config::to_string(startup.admin->listen);
+  if (startup.admin) {
+    options.external_url = startup.admin->external_url.empty()
+                               ? "http://" + config::to_string(startup.admin->listen)
+                               : startup.admin->external_url;
+  }
   ack_signer_ = make_ack_signer(startup);
   options.ack_signer = ack_signer_;
   const bool on_kafka = startup.bus.type == "kafka";

@@ -712,9 +712,9 @@ void alert_router::impl::flush(aggregation_group& g, const std::string& group_id
     // The group's first notification starts its escalation; its end (nothing firing, silenced
     // or not) ends it and tells everyone it paged, whatever the receiver's send_resolved.
     if (!firing_set.empty()) {
-      pages->group_notified(g.key, g.node->escalation, receiver);
-    } else if (leaving.size() == g.members.size() && pages->escalating(g.key)) {
-      pages->group_resolved(g.key, g.labels, resolved);
+      pages->group_notified({receiver, g.key}, g.labels, g.node->escalation);
+    } else if (leaving.size() == g.members.size() && pages->escalating({receiver, g.key})) {
+      pages->group_resolved({receiver, g.key}, g.labels, resolved);
     }
   }
 
@@ -861,10 +861,12 @@ std::vector<rules::alert> alert_router::impl::unmuted_alerts(const aggregation_g
 // a silenced group holds its escalation) and hands every unsent page to its receiver.
 void alert_router::impl::escalate(std::vector<outgoing>& out, steady_clock::time_point steady_now) {
   const auto now = time.now();
-  for (const std::string& key : pages->due()) {
-    if (options.cluster != nullptr && !options.cluster->sends(key)) continue;
+  for (const escalation_key& key : pages->due()) {
+    if (options.cluster != nullptr && !options.cluster->sends(key.second)) continue;
     for (const auto& [id, g] : groups_) {
-      if (g.key != key || g.node->escalation.empty()) continue;
+      if (g.key != key.second || g.node->receiver != key.first || g.node->escalation.empty()) {
+        continue;
+      }
       auto firing = unmuted_alerts(g, now, /*firing=*/true);
       if (!firing.empty()) pages->take_step(key, g.labels, firing);
       break;

@@ -114,13 +114,24 @@ http_reply link_handler(alert_router& router, const oncall::ack_signer* signer,
   if (req.method != "GET" && req.method != "POST") {
     return {405, "text/plain; charset=utf-8", "use GET or POST\n"};
   }
-  const auto e = router.oncall().find(page_id);
-  if (!e) {
+  // The escalations this page id names (one per receiver the group pages through); the link
+  // is good for the incident it was signed for.
+  const std::string sig = first_value(form, "sig");
+  std::optional<oncall::escalation> e;
+  bool any = false;
+  for (oncall::escalation& candidate : router.oncall().escalations()) {
+    if (candidate.page_id != page_id) continue;
+    any = true;
+    if (signer != nullptr && signer->verify(page_id, candidate.incident_ms, sig)) {
+      e = std::move(candidate);
+      break;
+    }
+  }
+  if (!any) {
     return html_reply(410, "Nothing to acknowledge",
                       "<p>This page is over: its group resolved, or the link is not a page.</p>\n");
   }
-  const std::string sig = first_value(form, "sig");
-  if (signer == nullptr || !signer->verify(page_id, e->incident_ms, sig)) {
+  if (!e) {
     return html_reply(403, "Link not valid",
                       "<p>This acknowledgement link is not valid for the current incident.</p>\n");
   }

@@ -16,8 +16,10 @@ constexpr auto history_retention = std::chrono::hours(24 * 30);
 
 constexpr const char* schema = R"(
   CREATE TABLE IF NOT EXISTS oncall_escalations (
-    group_key TEXT PRIMARY KEY,
-    json      TEXT NOT NULL
+    receiver  TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    json      TEXT NOT NULL,
+    PRIMARY KEY (receiver, group_key)
   );
   CREATE TABLE IF NOT EXISTS oncall_pages (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -111,9 +113,11 @@ struct pager::db {
   explicit db(const std::filesystem::path& file) : handle(open_state_db(file, schema, "on-call state")) {
     const std::string select = std::string("SELECT ") + entry_columns + " FROM oncall_pages ";
     if (!upsert.prepare(handle,
-                        "INSERT INTO oncall_escalations (group_key, json) VALUES (?1, ?2) "
-                        "ON CONFLICT (group_key) DO UPDATE SET json = excluded.json") ||
-        !remove.prepare(handle, "DELETE FROM oncall_escalations WHERE group_key = ?1") ||
+                        "INSERT INTO oncall_escalations (receiver, group_key, json) "
+                        "VALUES (?1, ?2, ?3) "
+                        "ON CONFLICT (receiver, group_key) DO UPDATE SET json = excluded.json") ||
+        !remove.prepare(handle,
+                        "DELETE FROM oncall_escalations WHERE receiver = ?1 AND group_key = ?2") ||
         !insert_entry.prepare(
             handle,
             "INSERT INTO oncall_pages (group_key, page_id, policy, user, receiver, step, cycle, "
@@ -122,7 +126,8 @@ struct pager::db {
         !update_state.prepare(handle, "UPDATE oncall_pages SET state = ?2 WHERE id = ?1") ||
         !mark_acked.prepare(handle,
                             "UPDATE oncall_pages SET acked_by = ?2, acked_at_ms = ?3, "
-                            "comment = ?4 WHERE group_key = ?1 AND incident_ms = ?5 AND resolve = 0") ||
+                            "comment = ?4 WHERE receiver = ?6 AND group_key = ?1 AND incident_ms = ?5 "
+                            "AND resolve = 0") ||
         !select_pending.prepare(handle, (select + "WHERE state = 'pending' ORDER BY id").c_str()) ||
         !select_since.prepare(handle, (select + "WHERE at_ms >= ?1 ORDER BY id").c_str()) ||
         !prune.prepare(handle, "DELETE FROM oncall_pages WHERE at_ms < ?1 AND state != 'pending'")) {
@@ -158,7 +163,7 @@ pager::pager(const std::filesystem::path& db_file, metrics_registry& metrics, cl
   while (sqlite3_step(select.get()) == SQLITE_ROW) {
     const auto j = nlohmann::json::parse(select.text(1), nullptr, /*allow_exceptions=*/false);
     if (auto e = oncall::escalation_from_json(j)) {
-      escalations_[e->group_key] = std::move(*e);
+      escalations_[{e->receiver, e->group_key}] = std::move(*e);
     } else {
       spdlog::warn("oncall: dropping an unreadable escalation of {} from router.db",
                    select.text(0));
@@ -180,8 +185,9 @@ void pager::configure(std::vector<config::escalation_policy> policies,
 }
 
 void pager::save(const oncall::escalation& e) {
-  db_->upsert.bind(1, e.group_key);
-  db_->upsert.bind(2, oncall::to_json(e).dump());
+  db_->upsert.bind(1, e.receiver);
+  db_->upsert.bind(2, e.group_key);
+  db_->upsert.bind(3, oncall::to_json(e).dump());
   if (!db_->upsert.run()) {
     spdlog::error("oncall: cannot save the escalation of {}: {}", e.group_key,
                   sqlite3_errmsg(db_->handle));
@@ -219,22 +225,23 @@ void pager::set_state(std::int64_t entry_id, const char* state) {
   }
 }
 
-void pager::group_notified(const std::string& group_key, const std::string& policy,
-                           const std::string& receiver) {
+void pager::group_notified(const escalation_key& key, const rules::label_set& group_labels,
+                           const std::string& policy) {
   std::lock_guard lock(mutex_);
-  if (escalations_.contains(group_key)) return;
+  if (escalations_.contains(key)) return;
   const auto p = policies_.find(policy);
   if (p == policies_.end()) return;
   oncall::escalation e =
-      oncall::start_escalation(group_key, p->second, receiver, to_ms(clock_.now()));
+      oncall::start_escalation(key.second, nlohmann::json(group_labels).dump(), p->second,
+                               key.first, to_ms(clock_.now()));
   save(e);
-  escalations_.emplace(group_key, std::move(e));
+  escalations_.emplace(key, std::move(e));
 }
 
-void pager::group_resolved(const std::string& group_key, const rules::label_set& group_labels,
+void pager::group_resolved(const escalation_key& key, const rules::label_set& group_labels,
                            const std::vector<rules::alert>& resolved) {
   std::lock_guard lock(mutex_);
-  const auto it = escalations_.find(group_key);
+  const auto it = escalations_.find(key);
   if (it == escalations_.end()) return;
   const oncall::escalation& e = it->second;
   db_->exec("BEGIN");
@@ -245,21 +252,22 @@ void pager::group_resolved(const std::string& group_key, const rules::label_set&
                       .group_labels = group_labels, .alerts = resolved};
     add_entry(notice);
   }
-  db_->remove.bind(1, group_key);
+  db_->remove.bind(1, key.first);
+  db_->remove.bind(2, key.second);
   db_->remove.run();
   db_->exec("COMMIT");
   escalations_.erase(it);
 }
 
-bool pager::escalating(const std::string& group_key) const {
+bool pager::escalating(const escalation_key& key) const {
   std::lock_guard lock(mutex_);
-  return escalations_.contains(group_key);
+  return escalations_.contains(key);
 }
 
-std::vector<std::string> pager::due() const {
+std::vector<escalation_key> pager::due() const {
   const std::int64_t now = to_ms(clock_.now());
   std::lock_guard lock(mutex_);
-  std::vector<std::string> out;
+  std::vector<escalation_key> out;
   for (const auto& [key, e] : escalations_) {
     if (!e.acked() && e.next_due_ms != 0 && e.next_due_ms <= now && policies_.contains(e.policy)) {
       out.push_back(key);
@@ -268,11 +276,11 @@ std::vector<std::string> pager::due() const {
   return out;
 }
 
-void pager::take_step(const std::string& group_key, const rules::label_set& group_labels,
+void pager::take_step(const escalation_key& key, const rules::label_set& group_labels,
                       const std::vector<rules::alert>& firing) {
   const auto now = clock_.now();
   std::lock_guard lock(mutex_);
-  const auto it = escalations_.find(group_key);
+  const auto it = escalations_.find(key);
   if (it == escalations_.end()) return;
   const auto p = policies_.find(it->second.policy);
   if (p == policies_.end() || !who_) return;
@@ -296,7 +304,7 @@ void pager::take_step(const std::string& group_key, const rules::label_set& grou
   if (order->users.empty()) {
     spdlog::warn("oncall: step {} of {} for group {} names nobody (a gap in its schedules); "
                  "escalating",
-                 order->step, e.policy, group_key);
+                 order->step, e.policy, key.second);
   }
   it->second = std::move(e);
   prune();
@@ -329,13 +337,15 @@ void pager::failed(std::int64_t entry_id, bool given_up) {
     set_state(entry_id, "failed");
   }
   // Which escalation and step: read back from the entry.
-  sqlite_statement s(db_->handle, "SELECT group_key, step, cycle, resolve FROM oncall_pages WHERE id = ?1");
+  sqlite_statement s(db_->handle,
+                     "SELECT receiver, group_key, step, cycle, resolve FROM oncall_pages "
+                     "WHERE id = ?1");
   s.bind(1, entry_id);
-  if (sqlite3_step(s.get()) != SQLITE_ROW || sqlite3_column_int(s.get(), 3) != 0) return;
-  const auto it = escalations_.find(s.text(0));
+  if (sqlite3_step(s.get()) != SQLITE_ROW || sqlite3_column_int(s.get(), 4) != 0) return;
+  const auto it = escalations_.find({s.text(0), s.text(1)});
   if (it == escalations_.end()) return;
   const auto before = it->second.next_due_ms;
-  oncall::page_failed(it->second, sqlite3_column_int(s.get(), 1), sqlite3_column_int(s.get(), 2),
+  oncall::page_failed(it->second, sqlite3_column_int(s.get(), 2), sqlite3_column_int(s.get(), 3),
                       to_ms(clock_.now()));
   if (it->second.next_due_ms != before) save(it->second);
 }
@@ -352,21 +362,38 @@ void pager::requeue_in_flight() {
 
 ack_result pager::ack(const std::string& page_id_or_group_key, const std::string& by,
                       const std::string& comment) {
-  const auto now = clock_.now();
+  const std::int64_t now = to_ms(clock_.now());
   std::lock_guard lock(mutex_);
-  auto it = escalations_.find(page_id_or_group_key);
-  if (it == escalations_.end()) {
-    it = std::find_if(escalations_.begin(), escalations_.end(), [&](const auto& kv) {
-      return kv.second.page_id == page_id_or_group_key;
-    });
-  }
+  const auto it = std::find_if(escalations_.begin(), escalations_.end(), [&](const auto& kv) {
+    return kv.second.page_id == page_id_or_group_key ||
+           kv.second.group_key == page_id_or_group_key;
+  });
   if (it == escalations_.end()) return {};
-  oncall::escalation& e = it->second;
-  if (e.acked()) return {ack_outcome::already_acked, e};
+  if (it->second.acked()) return {ack_outcome::already_acked, it->second};
+  const oncall::escalation acked = it->second;
+  db_->exec("BEGIN");
+  for (auto& [key, e] : escalations_) {
+    // The same group through another receiver, or the same labels paged by the same policy
+    // from a sibling route: one incident, one ack.
+    const bool same_incident = e.group_key == acked.group_key ||
+                               (e.group_labels == acked.group_labels && e.policy == acked.policy);
+    if (!e.acked() && same_incident) record_ack(e, by, comment, now);
+  }
+  db_->exec("COMMIT");
+  acks_.inc();  // one person's ack, however many routes paged them
+  if (acked.first_page_ms != 0) {
+    time_to_ack_.observe(static_cast<double>(now - acked.first_page_ms) / 1000.0);
+  }
+  spdlog::info("oncall: {} acknowledged group {} (page {}){}", by, acked.group_key,
+               acked.page_id, comment.empty() ? "" : ": " + comment);
+  return {ack_outcome::acked, it->second};
+}
+
+void pager::record_ack(oncall::escalation& e, const std::string& by, const std::string& comment,
+                       std::int64_t now_ms) {
   e.acked_by = by;
   e.ack_comment = comment;
-  e.acked_ms = to_ms(now);
-  db_->exec("BEGIN");
+  e.acked_ms = now_ms;
   save(e);
   auto& s = db_->mark_acked;
   s.bind(1, e.group_key);
@@ -374,15 +401,8 @@ ack_result pager::ack(const std::string& page_id_or_group_key, const std::string
   s.bind(3, e.acked_ms);
   s.bind(4, comment);
   s.bind(5, e.incident_ms);
+  s.bind(6, e.receiver);
   s.run();
-  db_->exec("COMMIT");
-  acks_.inc();
-  if (e.first_page_ms != 0) {
-    time_to_ack_.observe(static_cast<double>(e.acked_ms - e.first_page_ms) / 1000.0);
-  }
-  spdlog::info("oncall: {} acknowledged group {} (page {}){}", by, e.group_key, e.page_id,
-               comment.empty() ? "" : ": " + comment);
-  return {ack_outcome::acked, e};
 }
 
 std::optional<oncall::escalation> pager::find(const std::string& page_id) const {

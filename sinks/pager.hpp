@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/config.hpp"
@@ -49,6 +50,10 @@ struct page_entry {
 
 enum class ack_outcome { acked, already_acked, not_found };
 
+// An escalation is the route receiver's, for one group: sibling routes with the same matchers
+// make the same group key, as in Alertmanager, and page through different receivers.
+using escalation_key = std::pair<std::string, std::string>;  // receiver, group key
+
 struct ack_result {
   ack_outcome outcome = ack_outcome::not_found;
   oncall::escalation escalation;  // as it is now (acked_by, acked_ms)
@@ -69,18 +74,18 @@ class pager {
 
   // A group of a route with escalation `policy` was notified with alerts firing: its escalation
   // starts unless one runs (new alerts joining do not restart it).
-  void group_notified(const std::string& group_key, const std::string& policy,
-                      const std::string& receiver);
+  void group_notified(const escalation_key& key, const rules::label_set& group_labels,
+                      const std::string& policy);
   // Every alert of the group resolved: its escalation ends and each person it paged gets a
   // pending resolve notice carrying `resolved`.
-  void group_resolved(const std::string& group_key, const rules::label_set& group_labels,
+  void group_resolved(const escalation_key& key, const rules::label_set& group_labels,
                       const std::vector<rules::alert>& resolved);
-  [[nodiscard]] bool escalating(const std::string& group_key) const;
+  [[nodiscard]] bool escalating(const escalation_key& key) const;
 
-  // Groups whose next step is due.
-  [[nodiscard]] std::vector<std::string> due() const;
-  // Takes the due step of `group_key`: a pending page per person it names, carrying `firing`.
-  void take_step(const std::string& group_key, const rules::label_set& group_labels,
+  // Escalations whose next step is due.
+  [[nodiscard]] std::vector<escalation_key> due() const;
+  // Takes the due step of `key`: a pending page per person it names, carrying `firing`.
+  void take_step(const escalation_key& key, const rules::label_set& group_labels,
                  const std::vector<rules::alert>& firing);
 
   // Pending entries not handed to a receiver yet; from now on they are in flight.
@@ -93,7 +98,9 @@ class pager {
   // A reload replaced the receivers, dropping their queues: every entry in flight goes out again.
   void requeue_in_flight();
 
-  // By page id, or by group key when `page_id_or_group_key` is not a live page id.
+  // By page id, or by group key when `page_id_or_group_key` is not a live page id. The
+  // escalations of the same group labels and policy (`continue` routes paging through other
+  // receivers) are acknowledged with it.
   ack_result ack(const std::string& page_id_or_group_key, const std::string& by,
                  const std::string& comment);
   [[nodiscard]] std::optional<oncall::escalation> find(const std::string& page_id) const;
@@ -104,6 +111,8 @@ class pager {
  private:
   struct db;
   void save(const oncall::escalation& e);
+  void record_ack(oncall::escalation& e, const std::string& by, const std::string& comment,
+                  std::int64_t now_ms);
   std::int64_t add_entry(const page_entry& entry);
   void set_state(std::int64_t entry_id, const char* state);
   void prune();
@@ -112,7 +121,7 @@ class pager {
   clock& clock_;
   std::unique_ptr<db> db_;
   mutable std::mutex mutex_;
-  std::map<std::string, oncall::escalation> escalations_;  // by group key
+  std::map<escalation_key, oncall::escalation> escalations_;
   std::map<std::string, config::escalation_policy> policies_;
   oncall::on_call_lookup who_;
   std::set<std::int64_t> in_flight_;  // entries handed to a receiver

@@ -118,16 +118,17 @@ TEST(oncall_config, names_must_exist) {
 TEST(oncall_config, bad_values_are_reported_at_their_keys) {
   const auto e = errors(
       "oncall:\n"
-      "  users: [ { name: a }, { name: a } ]\n"
+      "  users: [ { name: a }, { name: a }, { name: b, slack: '@bob' } ]\n"
       "  schedules:\n"
       "    - { name: s, time_zone: Mars/Olympus, layers: [ { start: 2026-13-01, rotation: 2x, "
       "users: [a], restrict: { times: ['25:00-08:00'], weekdays: [friday:monday] } } ] }\n"
       "    - { name: t, overrides: [ { user: a, start: 2026-12-02, end: 2026-12-01 } ] }\n"
       "    - { name: v }\n"
       "    - { name: u, ics: x.ics, layers: [] }\n"
-      "  escalation_policies: [ { name: p, steps: [ { notify: [ { user: a, schedule: s } ] } ] } "
-      "]\n");
+      "  escalation_policies: [ { name: p, steps: [ { notify: [ { user: a, schedule: s } ] } ] },\n"
+      "                         { name: q, repeat: 1, steps: [ { notify: [ { user: a } ] } ] } ]\n");
   EXPECT_THAT(e, ElementsAre(testing::HasSubstr("duplicate user name 'a'"),
+                             testing::HasSubstr("expected a Slack member id"),
                              testing::HasSubstr("unknown time zone 'Mars/Olympus'"),
                              testing::HasSubstr("expected a local time like"),
                              testing::HasSubstr("expected a rotation like"),
@@ -136,7 +137,8 @@ TEST(oncall_config, bad_values_are_reported_at_their_keys) {
                              testing::HasSubstr("an override must end after it starts"),
                              testing::HasSubstr("needs layers, overrides or an ics file"),
                              testing::HasSubstr("either layers or an ics file"),
-                             testing::HasSubstr("one schedule or one user")));
+                             testing::HasSubstr("one schedule or one user"),
+                             testing::HasSubstr("repeat needs repeat_after")));
 }
 
 TEST(oncall_config, no_oncall_section_is_empty) {

@@ -33,7 +33,7 @@ constexpr std::int64_t minute = 60'000;
 
 TEST(escalation, steps_page_after_the_previous_page_and_stop_at_the_end) {
   const auto p = two_steps();
-  escalation e = start_escalation("{}:{a=\"b\"}", p, "slack-ops", t0);
+  escalation e = start_escalation("{}:{a=\"b\"}", "{a=\"b\"}", p, "slack-ops", t0);
   EXPECT_EQ(e.page_id, page_id("{}:{a=\"b\"}"));
   auto first = take_due_step(e, p, rota, t0);
   ASSERT_TRUE(first);
@@ -52,7 +52,7 @@ TEST(escalation, steps_page_after_the_previous_page_and_stop_at_the_end) {
 TEST(escalation, repeat_runs_the_list_again_after_repeat_after) {
   auto p = two_steps(1);
   p.repeat_after = 30min;
-  escalation e = start_escalation("g", p, "r", t0);
+  escalation e = start_escalation("g", "{}", p, "r", t0);
   ASSERT_TRUE(take_due_step(e, p, rota, t0));
   ASSERT_TRUE(take_due_step(e, p, rota, t0 + 15 * minute));
   EXPECT_FALSE(take_due_step(e, p, rota, t0 + 45 * minute - 1));
@@ -67,7 +67,7 @@ TEST(escalation, repeat_runs_the_list_again_after_repeat_after) {
 
 TEST(escalation, an_ack_stops_it) {
   const auto p = two_steps();
-  escalation e = start_escalation("g", p, "r", t0);
+  escalation e = start_escalation("g", "{}", p, "r", t0);
   ASSERT_TRUE(take_due_step(e, p, rota, t0));
   e.acked_ms = t0 + minute;
   e.acked_by = "alice";
@@ -76,7 +76,7 @@ TEST(escalation, an_ack_stops_it) {
 
 TEST(escalation, a_failed_page_makes_the_next_step_due_at_once) {
   const auto p = two_steps();
-  escalation e = start_escalation("g", p, "r", t0);
+  escalation e = start_escalation("g", "{}", p, "r", t0);
   ASSERT_TRUE(take_due_step(e, p, rota, t0));
   page_failed(e, 2, 0, t0 + minute);  // not the last step paged: nothing
   EXPECT_EQ(e.next_due_ms, t0 + 15 * minute);
@@ -92,7 +92,7 @@ TEST(escalation, a_step_that_names_nobody_goes_on_at_once) {
   const on_call_lookup nobody = [](std::string_view, std::chrono::sys_seconds) {
     return std::optional<std::string>();
   };
-  escalation e = start_escalation("g", p, "r", t0);
+  escalation e = start_escalation("g", "{}", p, "r", t0);
   auto first = take_due_step(e, p, nobody, t0);
   ASSERT_TRUE(first);
   EXPECT_TRUE(first->users.empty());
@@ -104,7 +104,7 @@ TEST(escalation, a_step_that_names_nobody_goes_on_at_once) {
 
 TEST(escalation, json_round_trip_and_refusals) {
   const auto p = two_steps();
-  escalation e = start_escalation("g", p, "r", t0);
+  escalation e = start_escalation("g", "{}", p, "r", t0);
   ASSERT_TRUE(take_due_step(e, p, rota, t0));
   e.ack_comment = "on it";
   EXPECT_EQ(escalation_from_json(to_json(e)), e);

@@ -286,5 +286,32 @@ TEST_F(escalation_router_test, a_silenced_group_holds_its_escalation) {
   EXPECT_EQ(sent->pages_to("bob").size(), 1u);
 }
 
+TEST_F(escalation_router_test, continue_routes_paging_the_same_group_share_one_ack) {
+  // One route pages through Slack, the next by email: the person acks once.
+  config::route_config& slack = cfg.route->routes[0];
+  slack.continue_matching = true;
+  config::route_config mail = slack;
+  mail.receiver = "ops-mail";
+  mail.continue_matching = false;
+  cfg.route->routes.push_back(mail);
+  config::receiver_config ops_mail = cfg.receivers[0];
+  ops_mail.name = "ops-mail";
+  cfg.receivers.push_back(ops_mail);
+  auto router = open_router();
+  router->receive(critical("db1"));
+  step(*router, 30s);
+  const auto alice = sent->pages_to("alice");
+  ASSERT_EQ(alice.size(), 2u);
+  EXPECT_NE(alice[0].receiver, alice[1].receiver);
+  EXPECT_EQ(router->oncall().escalations().size(), 2u);
+
+  ASSERT_EQ(router->oncall().ack(alice[1].page->page_id, "alice", "").outcome,
+            ack_outcome::acked);
+  EXPECT_EQ(test::counter_value(metrics, "tocsin_acks_total"), 1u);
+  step(*router, 1h);
+  EXPECT_TRUE(sent->pages_to("bob").empty()) << "neither route escalates";
+  for (const auto& e : router->oncall().escalations()) EXPECT_EQ(e.acked_by, "alice");
+}
+
 }  // namespace
 }  // namespace tocsin::sinks
