@@ -103,6 +103,7 @@ class event_reader {
     icalproperty* dtstart = icalcomponent_get_first_property(vevent, ICAL_DTSTART_PROPERTY);
     if (dtstart == nullptr) return fail("has no DTSTART");
     e.dtstart = icalproperty_get_dtstart(dtstart);
+    if (!icaltime_is_valid_time(e.dtstart)) return fail("DTSTART is not a date or date-time");
     const auto zone = zone_of(dtstart, e.dtstart);
     if (!zone) return std::nullopt;
     e.zone = *zone;
@@ -148,6 +149,7 @@ class event_reader {
     std::chrono::seconds length{0};
     if (icalproperty* dtend = icalcomponent_get_first_property(vevent, ICAL_DTEND_PROPERTY)) {
       const icaltimetype end = icalproperty_get_dtend(dtend);
+      if (!icaltime_is_valid_time(end)) return fail("DTEND is not a date or date-time");
       const auto end_zone = zone_of(dtend, end);
       if (!end_zone) return std::nullopt;
       // In the same zone the wall-clock difference, so each occurrence keeps its clock times.
@@ -169,6 +171,10 @@ class event_reader {
     for (icalproperty* p = icalcomponent_get_first_property(vevent, ICAL_EXDATE_PROPERTY);
          p != nullptr; p = icalcomponent_get_next_property(vevent, ICAL_EXDATE_PROPERTY)) {
       const icaltimetype when = icalproperty_get_exdate(p);
+      if (!icaltime_is_valid_time(when)) {
+        fail("an EXDATE is not a date or date-time");
+        return false;
+      }
       const auto zone = zone_of(p, when);
       if (!zone) return false;
       out.push_back(instant(*zone, local_of(when)));
