@@ -94,6 +94,8 @@ void add_layer_claims(const config::oncall_layer& layer, const date::time_zone& 
                       std::int64_t rank, sys_seconds from, sys_seconds to,
                       std::vector<claim>& out) {
   const std::chrono::seconds period = rotation_length(layer);
+  // The loader refuses both; a config read only partly (check-config) may still hold them.
+  if (period <= std::chrono::seconds(0) || layer.users.empty()) return;
   const auto handoff = [&](std::int64_t k) { return to_utc(zone, layer.start + k * period); };
   // The first shift that can reach `from`; one earlier, as offsets shift local time a little.
   const std::int64_t first =
