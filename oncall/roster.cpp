@@ -121,8 +121,9 @@ void add_calendar_claims(const ics_calendar& ics, sys_seconds from, sys_seconds 
   // The later-starting event wins: rank by start, file order among equal starts.
   std::stable_sort(entries.begin(), entries.end(),
                    [](const auto& a, const auto& b) { return a.start < b.start; });
-  for (auto& e : entries) {
-    out.push_back({std::move(e.user), e.start, e.end, static_cast<std::int64_t>(out.size())});
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    auto& e = entries[i];
+    out.push_back({std::move(e.user), e.start, e.end, static_cast<std::int64_t>(i)});
   }
 }
 
