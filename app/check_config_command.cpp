@@ -1,5 +1,5 @@
 // `tocsin check-config -c FILE`: every problem a daemon or a reload would find, without starting
-// anything; exit 1 when there is one.
+// anything; exit 1 when there is one. Warnings (on-call gaps) leave the exit status alone.
 
 #include <cstdio>
 #include <string>
@@ -11,13 +11,15 @@
 namespace tocsin::app {
 
 int run_check_config(const std::string& config_file) {
-  std::vector<std::string> errors;
+  pipeline::checked_config checked;
   try {
-    errors = pipeline::check_config_file(config_file).errors;
+    checked = pipeline::check_config_file(config_file);
   } catch (const config::config_error& e) {
-    errors = e.errors();
+    checked.errors = e.errors();
   }
+  const auto& errors = checked.errors;
   for (const auto& err : errors) std::fprintf(stderr, "%s\n", err.c_str());
+  for (const auto& warning : checked.warnings) std::fprintf(stderr, "%s\n", warning.c_str());
   if (!errors.empty()) return 1;
   std::printf("%s: ok\n", config_file.c_str());
   return 0;

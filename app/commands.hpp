@@ -30,4 +30,21 @@ struct routes_test_options {
 int run_routes_test(const routes_test_options& options);
 int run_version();
 
+struct oncall_who_options {
+  std::string config_file;
+  std::optional<std::string> at;  // RFC 3339; now when absent
+  bool json = false;              // the body of GET /api/v1/oncall/now
+};
+// `oncall who`: one line per schedule, `SCHEDULE USER UNTIL`.
+int run_oncall_who(const oncall_who_options& options);
+
+struct oncall_schedule_options {
+  std::string config_file;
+  std::string schedule;
+  std::optional<std::string> at;  // RFC 3339; now when absent
+  int days = 14;
+};
+// `oncall schedule`: the rota of one schedule from `at`, `START END USER` in its local time.
+int run_oncall_schedule(const oncall_schedule_options& options);
+
 }  // namespace tocsin::app

@@ -41,6 +41,24 @@ int dispatch(int argc, char** argv) {
   routes_test->add_option("--verify-receivers", routes_options.verify_receivers,
                           "Expected receivers, comma-separated in order; exit 1 if different");
 
+  auto* oncall = cli.add_subcommand("oncall", "Who is on call (DESIGN.md, On-call)");
+  oncall->require_subcommand(1);
+  tocsin::app::oncall_who_options who_options;
+  auto* oncall_who =
+      oncall->add_subcommand("who", "Who is on call in each schedule, now or at --at");
+  oncall_who->add_option("-c,--config", who_options.config_file, "Config file")->required();
+  oncall_who->add_option("--at", who_options.at, "RFC 3339 time (default: now)");
+  oncall_who->add_flag("--json", who_options.json, "Print the body of GET /api/v1/oncall/now");
+  tocsin::app::oncall_schedule_options schedule_options;
+  auto* oncall_schedule = oncall->add_subcommand(
+      "schedule", "The rota of one schedule ahead, in the schedule's local time");
+  oncall_schedule->add_option("-c,--config", schedule_options.config_file, "Config file")
+      ->required();
+  oncall_schedule->add_option("name", schedule_options.schedule, "Schedule")->required();
+  oncall_schedule->add_option("--at", schedule_options.at, "RFC 3339 start (default: now)");
+  oncall_schedule->add_option("--days", schedule_options.days, "Days ahead (default 14)")
+      ->check(CLI::Range(1, 366));
+
   tocsin::app::parse_options parse_options;
   auto* parse = cli.add_subcommand("parse", "Decode stdin lines into Event JSON lines");
   parse->add_option("--format", parse_options.format, "Input format")
@@ -58,6 +76,8 @@ int dispatch(int argc, char** argv) {
   if (check->parsed()) return tocsin::app::run_check_config(config_file);
   if (test_rules->parsed()) return tocsin::app::run_test_rules(config_file);
   if (routes_test->parsed()) return tocsin::app::run_routes_test(routes_options);
+  if (oncall_who->parsed()) return tocsin::app::run_oncall_who(who_options);
+  if (oncall_schedule->parsed()) return tocsin::app::run_oncall_schedule(schedule_options);
   if (parse->parsed()) return tocsin::app::run_parse(parse_options);
   if (version->parsed()) return tocsin::app::run_version();
   return 2;

@@ -1,10 +1,14 @@
 #include "pipeline/config_check.hpp"
 
+#include <date/tz.h>
+
 #include <functional>
 
 #include "collector/tls_context.hpp"
 #include "config/section_reader.hpp"
 #include "kafka/client_config.hpp"
+#include "oncall/gaps.hpp"
+#include "oncall/local_time.hpp"
 #include "pipeline/oncall_secrets.hpp"
 #include "rules/rule.hpp"
 #include "sinks/inhibitor.hpp"
@@ -43,7 +47,40 @@ checked_config check_config_file(const std::filesystem::path& file) {
   if (cfg.admin) collect([&] { (void)read_admin_token(cfg); });
   collect([&] { (void)make_ack_signer(cfg); });
   collect([&] { (void)read_user_tokens(cfg); });
+  collect([&] {
+    const oncall::roster roster(cfg.oncall, cfg.file);
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    out.warnings = schedule_gap_warnings(roster, now);
+  });
   return out;
+}
+
+namespace {
+
+constexpr std::chrono::days gap_warning_horizon{28};
+constexpr std::size_t gap_warnings_per_schedule = 3;
+
+}  // namespace
+
+std::vector<std::string> schedule_gap_warnings(const oncall::roster& roster,
+                                               std::chrono::sys_seconds now) {
+  std::vector<std::string> warnings;
+  const auto until = now + gap_warning_horizon;
+  for (const auto& schedule : roster.schedules()) {
+    const auto gaps = oncall::gaps_in(roster.rota(schedule.name, now, until), now, until);
+    const auto& zone = *date::locate_zone(schedule.time_zone);
+    const std::string prefix = "warning: schedule '" + schedule.name + "'";
+    for (std::size_t i = 0; i < gaps.size() && i < gap_warnings_per_schedule; ++i) {
+      warnings.push_back(prefix + " names nobody from " +
+                         oncall::format_local_time(zone, gaps[i].start) + " to " +
+                         oncall::format_local_time(zone, gaps[i].end));
+    }
+    if (gaps.size() > gap_warnings_per_schedule) {
+      warnings.push_back(prefix + ": and " +
+                         std::to_string(gaps.size() - gap_warnings_per_schedule) + " more gaps");
+    }
+  }
+  return warnings;
 }
 
 std::vector<std::string> check_receivers(const config::config& cfg) {

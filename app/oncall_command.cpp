@@ -1,0 +1,152 @@
+// `tocsin oncall who` and `tocsin oncall schedule`: who is on call in each schedule at a time,
+// and one schedule's rota ahead (DESIGN.md, "On-call").
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "app/commands.hpp"
+#include "config/config.hpp"
+#include "core/rfc3339.hpp"
+#include "oncall/gaps.hpp"
+#include "oncall/local_time.hpp"
+#include "oncall/roster.hpp"
+
+namespace tocsin::app {
+namespace {
+
+using std::chrono::sys_seconds;
+
+// As far ahead as roster::on_call() looks.
+constexpr std::chrono::days look_ahead{60};
+
+// The config's roster; nullopt after printing its errors the way check-config does.
+std::optional<oncall::roster> load_roster(const std::string& config_file) {
+  try {
+    const config::config cfg = config::load_file(config_file);
+    return oncall::roster(cfg.oncall, config_file);
+  } catch (const config::config_error& e) {
+    for (const auto& err : e.errors()) std::fprintf(stderr, "%s\n", err.c_str());
+    return std::nullopt;
+  }
+}
+
+// `--at` as a time, now without it; nullopt after printing why it is not RFC 3339.
+std::optional<sys_seconds> time_of(const std::optional<std::string>& at) {
+  const auto t = at ? parse_rfc3339(*at) : std::chrono::system_clock::now();
+  if (!t) std::fprintf(stderr, "--at %s: not an RFC 3339 time\n", at->c_str());
+  if (!t) return std::nullopt;
+  return std::chrono::floor<std::chrono::seconds>(*t);
+}
+
+// One schedule at one time: who, and until when; in a gap no user, and when someone is next.
+struct on_call_now {
+  std::string schedule;
+  std::optional<std::string> user;
+  std::optional<sys_seconds> until;  // none within 60 days: nullopt
+};
+
+on_call_now on_call_at(const oncall::roster& roster, const std::string& schedule, sys_seconds t) {
+  if (auto s = roster.on_call(schedule, t)) return {schedule, std::move(s->user), s->end};
+  const auto ahead = roster.rota(schedule, t, t + look_ahead);
+  if (ahead.empty()) return {schedule, std::nullopt, std::nullopt};
+  return {schedule, std::nullopt, ahead.front().start};
+}
+
+// The body of GET /api/v1/oncall/now.
+void print_json(const std::vector<on_call_now>& rows) {
+  auto body = nlohmann::ordered_json::array();
+  for (const auto& row : rows) {
+    body.push_back({{"schedule", row.schedule},
+                    {"user", row.user ? nlohmann::ordered_json(*row.user) : nullptr},
+                    {"until", row.until ? nlohmann::ordered_json(format_rfc3339_millis(*row.until))
+                                        : nullptr}});
+  }
+  std::printf("%s\n", body.dump().c_str());
+}
+
+// `SCHEDULE USER UNTIL`, aligned; `-` for nobody and for no end in sight.
+void print_table(const std::vector<on_call_now>& rows) {
+  std::size_t schedule_width = 0;
+  std::size_t user_width = 1;
+  for (const auto& row : rows) {
+    schedule_width = std::max(schedule_width, row.schedule.size());
+    user_width = std::max(user_width, row.user.value_or("-").size());
+  }
+  for (const auto& row : rows) {
+    const std::string until = row.until ? date::format("%FT%TZ", *row.until) : "-";
+    std::printf("%-*s  %-*s  %s\n", static_cast<int>(schedule_width), row.schedule.c_str(),
+                static_cast<int>(user_width), row.user.value_or("-").c_str(), until.c_str());
+  }
+}
+
+const config::oncall_schedule* find_schedule(const oncall::roster& roster,
+                                             const std::string& name) {
+  const auto& all = roster.schedules();
+  const auto it =
+      std::find_if(all.begin(), all.end(), [&](const auto& s) { return s.name == name; });
+  return it == all.end() ? nullptr : &*it;
+}
+
+std::string schedule_names(const oncall::roster& roster) {
+  std::string out;
+  for (const auto& s : roster.schedules()) out += (out.empty() ? "" : ", ") + s.name;
+  return out.empty() ? "none" : out;
+}
+
+struct rota_row {
+  sys_seconds start, end;
+  std::string user;
+};
+
+// The shifts of [from, to) and, between them, `(nobody)` for the gaps, in time order.
+std::vector<rota_row> rota_rows(const oncall::roster& roster, const std::string& schedule,
+                                sys_seconds from, sys_seconds to) {
+  const auto shifts = roster.rota(schedule, from, to);
+  std::vector<rota_row> rows;
+  for (const auto& s : shifts) rows.push_back({s.start, s.end, s.user});
+  for (const auto& g : oncall::gaps_in(shifts, from, to))
+    rows.push_back({g.start, g.end, "(nobody)"});
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.start < b.start; });
+  return rows;
+}
+
+}  // namespace
+
+int run_oncall_who(const oncall_who_options& options) {
+  const auto roster = load_roster(options.config_file);
+  const auto at = time_of(options.at);
+  if (!roster || !at) return 1;
+  std::vector<on_call_now> rows;
+  for (const auto& s : roster->schedules()) rows.push_back(on_call_at(*roster, s.name, *at));
+  options.json ? print_json(rows) : print_table(rows);
+  return 0;
+}
+
+int run_oncall_schedule(const oncall_schedule_options& options) {
+  const auto roster = load_roster(options.config_file);
+  const auto at = time_of(options.at);
+  if (!roster || !at) return 1;
+  const config::oncall_schedule* schedule = find_schedule(*roster, options.schedule);
+  if (schedule == nullptr) {
+    std::fprintf(stderr, "oncall schedule: %s has no schedule '%s' (schedules: %s)\n",
+                 options.config_file.c_str(), options.schedule.c_str(),
+                 schedule_names(*roster).c_str());
+    return 1;
+  }
+  const date::time_zone& zone = *date::locate_zone(schedule->time_zone);
+  const sys_seconds until = *at + std::chrono::days(options.days);
+  // Local times with their offset are all the same width.
+  const int time_width = static_cast<int>(oncall::format_local_time(zone, *at).size());
+  std::printf("%-*s  %-*s  %s\n", time_width, "START", time_width, "END", "USER");
+  for (const auto& row : rota_rows(*roster, schedule->name, *at, until)) {
+    std::printf("%s  %s  %s\n", oncall::format_local_time(zone, row.start).c_str(),
+                oncall::format_local_time(zone, row.end).c_str(), row.user.c_str());
+  }
+  return 0;
+}
+
+}  // namespace tocsin::app

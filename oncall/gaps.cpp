@@ -1,0 +1,20 @@
+#include "oncall/gaps.hpp"
+
+#include <algorithm>
+
+namespace tocsin::oncall {
+
+std::vector<gap> gaps_in(const std::vector<shift>& rota, std::chrono::sys_seconds from,
+                         std::chrono::sys_seconds to) {
+  std::vector<gap> out;
+  std::chrono::sys_seconds covered_until = from;
+  for (const shift& s : rota) {
+    if (s.start >= to) break;
+    if (s.start > covered_until) out.push_back({covered_until, s.start});
+    covered_until = std::max(covered_until, s.end);
+  }
+  if (covered_until < to) out.push_back({covered_until, to});
+  return out;
+}
+
+}  // namespace tocsin::oncall

@@ -1,0 +1,43 @@
+// check-config's on-call warnings (pipeline/config_check.hpp): each schedule's gaps over the next
+// 28 days, a few lines each, local times with their offset.
+
+#include "pipeline/config_check.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/rfc3339.hpp"
+
+namespace tocsin::pipeline {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(schedule_gap_warnings, a_few_lines_per_schedule_then_a_count) {
+  const config::config cfg = config::load_string(R"(oncall:
+  users: [ {name: alice}, {name: bob} ]
+  schedules:
+    - { name: always, time_zone: Europe/Madrid,
+        layers: [ { name: w, start: 2026-11-30T09:00, rotation: 1w, users: [bob] } ] }
+    - { name: office, time_zone: Europe/Madrid,
+        layers: [ { name: d, start: 2026-11-30T09:00, rotation: 1w, users: [alice],
+                    restrict: { times: ["09:00-17:00"] } } ] }
+)",
+                                                 "t.yaml");
+  const oncall::roster roster(cfg.oncall, "t.yaml");
+  const auto now =
+      std::chrono::floor<std::chrono::seconds>(parse_rfc3339("2026-12-01T12:00:00Z").value());
+  // 28 evenings from 17:00 to 09:00 the next morning.
+  EXPECT_THAT(
+      schedule_gap_warnings(roster, now),
+      ElementsAre("warning: schedule 'office' names nobody from 2026-12-01T17:00:00+01:00 to "
+                  "2026-12-02T09:00:00+01:00",
+                  "warning: schedule 'office' names nobody from 2026-12-02T17:00:00+01:00 to "
+                  "2026-12-03T09:00:00+01:00",
+                  "warning: schedule 'office' names nobody from 2026-12-03T17:00:00+01:00 to "
+                  "2026-12-04T09:00:00+01:00",
+                  "warning: schedule 'office': and 25 more gaps"));
+}
+
+}  // namespace
+}  // namespace tocsin::pipeline
