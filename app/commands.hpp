@@ -47,4 +47,13 @@ struct oncall_schedule_options {
 // `oncall schedule`: the rota of one schedule from `at`, `START END USER` in its local time.
 int run_oncall_schedule(const oncall_schedule_options& options);
 
+struct oncall_ack_options {
+  std::string config_file;
+  std::string page_id;  // or a group key
+  std::string by;
+  std::string comment;
+};
+// `oncall ack`: acknowledges a paged group through the running daemon's admin API.
+int run_oncall_ack(const oncall_ack_options& options);
+
 }  // namespace tocsin::app

@@ -49,6 +49,13 @@ int dispatch(int argc, char** argv) {
   oncall_who->add_option("-c,--config", who_options.config_file, "Config file")->required();
   oncall_who->add_option("--at", who_options.at, "RFC 3339 time (default: now)");
   oncall_who->add_flag("--json", who_options.json, "Print the body of GET /api/v1/oncall/now");
+  tocsin::app::oncall_ack_options ack_options;
+  auto* oncall_ack = oncall->add_subcommand(
+      "ack", "Acknowledge a paged group (through the running daemon's admin API)");
+  oncall_ack->add_option("-c,--config", ack_options.config_file, "Config file")->required();
+  oncall_ack->add_option("page_id", ack_options.page_id, "Page id (or group key)")->required();
+  oncall_ack->add_option("--by", ack_options.by, "Who acknowledges")->required();
+  oncall_ack->add_option("--comment", ack_options.comment, "Why, or what happens next");
   tocsin::app::oncall_schedule_options schedule_options;
   auto* oncall_schedule = oncall->add_subcommand(
       "schedule", "The rota of one schedule ahead, in the schedule's local time");
@@ -78,6 +85,7 @@ int dispatch(int argc, char** argv) {
   if (routes_test->parsed()) return tocsin::app::run_routes_test(routes_options);
   if (oncall_who->parsed()) return tocsin::app::run_oncall_who(who_options);
   if (oncall_schedule->parsed()) return tocsin::app::run_oncall_schedule(schedule_options);
+  if (oncall_ack->parsed()) return tocsin::app::run_oncall_ack(ack_options);
   if (parse->parsed()) return tocsin::app::run_parse(parse_options);
   if (version->parsed()) return tocsin::app::run_version();
   return 2;

@@ -1,5 +1,6 @@
 // `tocsin oncall who` and `tocsin oncall schedule`: who is on call in each schedule at a time,
-// and one schedule's rota ahead (DESIGN.md, "On-call").
+// and one schedule's rota ahead (DESIGN.md, "On-call"); `tocsin oncall ack` through the admin
+// API of the running daemon.
 
 #include <date/tz.h>
 
@@ -12,15 +13,15 @@
 #include "core/rfc3339.hpp"
 #include "oncall/gaps.hpp"
 #include "oncall/local_time.hpp"
+#include "oncall/now.hpp"
 #include "oncall/roster.hpp"
+#include "pipeline/config_check.hpp"
+#include "sinks/http_post.hpp"
 
 namespace tocsin::app {
 namespace {
 
 using std::chrono::sys_seconds;
-
-// As far ahead as roster::on_call() looks.
-constexpr std::chrono::days look_ahead{60};
 
 // The config's roster; nullopt after printing its errors the way check-config does.
 std::optional<oncall::roster> load_roster(const std::string& config_file) {
@@ -41,34 +42,8 @@ std::optional<sys_seconds> time_of(const std::optional<std::string>& at) {
   return std::chrono::floor<std::chrono::seconds>(*t);
 }
 
-// One schedule at one time: who, and until when; in a gap no user, and when someone is next.
-struct on_call_now {
-  std::string schedule;
-  std::optional<std::string> user;
-  std::optional<sys_seconds> until;  // none within 60 days: nullopt
-};
-
-on_call_now on_call_at(const oncall::roster& roster, const std::string& schedule, sys_seconds t) {
-  if (auto s = roster.on_call(schedule, t)) return {schedule, std::move(s->user), s->end};
-  const auto ahead = roster.rota(schedule, t, t + look_ahead);
-  if (ahead.empty()) return {schedule, std::nullopt, std::nullopt};
-  return {schedule, std::nullopt, ahead.front().start};
-}
-
-// The body of GET /api/v1/oncall/now.
-void print_json(const std::vector<on_call_now>& rows) {
-  auto body = nlohmann::ordered_json::array();
-  for (const auto& row : rows) {
-    body.push_back({{"schedule", row.schedule},
-                    {"user", row.user ? nlohmann::ordered_json(*row.user) : nullptr},
-                    {"until", row.until ? nlohmann::ordered_json(format_rfc3339_millis(*row.until))
-                                        : nullptr}});
-  }
-  std::printf("%s\n", body.dump().c_str());
-}
-
 // `SCHEDULE USER UNTIL`, aligned; `-` for nobody and for no end in sight.
-void print_table(const std::vector<on_call_now>& rows) {
+void print_table(const std::vector<oncall::on_call_now>& rows) {
   std::size_t schedule_width = 0;
   std::size_t user_width = 1;
   for (const auto& row : rows) {
@@ -120,9 +95,12 @@ int run_oncall_who(const oncall_who_options& options) {
   const auto roster = load_roster(options.config_file);
   const auto at = time_of(options.at);
   if (!roster || !at) return 1;
-  std::vector<on_call_now> rows;
-  for (const auto& s : roster->schedules()) rows.push_back(on_call_at(*roster, s.name, *at));
-  options.json ? print_json(rows) : print_table(rows);
+  const auto rows = oncall::who_is_on_call(*roster, *at);
+  if (options.json) {
+    std::printf("%s\n", oncall::to_json(rows).dump().c_str());
+  } else {
+    print_table(rows);
+  }
   return 0;
 }
 
@@ -147,6 +125,51 @@ int run_oncall_schedule(const oncall_schedule_options& options) {
                 oncall::format_local_time(zone, row.end).c_str(), row.user.c_str());
   }
   return 0;
+}
+
+int run_oncall_ack(const oncall_ack_options& options) {
+  config::config cfg;
+  std::string token;
+  try {
+    cfg = config::load_file(options.config_file);
+    token = pipeline::read_admin_token(cfg);
+  } catch (const config::config_error& e) {
+    for (const auto& err : e.errors()) std::fprintf(stderr, "%s\n", err.c_str());
+    return 1;
+  }
+  if (!cfg.admin) {
+    std::fprintf(stderr, "oncall ack: %s has no admin listener to send the ack to\n",
+                 options.config_file.c_str());
+    return 1;
+  }
+  config::endpoint to = cfg.admin->listen;
+  if (to.host == "0.0.0.0") to.host = "127.0.0.1";
+  if (to.host == "::") to.host = "::1";
+  sinks::http_post_request request;
+  request.url = "http://" + config::to_string(to) + "/api/v1/oncall/ack";
+  request.bearer_token = token;
+  request.body =
+      nlohmann::json{{"page_id", options.page_id}, {"by", options.by}, {"comment", options.comment}}
+          .dump();
+  const sinks::http_post_response r = sinks::http_post(request);
+  if (r.status == 200) {
+    const auto body = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    const bool already = body.is_object() && body.value("already_acked", false);
+    std::printf("%s %s by %s\n", options.page_id.c_str(),
+                already ? "was already acknowledged" : "acknowledged",
+                body.is_object() ? body.value("acked_by", options.by).c_str() : options.by.c_str());
+    return 0;
+  }
+  if (r.status == 0) {
+    std::fprintf(stderr, "oncall ack: %s: %s\n", request.url.c_str(), r.error.c_str());
+  } else if (r.status == 404) {
+    std::fprintf(stderr, "oncall ack: no paged group %s (resolved, or never paged)\n",
+                 options.page_id.c_str());
+  } else {
+    std::fprintf(stderr, "oncall ack: %s answered %d: %s\n", request.url.c_str(), r.status,
+                 r.body.c_str());
+  }
+  return 1;
 }
 
 }  // namespace tocsin::app

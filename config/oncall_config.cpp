@@ -323,8 +323,7 @@ class oncall_loader {
         policy.steps.empty() ? duration{0} : policy.steps.back().after);
     if (policy.repeat > 0 && again.count() == 0) {
       // Every repeat would page at once, all in the same tick.
-      r_.error(at.mark(), at.path,
-               "repeat needs repeat_after (the last step's after is 0)");
+      r_.error(at.mark(), at.path, "repeat needs repeat_after (the last step's after is 0)");
     }
     out_.escalation_policies.push_back(std::move(policy));
   }

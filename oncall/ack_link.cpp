@@ -61,8 +61,7 @@ std::string ack_signer::sign(std::string_view page_id, std::int64_t incident_ms)
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   unsigned int length = 0;
   HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(),
-       &length);
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), &length);
   return hex(mac.data(), 16);
 }
 

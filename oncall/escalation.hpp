@@ -20,22 +20,22 @@
 namespace tocsin::oncall {
 
 // Who `schedule` names at `at` (roster::on_call); nullopt in a gap.
-using on_call_lookup =
-    std::function<std::optional<std::string>(std::string_view schedule, std::chrono::sys_seconds at)>;
+using on_call_lookup = std::function<std::optional<std::string>(std::string_view schedule,
+                                                                std::chrono::sys_seconds at)>;
 
 struct escalation {
   std::string group_key;
   std::string page_id;  // page_id(group_key)
   std::string policy;
-  std::string receiver;          // the route's receiver, which carries the pages
+  std::string receiver;  // the route's receiver, which carries the pages
   // The group's labels as text: escalations of `continue` routes that page the same group by
   // the same policy (one through Slack, one by email) are one incident and share an ack.
   std::string group_labels;
-  std::int64_t incident_ms = 0;  // when it started; signed into ack links
-  int cycle = 0;                 // 0 … policy.repeat
-  std::size_t next_step = 0;     // index of the step that pages next
-  std::int64_t next_due_ms = 0;  // when it does; 0 = no step left
-  int last_step = 0;             // 1-based step of the last page (0: none yet)
+  std::int64_t incident_ms = 0;    // when it started; signed into ack links
+  int cycle = 0;                   // 0 … policy.repeat
+  std::size_t next_step = 0;       // index of the step that pages next
+  std::int64_t next_due_ms = 0;    // when it does; 0 = no step left
+  int last_step = 0;               // 1-based step of the last page (0: none yet)
   std::vector<std::string> paged;  // everyone paged, each once: the resolve reaches them all
   std::string acked_by, ack_comment;
   std::int64_t acked_ms = 0;  // 0 = not acknowledged

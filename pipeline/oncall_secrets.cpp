@@ -13,8 +13,9 @@ std::shared_ptr<const oncall::ack_signer> make_ack_signer(const config::config& 
   const config::oncall_config& oncall = cfg.oncall;
   if (oncall.signing_key_file.empty()) {
     if (!oncall.escalation_policies.empty()) {
-      spdlog::warn("oncall: no signing_key_file; ack links are signed with a key made now and "
-                   "stop working when tocsin restarts");
+      spdlog::warn(
+          "oncall: no signing_key_file; ack links are signed with a key made now and "
+          "stop working when tocsin restarts");
     }
     return std::make_shared<const oncall::ack_signer>(oncall::ack_signer::random());
   }

@@ -843,12 +843,13 @@ void alert_router::impl::configure_oncall(const config::config& cfg) {
 }
 
 std::vector<rules::alert> alert_router::impl::unmuted_alerts(const aggregation_group& g,
-                                                              sys_clock::time_point now,
-                                                              bool firing) {
+                                                             sys_clock::time_point now,
+                                                             bool firing) {
   std::vector<rules::alert> out;
   for (const std::string& fp : g.members) {
     const auto it = alerts_.find(fp);
-    if (it == alerts_.end() || firing_at(it->second.alert, now) != firing || muted(it->second, now)) {
+    if (it == alerts_.end() || firing_at(it->second.alert, now) != firing ||
+        muted(it->second, now)) {
       continue;
     }
     out.push_back(it->second.alert);

@@ -20,8 +20,8 @@ struct page_info {
   std::int64_t entry_id = 0;  // the page's entry in the on-call history
   std::string page_id;
   std::string user, email, slack, telegram;
-  std::string ack_url;  // the signed link; "" without an admin listener
-  int step = 0;         // 1-based; 0 for a resolve notice
+  std::string ack_url;    // the signed link; "" without an admin listener
+  int step = 0;           // 1-based; 0 for a resolve notice
   bool resolved = false;  // tells the person the group they were paged for resolved
 };
 

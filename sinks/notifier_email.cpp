@@ -475,7 +475,9 @@ template_values make_values(const notification& n) {
   // A page (DESIGN.md, "On-call"): who it is for and the link that acknowledges it.
   v.builtins["paged_user"] = n.page ? n.page->user : "";
   v.builtins["ack_url"] = n.page ? n.page->ack_url : "";
-  if (n.page) v.builtins["subject"] = (n.page->resolved ? "[PAGE ENDED] " : "[PAGE] ") + v.builtins["subject"];
+  if (n.page)
+    v.builtins["subject"] =
+        (n.page->resolved ? "[PAGE ENDED] " : "[PAGE] ") + v.builtins["subject"];
 
   v.alerts_html = "<ul>\n";
   for (const rules::alert& a : n.alerts) {
@@ -655,8 +657,10 @@ class email_notifier final : public notifier {
 
     const std::vector<mailbox> to = recipients(settings_, n);
     if (to.empty()) {
-      return {delivery_result::outcome::permanent, 0,
-              "user '" + n.page->user + "' has no usable email address", {}};
+      return {delivery_result::outcome::permanent,
+              0,
+              "user '" + n.page->user + "' has no usable email address",
+              {}};
     }
     std::unique_ptr<curl_slist, curl_slist_deleter> rcpt;
     for (const mailbox& m : to) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/rfc3339.hpp"
+#include "oncall/now.hpp"
 #include "sinks/http_query.hpp"
 #include "sinks/notifier_factories.hpp"
 
@@ -11,9 +12,6 @@ namespace {
 
 using json = nlohmann::json;
 using sys_clock = std::chrono::system_clock;
-
-// How far /now looks ahead for the end of a shift or gap.
-constexpr auto horizon = std::chrono::days(60);
 
 http_reply json_reply(unsigned status, const json& body) {
   return {status, "application/json",
@@ -54,7 +52,8 @@ json ack_json(const oncall::escalation& e) {
   return {{"page_id", e.page_id},
           {"group_key", e.group_key},
           {"acked_by", e.acked_by},
-          {"acked_at", format_rfc3339_millis(sys_clock::time_point(std::chrono::milliseconds(e.acked_ms)))},
+          {"acked_at",
+           format_rfc3339_millis(sys_clock::time_point(std::chrono::milliseconds(e.acked_ms)))},
           {"comment", e.ack_comment}};
 }
 
@@ -66,7 +65,8 @@ http_reply now_handler(alert_router& router, const http_request_view& req) {
     if (!parsed) return json_reply(400, "at: not an RFC 3339 time: " + text);
     at = *parsed;
   }
-  return json_reply(200, oncall_now(*router.roster(), to_seconds(at)));
+  return {200, "application/json",
+          oncall::to_json(oncall::who_is_on_call(*router.roster(), to_seconds(at))).dump() + "\n"};
 }
 
 http_reply pages_handler(alert_router& router, const http_request_view& req) {
@@ -141,14 +141,18 @@ http_reply link_handler(alert_router& router, const oncall::ack_signer* signer,
                         "<p>" + html_escaped(e->acked_by) + " acknowledged " +
                             html_escaped(e->group_key) + ".</p>\n");
     }
-    return html_reply(
-        200, "Acknowledge this page?",
-        "<p>Group: <code>" + html_escaped(e->group_key) + "</code></p>\n"
-        "<form method=\"post\" action=\"/ack/" + html_escaped(page_id) + "\">\n"
-        "<input type=\"hidden\" name=\"sig\" value=\"" + html_escaped(sig) + "\">\n"
-        "<label>Name <input name=\"by\" required></label>\n"
-        "<label>Comment <input name=\"comment\"></label>\n"
-        "<button type=\"submit\">Acknowledge</button>\n</form>\n");
+    return html_reply(200, "Acknowledge this page?",
+                      "<p>Group: <code>" + html_escaped(e->group_key) +
+                          "</code></p>\n"
+                          "<form method=\"post\" action=\"/ack/" +
+                          html_escaped(page_id) +
+                          "\">\n"
+                          "<input type=\"hidden\" name=\"sig\" value=\"" +
+                          html_escaped(sig) +
+                          "\">\n"
+                          "<label>Name <input name=\"by\" required></label>\n"
+                          "<label>Comment <input name=\"comment\"></label>\n"
+                          "<button type=\"submit\">Acknowledge</button>\n</form>\n");
   }
   std::string by = first_value(form, "by");
   if (by.empty()) by = "ack link";
@@ -163,21 +167,6 @@ http_reply link_handler(alert_router& router, const oncall::ack_signer* signer,
 }
 
 }  // namespace
-
-json oncall_now(const oncall::roster& roster, std::chrono::sys_seconds at) {
-  json out = json::array();
-  for (const config::oncall_schedule& s : roster.schedules()) {
-    json row = {{"schedule", s.name}, {"user", nullptr}, {"until", nullptr}};
-    if (auto shift = roster.on_call(s.name, at)) {
-      row["user"] = shift->user;
-      row["until"] = format_rfc3339_millis(shift->end);
-    } else if (auto next = roster.rota(s.name, at, at + horizon); !next.empty()) {
-      row["until"] = format_rfc3339_millis(next.front().start);  // the gap's end
-    }
-    out.push_back(std::move(row));
-  }
-  return out;
-}
 
 void register_oncall_api(admin_server& admin, alert_router& router,
                          std::shared_ptr<const oncall::ack_signer> signer) {

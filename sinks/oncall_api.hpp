@@ -21,7 +21,4 @@ namespace tocsin::sinks {
 void register_oncall_api(admin_server& admin, alert_router& router,
                          std::shared_ptr<const oncall::ack_signer> signer);
 
-// The body of GET /api/v1/oncall/now at `at`: [{"schedule","user" (null in a gap),"until"}].
-nlohmann::json oncall_now(const oncall::roster& roster, std::chrono::sys_seconds at);
-
 }  // namespace tocsin::sinks

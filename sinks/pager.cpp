@@ -110,7 +110,8 @@ page_entry read_entry(sqlite_statement& s) {
 }  // namespace
 
 struct pager::db {
-  explicit db(const std::filesystem::path& file) : handle(open_state_db(file, schema, "on-call state")) {
+  explicit db(const std::filesystem::path& file)
+      : handle(open_state_db(file, schema, "on-call state")) {
     const std::string select = std::string("SELECT ") + entry_columns + " FROM oncall_pages ";
     if (!upsert.prepare(handle,
                         "INSERT INTO oncall_escalations (receiver, group_key, json) "
@@ -124,13 +125,15 @@ struct pager::db {
             "resolve, state, at_ms, incident_ms, group_labels, alerts) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12)") ||
         !update_state.prepare(handle, "UPDATE oncall_pages SET state = ?2 WHERE id = ?1") ||
-        !mark_acked.prepare(handle,
-                            "UPDATE oncall_pages SET acked_by = ?2, acked_at_ms = ?3, "
-                            "comment = ?4 WHERE receiver = ?6 AND group_key = ?1 AND incident_ms = ?5 "
-                            "AND resolve = 0") ||
+        !mark_acked.prepare(
+            handle,
+            "UPDATE oncall_pages SET acked_by = ?2, acked_at_ms = ?3, "
+            "comment = ?4 WHERE receiver = ?6 AND group_key = ?1 AND incident_ms = ?5 "
+            "AND resolve = 0") ||
         !select_pending.prepare(handle, (select + "WHERE state = 'pending' ORDER BY id").c_str()) ||
         !select_since.prepare(handle, (select + "WHERE at_ms >= ?1 ORDER BY id").c_str()) ||
-        !prune.prepare(handle, "DELETE FROM oncall_pages WHERE at_ms < ?1 AND state != 'pending'")) {
+        !prune.prepare(handle,
+                       "DELETE FROM oncall_pages WHERE at_ms < ?1 AND state != 'pending'")) {
       const std::string reason = sqlite3_errmsg(handle);
       sqlite3_close_v2(handle);
       throw std::runtime_error("on-call state " + file.string() + ": " + reason);
@@ -154,9 +157,9 @@ pager::pager(const std::filesystem::path& db_file, metrics_registry& metrics, cl
       clock_(time),
       db_(std::make_unique<db>(db_file)),
       acks_(metrics.get_counter("tocsin_acks_total", "Paged groups acknowledged.")),
-      time_to_ack_(metrics.get_histogram(
-          "tocsin_time_to_ack_seconds", "Seconds from a group's first page to its ack.", {},
-          {30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400})) {
+      time_to_ack_(metrics.get_histogram("tocsin_time_to_ack_seconds",
+                                         "Seconds from a group's first page to its ack.", {},
+                                         {30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400})) {
   metrics.declare("tocsin_pages_total", "Pages sent, by escalation policy and step.",
                   metrics_registry::kind::counter);
   sqlite_statement select(db_->handle, "SELECT group_key, json FROM oncall_escalations");
@@ -176,8 +179,7 @@ pager::pager(const std::filesystem::path& db_file, metrics_registry& metrics, cl
 
 pager::~pager() = default;
 
-void pager::configure(std::vector<config::escalation_policy> policies,
-                      oncall::on_call_lookup who) {
+void pager::configure(std::vector<config::escalation_policy> policies, oncall::on_call_lookup who) {
   std::lock_guard lock(mutex_);
   policies_.clear();
   for (auto& p : policies) policies_[p.name] = std::move(p);
@@ -231,9 +233,8 @@ void pager::group_notified(const escalation_key& key, const rules::label_set& gr
   if (escalations_.contains(key)) return;
   const auto p = policies_.find(policy);
   if (p == policies_.end()) return;
-  oncall::escalation e =
-      oncall::start_escalation(key.second, nlohmann::json(group_labels).dump(), p->second,
-                               key.first, to_ms(clock_.now()));
+  oncall::escalation e = oncall::start_escalation(key.second, nlohmann::json(group_labels).dump(),
+                                                  p->second, key.first, to_ms(clock_.now()));
   save(e);
   escalations_.emplace(key, std::move(e));
 }
@@ -246,10 +247,16 @@ void pager::group_resolved(const escalation_key& key, const rules::label_set& gr
   const oncall::escalation& e = it->second;
   db_->exec("BEGIN");
   for (const std::string& user : e.paged) {
-    page_entry notice{.group_key = e.group_key, .page_id = e.page_id, .policy = e.policy,
-                      .user = user, .receiver = e.receiver, .resolve = true,
-                      .at = clock_.now(), .incident_ms = e.incident_ms,
-                      .group_labels = group_labels, .alerts = resolved};
+    page_entry notice{.group_key = e.group_key,
+                      .page_id = e.page_id,
+                      .policy = e.policy,
+                      .user = user,
+                      .receiver = e.receiver,
+                      .resolve = true,
+                      .at = clock_.now(),
+                      .incident_ms = e.incident_ms,
+                      .group_labels = group_labels,
+                      .alerts = resolved};
     add_entry(notice);
   }
   db_->remove.bind(1, key.first);
@@ -289,10 +296,17 @@ void pager::take_step(const escalation_key& key, const rules::label_set& group_l
   if (!order) return;
   db_->exec("BEGIN");
   for (const std::string& user : order->users) {
-    page_entry page{.group_key = e.group_key, .page_id = e.page_id, .policy = e.policy,
-                    .user = user, .receiver = e.receiver, .step = order->step,
-                    .cycle = order->cycle, .at = now, .incident_ms = e.incident_ms,
-                    .group_labels = group_labels, .alerts = firing};
+    page_entry page{.group_key = e.group_key,
+                    .page_id = e.page_id,
+                    .policy = e.policy,
+                    .user = user,
+                    .receiver = e.receiver,
+                    .step = order->step,
+                    .cycle = order->cycle,
+                    .at = now,
+                    .incident_ms = e.incident_ms,
+                    .group_labels = group_labels,
+                    .alerts = firing};
     add_entry(page);
     metrics_
         .get_counter("tocsin_pages_total", "Pages sent, by escalation policy and step.",
@@ -302,9 +316,10 @@ void pager::take_step(const escalation_key& key, const rules::label_set& group_l
   save(e);
   db_->exec("COMMIT");
   if (order->users.empty()) {
-    spdlog::warn("oncall: step {} of {} for group {} names nobody (a gap in its schedules); "
-                 "escalating",
-                 order->step, e.policy, key.second);
+    spdlog::warn(
+        "oncall: step {} of {} for group {} names nobody (a gap in its schedules); "
+        "escalating",
+        order->step, e.policy, key.second);
   }
   it->second = std::move(e);
   prune();
@@ -365,8 +380,7 @@ ack_result pager::ack(const std::string& page_id_or_group_key, const std::string
   const std::int64_t now = to_ms(clock_.now());
   std::lock_guard lock(mutex_);
   const auto it = std::find_if(escalations_.begin(), escalations_.end(), [&](const auto& kv) {
-    return kv.second.page_id == page_id_or_group_key ||
-           kv.second.group_key == page_id_or_group_key;
+    return kv.second.page_id == page_id_or_group_key || kv.second.group_key == page_id_or_group_key;
   });
   if (it == escalations_.end()) return {};
   if (it->second.acked()) return {ack_outcome::already_acked, it->second};
@@ -384,8 +398,8 @@ ack_result pager::ack(const std::string& page_id_or_group_key, const std::string
   if (acked.first_page_ms != 0) {
     time_to_ack_.observe(static_cast<double>(now - acked.first_page_ms) / 1000.0);
   }
-  spdlog::info("oncall: {} acknowledged group {} (page {}){}", by, acked.group_key,
-               acked.page_id, comment.empty() ? "" : ": " + comment);
+  spdlog::info("oncall: {} acknowledged group {} (page {}){}", by, acked.group_key, acked.page_id,
+               comment.empty() ? "" : ": " + comment);
   return {ack_outcome::acked, it->second};
 }
 

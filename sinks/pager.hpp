@@ -38,13 +38,13 @@ struct page_entry {
   std::string group_key, page_id, policy, user, receiver;
   int step = 0;  // 1-based; 0 for a resolve notice
   int cycle = 0;
-  bool resolve = false;   // tells `user` that the group they were paged for resolved
-  std::string state;      // pending | delivered | failed
+  bool resolve = false;  // tells `user` that the group they were paged for resolved
+  std::string state;     // pending | delivered | failed
   std::chrono::system_clock::time_point at;
   std::string acked_by, comment;  // "" when not acknowledged
   std::chrono::system_clock::time_point acked_at{};
-  std::int64_t incident_ms = 0;     // the escalation it belongs to (signed into its ack link)
-  rules::label_set group_labels;    // what the receiver renders …
+  std::int64_t incident_ms = 0;      // the escalation it belongs to (signed into its ack link)
+  rules::label_set group_labels;     // what the receiver renders …
   std::vector<rules::alert> alerts;  // … as of when the entry was made
 };
 

@@ -58,7 +58,8 @@ daemon_options with_oncall(const std::string& config) {
 }
 
 std::string slack_receiver(const http_capture& slack) {
-  return "  - { name: slack, slack: { webhook_url: \"" + slack.url("/services/T0/B0/x") + "\" } }\n";
+  return "  - { name: slack, slack: { webhook_url: \"" + slack.url("/services/T0/B0/x") +
+         "\" } }\n";
 }
 
 std::string mail_receiver(const smtp_server& smtp) {
@@ -79,12 +80,12 @@ std::string rfc3339_now() {
 
 // POSTs the critical alert to the Alertmanager API; `ends_at` resolves it.
 void post_alert(const tocsin_daemon& daemon, const std::string& ends_at = {}) {
-  std::string alert =
-      R"({"labels":{"alertname":"db-down","severity":"critical","host":"db1"},)"
-      R"("annotations":{"summary":"db1 refuses connections"})";
-  if (!ends_at.empty()) alert += R"(,"startsAt":"2000-01-01T00:00:00Z","endsAt":")" + ends_at + "\"";
-  const auto r = http_request("POST", "127.0.0.1", daemon.admin_port(), "/api/v2/alerts",
-                              "[" + alert + "}]");
+  std::string alert = R"({"labels":{"alertname":"db-down","severity":"critical","host":"db1"},)"
+                      R"("annotations":{"summary":"db1 refuses connections"})";
+  if (!ends_at.empty())
+    alert += R"(,"startsAt":"2000-01-01T00:00:00Z","endsAt":")" + ends_at + "\"";
+  const auto r =
+      http_request("POST", "127.0.0.1", daemon.admin_port(), "/api/v2/alerts", "[" + alert + "}]");
   ASSERT_EQ(r.status, 200) << r.body;
 }
 
@@ -142,7 +143,8 @@ TEST(oncall, pages_by_email_and_slack_escalates_stops_at_the_ack_link_and_resolv
   // Step 1: alice, by Slack mention and by email, with the group's own notifications too.
   ASSERT_TRUE(wait_until([&] { return count_containing(slack_texts(slack), "<@U0ALICE>") == 1; },
                          patience));
-  ASSERT_TRUE(wait_until([&] { return mails_to(smtp, "alice@example.com").size() == 1; }, patience));
+  ASSERT_TRUE(
+      wait_until([&] { return mails_to(smtp, "alice@example.com").size() == 1; }, patience));
   const auto paged_alice = std::chrono::steady_clock::now();
   const json alice_mail = mails_to(smtp, "alice@example.com")[0];
   EXPECT_NE(subject(alice_mail).find("[PAGE]"), std::string::npos) << subject(alice_mail);
@@ -154,16 +156,18 @@ TEST(oncall, pages_by_email_and_slack_escalates_stops_at_the_ack_link_and_resolv
   EXPECT_TRUE(mails_to(smtp, "bob@example.com").empty());
 
   // Step 2, 3 s later: bob, nobody having acknowledged.
-  ASSERT_TRUE(wait_until([&] { return count_containing(slack_texts(slack), "<@U0BOB>") == 1; },
-                         patience));
+  ASSERT_TRUE(
+      wait_until([&] { return count_containing(slack_texts(slack), "<@U0BOB>") == 1; }, patience));
   EXPECT_GE(std::chrono::steady_clock::now() - paged_alice, 2500ms);
   ASSERT_TRUE(wait_until([&] { return mails_to(smtp, "bob@example.com").size() == 1; }, patience));
 
   // The signed link in bob's Slack page: GET shows a confirmation and acknowledges nothing.
   const std::string bob_text = slack_texts(slack)[1];
   std::smatch link;
-  ASSERT_TRUE(std::regex_search(bob_text, link,
-                                std::regex(R"(<http://127\.0\.0\.1:\d+(/ack/([0-9a-f]{16})\?sig=([0-9a-f]{32}))\|Acknowledge>)")))
+  ASSERT_TRUE(std::regex_search(
+      bob_text, link,
+      std::regex(
+          R"(<http://127\.0\.0\.1:\d+(/ack/([0-9a-f]{16})\?sig=([0-9a-f]{32}))\|Acknowledge>)")))
       << bob_text;
   const std::string path = link[1], page_id = link[2], sig = link[3];
   const auto confirm = http_get("127.0.0.1", daemon.admin_port(), path);
@@ -175,9 +179,9 @@ TEST(oncall, pages_by_email_and_slack_escalates_stops_at_the_ack_link_and_resolv
   EXPECT_EQ(forged.status, 403);
 
   // Its button acknowledges: step 3 (carol, 3 s after bob) never comes.
-  const auto acked = http_request("POST", "127.0.0.1", daemon.admin_port(), "/ack/" + page_id,
-                                  "sig=" + sig + "&by=bob&comment=on+it",
-                                  "application/x-www-form-urlencoded");
+  const auto acked =
+      http_request("POST", "127.0.0.1", daemon.admin_port(), "/ack/" + page_id,
+                   "sig=" + sig + "&by=bob&comment=on+it", "application/x-www-form-urlencoded");
   ASSERT_EQ(acked.status, 200) << acked.body;
   EXPECT_NE(acked.body.find("bob acknowledged"), std::string::npos) << acked.body;
   std::this_thread::sleep_for(4500ms);
@@ -213,8 +217,7 @@ TEST(oncall, pages_by_email_and_slack_escalates_stops_at_the_ack_link_and_resolv
                mails_to(smtp, "bob@example.com").size() == 2;
       },
       patience));
-  EXPECT_NE(subject(mails_to(smtp, "bob@example.com")[1]).find("[PAGE ENDED]"),
-            std::string::npos);
+  EXPECT_NE(subject(mails_to(smtp, "bob@example.com")[1]).find("[PAGE ENDED]"), std::string::npos);
   EXPECT_EQ(http_get("127.0.0.1", daemon.admin_port(), path).status, 410)
       << "the link ends with the incident";
 }
@@ -237,8 +240,8 @@ TEST(oncall, a_kill_9_mid_escalation_neither_loses_nor_repeats_a_step) {
   daemon.kill9();
   daemon.restart();
 
-  ASSERT_TRUE(wait_until([&] { return count_containing(slack_texts(slack), "<@U0BOB>") == 1; },
-                         patience))
+  ASSERT_TRUE(
+      wait_until([&] { return count_containing(slack_texts(slack), "<@U0BOB>") == 1; }, patience))
       << json(slack_texts(slack)).dump();
   EXPECT_GE(std::chrono::steady_clock::now() - paged_alice, 4500ms) << "step 2 came early";
   std::this_thread::sleep_for(1s);
@@ -284,28 +287,39 @@ TEST(oncall, api_names_who_is_on_call_and_takes_acks_with_a_users_own_token) {
   ASSERT_EQ(history.size(), 1U) << history.dump();
   const std::string page_id = history[0]["page_id"];
 
-  EXPECT_EQ(request("POST", "/api/v1/oncall/ack", R"({"page_id":"0000000000000000","by":"x"})",
-                    admin).status,
-            404);
+  EXPECT_EQ(
+      request("POST", "/api/v1/oncall/ack", R"({"page_id":"0000000000000000","by":"x"})", admin)
+          .status,
+      404);
   EXPECT_EQ(request("POST", "/api/v1/oncall/ack", "not json", admin).status, 400);
-  EXPECT_EQ(request("POST", "/api/v1/oncall/ack", R"({"page_id":")" + page_id + R"("})", {})
-                .status,
+  EXPECT_EQ(request("POST", "/api/v1/oncall/ack", R"({"page_id":")" + page_id + R"("})", {}).status,
             401)
       << "no token, no ack";
   EXPECT_EQ(request("GET", "/api/v2/alerts", {}, bob).status, 401)
       << "a user's token is good for acks only";
   // bob's token: the ack is bob's, whatever the body claims.
-  const auto acked = request("POST", "/api/v1/oncall/ack",
-                             R"({"page_id":")" + page_id + R"(","by":"mallory","comment":"mine"})",
-                             bob);
+  const auto acked =
+      request("POST", "/api/v1/oncall/ack",
+              R"({"page_id":")" + page_id + R"(","by":"mallory","comment":"mine"})", bob);
   ASSERT_EQ(acked.status, 200) << acked.body;
   EXPECT_EQ(json::parse(acked.body)["acked_by"], "bob");
   const json after = json::parse(request("GET", "/api/v1/oncall/pages", {}, admin).body);
   EXPECT_EQ(after[0]["acked_by"], "bob");
   EXPECT_EQ(after[0]["comment"], "mine");
+  // `tocsin oncall ack` goes through the same API, with the config's admin token.
+  const auto cli = [&](const std::string& page) {
+    return run_command({TOCSIN_BINARY, "oncall", "ack", "-c", daemon.config_path().string(), page,
+                        "--by", "alice"});
+  };
+  const command_result again = cli(page_id);
+  EXPECT_EQ(again.exit_code, 0) << again.stderr_text;
+  EXPECT_EQ(again.stdout_text, page_id + " was already acknowledged by bob\n");
+  const command_result unknown = cli("0000000000000000");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.stderr_text.find("no paged group 0000000000000000"), std::string::npos)
+      << unknown.stderr_text;
   // The ack link's path needs no admin token (its signature is the credential).
-  EXPECT_EQ(request("GET", "/ack/" + page_id + "?sig=" + std::string(32, 'a'), {}, {}).status,
-            403);
+  EXPECT_EQ(request("GET", "/ack/" + page_id + "?sig=" + std::string(32, 'a'), {}, {}).status, 403);
 }
 
 }  // namespace

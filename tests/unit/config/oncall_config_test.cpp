@@ -126,7 +126,8 @@ TEST(oncall_config, bad_values_are_reported_at_their_keys) {
       "    - { name: v }\n"
       "    - { name: u, ics: x.ics, layers: [] }\n"
       "  escalation_policies: [ { name: p, steps: [ { notify: [ { user: a, schedule: s } ] } ] },\n"
-      "                         { name: q, repeat: 1, steps: [ { notify: [ { user: a } ] } ] } ]\n");
+      "                         { name: q, repeat: 1, steps: [ { notify: [ { user: a } ] } ] } "
+      "]\n");
   EXPECT_THAT(e, ElementsAre(testing::HasSubstr("duplicate user name 'a'"),
                              testing::HasSubstr("expected a Slack member id"),
                              testing::HasSubstr("unknown time zone 'Mars/Olympus'"),

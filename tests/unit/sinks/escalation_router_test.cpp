@@ -305,8 +305,7 @@ TEST_F(escalation_router_test, continue_routes_paging_the_same_group_share_one_a
   EXPECT_NE(alice[0].receiver, alice[1].receiver);
   EXPECT_EQ(router->oncall().escalations().size(), 2u);
 
-  ASSERT_EQ(router->oncall().ack(alice[1].page->page_id, "alice", "").outcome,
-            ack_outcome::acked);
+  ASSERT_EQ(router->oncall().ack(alice[1].page->page_id, "alice", "").outcome, ack_outcome::acked);
   EXPECT_EQ(test::counter_value(metrics, "tocsin_acks_total"), 1u);
   step(*router, 1h);
   EXPECT_TRUE(sent->pages_to("bob").empty()) << "neither route escalates";
