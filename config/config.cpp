@@ -69,7 +69,7 @@ constexpr std::string_view router_keys[] = {"max_alerts"};
 constexpr std::string_view bus_keys[] = {"type", "kafka"};
 constexpr std::string_view kafka_keys[] = {
     "brokers", "topic", "group", "properties", "spool_max_bytes", "rebuild_window", "topics"};
-constexpr std::string_view kafka_topics_keys[] = {"alerts", "silences", "nflog", "hits"};
+constexpr std::string_view kafka_topics_keys[] = {"alerts", "silences", "nflog", "hits", "oncall"};
 constexpr std::string_view kafka_topic_keys[] = {"name", "partitions", "replication_factor",
                                                  "retention"};
 constexpr std::string_view route_keys[] = {
@@ -648,6 +648,7 @@ void loader::load_kafka_topics(const entry& at, kafka_config& kafka) {
     kafka_topic_config& topic = role.name == "alerts"     ? kafka.alerts_topic
                                 : role.name == "silences" ? kafka.silences_topic
                                 : role.name == "nflog"    ? kafka.nflog_topic
+                                : role.name == "oncall"   ? kafka.oncall_topic
                                                           : kafka.hits_topic;
     const auto keys = mapping(role, kafka_topic_keys);
     if (!keys) continue;
@@ -666,7 +667,7 @@ void loader::load_kafka_topics(const entry& at, kafka_config& kafka) {
       } else if (k.name == "replication_factor") {
         if (auto v = count(k, 1, 100)) topic.replication_factor = static_cast<int>(*v);
       } else if (k.name == "retention") {
-        if (role.name == "silences" || role.name == "nflog") {
+        if (role.name == "silences" || role.name == "nflog" || role.name == "oncall") {
           error(k.key_mark, k.path,
                 "the " + role.name + " topic is compacted: it has no retention");
         } else if (auto v = span(k)) {

@@ -130,13 +130,16 @@ struct kafka_config {
   std::uint64_t spool_max_bytes = std::uint64_t{1} << 30;
   // How far back a starting router reads the alerts topic to rebuild its state.
   duration rebuild_window = std::chrono::minutes(10);
-  // bus.kafka.topics.{alerts,silences,nflog,hits}: alerts' name is `topic`; silences and the
+  // bus.kafka.topics.{alerts,silences,nflog,hits,oncall}: alerts' name is `topic`; silences and the
   // notification log are compacted (key = silence id, group key); hits carry the collectors'
   // counts of cluster-wide rule windows (key = rule + group).
   kafka_topic_config alerts_topic{"", 6, -1, std::chrono::hours(24)};
   kafka_topic_config silences_topic{"tocsin.silences", 1};
   kafka_topic_config nflog_topic{"tocsin.nflog", 6};
   kafka_topic_config hits_topic{"tocsin.hits", 6, -1, std::chrono::hours(1)};
+  // Compacted (key = receiver + '\n' + group key): each paged group's escalation, so the router
+  // that takes a group over goes on with its escalation (DESIGN.md "On-call").
+  kafka_topic_config oncall_topic{"tocsin.oncall", 6};
   source_location where;
 };
 

@@ -69,6 +69,8 @@ void alert_consumer::start() {
   const std::string& silences = kafka_.silences_topic.name;
   const int alert_partitions = partition_count(kafka_.topic);
   const int silence_partitions = partition_count(silences);
+  const std::string& oncall = kafka_.oncall_topic.name;
+  const int oncall_partitions = partition_count(oncall);
 
   // Alerts: the first record at or after now − rebuild_window; none → the end.
   const auto since = std::chrono::system_clock::now() - kafka_.rebuild_window;
@@ -101,6 +103,10 @@ void alert_consumer::start() {
     assignment.add(silences, p, RdKafka::Topic::OFFSET_BEGINNING);
     not_at_end_.emplace(silences, p);
   }
+  for (int p = 0; p < oncall_partitions; ++p) {
+    assignment.add(oncall, p, RdKafka::Topic::OFFSET_BEGINNING);
+    not_at_end_.emplace(oncall, p);
+  }
   const RdKafka::ErrorCode assigned = consumer_->assign(assignment.items);
   if (assigned != RdKafka::ERR_NO_ERROR) {
     throw std::runtime_error("bus.kafka: cannot assign the partitions of " + kafka_.topic + ": " +
@@ -108,11 +114,11 @@ void alert_consumer::start() {
   }
   started_ = true;
   spdlog::info(
-      "kafka: alert consumer: reading {} partition(s) of {} from {} s ago and {} of {} from the "
-      "beginning",
+      "kafka: alert consumer: reading {} partition(s) of {} from {} s ago, and {} of {} and {} "
+      "of {} from the beginning",
       alert_partitions, kafka_.topic,
       std::chrono::duration_cast<std::chrono::seconds>(kafka_.rebuild_window).count(),
-      silence_partitions, silences);
+      silence_partitions, silences, oncall_partitions, oncall);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -151,6 +157,10 @@ void alert_consumer::handle(const RdKafka::Message& message) {
   const std::string topic = message.topic_name();
   const std::string_view payload = payload_of(message);
   try {
+    if (topic == kafka_.oncall_topic.name) {
+      if (on_.on_oncall) on_.on_oncall(key_of(message), payload);
+      return;
+    }
     if (topic != kafka_.topic) {
       on_.on_silence(key_of(message), payload);
       return;
@@ -178,7 +188,7 @@ void alert_consumer::handle(const RdKafka::Message& message) {
 void alert_consumer::reached_end(const std::string& topic, std::int32_t partition) {
   if (not_at_end_.erase({topic, partition}) == 0 || !not_at_end_.empty()) return;
   caught_up_ = true;
-  spdlog::info("kafka: alert consumer: alerts and silences read up to now");
+  spdlog::info("kafka: alert consumer: alerts, silences and escalations read up to now");
 }
 
 void alert_consumer::update_lag() {

@@ -1,10 +1,11 @@
 #pragma once
 // The router's view of the cluster (DESIGN.md "Scale-out"): every partition of the alerts topic,
 // from `bus.kafka.rebuild_window` ago (found by offsetsForTimes), and every partition of the
-// silences topic, from the beginning, assign()ed: no consumer group and no commits, so every
-// router sees every alert and silence. Alert records go to `on_alert`, silence records to
-// `on_silence`. A record that cannot be read is counted (tocsin_bus_errors_total{reason=
-// "bad_alert"}), logged and skipped. Lag per alerts partition: tocsin_bus_consumer_lag.
+// silences and on-call topics, from the beginning, assign()ed: no consumer group and no commits,
+// so every router sees every alert, silence and escalation. Alert records go to `on_alert`,
+// silence records to `on_silence`, escalation records to `on_oncall`. A record that cannot be read
+// is counted (tocsin_bus_errors_total{reason= "bad_alert"}), logged and skipped. Lag per alerts
+// partition: tocsin_bus_consumer_lag.
 
 #include <librdkafka/rdkafkacpp.h>
 
@@ -34,6 +35,7 @@ class alert_consumer {
   struct handlers {
     std::function<void(const rules::alert&)> on_alert;
     std::function<void(std::string_view key, std::string_view value)> on_silence;
+    std::function<void(std::string_view key, std::string_view value)> on_oncall;
   };
 
   // Throws client_config_error for rejected properties.

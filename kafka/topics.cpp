@@ -204,6 +204,7 @@ topic_layout ensure_topics(const config::kafka_config& kafka, int timeout_ms) {
       {&kafka.silences_topic, kafka.silences_topic.name, "compact", &layout.silences_partitions},
       {&kafka.nflog_topic, kafka.nflog_topic.name, "compact", &layout.nflog_partitions},
       {&kafka.hits_topic, kafka.hits_topic.name, "delete", &layout.hits_partitions},
+      {&kafka.oncall_topic, kafka.oncall_topic.name, "compact", &layout.oncall_partitions},
   };
   const admin_client admin(kafka);
   read_partitions(admin, topics, timeout_ms);

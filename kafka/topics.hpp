@@ -21,6 +21,7 @@ struct topic_layout {
   int silences_partitions = 0;
   int nflog_partitions = 0;
   int hits_partitions = 0;
+  int oncall_partitions = 0;
 };
 
 // Creates what is missing, checks what exists; waits up to `timeout_ms` per admin request.

@@ -94,7 +94,8 @@ nlohmann::json to_json(const escalation& e) {
           {"acked_by", e.acked_by},
           {"ack_comment", e.ack_comment},
           {"acked_ms", e.acked_ms},
-          {"first_page_ms", e.first_page_ms}};
+          {"first_page_ms", e.first_page_ms},
+          {"updated_ms", e.updated_ms}};
 }
 
 std::optional<escalation> escalation_from_json(const nlohmann::json& j) {
@@ -116,6 +117,7 @@ std::optional<escalation> escalation_from_json(const nlohmann::json& j) {
     e.ack_comment = j.at("ack_comment").get<std::string>();
     e.acked_ms = j.at("acked_ms").get<std::int64_t>();
     e.first_page_ms = j.at("first_page_ms").get<std::int64_t>();
+    e.updated_ms = j.at("updated_ms").get<std::int64_t>();
     if (e.page_id != page_id(e.group_key)) return std::nullopt;
     return e;
   } catch (const nlohmann::json::exception&) {

@@ -40,6 +40,9 @@ struct escalation {
   std::string acked_by, ack_comment;
   std::int64_t acked_ms = 0;  // 0 = not acknowledged
   std::int64_t first_page_ms = 0;
+  // When this router last changed it: of two copies (routers share escalations over Kafka),
+  // the later one wins.
+  std::int64_t updated_ms = 0;
 
   [[nodiscard]] bool acked() const { return acked_ms != 0; }
   bool operator==(const escalation&) const = default;

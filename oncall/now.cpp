@@ -18,8 +18,8 @@ std::vector<on_call_now> who_is_on_call(const roster& roster, std::chrono::sys_s
       continue;
     }
     const auto ahead = roster.rota(s.name, at, at + look_ahead);
-    rows.push_back({s.name, std::nullopt,
-                    ahead.empty() ? std::nullopt : std::optional(ahead.front().start)});
+    rows.push_back(
+        {s.name, std::nullopt, ahead.empty() ? std::nullopt : std::optional(ahead.front().start)});
   }
   return rows;
 }

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "bus/embedded_bus.hpp"
 #include "kafka/alert_consumer.hpp"
@@ -46,7 +48,8 @@ router_pipeline::router_pipeline(const config::config& startup,
       metrics_(metrics),
       refused_nflog_(metrics, "nflog"),
       refused_silences_(metrics, "silences"),
-      refused_hits_(metrics, "hits") {
+      refused_hits_(metrics, "hits"),
+      refused_oncall_(metrics, "oncall") {
   sinks::register_builtin_notifiers(notifiers_);
   sinks::router_options options;
   options.data_dir = startup.data_dir;
@@ -58,8 +61,10 @@ router_pipeline::router_pipeline(const config::config& startup,
   ack_signer_ = make_ack_signer(startup);
   options.ack_signer = ack_signer_;
   const bool on_kafka = startup.bus.type == "kafka";
+  int oncall_partitions = 0;
   if (on_kafka) {
     const kafka::topic_layout layout = kafka::ensure_topics(kafka_);
+    oncall_partitions = layout.oncall_partitions;
     publisher_ = std::make_unique<kafka::state_publisher>(kafka_, metrics, startup.node_name);
     nflog_ = std::make_unique<kafka::partition_owner>(
         kafka_, layout.nflog_partitions,
@@ -102,6 +107,12 @@ router_pipeline::router_pipeline(const config::config& startup,
   router_->silences().on_change([this](const sinks::silence& s) {
     publisher_->publish(kafka_.silences_topic.name, -1, s.id, sinks::to_record(s));
   });
+  router_->oncall().on_change([this, partitions = oncall_partitions](
+                                  const sinks::escalation_key& key,
+                                  const std::optional<oncall::escalation>& e) {
+    publisher_->publish(kafka_.oncall_topic.name, kafka::nflog_partition(key.second, partitions),
+                        sinks::escalation_record_key(key), e ? oncall::to_json(*e).dump() : "");
+  });
   kafka::alert_consumer::handlers on;
   on.on_alert = receive;
   on.on_silence = [this](std::string_view key, std::string_view value) {
@@ -115,6 +126,17 @@ router_pipeline::router_pipeline(const config::config& startup,
       router_->silences().apply(*s);
     } else {
       refused_silences_.refuse(problem);
+    }
+  };
+  on.on_oncall = [this](std::string_view key, std::string_view value) {
+    const auto escalation_key = sinks::escalation_key_from_record(key);
+    if (!escalation_key) return refused_oncall_.refuse("a key without a receiver");
+    if (value.empty()) return router_->oncall().apply(*escalation_key, std::nullopt);
+    const auto j = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+    if (auto e = oncall::escalation_from_json(j)) {
+      router_->oncall().apply(*escalation_key, e);
+    } else {
+      refused_oncall_.refuse("not an escalation (version 1)");
     }
   };
   consumer_ = std::make_unique<kafka::alert_consumer>(kafka_, std::move(on), metrics);

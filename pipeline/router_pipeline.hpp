@@ -103,7 +103,7 @@ class router_pipeline {
     counter& count_;
     std::chrono::steady_clock::time_point next_log_{};
   };
-  record_refusals refused_nflog_, refused_silences_, refused_hits_;
+  record_refusals refused_nflog_, refused_silences_, refused_hits_, refused_oncall_;
   std::chrono::system_clock::time_point next_announcement_{};  // tick thread
   sinks::notifier_registry notifiers_;
   std::shared_ptr<const oncall::ack_signer> ack_signer_;

@@ -186,7 +186,63 @@ void pager::configure(std::vector<config::escalation_policy> policies, oncall::o
   who_ = std::move(who);
 }
 
-void pager::save(const oncall::escalation& e) {
+std::string escalation_record_key(const escalation_key& key) {
+  return key.first + '\n' + key.second;
+}
+
+std::optional<escalation_key> escalation_key_from_record(std::string_view record_key) {
+  const auto newline = record_key.find('\n');
+  if (newline == std::string_view::npos || newline == 0) return std::nullopt;
+  return escalation_key{std::string(record_key.substr(0, newline)),
+                        std::string(record_key.substr(newline + 1))};
+}
+
+void pager::on_change(change_listener listener) {
+  std::lock_guard lock(mutex_);
+  listener_ = std::move(listener);
+}
+
+void pager::apply(const escalation_key& key, const std::optional<oncall::escalation>& incoming) {
+  std::lock_guard lock(mutex_);
+  const auto held = escalations_.find(key);
+  if (!incoming) {
+    if (held != escalations_.end()) erase(key);
+    return;
+  }
+  if (incoming->receiver != key.first || incoming->group_key != key.second) return;
+  oncall::escalation next = *incoming;
+  if (held != escalations_.end()) {
+    const oncall::escalation& mine = held->second;
+    if (mine.updated_ms >= next.updated_ms) {
+      if (mine.acked() || !next.acked()) return;  // nothing newer to learn
+      next = mine;                                // only the ack is news
+      next.acked_by = incoming->acked_by;
+      next.ack_comment = incoming->ack_comment;
+      next.acked_ms = incoming->acked_ms;
+    } else if (mine.acked() && !next.acked()) {
+      next.acked_by = mine.acked_by;
+      next.ack_comment = mine.ack_comment;
+      next.acked_ms = mine.acked_ms;
+    }
+  }
+  store(next);
+  escalations_[key] = std::move(next);
+}
+
+void pager::erase(const escalation_key& key) {
+  db_->remove.bind(1, key.first);
+  db_->remove.bind(2, key.second);
+  db_->remove.run();
+  escalations_.erase(key);
+}
+
+void pager::save(oncall::escalation& e) {
+  e.updated_ms = std::max(e.updated_ms + 1, to_ms(clock_.now()));
+  store(e);
+  if (listener_) listener_({e.receiver, e.group_key}, e);
+}
+
+void pager::store(const oncall::escalation& e) {
   db_->upsert.bind(1, e.receiver);
   db_->upsert.bind(2, e.group_key);
   db_->upsert.bind(3, oncall::to_json(e).dump());
@@ -259,11 +315,9 @@ void pager::group_resolved(const escalation_key& key, const rules::label_set& gr
                       .alerts = resolved};
     add_entry(notice);
   }
-  db_->remove.bind(1, key.first);
-  db_->remove.bind(2, key.second);
-  db_->remove.run();
+  erase(key);
   db_->exec("COMMIT");
-  escalations_.erase(it);
+  if (listener_) listener_(key, std::nullopt);
 }
 
 bool pager::escalating(const escalation_key& key) const {

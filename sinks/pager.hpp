@@ -13,12 +13,14 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -54,6 +56,11 @@ enum class ack_outcome { acked, already_acked, not_found };
 // make the same group key, as in Alertmanager, and page through different receivers.
 using escalation_key = std::pair<std::string, std::string>;  // receiver, group key
 
+// An escalation as a record of the on-call topic: key `receiver '\n' group key`, value the
+// escalation's JSON (oncall::to_json), empty when it ended (a tombstone).
+std::string escalation_record_key(const escalation_key& key);
+std::optional<escalation_key> escalation_key_from_record(std::string_view record_key);
+
 struct ack_result {
   ack_outcome outcome = ack_outcome::not_found;
   oncall::escalation escalation;  // as it is now (acked_by, acked_ms)
@@ -71,6 +78,17 @@ class pager {
   // The policies and who the schedules name (a reload swaps both). An escalation whose policy
   // is gone stops paging until it is back.
   void configure(std::vector<config::escalation_policy> policies, oncall::on_call_lookup who);
+
+  // With a Kafka bus: told of every escalation this router starts, advances, acknowledges
+  // (the escalation) or ends (nullopt), to publish it. Called under the pager's lock: keep it
+  // short and do not call back. Set before the router starts.
+  using change_listener =
+      std::function<void(const escalation_key&, const std::optional<oncall::escalation>&)>;
+  void on_change(change_listener listener);
+  // An escalation from the cluster (nullopt: it ended): kept when newer than the one held; an
+  // ack held is never undone by a copy without it (a step taken by the group's sender and an ack
+  // made on another router may cross).
+  void apply(const escalation_key& key, const std::optional<oncall::escalation>& e);
 
   // A group of a route with escalation `policy` was notified with alerts firing: its escalation
   // starts unless one runs (new alerts joining do not restart it).
@@ -110,7 +128,10 @@ class pager {
 
  private:
   struct db;
-  void save(const oncall::escalation& e);
+  // Stamps `e`, stores it and tells the listener.
+  void save(oncall::escalation& e);
+  void store(const oncall::escalation& e);
+  void erase(const escalation_key& key);
   void record_ack(oncall::escalation& e, const std::string& by, const std::string& comment,
                   std::int64_t now_ms);
   std::int64_t add_entry(const page_entry& entry);
@@ -124,6 +145,7 @@ class pager {
   std::map<escalation_key, oncall::escalation> escalations_;
   std::map<std::string, config::escalation_policy> policies_;
   oncall::on_call_lookup who_;
+  change_listener listener_;
   std::set<std::int64_t> in_flight_;  // entries handed to a receiver
   std::chrono::system_clock::time_point last_prune_{};
   counter& acks_;

@@ -31,6 +31,7 @@ std::unique_ptr<mock_kafka_cluster> start_kafka() {
   kafka->create_topic("tocsin.silences", 1);
   kafka->create_topic("tocsin.nflog", 3);
   kafka->create_topic("tocsin.hits", 3);
+  kafka->create_topic("tocsin.oncall", 3);
   return kafka;
 }
 

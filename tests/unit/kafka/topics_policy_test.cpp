@@ -373,20 +373,23 @@ class topics_policy_test : public ::testing::Test {
     k.silences_topic.name = "t.silences";
     k.nflog_topic.name = "t.nflog";
     k.hits_topic.name = "t.hits";
+    k.oncall_topic.name = "t.oncall";
     // CreateTopics v0 has no "the brokers' default" (-1, KIP-464).
-    for (auto* t : {&k.alerts_topic, &k.silences_topic, &k.nflog_topic, &k.hits_topic}) {
+    for (auto* t :
+         {&k.alerts_topic, &k.silences_topic, &k.nflog_topic, &k.hits_topic, &k.oncall_topic}) {
       t->replication_factor = 1;
     }
     k.properties = {{"log_level", "3"}};
     return k;
   }
 
-  // All four topics, with the policies tocsin wants.
+  // All five topics, with the policies tocsin wants.
   void all_topics_right() {
     broker_.set_topic("t.alerts", {.partitions = 3, .policy = "delete"});
     broker_.set_topic("t.silences", {.partitions = 1, .policy = "compact"});
     broker_.set_topic("t.nflog", {.partitions = 4, .policy = "compact"});
     broker_.set_topic("t.hits", {.partitions = 2});  // no entry: Kafka's default, delete
+    broker_.set_topic("t.oncall", {.partitions = 6, .policy = "compact"});
   }
 
   scripted_broker broker_;
@@ -457,15 +460,18 @@ TEST_F(topics_policy_test, missing_topics_are_created_with_their_policy_then_che
   broker_.on_create("t.nflog", 0, {.partitions = 6, .policy = "compact"});
   // Another router created this one first: fine, it is checked like the others.
   broker_.on_create("t.hits", 36, {.partitions = 6});
+  broker_.on_create("t.oncall", 0, {.partitions = 6, .policy = "compact"});
   const topic_layout layout = ensure_topics(kafka(), 10000);
   EXPECT_EQ(layout.alerts_partitions, 3);
   EXPECT_EQ(layout.silences_partitions, 1);
   EXPECT_EQ(layout.nflog_partitions, 6);
   EXPECT_EQ(layout.hits_partitions, 6);
-  EXPECT_EQ(broker_.create_requests(),
-            (std::vector<std::string>{"t.silences cleanup.policy=compact",
-                                      "t.nflog cleanup.policy=compact",
-                                      "t.hits cleanup.policy=delete retention.ms=3600000"}));
+  EXPECT_EQ(layout.oncall_partitions, 6);
+  EXPECT_EQ(
+      broker_.create_requests(),
+      (std::vector<std::string>{
+          "t.silences cleanup.policy=compact", "t.nflog cleanup.policy=compact",
+          "t.hits cleanup.policy=delete retention.ms=3600000", "t.oncall cleanup.policy=compact"}));
 }
 
 TEST_F(topics_policy_test, a_creation_the_brokers_refuse_names_the_topic) {

@@ -35,6 +35,7 @@ config::kafka_config kafka_on(const std::string& brokers) {
   k.silences_topic.name = "t.silences";
   k.nflog_topic.name = "t.nflog";
   k.hits_topic.name = "t.hits";
+  k.oncall_topic.name = "t.oncall";
   // Admin requests without options time out after socket.timeout.ms: keep the mock's
   // unanswered ones short.
   k.properties = {{"socket.timeout.ms", "1500"}, {"log_level", "3"}};
@@ -55,12 +56,14 @@ TEST(ensure_topics, existing_topics_give_their_partition_counts_when_policies_ca
   cluster.create_topic("t.silences", 1);
   cluster.create_topic("t.nflog", 5);
   cluster.create_topic("t.hits", 2);
+  cluster.create_topic("t.oncall", 4);
   // DescribeConfigs times out on the mock: warned about, not fatal.
   const topic_layout layout = ensure_topics(kafka_on(cluster.bootstraps()), 20000);
   EXPECT_EQ(layout.alerts_partitions, 3);
   EXPECT_EQ(layout.silences_partitions, 1);
   EXPECT_EQ(layout.nflog_partitions, 5);
   EXPECT_EQ(layout.hits_partitions, 2);
+  EXPECT_EQ(layout.oncall_partitions, 4);
 }
 
 TEST(ensure_topics, a_missing_topic_whose_creation_times_out_is_a_topic_error) {
