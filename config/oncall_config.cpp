@@ -1,5 +1,6 @@
 #include "config/oncall_config.hpp"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -121,7 +122,18 @@ class oncall_loader {
       if (e.name == "name") {
         if (auto v = unique_name(e, user_names_, "user")) user.name = *v;
       } else if (auto v = r_.text(e)) {
-        if (e.name == "email") user.email = *v;
+        if (e.name == "email") {
+          // The address a page is sent to (RCPT TO and the To header): no spaces or controls.
+          const bool usable =
+              v->find('@') != std::string::npos && std::none_of(v->begin(), v->end(), [](char c) {
+                return static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == ',';
+              });
+          if (!usable) {
+            r_.error(e.mark(), e.path, "expected an email address, got " + quote(*v));
+            continue;
+          }
+          user.email = *v;
+        }
         if (e.name == "slack") {
           // A member id goes into a mention, <@ID>, as it is: letters and digits only.
           if (v->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != std::string::npos) {

@@ -36,9 +36,17 @@ escalation start_escalation(std::string group_key, std::string group_labels,
 
 std::optional<page_order> take_due_step(escalation& e, const config::escalation_policy& policy,
                                         const on_call_lookup& who, std::int64_t now_ms) {
-  if (e.acked() || e.next_due_ms == 0 || now_ms < e.next_due_ms ||
-      e.next_step >= policy.steps.size()) {
+  if (e.acked() || e.next_due_ms == 0 || now_ms < e.next_due_ms || policy.steps.empty()) {
     return std::nullopt;
+  }
+  if (e.next_step >= policy.steps.size()) {
+    // A reload shortened the policy under a running escalation: its cycle is over.
+    e.next_step = 0;
+    if (e.cycle >= policy.repeat) {
+      e.next_due_ms = 0;
+      return std::nullopt;
+    }
+    ++e.cycle;
   }
   const config::escalation_step& step = policy.steps[e.next_step];
   page_order order;

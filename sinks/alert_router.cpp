@@ -214,6 +214,7 @@ struct alert_router::impl {
   [[nodiscard]] std::vector<rules::alert> unmuted_alerts(const aggregation_group& g,
                                                          sys_clock::time_point now, bool firing);
   void configure_oncall(const config::config& cfg);
+  void end_orphaned_escalations(steady_clock::time_point steady_now);
   [[nodiscard]] bool muted(const stored_alert& s, sys_clock::time_point now);
   [[nodiscard]] std::vector<const rules::alert*> firing_alerts(sys_clock::time_point now) const;
   [[nodiscard]] std::vector<const route_node*> destinations(const rules::label_set& labels) const;
@@ -231,6 +232,9 @@ struct alert_router::impl {
   std::unique_ptr<silence_store> silences;
   std::unique_ptr<pager> pages;
   std::shared_ptr<const oncall::roster> roster_;  // swapped whole by a reload
+  // Escalations this router sends whose group is gone, and since when (escalate()).
+  std::map<escalation_key, steady_clock::time_point> orphaned_since_;
+  steady_clock::time_point next_orphan_check_{};
 
   mutable std::mutex mutex_;
   std::unordered_map<std::string, stored_alert> alerts_;
@@ -873,6 +877,7 @@ void alert_router::impl::escalate(std::vector<outgoing>& out, steady_clock::time
       break;
     }
   }
+  end_orphaned_escalations(steady_now);
   for (const page_entry& entry : pages->unsent()) {
     const auto r = receivers_.find(entry.receiver);
     if (r == receivers_.end() || !r->second.worker) {
@@ -884,6 +889,38 @@ void alert_router::impl::escalate(std::vector<outgoing>& out, steady_clock::time
     }
     out.push_back({r->second.worker.get(), page_notification(entry, steady_now), {}});
   }
+}
+
+// An escalation ends with its group's resolve, in flush(). One whose group is gone without it (a
+// reload changed the route's receiver, group_by or escalation; the group's alerts left while
+// another router sent it) would page nobody yet hold the group's next incident: after a minute
+// without its group it ends, telling the people it paged. The minute covers a start, whose
+// groups form as the alerts are read back.
+void alert_router::impl::end_orphaned_escalations(steady_clock::time_point steady_now) {
+  if (steady_now < next_orphan_check_) return;
+  next_orphan_check_ = steady_now + std::chrono::seconds(10);
+  std::set<escalation_key> live;
+  for (const auto& [id, g] : groups_) {
+    if (!g.node->escalation.empty()) live.insert({g.node->receiver, g.key});
+  }
+  std::map<escalation_key, steady_clock::time_point> still_orphaned;
+  for (const oncall::escalation& e : pages->escalations()) {
+    const escalation_key key{e.receiver, e.group_key};
+    if (live.contains(key) ||
+        (options.cluster != nullptr && !options.cluster->sends(e.group_key))) {
+      continue;
+    }
+    const auto since = orphaned_since_.find(key);
+    const auto first_seen = since == orphaned_since_.end() ? steady_now : since->second;
+    if (steady_now - first_seen < std::chrono::minutes(1)) {
+      still_orphaned.emplace(key, first_seen);
+      continue;
+    }
+    spdlog::warn("oncall: the group of escalation {} ({}) is gone; ending it", e.page_id,
+                 e.group_key);
+    pages->group_resolved(key, {}, {});
+  }
+  orphaned_since_ = std::move(still_orphaned);
 }
 
 notification alert_router::impl::page_notification(const page_entry& entry,

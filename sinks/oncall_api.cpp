@@ -115,25 +115,20 @@ http_reply link_handler(alert_router& router, const oncall::ack_signer* signer,
     return {405, "text/plain; charset=utf-8", "use GET or POST\n"};
   }
   // The escalations this page id names (one per receiver the group pages through); the link
-  // is good for the incident it was signed for.
+  // is good for the incident it was signed for. A page that is over and a wrong signature get
+  // the same answer, so the link path tells nobody which groups are paging.
   const std::string sig = first_value(form, "sig");
   std::optional<oncall::escalation> e;
-  bool any = false;
   for (oncall::escalation& candidate : router.oncall().escalations()) {
-    if (candidate.page_id != page_id) continue;
-    any = true;
-    if (signer != nullptr && signer->verify(page_id, candidate.incident_ms, sig)) {
+    if (candidate.page_id == page_id && signer != nullptr &&
+        signer->verify(page_id, candidate.incident_ms, sig)) {
       e = std::move(candidate);
       break;
     }
   }
-  if (!any) {
-    return html_reply(410, "Nothing to acknowledge",
-                      "<p>This page is over: its group resolved, or the link is not a page.</p>\n");
-  }
   if (!e) {
     return html_reply(403, "Link not valid",
-                      "<p>This acknowledgement link is not valid for the current incident.</p>\n");
+                      "<p>This acknowledgement link is not valid, or its incident is over.</p>\n");
   }
   if (req.method == "GET") {
     if (e->acked()) {

@@ -213,19 +213,22 @@ void pager::apply(const escalation_key& key, const std::optional<oncall::escalat
   oncall::escalation next = *incoming;
   if (held != escalations_.end()) {
     const oncall::escalation& mine = held->second;
+    const bool same_incident = mine.incident_ms == next.incident_ms;
     if (mine.updated_ms >= next.updated_ms) {
-      if (mine.acked() || !next.acked()) return;  // nothing newer to learn
-      next = mine;                                // only the ack is news
+      if (mine.acked() || !next.acked() || !same_incident) return;  // nothing newer to learn
+      next = mine;                                                  // only the ack is news
       next.acked_by = incoming->acked_by;
       next.ack_comment = incoming->ack_comment;
       next.acked_ms = incoming->acked_ms;
-    } else if (mine.acked() && !next.acked()) {
+    } else if (mine.acked() && !next.acked() && same_incident) {
       next.acked_by = mine.acked_by;
       next.ack_comment = mine.ack_comment;
       next.acked_ms = mine.acked_ms;
     }
   }
+  const bool ack_is_news = next.acked() && (held == escalations_.end() || !held->second.acked());
   store(next);
+  if (ack_is_news) mark_pages_acked(next);  // made on another router: into this one's history
   escalations_[key] = std::move(next);
 }
 
@@ -349,6 +352,7 @@ void pager::take_step(const escalation_key& key, const rules::label_set& group_l
   auto order = oncall::take_due_step(e, p->second, who_, to_ms(now));
   if (!order) return;
   db_->exec("BEGIN");
+  bool recorded = true;
   for (const std::string& user : order->users) {
     page_entry page{.group_key = e.group_key,
                     .page_id = e.page_id,
@@ -361,14 +365,24 @@ void pager::take_step(const escalation_key& key, const rules::label_set& group_l
                     .incident_ms = e.incident_ms,
                     .group_labels = group_labels,
                     .alerts = firing};
-    add_entry(page);
+    recorded = add_entry(page) != 0 && recorded;
+  }
+  e.updated_ms = std::max(e.updated_ms + 1, to_ms(now));
+  store(e);
+  // Not one page of the step may go missing: a failed write takes the step again next tick.
+  if (!recorded || !db_->exec("COMMIT")) {
+    spdlog::error("oncall: cannot record step {} of {} for {}: {}", order->step, e.policy,
+                  key.second, sqlite3_errmsg(db_->handle));
+    db_->exec("ROLLBACK");
+    return;
+  }
+  if (listener_) listener_(key, e);
+  for (std::size_t i = 0; i < order->users.size(); ++i) {
     metrics_
         .get_counter("tocsin_pages_total", "Pages sent, by escalation policy and step.",
                      {{"policy", e.policy}, {"step", std::to_string(order->step)}})
         .inc();
   }
-  save(e);
-  db_->exec("COMMIT");
   if (order->users.empty()) {
     spdlog::warn(
         "oncall: step {} of {} for group {} names nobody (a gap in its schedules); "
@@ -463,11 +477,15 @@ void pager::record_ack(oncall::escalation& e, const std::string& by, const std::
   e.ack_comment = comment;
   e.acked_ms = now_ms;
   save(e);
+  mark_pages_acked(e);
+}
+
+void pager::mark_pages_acked(const oncall::escalation& e) {
   auto& s = db_->mark_acked;
   s.bind(1, e.group_key);
-  s.bind(2, by);
+  s.bind(2, e.acked_by);
   s.bind(3, e.acked_ms);
-  s.bind(4, comment);
+  s.bind(4, e.ack_comment);
   s.bind(5, e.incident_ms);
   s.bind(6, e.receiver);
   s.run();

@@ -134,6 +134,7 @@ class pager {
   void erase(const escalation_key& key);
   void record_ack(oncall::escalation& e, const std::string& by, const std::string& comment,
                   std::int64_t now_ms);
+  void mark_pages_acked(const oncall::escalation& e);
   std::int64_t add_entry(const page_entry& entry);
   void set_state(std::int64_t entry_id, const char* state);
   void prune();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <set>
 
 #include "config/matcher_syntax.hpp"
@@ -37,7 +38,7 @@ std::string pair_text(const std::string& name, const std::string& value) {
 class tree_builder {
  public:
   explicit tree_builder(const std::vector<config::receiver_config>& receivers) {
-    for (const auto& r : receivers) receivers_.insert(r.name);
+    for (const auto& r : receivers) receivers_.emplace(r.name, r.integration);
   }
 
   // `parent` is null for the root, whose unset fields take Alertmanager's defaults.
@@ -79,6 +80,7 @@ class tree_builder {
     node.repeat_interval = cfg.repeat_interval.value_or(parent ? parent->repeat_interval : 4h);
     node.continue_matching = cfg.continue_matching;
     node.escalation = cfg.escalation.value_or(parent ? parent->escalation : std::string());
+    if (!node.escalation.empty()) check_pages_reach_a_person(cfg, node);
 
     node.routes.resize(cfg.routes.size());
     for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
@@ -90,7 +92,19 @@ class tree_builder {
   std::vector<std::string> errors;
 
  private:
-  std::set<std::string, std::less<>> receivers_;
+  // A page is addressed to a person: only integrations that can address one carry pages.
+  void check_pages_reach_a_person(const config::route_config& cfg, const route_node& node) {
+    static const std::set<std::string, std::less<>> cannot = {"", "webhook", "pagerduty", "file",
+                                                              "alertmanager"};
+    const auto r = receivers_.find(node.receiver);
+    if (r == receivers_.end() || !cannot.contains(r->second)) return;
+    errors.push_back(config::location_prefix(cfg.where) + "escalation " +
+                     config::quote(node.escalation) + ": receiver " + config::quote(node.receiver) +
+                     (r->second.empty() ? " sends nothing" : " (" + r->second + ")") +
+                     " cannot page a person; use an email or slack receiver");
+  }
+
+  std::map<std::string, std::string, std::less<>> receivers_;  // name → integration
 };
 
 // Alertmanager's Route.Match: depth first; the first matching child ends the search unless it

@@ -218,7 +218,7 @@ TEST(oncall, pages_by_email_and_slack_escalates_stops_at_the_ack_link_and_resolv
       },
       patience));
   EXPECT_NE(subject(mails_to(smtp, "bob@example.com")[1]).find("[PAGE ENDED]"), std::string::npos);
-  EXPECT_EQ(http_get("127.0.0.1", daemon.admin_port(), path).status, 410)
+  EXPECT_EQ(http_get("127.0.0.1", daemon.admin_port(), path).status, 403)
       << "the link ends with the incident";
 }
 

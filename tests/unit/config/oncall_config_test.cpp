@@ -118,7 +118,7 @@ TEST(oncall_config, names_must_exist) {
 TEST(oncall_config, bad_values_are_reported_at_their_keys) {
   const auto e = errors(
       "oncall:\n"
-      "  users: [ { name: a }, { name: a }, { name: b, slack: '@bob' } ]\n"
+      "  users: [ { name: a }, { name: a }, { name: b, slack: '@bob', email: 'b at example' } ]\n"
       "  schedules:\n"
       "    - { name: s, time_zone: Mars/Olympus, layers: [ { start: 2026-13-01, rotation: 2x, "
       "users: [a], restrict: { times: ['25:00-08:00'], weekdays: [friday:monday] } } ] }\n"
@@ -130,6 +130,7 @@ TEST(oncall_config, bad_values_are_reported_at_their_keys) {
       "]\n");
   EXPECT_THAT(e, ElementsAre(testing::HasSubstr("duplicate user name 'a'"),
                              testing::HasSubstr("expected a Slack member id"),
+                             testing::HasSubstr("expected an email address, got 'b at example'"),
                              testing::HasSubstr("unknown time zone 'Mars/Olympus'"),
                              testing::HasSubstr("expected a local time like"),
                              testing::HasSubstr("expected a rotation like"),

@@ -116,6 +116,25 @@ TEST(escalation, json_round_trip_and_refusals) {
   EXPECT_FALSE(escalation_from_json(nlohmann::json::parse(R"({"v":1,"group_key":3})")));
 }
 
+TEST(escalation, a_policy_shortened_under_it_ends_its_cycle) {
+  auto p = two_steps();
+  escalation e = start_escalation("g", "{}", p, "r", t0);
+  ASSERT_TRUE(take_due_step(e, p, rota, t0));
+  ASSERT_TRUE(take_due_step(e, p, rota, t0 + 15 * minute));
+  e.next_step = 2;  // as if a third step were next
+  e.next_due_ms = t0 + 20 * minute;
+  EXPECT_FALSE(take_due_step(e, p, rota, t0 + 20 * minute));
+  EXPECT_EQ(e.next_due_ms, 0) << "over, not due on every tick";
+  p.repeat = 1;
+  p.repeat_after = 5min;
+  e.next_step = 2;
+  e.next_due_ms = t0 + 20 * minute;
+  auto again = take_due_step(e, p, rota, t0 + 20 * minute);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->step, 1);
+  EXPECT_EQ(again->cycle, 1);
+}
+
 TEST(ack_link, signatures_bind_page_and_incident) {
   const ack_signer signer("0123456789abcdef0123456789abcdef");
   const std::string sig = signer.sign("00aa11bb22cc33dd", t0);

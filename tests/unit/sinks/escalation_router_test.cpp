@@ -286,6 +286,39 @@ TEST_F(escalation_router_test, a_silenced_group_holds_its_escalation) {
   EXPECT_EQ(sent->pages_to("bob").size(), 1u);
 }
 
+TEST_F(escalation_router_test, a_reload_that_takes_the_escalation_away_ends_it_after_a_minute) {
+  auto router = open_router();
+  router->receive(critical("db1"));
+  step(*router, 30s);
+  ASSERT_EQ(sent->pages_to("alice").size(), 1u);
+  cfg.route->routes[0].escalation.reset();
+  router->reconfigure(cfg, registry);
+  step(*router, 30s);
+  step(*router, 31s);
+  ASSERT_EQ(router->oncall().escalations().size(), 1u) << "a minute's grace";
+  step(*router, 40s);  // checked every 10 s
+  EXPECT_TRUE(router->oncall().escalations().empty());
+  const auto alice = sent->pages_to("alice");
+  ASSERT_EQ(alice.size(), 2u);
+  EXPECT_TRUE(alice[1].page->resolved) << "told it is over";
+  step(*router, 1h);
+  EXPECT_TRUE(sent->pages_to("bob").empty());
+}
+
+TEST_F(escalation_router_test, a_receiver_that_cannot_address_a_person_cannot_page) {
+  cfg.receivers[0].integration = "webhook";
+  try {
+    open_router();
+    FAIL() << "accepted";
+  } catch (const config::config_error& e) {
+    ASSERT_EQ(e.errors().size(), 1u);
+    EXPECT_NE(e.errors()[0].find("escalation 'ops-critical': receiver 'ops' (webhook) cannot page "
+                                 "a person; use an email or slack receiver"),
+              std::string::npos)
+        << e.errors()[0];
+  }
+}
+
 TEST_F(escalation_router_test, continue_routes_paging_the_same_group_share_one_ack) {
   // One route pages through Slack, the next by email: the person acks once.
   config::route_config& slack = cfg.route->routes[0];
