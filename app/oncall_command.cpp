@@ -80,9 +80,11 @@ struct rota_row {
 std::vector<rota_row> rota_rows(const oncall::roster& roster, const std::string& schedule,
                                 sys_seconds from, sys_seconds to) {
   const auto shifts = roster.rota(schedule, from, to);
+  const auto gaps = oncall::gaps_in(shifts, from, to);
   std::vector<rota_row> rows;
+  rows.reserve(shifts.size() + gaps.size());
   for (const auto& s : shifts) rows.push_back({s.start, s.end, s.user});
-  for (const auto& g : oncall::gaps_in(shifts, from, to))
+  for (const auto& g : gaps)
     rows.push_back({g.start, g.end, "(nobody)"});
   std::sort(rows.begin(), rows.end(),
             [](const auto& a, const auto& b) { return a.start < b.start; });

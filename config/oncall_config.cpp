@@ -384,6 +384,7 @@ class oncall_loader {
   void check(const std::vector<reference>& refs, const std::map<std::string, YAML::Mark>& known,
              std::string_view kind) {
     std::vector<std::string_view> names;
+    names.reserve(known.size());
     for (const auto& [name, mark] : known) names.push_back(name);
     for (const reference& ref : refs) {
       if (!known.contains(ref.name)) {

@@ -193,7 +193,7 @@ class event_reader {
 void collect_parse_errors(icalcomponent* c, std::vector<std::string>& problems) {
   for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_XLICERROR_PROPERTY); p != nullptr;
        p = icalcomponent_get_next_property(c, ICAL_XLICERROR_PROPERTY)) {
-    problems.push_back(icalproperty_get_xlicerror(p));
+    problems.emplace_back(icalproperty_get_xlicerror(p));
   }
   for (icalcomponent* child = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT);
        child != nullptr; child = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT)) {
@@ -215,7 +215,7 @@ std::string read_text(const std::filesystem::path& file, std::vector<std::string
   std::ifstream in(file, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
-  if (!in) problems.push_back("cannot read");
+  if (!in) problems.emplace_back("cannot read");
   return text.str();
 }
 
@@ -234,7 +234,7 @@ ics_calendar::ics_calendar(const std::filesystem::path& file, const date::time_z
     parsed_->calendar.reset(icalparser_parse_string(text.c_str()));
     icalcomponent* calendar = parsed_->calendar.get();
     if (calendar == nullptr || icalcomponent_isa(calendar) != ICAL_VCALENDAR_COMPONENT) {
-      problems.push_back("not an iCalendar file (no VCALENDAR)");
+      problems.emplace_back("not an iCalendar file (no VCALENDAR)");
     } else {
       collect_parse_errors(calendar, problems);
       event_reader reader(calendar, floating_zone, users, problems);

@@ -164,7 +164,7 @@ http_reply link_handler(alert_router& router, const oncall::ack_signer* signer,
 }  // namespace
 
 void register_oncall_api(admin_server& admin, alert_router& router,
-                         std::shared_ptr<const oncall::ack_signer> signer) {
+                         const std::shared_ptr<const oncall::ack_signer>& signer) {
   admin.handle("/api/v1/oncall/now",
                [&router](const http_request_view& req) { return now_handler(router, req); });
   admin.handle("/api/v1/oncall/pages",

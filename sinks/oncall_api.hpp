@@ -19,6 +19,6 @@ namespace tocsin::sinks {
 // Registers the handlers; `router` must outlive `admin`'s serving. Call before
 // admin.require_token(), and add "/ack/" to its open prefixes.
 void register_oncall_api(admin_server& admin, alert_router& router,
-                         std::shared_ptr<const oncall::ack_signer> signer);
+                         const std::shared_ptr<const oncall::ack_signer>& signer);
 
 }  // namespace tocsin::sinks
