@@ -84,8 +84,7 @@ std::vector<rota_row> rota_rows(const oncall::roster& roster, const std::string&
   std::vector<rota_row> rows;
   rows.reserve(shifts.size() + gaps.size());
   for (const auto& s : shifts) rows.push_back({s.start, s.end, s.user});
-  for (const auto& g : gaps)
-    rows.push_back({g.start, g.end, "(nobody)"});
+  for (const auto& g : gaps) rows.push_back({g.start, g.end, "(nobody)"});
   std::sort(rows.begin(), rows.end(),
             [](const auto& a, const auto& b) { return a.start < b.start; });
   return rows;
