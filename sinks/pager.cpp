@@ -491,14 +491,6 @@ void pager::mark_pages_acked(const oncall::escalation& e) {
   s.run();
 }
 
-std::optional<oncall::escalation> pager::find(const std::string& page_id) const {
-  std::lock_guard lock(mutex_);
-  for (const auto& [key, e] : escalations_) {
-    if (e.page_id == page_id) return e;
-  }
-  return std::nullopt;
-}
-
 std::vector<oncall::escalation> pager::escalations() const {
   std::lock_guard lock(mutex_);
   std::vector<oncall::escalation> out;

@@ -121,7 +121,6 @@ class pager {
   // receivers) are acknowledged with it.
   ack_result ack(const std::string& page_id_or_group_key, const std::string& by,
                  const std::string& comment);
-  [[nodiscard]] std::optional<oncall::escalation> find(const std::string& page_id) const;
   [[nodiscard]] std::vector<oncall::escalation> escalations() const;
   // The history since `since`, oldest first (30 days are kept).
   [[nodiscard]] std::vector<page_entry> history(std::chrono::system_clock::time_point since) const;
