@@ -147,7 +147,10 @@ int run_oncall_ack(const oncall_ack_options& options) {
   if (to.host == "0.0.0.0") to.host = "127.0.0.1";
   if (to.host == "::") to.host = "::1";
   sinks::http_post_request request;
-  request.url = "http://" + config::to_string(to) + "/api/v1/oncall/ack";
+  request.url =
+      (cfg.admin->tls ? "https://" : "http://") + config::to_string(to) + "/api/v1/oncall/ack";
+  // admin.tls's own certificate is the one to trust: it is usually self-signed.
+  if (cfg.admin->tls) request.ca_file = (cfg.file.parent_path() / cfg.admin->tls->cert).string();
   request.bearer_token = token;
   request.body =
       nlohmann::json{{"page_id", options.page_id}, {"by", options.by}, {"comment", options.comment}}
