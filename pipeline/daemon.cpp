@@ -36,6 +36,8 @@
 #include "pipeline/oncall_secrets.hpp"
 #include "pipeline/router_pipeline.hpp"
 #include "rules/rule.hpp"
+#include "search/archive_search.hpp"
+#include "search/search_api.hpp"
 #include "sinks/alertmanager_api.hpp"
 #include "sinks/oncall_api.hpp"
 
@@ -251,6 +253,8 @@ void daemon::start_admin() {
     sinks::register_oncall_api(admin_, router_->router(), router_->ack_signer());
     admin_.accept_user_tokens(read_user_tokens(startup_), {"/api/v1/oncall/ack"});
   }
+  // The archive is where the file outputs write, whichever half this role runs.
+  if (!search::archive_templates(startup_).empty()) search::register_search_api(admin_, startup_);
   if (std::string token = read_admin_token(startup_); !token.empty()) {
     // An ack link's signature is its credential: it works without the admin token.
     admin_.require_token(std::move(token), {"/healthz"}, {"/ack/"});

@@ -386,6 +386,12 @@ class archive_scan {
 
 }  // namespace
 
+std::optional<time_point> parse_search_time(std::string_view text, time_point now) {
+  if (auto t = parse_rfc3339(text)) return t;
+  if (auto ago = config::parse_duration(text)) return now - *ago;
+  return std::nullopt;
+}
+
 std::chrono::seconds histogram_step(time_point since, time_point until, std::size_t buckets) {
   if (buckets == 0 || until <= since) return std::chrono::seconds(1);
   const auto window = std::chrono::ceil<std::chrono::seconds>(until - since).count();

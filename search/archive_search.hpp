@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,10 @@ std::vector<std::vector<std::string>> candidate_files(std::string_view path_temp
 search_result search_archive(const std::vector<std::string>& path_templates,
                              const rules::event_filter& filter, const search_options& options,
                              const match_callback& on_match);
+
+// A time as `tocsin search` and /api/v1/search take it: RFC 3339, or a duration before `now`
+// in Go/Prometheus syntax (`90s`, `15m`, `2h`, `7d`, `1h30m`). nullopt when it is neither.
+std::optional<time_point> parse_search_time(std::string_view text, time_point now);
 
 // A histogram's bucket width for `buckets` buckets over [since, until): whole seconds, >= 1.
 std::chrono::seconds histogram_step(time_point since, time_point until, std::size_t buckets);

@@ -15,7 +15,7 @@
 
 #include "core/rfc3339.hpp"
 #include "core/version_info.hpp"
-#include "sinks/http_query.hpp"
+#include "core/http_query.hpp"
 
 namespace tocsin::sinks {
 namespace {

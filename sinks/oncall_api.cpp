@@ -4,7 +4,7 @@
 
 #include "core/rfc3339.hpp"
 #include "oncall/now.hpp"
-#include "sinks/http_query.hpp"
+#include "core/http_query.hpp"
 #include "sinks/notifier_factories.hpp"
 
 namespace tocsin::sinks {
