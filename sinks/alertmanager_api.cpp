@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/http_query.hpp"
 #include "core/rfc3339.hpp"
 #include "core/version_info.hpp"
-#include "core/http_query.hpp"
 
 namespace tocsin::sinks {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/http_query.hpp"
 #include "core/rfc3339.hpp"
 #include "oncall/now.hpp"
-#include "core/http_query.hpp"
 #include "sinks/notifier_factories.hpp"
 
 namespace tocsin::sinks {
