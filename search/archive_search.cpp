@@ -117,19 +117,67 @@ std::optional<time_point> quick_received_at(std::string_view line) {
 
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
+// Whether `c` is written into Event JSON as itself (both by append_json_escaped and nlohmann).
+bool json_verbatim(char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '/'; }
+
+// The longest text every match of `pattern` contains, "" when none of 3 bytes or more is certain:
+// a run of literal characters outside groups and classes, in a pattern without alternation or
+// flags (conservative: anything unusual gives up).
+std::string required_literal(std::string_view pattern) {
+  if (pattern.find('|') != std::string_view::npos || pattern.find("(?") != std::string_view::npos) {
+    return "";
+  }
+  constexpr std::string_view meta = "\\.^$*+?()[]{}|";
+  std::string best, run;
+  int depth = 0;
+  bool in_class = false;
+  const auto end_run = [&](bool last_is_optional) {
+    if (last_is_optional && !run.empty()) run.pop_back();
+    if (run.size() > best.size()) best = run;
+    run.clear();
+  };
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (in_class) {
+      if (c == '\\') ++i;
+      if (c == ']') in_class = false;
+      continue;
+    }
+    if (c == '\\') {
+      end_run(false);
+      ++i;  // an escape: \d \. \x41 ... never part of a run
+      continue;
+    }
+    if (meta.find(c) == std::string_view::npos && json_verbatim(c)) {
+      if (depth == 0) run += c;
+      continue;
+    }
+    // `?`, `*` and `{` make the character before optional; `+` keeps it.
+    end_run(c == '?' || c == '*' || c == '{');
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c == '[') in_class = true;
+  }
+  end_run(false);
+  return best.size() >= 3 ? best : "";
+}
+
 // Texts a line must contain to be worth parsing: the JSON form of each `FIELD="value"` term and
-// each bare word (ignoring case). Only values whose JSON form is certain (printable ASCII without
-// quote, backslash or slash) take part; the filter decides the rest.
+// each bare word (ignoring case), and a literal each `FIELD=~"RE2"` match must contain. Only
+// values whose JSON form is certain (printable ASCII without quote, backslash or slash) take
+// part; the filter decides the rest.
 class line_prefilter {
  public:
   explicit line_prefilter(const rules::event_filter& filter) {
     for (const rules::filter_term& t : filter.terms()) {
-      if (!t.is_word() && t.op != config::match_op::equal) continue;
-      if (t.value.empty() || !std::all_of(t.value.begin(), t.value.end(), [](char c) {
-            return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '/';
-          })) {
+      if (t.op == config::match_op::regex) {
+        if (std::string literal = required_literal(t.value); !literal.empty()) {
+          exact_.push_back(std::move(literal));
+        }
         continue;
       }
+      if (!t.is_word() && t.op != config::match_op::equal) continue;
+      if (t.value.empty() || !std::all_of(t.value.begin(), t.value.end(), json_verbatim)) continue;
       if (t.is_word()) {
         std::string lower = t.value;
         std::transform(lower.begin(), lower.end(), lower.begin(), ascii_lower);

@@ -192,6 +192,36 @@ TEST_F(archive_search_test, filter_terms_apply_to_every_line) {
   EXPECT_EQ(h.messages.size(), 4U);  // three words: hours 7 and 17
 }
 
+// The raw line is checked for a literal the regex needs before it is parsed: that shortcut
+// must never lose a match.
+TEST_F(archive_search_test, regex_shortcuts_lose_no_match) {
+  const auto p = file("2026-03-10", "h", "a");
+  const std::vector<std::string> messages = {
+      "passwod", "password",   "pass word", "FAILED login",    "aaabc",        "x.y.z",
+      "ab{2}c",  "say \"hi\"", "tab\there", "path /var/log/x", "no match here"};
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    append(p, line(day0 + std::chrono::seconds(i), "h", "a", messages[i]));
+  }
+  const auto count = [&](std::string_view filter) {
+    return run({template_}, filter, window(day0, day0 + 1h)).messages.size();
+  };
+  EXPECT_EQ(count(R"(message=~"passwor?d")"), 2U);
+  EXPECT_EQ(count(R"(message=~"passwor*d")"), 2U);
+  EXPECT_EQ(count(R"(message=~"passwo(r)?d")"), 2U);
+  EXPECT_EQ(count(R"(message=~"passwo(r|rr)?d")"), 2U);
+  EXPECT_EQ(count(R"(message=~"passwor{0,1}d")"), 2U);
+  EXPECT_EQ(count(R"(message=~"pass[ w]?word")"), 2U);
+  EXPECT_EQ(count(R"(message=~"(?i)failed")"), 1U);
+  EXPECT_EQ(count(R"(message=~"a+bc")"), 1U);
+  EXPECT_EQ(count(R"(message=~"x\\.y\\.z")"), 1U);
+  EXPECT_EQ(count(R"(message=~"say \"hi")"), 1U);
+  EXPECT_EQ(count(R"(message=~"tab\there")"), 1U);
+  EXPECT_EQ(count(R"(message=~"/var/log")"), 1U);
+  EXPECT_EQ(count(R"(message=~"\\Qab{2}c\\E")"), 1U);
+  EXPECT_EQ(count(R"(message=~"^no match here$")"), 1U);
+  EXPECT_EQ(count(R"(message=~"nothing like it")"), 0U);
+}
+
 TEST_F(archive_search_test, histogram_counts_every_match_not_only_the_limit) {
   for (int s = 0; s < 60; ++s) {
     // 1 match in the first 10 s bucket, 2 in the second ...: second s gets matches if s%10 < k.
