@@ -1,8 +1,8 @@
 // Archive search throughput: search::search_archive() over a generated day of about 200 MB of
 // Event JSON lines (20 hosts × 5 apps, sshd, nginx, cron, kernel and a GELF api with fields),
 // read back to front as `tocsin search` and /api/v1/search do. Bytes/s is of the bytes read from
-// the candidate files. Every benchmark counts every match over the day (histogram mode), so the
-// limit never ends a scan early.
+// the candidate files (after the first iteration, from the page cache). Every benchmark counts
+// every match over the day (histogram mode), so the limit never ends a scan early.
 //
 //   build-release/bench/tocsin_bench --benchmark_filter=search
 
@@ -137,8 +137,10 @@ void run(benchmark::State& state, const char* filter_text) {
   state.counters["matches"] = static_cast<double>(matches);
 }
 
-// A regex over every line: each line is parsed and matched (the worst case).
-void BM_search_regex_every_line(benchmark::State& state) {
+// No shortcut: a negated term, so each line is parsed and matched (the worst case).
+void BM_search_parse_every_line(benchmark::State& state) { run(state, R"(host!~"^db")"); }
+// A regex over every file: lines without its literal ("Failed password for ") are not parsed.
+void BM_search_regex_every_file(benchmark::State& state) {
   run(state, R"(message=~"Failed password for \w+ from")");
 }
 // The DESIGN.md example: app="sshd" opens the sshd files only and skips lines without "sshd".
@@ -148,7 +150,8 @@ void BM_search_app_and_regex(benchmark::State& state) {
 // Words (message contains, ignoring case) over every file: the raw line is checked first.
 void BM_search_words(benchmark::State& state) { run(state, R"("no space left" device)"); }
 
-BENCHMARK(BM_search_regex_every_line)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_search_parse_every_line)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_search_regex_every_file)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_search_app_and_regex)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_search_words)->Unit(benchmark::kMillisecond)->Iterations(3);
 
