@@ -132,7 +132,8 @@ decode_status parse_event_json(std::string_view line, event& ev) {
       }
       const std::size_t before = ev.sd.size();
       for (auto& [name, value] : element.get_ref<json::object_t&>()) {
-        if (!value.is_string()) continue;
+        // An empty name stands for "no params" in an event: not a param.
+        if (!value.is_string() || name.empty()) continue;
         // Stored escaped, as the syslog decoder keeps it: append_event_json() unescapes.
         auto& raw = value.get_ref<std::string&>();
         if (raw.find_first_of("\\\"]") != std::string::npos) {

@@ -104,6 +104,18 @@ TEST(event_json_read, wrong_types_and_unknown_keys_are_ignored) {
   EXPECT_EQ(to_json(ev), R"({"message":"ok","sd":{"a":{},"c":{}}})");
 }
 
+// Found by fuzz_event_json: an SD param named "" would be an element without params in the event,
+// which append_event_json() cannot write among other params.
+TEST(event_json_read, an_sd_param_without_a_name_is_dropped) {
+  event ev;
+  ASSERT_TRUE(parse_event_json(R"({"sd":{"a":{"":"x","p":"v"},"b":{"":"y"}}})", ev).is_ok());
+  ASSERT_EQ(ev.sd.size(), 2U);
+  EXPECT_EQ(ev.sd[0].name, "p");
+  EXPECT_EQ(ev.sd[1].id, "b");
+  EXPECT_EQ(ev.sd[1].name, "");
+  EXPECT_EQ(to_json(ev), R"({"sd":{"a":{"p":"v"},"b":{}}})");
+}
+
 TEST(event_json_read, hostile_lines_fail_and_never_throw) {
   event ev;
   EXPECT_STREQ(parse_event_json("", ev).code, "bad_json");
