@@ -256,13 +256,21 @@ class backward_reader {
       const void* nl = stop == 0 ? nullptr : ::memrchr(buf_.data(), '\n', stop);
       if (nl != nullptr) {
         const auto start = static_cast<std::size_t>(static_cast<const char*>(nl) - buf_.data()) + 1;
-        line = std::string_view(buf_.data() + start, stop - start);
         end_ = start;
+        if (stop - start > max_line_bytes) {
+          ++budget.bad_lines;
+          continue;
+        }
+        line = std::string_view(buf_.data() + start, stop - start);
         return true;
       }
       if (pos_ == 0) {
-        line = std::string_view(buf_.data(), stop);
         end_ = 0;
+        if (stop > max_line_bytes) {
+          ++budget.bad_lines;
+          return false;
+        }
+        line = std::string_view(buf_.data(), stop);
         return true;
       }
       if (end_ > max_line_bytes) {  // drop what we hold and look for the line before it
@@ -285,7 +293,9 @@ class backward_reader {
       budget.exhausted = true;
       return false;
     }
-    const auto n = static_cast<std::size_t>(std::min<off_t>(static_cast<off_t>(block_), pos_));
+    // A line longer than a block doubles the read, so a long line costs O(its length) copying.
+    const std::size_t want = std::max(block_, end_);
+    const auto n = static_cast<std::size_t>(std::min<off_t>(static_cast<off_t>(want), pos_));
     const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
     struct stat st {};

@@ -286,6 +286,17 @@ TEST_F(archive_search_test, long_lines_across_blocks_and_oversized_lines) {
   EXPECT_EQ(f.result.bad_lines, 1U);  // the 17 MiB line
 }
 
+TEST_F(archive_search_test, an_oversized_first_line_and_a_file_without_newlines) {
+  append(file("2026-03-10", "h", "a"), R"({"received_at":"2026-03-10T00:00:03Z","message":")" +
+                                           std::string(17 << 20, 'y') + "\"}\n" +
+                                           line(day0 + 4s, "h", "a", "after"));
+  append(file("2026-03-10", "h", "b"), std::string(3 << 20, 'z'));  // one torn "line"
+  const auto f = run({template_}, "", window(day0, day0 + 1h));
+  EXPECT_EQ(f.messages, (std::vector<std::string>{"after"}));
+  EXPECT_EQ(f.result.bad_lines, 1U);
+  EXPECT_EQ(f.result.files_scanned, 2U);
+}
+
 TEST_F(archive_search_test, max_scan_bytes_truncates) {
   const auto p = file("2026-03-10", "h", "a");
   std::string text;
