@@ -90,6 +90,25 @@ TEST_F(cli_errors, test_rules_counts_undecodable_lines_and_dates_untimed_ones_no
   EXPECT_GE(std::stoi(starts.substr(0, 4)), 2024) << alerts[0].dump();
 }
 
+TEST_F(cli_errors, test_rules_gives_an_untimed_line_the_previous_lines_time) {
+  dir_.write_file("rules.yaml",
+                  "rules:\n  - { name: disk-full, match: { message: 'No space' } }\n");
+  const std::string cfg = config("rules_files: [rules.yaml]\n");
+  const auto r = tocsin({"test-rules", "-c", cfg},
+                        "<11>1 2026-11-26T10:00:00Z web1 app - - - No space left\n"
+                        "   \n"
+                        "<11>1 - web2 app - - - No space left\n");
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(r.stderr_text, "") << "a blank line decodes (as RFC 3164)";
+  std::istringstream lines(r.stdout_text);
+  std::vector<json> alerts;
+  for (std::string l; std::getline(lines, l);) alerts.push_back(json::parse(l));
+  ASSERT_EQ(alerts.size(), 2U) << r.stdout_text;
+  for (const json& a : alerts) {
+    EXPECT_EQ(a.value("startsAt", "").substr(0, 19), "2026-11-26T10:00:00") << a.dump();
+  }
+}
+
 TEST_F(cli_errors, parse_refuses_an_unknown_timezone) {
   const auto r = tocsin({"parse", "--timezone", "Mars/Olympus_Mons"}, "<13>1 - h a - - - x\n");
   EXPECT_EQ(r.exit_code, 1);
@@ -119,15 +138,19 @@ TEST_F(cli_errors, parse_with_a_fixed_format_decodes_only_that_format) {
 }
 
 TEST_F(cli_errors, parse_auto_reads_a_blank_line_as_syslog_not_gelf) {
-  const auto r = tocsin({"parse"}, " \t\n<13>1 - h a - - - after\n");
+  const auto r = tocsin({"parse"},
+                        " \t\n<13>1 - h a - - - after\n"
+                        " {\"version\":\"1.1\",\"host\":\"h\",\"short_message\":\"gelf\"}\n");
   EXPECT_EQ(r.exit_code, 0) << r.stdout_text;
   std::istringstream lines(r.stdout_text);
   std::vector<json> out;
   for (std::string l; std::getline(lines, l);) out.push_back(json::parse(l));
-  ASSERT_EQ(out.size(), 2U) << r.stdout_text;
+  ASSERT_EQ(out.size(), 3U) << r.stdout_text;
   EXPECT_EQ(out[0].value("format", ""), "rfc3164") << out[0].dump();
   EXPECT_EQ(out[0].value("message", ""), " \t") << out[0].dump();
   EXPECT_EQ(out[1].value("message", ""), "after");
+  EXPECT_EQ(out[2].value("format", ""), "gelf") << "a line starting with '{' is GELF";
+  EXPECT_EQ(out[2].value("message", ""), "gelf");
 }
 
 TEST_F(cli_errors, collector_and_router_need_a_kafka_bus) {
@@ -215,6 +238,7 @@ TEST_F(cli_errors, oncall_ack_to_a_wildcard_listener_goes_to_loopback_with_the_t
   http_capture admin;
   admin.push_response({.status = 500, .body = "router.db is read-only", .headers = {}});
   admin.push_response({.status = 200, .body = "not json", .headers = {}});
+  admin.push_response({.status = 200, .body = R"({"acked_by":"bob"})", .headers = {}});
   dir_.write_file("admin.token", "s3cret\n");
   const std::string cfg = config("admin: { listen: 0.0.0.0:" + std::to_string(admin.port()) +
                                  ", token_file: admin.token }\n");
@@ -238,6 +262,10 @@ TEST_F(cli_errors, oncall_ack_to_a_wildcard_listener_goes_to_loopback_with_the_t
   const auto odd = tocsin(ack);
   EXPECT_EQ(odd.exit_code, 0) << odd.stderr_text;
   EXPECT_EQ(odd.stdout_text, "p1 acknowledged by alice\n");
+  // The API's answer names who acknowledged (a user's own token makes it theirs).
+  const auto taken = tocsin(ack);
+  EXPECT_EQ(taken.exit_code, 0) << taken.stderr_text;
+  EXPECT_EQ(taken.stdout_text, "p1 acknowledged by bob\n");
 }
 
 TEST_F(cli_errors, oncall_ack_with_nothing_listening_names_the_url) {

@@ -82,5 +82,24 @@ TEST_F(log_outputs_test, a_kafka_output_writes_the_events_to_its_topic) {
   EXPECT_NE(test::read_file(dir_ / "a.log").find("to both outputs"), std::string::npos);
 }
 
+TEST_F(log_outputs_test, a_flush_past_its_deadline_leaves_the_writing_to_the_archive) {
+  outputs_.replace(outputs_.build(with_files({"a.log"})));
+  collector::event ev;
+  ev.host = "web1";
+  ev.app = "app";
+  ev.received_at = std::chrono::system_clock::now();
+  for (int i = 0; i < 1000; ++i) {
+    const std::string message = "line " + std::to_string(i);  // the event only views it
+    ev.message = message;
+    outputs_.sinks()[0]->consume(ev);
+  }
+  // No time left: the flush does not wait (and says so when something is still unwritten) ...
+  outputs_.flush(std::chrono::steady_clock::now() - std::chrono::seconds(1));
+  // ... and the archive's writer writes it all anyway.
+  EXPECT_TRUE(outputs_.running()[0].archive->flush(std::chrono::seconds(30)));
+  const std::string written = test::read_file(dir_ / "a.log");
+  EXPECT_NE(written.find("\"line 999\""), std::string::npos) << written.substr(0, 300);
+}
+
 }  // namespace
 }  // namespace tocsin::pipeline

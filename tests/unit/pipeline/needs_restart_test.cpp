@@ -35,6 +35,9 @@ TEST(needs_restart, limits_and_each_fixed_admin_setting) {
   config::config next = running;
   next.limits.max_connections = running.limits.max_connections + 1;
   EXPECT_EQ(needs_restart(running, next), (std::vector<std::string>{"limits"}));
+  config::config other_brokers = running;
+  other_brokers.bus.kafka.brokers = "kafka-2:9092";
+  EXPECT_EQ(needs_restart(running, other_brokers), (std::vector<std::string>{"bus"}));
 
   const auto admin_changed = [&](const std::function<void(config::admin_config&)>& change) {
     config::config n = running;
