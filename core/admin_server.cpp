@@ -486,10 +486,11 @@ class admin_session : public std::enable_shared_from_this<admin_session<Stream>>
     }
     head += "\r\n";
     lowest().expires_never();
-    lowest().async_read_some(boost::asio::buffer(drain_),
-                             [self = this->shared_from_this()](beast::error_code, std::size_t) {
-                               self->end_event_stream();
-                             });
+    // Through the TLS layer when there is one: it sees the client's close_notify.
+    stream_.async_read_some(boost::asio::buffer(drain_),
+                            [self = this->shared_from_this()](beast::error_code, std::size_t) {
+                              self->end_event_stream();
+                            });
     write_events(std::move(head));
   }
 

@@ -288,6 +288,12 @@ TEST(admin_server, with_tls_it_serves_https_only_and_the_cookie_is_secure) {
   admin_server admin;
   admin.set_metrics(metrics);
   admin.handle("/api/x", answer("x"));
+  std::atomic<int> destroyed{0};
+  admin.handle("/events", [&](const http_request_view&) {
+    http_reply reply;
+    reply.stream = std::make_shared<counting_stream>(2, destroyed);
+    return reply;
+  });
   admin.require_token("s3cret", {});
   admin.use_tls(server.cert.string(), server.key.string());
   admin.start("127.0.0.1", 0);
@@ -303,6 +309,13 @@ TEST(admin_server, with_tls_it_serves_https_only_and_the_cookie_is_secure) {
                          ca.files().cert.string(), "--data", "token=s3cret", base + "/login"});
   EXPECT_NE(login.stdout_text.find("SameSite=Strict; Max-Age=43200; Secure"), std::string::npos)
       << login.stdout_text;
+
+  // Server-sent events over TLS, through the TLS layer to their end.
+  const auto events = test::run_command({curl, "-sSN", "--max-time", "10", "--cacert",
+                                         ca.files().cert.string(), "-H",
+                                         "Authorization: Bearer s3cret", base + "/events"});
+  EXPECT_EQ(events.exit_code, 0) << events.stderr_text;
+  EXPECT_EQ(events.stdout_text, "data: 2\n\ndata: 1\n\n");
 
   // Plain HTTP on the HTTPS port gets no answer, and is counted.
   EXPECT_EQ(test::http_get("127.0.0.1", admin.port(), "/api/x", 3s).status, 0);
