@@ -169,6 +169,7 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
   void respond() {
     http_request_view view{std::string(request_.method_string()), std::string(request_.target()),
                            request_.body()};
+    view.if_none_match = std::string(request_[http::field::if_none_match]);
     std::string path = view.target.substr(0, view.target.find('?'));
     http_reply reply;
     if (!authorized(path, view.user)) {
@@ -188,6 +189,7 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
     res->set(http::field::server, "tocsin");
     res->set(http::field::content_type, reply.content_type);
     if (reply.status == 401) res->set(http::field::www_authenticate, "Bearer");
+    for (const auto& [name, value] : reply.headers) res->set(name, value);
     res->keep_alive(request_.keep_alive());
     res->body() = std::move(reply.body);
     res->prepare_payload();

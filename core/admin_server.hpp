@@ -13,6 +13,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/metrics.hpp"
 
@@ -22,6 +24,7 @@ struct http_reply {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // more response header fields
 };
 
 struct http_request_view {
@@ -29,6 +32,7 @@ struct http_request_view {
   std::string target;  // path and query as sent
   std::string body;
   std::string user;  // whose user token authorized the request (accept_user_tokens); "" else
+  std::string if_none_match;  // the If-None-Match header (ETag-validated UI assets)
 };
 
 using http_handler = std::function<http_reply(const http_request_view&)>;

@@ -38,6 +38,7 @@
 #include "rules/rule.hpp"
 #include "sinks/alertmanager_api.hpp"
 #include "sinks/oncall_api.hpp"
+#include "ui/ui_assets.hpp"
 
 namespace tocsin::pipeline {
 namespace {
@@ -242,6 +243,7 @@ void daemon::start_admin() {
     const reload_outcome outcome = result.get();
     return http_reply{outcome.ok ? 200U : 500U, "", outcome.message + "\n"};
   });
+  ui::register_ui(admin_);
   if (router_) {
     sinks::alertmanager_api_options api;
     api.metrics = &metrics_;
@@ -253,7 +255,8 @@ void daemon::start_admin() {
   }
   if (std::string token = read_admin_token(startup_); !token.empty()) {
     // An ack link's signature is its credential: it works without the admin token.
-    admin_.require_token(std::move(token), {"/healthz"}, {"/ack/"});
+    // The UI's page and assets hold no secret; the API they call asks for the token.
+    admin_.require_token(std::move(token), {"/healthz", "/"}, {"/ack/", "/ui/"});
   }
   admin_limits limits;
   limits.max_connections = startup_.admin->max_connections;

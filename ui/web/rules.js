@@ -1,0 +1,55 @@
+// Rules: every rule with its kind, hits, a sparkline of matches per minute over the last hour,
+// and the alert groups it has firing now.
+import {alertGroups, get} from './api.js';
+import {clear, h, link, s} from './dom.js';
+
+function sparkline(values) {
+  const w = 180; const hgt = 28; const n = values.length || 1;
+  const max = Math.max(1, ...values);
+  const pts = values.map((v, i) => `${((i + 0.5) / n * w).toFixed(1)},${(hgt - 2 - (v / max) * (hgt - 4)).toFixed(1)}`);
+  const total = values.reduce((a, b) => a + b, 0);
+  return s('svg', {class: 'spark', viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, role: 'img',
+    'aria-label': `${total} matches in the last hour, at most ${max} a minute`},
+  s('title', null, `${total} matches in the last hour; peak ${max}/min`),
+  s('polyline', {points: `0,${hgt - 2} ${pts.join(' ')} ${w},${hgt - 2}`, class: 'area'}),
+  s('polyline', {points: pts.join(' '), class: 'line'}));
+}
+
+export default {
+  title: 'Rules',
+  mount(view) {
+    const box = h('div');
+    view.append(h('h1', null, 'Rules'), h('p', {class: 'muted'}, 'Hits count every line a rule matched since tocsin started; the sparkline shows matches per minute over the last hour.'), box);
+    return {
+      async refresh() {
+        const [rules, groups] = await Promise.all([get('/api/v1/rules').catch((e) => {
+          if (e.status === 404) return null; throw e;
+        }), alertGroups('')]);
+        clear(box);
+        if (!rules) { box.append(h('p', {class: 'muted'}, 'This tocsin does not serve its rules (GET /api/v1/rules).')); return; }
+        const live = new Map();
+        for (const g of groups) {
+          for (const a of g.alerts) {
+            const name = a.labels.alertname;
+            if (!live.has(name)) live.set(name, new Map());
+            live.get(name).set(JSON.stringify(g.labels), g);
+          }
+        }
+        if (!rules.rules.length) { box.append(h('p', {class: 'empty'}, 'No rules are loaded.')); return; }
+        box.append(h('table', {class: 'table rules'},
+          h('thead', null, h('tr', null, ['Rule', 'Kind', 'Hits', 'Last hour', 'Live groups', ''].map((x) => h('th', null, x)))),
+          h('tbody', null, rules.rules.map((r) => {
+            const gs = [...(live.get(r.name) || new Map()).values()];
+            return h('tr', {dataset: {rule: r.name}},
+              h('td', null, h('strong', null, r.name)),
+              h('td', null, h('span', {class: `badge kind-${r.kind}`}, r.kind)),
+              h('td', {class: 'num'}, r.hits),
+              h('td', null, sparkline(r.per_minute || [])),
+              h('td', null, gs.length ? gs.map((g) => h('a', {class: 'chip', href: link('alerts', {filter: `alertname="${r.name}"`})},
+                `${Object.entries(g.labels).map(([k, v]) => `${k}=${v}`).join(' ') || r.name} (${g.alerts.length})`)) : h('span', {class: 'muted'}, 'none')),
+              h('td', null, r.search ? h('a', {class: 'button', href: link('search', {filter: r.search, since: '1h'})}, 'Matching lines') : null));
+          }))));
+      },
+    };
+  },
+};
