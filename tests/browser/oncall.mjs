@@ -1,4 +1,5 @@
-// The on-call page names who is on call now for a fixed schedule (EXPECT_ONCALL: "schedule=user").
+// The on-call page names who is on call now and next for fixed schedules
+// (EXPECT_ONCALL: "schedule=now>next,...").
 import {check, open, run} from './lib.mjs';
 
 run('oncall', async () => {
@@ -6,12 +7,15 @@ run('oncall', async () => {
   const {page} = ui;
   await ui.go('#/oncall');
   for (const pair of (process.env.EXPECT_ONCALL || '').split(',').filter(Boolean)) {
-    const [schedule, user] = pair.split('=');
+    const [schedule, people] = pair.split('=');
+    const [user, next] = people.split('>');
     const row = page.locator(`table.oncall-now tr[data-schedule="${schedule}"]`);
     await row.waitFor();
     const who = (await row.locator('td.person').innerText()).trim();
     check(who === user, `schedule ${schedule}: the page names ${who}, expected ${user}`);
-    console.log(`on call for ${schedule}: ${who}`);
+    const then = (await row.locator('td.next').innerText()).trim();
+    check(then === next, `schedule ${schedule}: the page names ${then} next, expected ${next}`);
+    console.log(`on call for ${schedule}: ${who}, then ${then}`);
   }
   await ui.shot('oncall-now');
   await ui.finish();

@@ -27,12 +27,14 @@ constexpr std::time_t rota_start = 1767603600;  // 2026-01-05T09:00:00Z
 const std::vector<std::string> ops_users = {"alice", "bob", "carol"};
 const std::vector<std::string> secondary_users = {"carol", "alice", "bob"};
 
-std::string on_call(const std::vector<std::string>& users, std::time_t period) {
-  const auto n = (std::time(nullptr) - rota_start) / period;
+// Who `users` rotating every `period` from rota_start put on call `shifts_later` shifts from now.
+std::string on_call(const std::vector<std::string>& users, std::time_t period,
+                    std::time_t shifts_later = 0) {
+  const auto n = (std::time(nullptr) - rota_start) / period + shifts_later;
   return users[static_cast<std::size_t>(n) % users.size()];
 }
-std::string ops_now() { return on_call(ops_users, 7 * 86400); }
-std::string secondary_now() { return on_call(secondary_users, 86400); }
+std::string ops_now(std::time_t later = 0) { return on_call(ops_users, 7 * 86400, later); }
+std::string secondary_now(std::time_t later = 0) { return on_call(secondary_users, 86400, later); }
 
 std::string config(const smtp_server& smtp) {
   return "rules_files: [\"rules/*.yaml\"]\n"
@@ -234,11 +236,12 @@ TEST_F(ui_browser, ack_from_the_ui_stops_the_escalation) {
   EXPECT_EQ(api_json(daemon, "/api/v1/oncall/pages").size(), pages.size());
 }
 
-// (4) The on-call page names who the fixed schedules put on call now.
+// (4) The on-call page names whom the fixed schedules put on call now, and next.
 TEST_F(ui_browser, oncall_page_names_the_person_on_call) {
   smtp_server smtp;
   tocsin_daemon daemon(ui_options(smtp));
-  const std::string expect = "ops=" + ops_now() + ",ops-secondary=" + secondary_now();
+  const std::string expect = "ops=" + ops_now() + ">" + ops_now(1) +
+                             ",ops-secondary=" + secondary_now() + ">" + secondary_now(1);
   RUN_SCENARIO(daemon, "oncall", {{"EXPECT_ONCALL", expect}});
   const json now = api_json(daemon, "/api/v1/oncall/now");
   for (const json& n : now) {

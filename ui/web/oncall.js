@@ -5,12 +5,6 @@ import {clear, colourOf, fmtDuration, fmtTime, h, link, parseTime, s, timeEl} fr
 
 const DAYS = 14;
 
-function nextShift(schedule, now) {
-  const shifts = (schedule.shifts || []).map((x) => ({...x, s: parseTime(x.start), e: parseTime(x.end)}));
-  const cur = shifts.find((x) => x.s <= now && now < x.e);
-  return shifts.find((x) => x.s > now && x.user && (!cur || x.user !== cur.user)) || null;
-}
-
 // One row per schedule, one column per day; a block per shift, coloured by person.
 function rota(schedules, now) {
   const start = new Date(now); start.setHours(0, 0, 0, 0);
@@ -71,7 +65,13 @@ export default {
         ]);
         const t = new Date();
         const schedules = sched ? sched.schedules : [];
-        const byName = new Map(schedules.map((x) => [x.name, x]));
+        // Who comes next: whom each schedule names at the moment its current shift ends.
+        const ends = [...new Set(now.map((n) => n.until).filter(Boolean))];
+        const later = new Map(await Promise.all(ends.map(async (u) => [u, await get(`/api/v1/oncall/now?at=${encodeURIComponent(u)}`)])));
+        const nextOf = (n) => {
+          const at = n.until ? (later.get(n.until) || []).find((x) => x.schedule === n.schedule) : null;
+          return at ? {user: at.user, from: n.until} : null;
+        };
 
         clear(nowBox);
         if (!now.length) {
@@ -80,13 +80,13 @@ export default {
           nowBox.append(h('table', {class: 'table oncall-now'},
             h('thead', null, h('tr', null, ['Schedule', 'On call now', 'Until', 'Next', 'From'].map((x) => h('th', null, x)))),
             h('tbody', null, now.map((n) => {
-              const nx = byName.has(n.schedule) ? nextShift(byName.get(n.schedule), t) : null;
+              const nx = nextOf(n);
               return h('tr', {dataset: {schedule: n.schedule}},
                 h('td', null, n.schedule),
                 h('td', {class: 'person'}, n.user ? h('strong', null, n.user) : h('span', {class: 'muted'}, 'nobody')),
                 h('td', null, n.until ? [fmtTime(n.until), ' (', timeEl(n.until), ')'] : '—'),
-                h('td', {class: 'next'}, nx ? nx.user : h('span', {class: 'muted'}, sched ? '—' : '?')),
-                h('td', null, nx ? fmtTime(nx.s) : '—'));
+                h('td', {class: 'next'}, nx && nx.user ? nx.user : h('span', {class: 'muted'}, nx ? 'nobody' : '—')),
+                h('td', null, nx ? fmtTime(nx.from) : '—'));
             }))));
         }
 
