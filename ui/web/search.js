@@ -8,12 +8,12 @@ const BUCKETS = 60;
 
 function histogram(hist, onPick) {
   const counts = hist.counts || [];
-  const w = 900; const hgt = 120; const left = 40; const bottom = 20;
+  const w = 1300; const hgt = 150; const left = 44; const bottom = 22;
   const n = Math.max(1, counts.length); const max = Math.max(1, ...counts);
   const bw = (w - left) / n;
   const start = new Date(hist.start).getTime(); const step = hist.step_seconds * 1000;
-  const svg = s('svg', {class: 'histogram', viewBox: `0 0 ${w} ${hgt}`, width: '100%', height: hgt,
-    preserveAspectRatio: 'none', role: 'img', 'aria-label': 'Matches over time'});
+  const svg = s('svg', {class: 'histogram', viewBox: `0 0 ${w} ${hgt}`, role: 'img',
+    'aria-label': 'Matches over time; click a bar to zoom into it'});
   svg.append(s('text', {x: left - 4, y: 10, 'text-anchor': 'end', class: 'axis'}, String(max)),
     s('text', {x: left - 4, y: hgt - bottom, 'text-anchor': 'end', class: 'axis'}, '0'),
     s('line', {x1: left, x2: w, y1: hgt - bottom, y2: hgt - bottom, class: 'base'}));
