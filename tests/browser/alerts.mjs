@@ -1,5 +1,6 @@
 // An alert sent with `logger` shows on the open alerts page without a reload; "Silence…" on it
-// creates a silence from its labels (the test then checks the API); its "Log lines" link shows
+// creates a silence from its labels, "Change end…" shortens it to 30 minutes (the test then
+// checks both through the API); a matcher filters the page; its "Log lines" link shows
 // the archived line that fired it; screenshots of alerts, silences, rules and search.
 import {check, logger, open, run} from './lib.mjs';
 
@@ -21,6 +22,13 @@ run('alerts', async () => {
   await page.locator('li.alert', {hasText: 'upstream timed out'}).waitFor({timeout: 15000});
   await ui.shot('alerts');
 
+  // A matcher narrows the page to the matching groups.
+  await page.fill('input[name=filter]', 'alertname="disk-full"');
+  await page.click('form.filter button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('section.group').length === 1 &&
+    document.querySelector('section.group').textContent.includes('disk-full'));
+  check(!(await page.locator('#view').innerText()).includes('upstream timed out'), 'the filter did not apply');
+
   // Silence it from the alert: its labels are pre-filled.
   await alert.locator('a', {hasText: 'Silence'}).click();
   const matchers = page.locator('input[name=matchers]');
@@ -33,7 +41,13 @@ run('alerts', async () => {
   await page.click('.silence-form button[type=submit]');
   await page.locator('.silences tr', {hasText: 'sdb1 is replaced tomorrow morning'}).waitFor();
   await ui.go('#/silences');
-  await page.locator('.silences tr', {hasText: 'sdb1 is replaced tomorrow morning'}).waitFor();
+  const row = page.locator('.silences tr', {hasText: 'sdb1 is replaced tomorrow morning'});
+  await row.waitFor();
+  // Shorter than planned: it now ends in 30 minutes (the test checks endsAt through the API).
+  await row.locator('button', {hasText: 'Change end'}).click();
+  await row.locator('input[name=duration]').fill('30m');
+  await row.locator('button[type=submit]').click();
+  await page.locator('.silences tr', {hasText: '30m left'}).or(page.locator('.silences tr', {hasText: '29m'})).first().waitFor();
   await ui.shot('silences');
 
   // Back on the alerts page, it shows as silenced (on the next refresh at the latest).

@@ -164,6 +164,13 @@ json api_json(const tocsin_daemon& daemon, const std::string& path) {
   return json::parse(r.body, nullptr, false);
 }
 
+// An RFC 3339 UTC time as Alertmanager writes it ("2026-12-04T05:12:00.123Z").
+std::chrono::system_clock::time_point parse_time(const std::string& text) {
+  std::tm tm{};
+  if (::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return {};
+  return std::chrono::system_clock::from_time_t(::timegm(&tm));
+}
+
 std::size_t mails_to(const smtp_server& smtp, const std::string& rcpt) {
   std::size_t n = 0;
   for (const json& m : smtp.messages()) n += m["rcpt_tos"] == json::array({rcpt}) ? 1 : 0;
@@ -207,6 +214,11 @@ TEST_F(ui_browser, alert_from_logger_appears_live_and_a_silence_from_the_ui_mute
     names_device |= m["name"] == "device" && m["value"] == "/dev/sdb1" && m["isEqual"] == true;
   }
   EXPECT_TRUE(names_device) << s.dump();
+  // "Change end…" set it to end 30 minutes after it was changed.
+  const auto ends = parse_time(s["endsAt"].get<std::string>());
+  const auto left = ends - std::chrono::system_clock::now();
+  EXPECT_GT(left, 25min) << s.dump();
+  EXPECT_LT(left, 31min) << s.dump();
   const json alerts = api_json(daemon, "/api/v2/alerts?filter=alertname%3D%22disk-full%22");
   ASSERT_EQ(alerts.size(), 1U) << alerts.dump();
   EXPECT_EQ(alerts[0]["status"]["state"], "suppressed");
