@@ -177,6 +177,13 @@ std::size_t mails_to(const smtp_server& smtp, const std::string& rcpt) {
   return n;
 }
 
+// The UI's pure helpers (matchers, durations, times) under node:test; no browser needed.
+TEST(ui_helpers, matchers_durations_and_times) {
+  const auto r =
+      run_command({find_program("node"), "--test", (scripts / "helpers.test.mjs").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.stdout_text << r.stderr_text;
+}
+
 class ui_browser : public ::testing::Test {
  protected:
   void SetUp() override {
