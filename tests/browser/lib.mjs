@@ -51,6 +51,12 @@ export function logger(tag, message, priority = 'user.err') {
     '--rfc5424', '-p', priority, '-t', tag, message]);
 }
 
+// Waits until the page after a login shows the alerts page with data from the API.
+export async function loggedIn(page) {
+  await page.waitForFunction(() => /alerts? in \d+ groups?/.test(document.querySelector('.toolbar .summary')?.textContent || ''));
+  check(await page.locator('#login').isHidden(), 'the login form is still shown');
+}
+
 // A browser with one page. Console errors (a CSP violation among them) and uncaught exceptions
 // fail the scenario at finish().
 export async function open({login = true, viewport = {width: 1360, height: 860}} = {}) {
@@ -70,8 +76,8 @@ export async function open({login = true, viewport = {width: 1360, height: 860}}
     await page.goto(`${base}/`);
     await page.locator('#login').waitFor({state: 'visible'});
     await page.fill('#token', token);
-    await Promise.all([page.waitForURL((u) => !u.toString().includes('login=failed')), page.click('#login button[type=submit]')]);
-    await page.locator('#login').waitFor({state: 'hidden'});
+    await page.click('#login button[type=submit]');
+    await loggedIn(page);
   }
   return {
     browser, context, page, formLogin,

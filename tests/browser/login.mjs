@@ -1,6 +1,6 @@
 // Without a session the API answers 401 and the page shows the login form; a wrong token says
 // so; the right one opens the alerts page; "Log out" ends the session.
-import {Skip, api, check, hasFormLogin, open, run, token} from './lib.mjs';
+import {Skip, api, check, hasFormLogin, loggedIn, open, run, token} from './lib.mjs';
 
 run('login', async () => {
   const anonymous = await api('/api/v2/alerts', {anonymous: true});
@@ -20,8 +20,7 @@ run('login', async () => {
   await page.locator('#login-failed').waitFor({state: 'visible'});
   await page.fill('#token', token);
   await page.click('#login button[type=submit]');
-  await page.locator('#login').waitFor({state: 'hidden'});
-  await page.locator('.toolbar .summary').waitFor();
+  await loggedIn(page);
   const cookies = await ui.context.cookies();
   const session = cookies.find((c) => c.name === 'tocsin_session');
   check(session && session.httpOnly && session.sameSite === 'Strict', `session cookie: ${JSON.stringify(session)}`);
