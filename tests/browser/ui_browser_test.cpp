@@ -297,7 +297,12 @@ TEST_F(ui_browser, first_paint_with_1000_alerts_under_a_second) {
   }
   ASSERT_TRUE(
       wait_until([&] { return api_json(daemon, "/api/v2/alerts").size() == 1000; }, patience));
-  RUN_SCENARIO(daemon, "first_paint", {{"EXPECT_ALERTS", "1000"}});
+#ifdef TOCSIN_SANITIZED
+  const std::string budget_ms = "3000";  // the API's JSON under ASan; the goal is for real builds
+#else
+  const std::string budget_ms = "1000";
+#endif
+  RUN_SCENARIO(daemon, "first_paint", {{"EXPECT_ALERTS", "1000"}, {"PAINT_BUDGET_MS", budget_ms}});
 }
 
 }  // namespace
