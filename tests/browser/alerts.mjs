@@ -69,5 +69,14 @@ run('alerts', async () => {
     check(found.includes('No space left on /dev/sdb1'), `the alert's lines are not in the search: ${found.slice(0, 400)}`);
   }
   await ui.shot('search');
+
+  // A hostile line: its text is shown as text, never parsed as markup.
+  let dialogs = 0;
+  page.on('dialog', (d) => { dialogs++; d.dismiss(); });
+  logger('postgres', 'No space left on <img/src=x/onerror=alert(1)><b>bold</b>');
+  await ui.go('#/alerts');
+  await page.locator('li.alert', {hasText: '<img/src=x/onerror=alert(1)><b>bold</b>'}).waitFor({timeout: 15000});
+  check(await page.locator('#view img, #view b').count() === 0, 'a label became markup');
+  check(dialogs === 0, 'a label ran script');
   await ui.finish();
 });

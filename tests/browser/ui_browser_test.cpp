@@ -226,7 +226,7 @@ TEST_F(ui_browser, alert_from_logger_appears_live_and_a_silence_from_the_ui_mute
   const auto left = ends - std::chrono::system_clock::now();
   EXPECT_GT(left, 25min) << s.dump();
   EXPECT_LT(left, 31min) << s.dump();
-  const json alerts = api_json(daemon, "/api/v2/alerts?filter=alertname%3D%22disk-full%22");
+  const json alerts = api_json(daemon, "/api/v2/alerts?filter=device%3D%22%2Fdev%2Fsdb1%22");
   ASSERT_EQ(alerts.size(), 1U) << alerts.dump();
   EXPECT_EQ(alerts[0]["status"]["state"], "suppressed");
   EXPECT_EQ(alerts[0]["status"]["silencedBy"], json::array({s["id"]}));
