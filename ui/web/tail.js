@@ -18,7 +18,7 @@ export default {
     pauseBtn.addEventListener('click', () => {
       paused = !paused;
       pauseBtn.textContent = paused ? 'Resume' : 'Pause';
-      if (!paused) { held.splice(0).forEach(add); }
+      if (!paused) held.splice(0).forEach(add);
     });
     view.append(h('div', {class: 'toolbar'},
       h('form', {class: 'filter', onsubmit: (e) => { e.preventDefault(); location.hash = link('tail', {filter: input.value.trim()}); }},
@@ -27,9 +27,17 @@ export default {
     h('p', {class: 'muted hint'}, 'Terms: field OP "value" with OP one of = != =~ !~ (fields: host, app, severity, message, …), or bare words the message contains. Newest lines at the top; the last ', String(KEEP), ' are kept.'),
     h('table', {class: 'table events'}, eventHead(), body));
 
-    function add(ev) {
-      body.prepend(eventRow(ev));
+    // Lines are drawn once a frame, however fast they come.
+    let batch = [];
+    function flush() {
+      const frag = document.createDocumentFragment();
+      for (const ev of batch.splice(0).slice(-KEEP).reverse()) frag.append(eventRow(ev));
+      body.prepend(frag);
       while (body.childElementCount > KEEP) body.lastElementChild.remove();
+    }
+    function add(ev) {
+      if (!batch.length) requestAnimationFrame(flush);
+      batch.push(ev);
     }
     function showStatus(state) {
       status.textContent = `${state} · ${received} line${received === 1 ? '' : 's'}` + (dropped ? ` · ${dropped} dropped (too fast for this tab)` : '');
