@@ -71,25 +71,6 @@ std::string schedule_names(const oncall::roster& roster) {
   return out.empty() ? "none" : out;
 }
 
-struct rota_row {
-  sys_seconds start, end;
-  std::string user;
-};
-
-// The shifts of [from, to) and, between them, `(nobody)` for the gaps, in time order.
-std::vector<rota_row> rota_rows(const oncall::roster& roster, const std::string& schedule,
-                                sys_seconds from, sys_seconds to) {
-  const auto shifts = roster.rota(schedule, from, to);
-  const auto gaps = oncall::gaps_in(shifts, from, to);
-  std::vector<rota_row> rows;
-  rows.reserve(shifts.size() + gaps.size());
-  for (const auto& s : shifts) rows.push_back({s.start, s.end, s.user});
-  for (const auto& g : gaps) rows.push_back({g.start, g.end, "(nobody)"});
-  std::sort(rows.begin(), rows.end(),
-            [](const auto& a, const auto& b) { return a.start < b.start; });
-  return rows;
-}
-
 }  // namespace
 
 int run_oncall_who(const oncall_who_options& options) {
@@ -121,9 +102,10 @@ int run_oncall_schedule(const oncall_schedule_options& options) {
   // Local times with their offset are all the same width.
   const int time_width = static_cast<int>(oncall::format_local_time(zone, *at).size());
   std::printf("%-*s  %-*s  %s\n", time_width, "START", time_width, "END", "USER");
-  for (const auto& row : rota_rows(*roster, schedule->name, *at, until)) {
+  for (const auto& row : oncall::rota_with_gaps(*roster, schedule->name, *at, until)) {
     std::printf("%s  %s  %s\n", oncall::format_local_time(zone, row.start).c_str(),
-                oncall::format_local_time(zone, row.end).c_str(), row.user.c_str());
+                oncall::format_local_time(zone, row.end).c_str(),
+                row.user.empty() ? "(nobody)" : row.user.c_str());
   }
   return 0;
 }
@@ -147,7 +129,10 @@ int run_oncall_ack(const oncall_ack_options& options) {
   if (to.host == "0.0.0.0") to.host = "127.0.0.1";
   if (to.host == "::") to.host = "::1";
   sinks::http_post_request request;
-  request.url = "http://" + config::to_string(to) + "/api/v1/oncall/ack";
+  request.url =
+      (cfg.admin->tls ? "https://" : "http://") + config::to_string(to) + "/api/v1/oncall/ack";
+  // admin.tls's own certificate is the one to trust: it is usually self-signed.
+  if (cfg.admin->tls) request.ca_file = (cfg.file.parent_path() / cfg.admin->tls->cert).string();
   request.bearer_token = token;
   request.body =
       nlohmann::json{{"page_id", options.page_id}, {"by", options.by}, {"comment", options.comment}}

@@ -10,15 +10,12 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "core/tls_server.hpp"
+
 namespace tocsin::collector {
 namespace {
 
 namespace ssl = boost::asio::ssl;
-
-// A problem with one TLS setting, before it is prefixed with the input's name.
-struct tls_setting_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -35,15 +32,6 @@ std::string_view without_trailing_dot(std::string_view name) {
   return name;
 }
 
-// The reason of the oldest error in OpenSSL's queue (the cause; later ones are consequences),
-// and an empty queue for the next call.
-std::string openssl_reason() {
-  const unsigned long first = ERR_peek_error();
-  ERR_clear_error();
-  const char* reason = first != 0 ? ERR_reason_error_string(first) : nullptr;
-  return reason != nullptr ? reason : "unknown OpenSSL error";
-}
-
 std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
 
 // Relative paths resolve against the directory of the config file, as rules_files do.
@@ -55,51 +43,10 @@ std::filesystem::path resolve(const std::string& value, const config::input_conf
   return p;
 }
 
-// OpenSSL's own errors for a missing file are vague ("system lib"); say what the OS said.
-void require_readable(const char* what, const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw tls_setting_error(std::string("tls ") + what + " " + quoted(file) +
-                            " cannot be read: " + std::strerror(errno));
-  }
-}
-
-// A key with a passphrase would make OpenSSL prompt on the terminal; refuse it instead.
-int no_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) { return 0; }
-
-void configure(SSL_CTX* ctx, const config::input_config& input, const config::tls_config& tls) {
-  ERR_clear_error();
-  // RFC 5425 as updated by RFC 9662: TLS 1.2 or later only.
-  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-    throw tls_setting_error("cannot require TLS 1.2: " + openssl_reason());
-  }
-  SSL_CTX_set_options(
-      ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-
-  const auto cert = resolve(tls.cert, input);
-  require_readable("cert", cert);
-  if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1) {
-    throw tls_setting_error("tls cert " + quoted(cert) +
-                            " is not a PEM certificate (chain): " + openssl_reason());
-  }
-  const auto key = resolve(tls.key, input);
-  require_readable("key", key);
-  if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
-    const unsigned long err = ERR_peek_error();
-    if (ERR_GET_REASON(err) == X509_R_KEY_VALUES_MISMATCH) {
-      ERR_clear_error();
-      throw tls_setting_error("tls key " + quoted(key) + " does not match tls cert " +
-                              quoted(cert));
-    }
-    throw tls_setting_error("tls key " + quoted(key) +
-                            " is not an unencrypted PEM private key: " + openssl_reason());
-  }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    throw tls_setting_error("tls key " + quoted(key) + " does not match tls cert " + quoted(cert) +
-                            ": " + openssl_reason());
-  }
-
+void configure(ssl::context& context, const config::input_config& input,
+               const config::tls_config& tls) {
+  configure_server_tls(context, resolve(tls.cert, input), resolve(tls.key, input));
+  SSL_CTX* ctx = context.native_handle();
   if (!tls.ca.empty()) {
     const auto ca = resolve(tls.ca, input);
     require_readable("ca", ca);
@@ -199,7 +146,7 @@ std::vector<std::string> certificate_peer_names(X509* cert) {
 tls_server_context::tls_server_context(const config::input_config& input)
     : context_(ssl::context::tls_server), permitted_peers_(settings_of(input).permitted_peers) {
   try {
-    configure(context_.native_handle(), input, *input.tls);
+    configure(context_, input, *input.tls);
   } catch (const tls_setting_error& e) {
     throw std::runtime_error("input " + input.name + ": " + e.what());
   }

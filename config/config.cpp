@@ -63,8 +63,9 @@ constexpr std::string_view limits_keys[] = {"max_message_bytes",
                                             "gelf_chunk_bytes_per_source"};
 constexpr std::string_view output_keys[] = {"type", "path", "topic", "max_open_files",
                                             "max_new_paths_per_minute"};
-constexpr std::string_view admin_keys[] = {"listen", "token_file", "insecure", "max_connections",
-                                           "external_url"};
+constexpr std::string_view admin_keys[] = {"listen",          "token_file",   "insecure",
+                                           "max_connections", "external_url", "tls"};
+constexpr std::string_view admin_tls_keys[] = {"cert", "key"};
 constexpr std::string_view router_keys[] = {"max_alerts"};
 constexpr std::string_view bus_keys[] = {"type", "kafka"};
 constexpr std::string_view kafka_keys[] = {
@@ -213,6 +214,7 @@ class loader : public yaml_reader {
 
   void load_input(const entry& at, config& cfg);
   std::optional<tls_config> load_tls(const entry& at);
+  std::optional<tls_config> load_admin_tls(const entry& at);
   void load_limits(const entry& at, limits_config& limits);
   void load_output(const entry& at, config& cfg);
   void load_admin(const entry& at, config& cfg);
@@ -558,6 +560,9 @@ void loader::load_admin(const entry& at, config& cfg) {
         while (!v->empty() && v->back() == '/') v->pop_back();
         admin.external_url = *v;
       }
+    } else if (e.name == "tls") {
+      admin.tls = load_admin_tls(e);
+      admin.tls_where = where(e.mark());
     }
   }
   const entry* listen = find(*entries, "listen");
@@ -573,6 +578,21 @@ void loader::load_admin(const entry& at, config& cfg) {
               "127.0.0.1, or set admin.insecure: true");
   }
   cfg.admin = std::move(admin);
+}
+
+std::optional<tls_config> loader::load_admin_tls(const entry& at) {
+  const auto entries = mapping(at, admin_tls_keys);
+  if (!entries) return std::nullopt;
+  require(at, *entries, admin_tls_keys);
+  tls_config tls;
+  for (const entry& e : *entries) {
+    if (e.name == "cert") {
+      if (auto v = text(e)) tls.cert = *v;
+    } else if (e.name == "key") {
+      if (auto v = text(e)) tls.key = *v;
+    }
+  }
+  return tls;
 }
 
 void loader::load_router(const entry& at, router_config& router) {

@@ -96,8 +96,12 @@ struct admin_config {
   // Open connections at most; a connection beyond it is closed at once and counted.
   std::size_t max_connections = 64;
   // How people reach the admin listener (links in notifications and pages: webhook
-  // externalURL, ack links), e.g. behind a proxy; default http://<listen>.
+  // externalURL, ack links), e.g. behind a proxy; default http(s)://<listen>.
   std::string external_url;
+  // `tls: { cert, key }`: admin, API and UI over HTTPS only. Paths as written (relative to the
+  // config file's directory); `tls_where` for messages about them.
+  std::optional<tls_config> tls;
+  source_location tls_where;
 };
 
 // The top-level `router:` section.

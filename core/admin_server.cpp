@@ -1,15 +1,24 @@
 #include "core/admin_server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/random.h>
 
 #include <array>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <cctype>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+
+#include "core/http_query.hpp"
+#include "core/tls_server.hpp"
 
 namespace tocsin {
 namespace beast = boost::beast;
@@ -43,6 +52,73 @@ class log_limiter {
   std::uint64_t suppressed_ = 0, reported_ = 0;
 };
 
+// Sent with every answer: the UI runs only its own scripts and styles, is never framed, and
+// leaks no URL to another site; browsers take no content type on guesswork.
+constexpr std::pair<const char*, const char*> security_headers[] = {
+    {"Content-Security-Policy",
+     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+};
+
+constexpr std::string_view session_cookie = "tocsin_session";
+constexpr auto session_lifetime = std::chrono::hours(12);
+
+// Browser sessions after a login: random ids, each good for session_lifetime. Beyond
+// max_sessions the one closest to its end goes first, so a flood of logins cannot grow memory.
+// Admin thread only.
+class session_store {
+ public:
+  static constexpr std::size_t max_sessions = 1024;
+
+  std::string create(steady::time_point now) {
+    if (expiry_.size() >= max_sessions) {
+      std::erase_if(expiry_, [now](const auto& entry) { return entry.second <= now; });
+    }
+    if (expiry_.size() >= max_sessions) {
+      auto oldest = expiry_.begin();
+      for (auto it = expiry_.begin(); it != expiry_.end(); ++it) {
+        if (it->second < oldest->second) oldest = it;
+      }
+      expiry_.erase(oldest);
+    }
+    std::string id = random_id();
+    expiry_[id] = now + session_lifetime;
+    return id;
+  }
+
+  bool valid(const std::string& id, steady::time_point now) {
+    const auto it = expiry_.find(id);
+    if (it == expiry_.end()) return false;
+    if (it->second > now) return true;
+    expiry_.erase(it);
+    return false;
+  }
+
+  void end(const std::string& id) { expiry_.erase(id); }
+
+ private:
+  // 256 bits from the kernel's CSPRNG, as hex.
+  static std::string random_id() {
+    std::array<unsigned char, 32> bytes{};
+    if (getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
+      throw std::runtime_error("getrandom failed: no session can be made");
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string id;
+    id.reserve(bytes.size() * 2);
+    for (const unsigned char b : bytes) {
+      id += hex[b >> 4];
+      id += hex[b & 15];
+    }
+    return id;
+  }
+
+  std::unordered_map<std::string, steady::time_point> expiry_;
+};
+
 }  // namespace
 
 namespace detail {
@@ -56,13 +132,20 @@ struct admin_state {
         refused_connections(refused(m, "max_connections")),
         refused_headers(refused(m, "header_too_large")),
         refused_bodies(refused(m, "body_too_large")),
+        refused_handshakes(refused(m, "tls_handshake")),
         accept_errors(m.get_counter("tocsin_admin_accept_errors_total",
-                                    "Failed accepts on the admin listener (each backs off).")) {}
+                                    "Failed accepts on the admin listener (each backs off).")),
+        logins_ok(logins(m, "success")),
+        logins_failed(logins(m, "failure")) {}
 
   static counter& refused(metrics_registry& m, const char* reason) {
     return m.get_counter("tocsin_admin_refused_total",
                          "Connections and requests the admin listener refused, by reason.",
                          {{"reason", reason}});
+  }
+  static counter& logins(metrics_registry& m, const char* result) {
+    return m.get_counter("tocsin_admin_logins_total", "Logins to the web UI, by result.",
+                         {{"result", result}});
   }
 
   admin_limits limits;
@@ -71,8 +154,13 @@ struct admin_state {
   counter& refused_connections;
   counter& refused_headers;
   counter& refused_bodies;
+  counter& refused_handshakes;
   counter& accept_errors;
-  log_limiter connection_log, request_log, accept_log;
+  counter& logins_ok;
+  counter& logins_failed;
+  log_limiter connection_log, request_log, accept_log, login_log, handshake_log;
+  session_store sessions;
+  bool https = false;  // session cookies are then Secure
 };
 
 }  // namespace detail
@@ -80,11 +168,16 @@ struct admin_state {
 namespace {
 
 // One keep-alive connection: read a request, answer it, repeat until the peer closes or idles.
-class admin_session : public std::enable_shared_from_this<admin_session> {
+// `Stream` is a beast::tcp_stream, or an ssl_stream over one for HTTPS.
+template <class Stream>
+class admin_session : public std::enable_shared_from_this<admin_session<Stream>> {
  public:
-  admin_session(tcp::socket socket, const admin_routes& routes,
+  admin_session(Stream stream, const admin_routes& routes,
                 std::shared_ptr<detail::admin_state> state)
-      : stream_(std::move(socket)), routes_(routes), state_(std::move(state)) {
+      : stream_(std::move(stream)),
+        sse_timer_(stream_.get_executor()),
+        routes_(routes),
+        state_(std::move(state)) {
     ++state_->open;
     state_->connections.add(1);
   }
@@ -95,18 +188,45 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
   admin_session(const admin_session&) = delete;
   admin_session& operator=(const admin_session&) = delete;
 
-  void start() { read(); }
+  void start() {
+    if constexpr (is_tls) {
+      // A peer that connects and says nothing must not hold a connection for ever.
+      lowest().expires_after(std::chrono::seconds(10));
+      stream_.async_handshake(boost::asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->handshake_failed(ec);
+                                self->read();
+                              });
+    } else {
+      read();
+    }
+  }
 
  private:
+  static constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void handshake_failed(const beast::error_code& ec) {
+    state_->refused_handshakes.inc();
+    if (state_->handshake_log.allow(steady::now())) {
+      beast::error_code ignored;
+      const auto peer = lowest().socket().remote_endpoint(ignored);
+      spdlog::warn("admin: TLS handshake with {} failed: {}{}", peer.address().to_string(),
+                   ec.message(), state_->handshake_log.suffix());
+    }
+    close();
+  }
+
   void read() {
     // Make the request empty before reading, otherwise the operation behavior is undefined.
     request_ = {};
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->limits.max_header_bytes));
     parser_->body_limit(state_->limits.max_body_bytes);
-    stream_.expires_after(std::chrono::seconds(30));
+    lowest().expires_after(std::chrono::seconds(30));
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                        if (ec == http::error::header_limit) {
                          return self->refuse(http::status::request_header_fields_too_large,
                                              self->state_->refused_headers, "headers");
@@ -128,7 +248,7 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
     refusals.inc();
     if (state_->request_log.allow(steady::now())) {
       beast::error_code ignored;
-      const auto peer = stream_.socket().remote_endpoint(ignored);
+      const auto peer = lowest().socket().remote_endpoint(ignored);
       spdlog::warn("admin: refused a request from {} with {}: its {} went over {} bytes{}",
                    peer.address().to_string(), static_cast<unsigned>(status), what,
                    status == http::status::payload_too_large ? state_->limits.max_body_bytes
@@ -145,12 +265,12 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
                       : "request headers larger than " +
                             std::to_string(state_->limits.max_header_bytes) + " bytes\n";
     res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(5));
+    lowest().expires_after(std::chrono::seconds(5));
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         if (ec) return;
                         self->close();
-                        self->stream_.expires_after(std::chrono::seconds(2));
+                        self->lowest().expires_after(std::chrono::seconds(2));
                         self->discard();
                       });
   }
@@ -159,21 +279,33 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
   void discard() {
     constexpr std::size_t max_discard = 4 * 1024 * 1024;
     if (discarded_ >= max_discard) return;
-    stream_.async_read_some(boost::asio::buffer(drain_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->discarded_ += n;
-                              if (!ec) self->discard();
-                            });
+    lowest().async_read_some(boost::asio::buffer(drain_), [self = this->shared_from_this()](
+                                                              beast::error_code ec, std::size_t n) {
+      self->discarded_ += n;
+      if (!ec) self->discard();
+    });
   }
 
   void respond() {
     http_request_view view{std::string(request_.method_string()), std::string(request_.target()),
                            request_.body()};
-    view.if_none_match = std::string(request_[http::field::if_none_match]);
-    std::string path = view.target.substr(0, view.target.find('?'));
+    for (const auto& field : request_) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      view.headers[std::move(name)] = std::string(field.value());
+    }
+    const std::string path = view.target.substr(0, view.target.find('?'));
     http_reply reply;
-    if (!authorized(path, view.user)) {
+    if (path == "/login") {
+      reply = login(view);
+    } else if (path == "/logout") {
+      reply = logout(view);
+    } else if (const auth how = authorize(path, view.user); how == auth::refused) {
       reply = {401, "text/plain; charset=utf-8", "unauthorized: a bearer token is required\n"};
+      reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+    } else if (how == auth::cookie && view.method != "GET" && view.method != "HEAD" &&
+               !same_origin(view)) {
+      reply = {403, "text/plain; charset=utf-8", "forbidden: a request from another origin\n"};
     } else if (const http_handler* handler = find_handler(path)) {
       try {
         reply = (*handler)(view);
@@ -184,41 +316,120 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
     } else {
       reply = {404, "text/plain; charset=utf-8", "not found\n"};
     }
+    if (reply.stream) return start_event_stream(std::move(reply));
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(reply.status), request_.version());
     res->set(http::field::server, "tocsin");
     res->set(http::field::content_type, reply.content_type);
-    if (reply.status == 401) res->set(http::field::www_authenticate, "Bearer");
-    for (const auto& [name, value] : reply.headers) res->set(name, value);
+    for (const auto& [name, value] : security_headers) res->set(name, value);
+    for (const auto& [name, value] : reply.headers) res->insert(name, value);
     res->keep_alive(request_.keep_alive());
     res->body() = std::move(reply.body);
     res->prepare_payload();
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         if (ec || !res->keep_alive()) return self->close();
                         self->read();
                       });
   }
 
-  // Whether the request may reach `path`; `user` is set when a user token let it in.
-  bool authorized(const std::string& path, std::string& user) const {
+  enum class auth { open, token, cookie, refused };
+
+  // Whether the request may reach `path`, and by what; `user` is set when a user token let it
+  // in.
+  auth authorize(const std::string& path, std::string& user) const {
     const std::string_view token = bearer_token();
     if (!token.empty() && routes_.user_token_paths.contains(path)) {
       // Every user token is compared, so the time taken does not tell which one was close.
       for (const auto& [secret, name] : routes_.user_tokens) {
         if (same_secret(token, secret)) user = name;
       }
-      if (!user.empty()) return true;
+      if (!user.empty()) return auth::token;
     }
-    if (routes_.token.empty() || routes_.open_paths.contains(path)) return true;
+    if (routes_.token.empty() || routes_.open_paths.contains(path)) return auth::open;
     for (const std::string& prefix : routes_.open_prefixes) {
-      if (path.starts_with(prefix)) return true;
+      if (path.starts_with(prefix)) return auth::open;
     }
-    return !token.empty() && same_secret(token, routes_.token);
+    if (!token.empty() && same_secret(token, routes_.token)) return auth::token;
+    const std::string session = cookie(session_cookie);
+    if (!session.empty() && state_->sessions.valid(session, steady::now())) return auth::cookie;
+    return auth::refused;
+  }
+
+  // POST /login with the form field `token`: a session cookie and back to the UI. A wrong token
+  // goes back to the login form, counted and logged; nothing tells how close it was.
+  http_reply login(const http_request_view& req) {
+    if (req.method != "POST") return redirect("/");
+    if (routes_.token.empty()) return redirect("/");  // nothing to log into
+    const std::string given = first_value(parse_query(req.body, /*form_body=*/true), "token");
+    if (given.empty() || !same_secret(given, routes_.token)) {
+      state_->logins_failed.inc();
+      if (state_->login_log.allow(steady::now())) {
+        beast::error_code ignored;
+        const auto peer = lowest().socket().remote_endpoint(ignored);
+        spdlog::warn("admin: a login from {} with a wrong token{}", peer.address().to_string(),
+                     state_->login_log.suffix());
+      }
+      return redirect("/?login=failed");
+    }
+    state_->logins_ok.inc();
+    http_reply reply = redirect("/");
+    reply.headers.emplace_back(
+        "Set-Cookie", std::string(session_cookie) + "=" + state_->sessions.create(steady::now()) +
+                          "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                          std::to_string(std::chrono::seconds(session_lifetime).count()) +
+                          (state_->https ? "; Secure" : ""));
+    return reply;
+  }
+
+  http_reply logout(const http_request_view& req) {
+    if (req.method != "POST") return redirect("/");
+    if (const std::string session = cookie(session_cookie); !session.empty()) {
+      state_->sessions.end(session);
+    }
+    http_reply reply = redirect("/");
+    reply.headers.emplace_back("Set-Cookie", std::string(session_cookie) +
+                                                 "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                                 (state_->https ? "; Secure" : ""));
+    return reply;
+  }
+
+  static http_reply redirect(const std::string& location) {
+    http_reply reply{303, "text/plain; charset=utf-8", "see " + location + "\n"};
+    reply.headers.emplace_back("Location", location);
+    return reply;
+  }
+
+  // SameSite=Strict keeps other sites' requests from carrying the cookie; when the browser says
+  // where a request comes from, that must be here too.
+  [[nodiscard]] bool same_origin(const http_request_view& req) const {
+    const auto origin = req.headers.find("origin");
+    if (origin == req.headers.end()) return true;
+    const auto host = req.headers.find("host");
+    if (host == req.headers.end()) return false;
+    const std::string_view o = origin->second;
+    const auto scheme_end = o.find("://");
+    return scheme_end != std::string_view::npos && o.substr(scheme_end + 3) == host->second;
+  }
+
+  // The value of cookie `name` in the request's Cookie header; "" without one.
+  [[nodiscard]] std::string cookie(std::string_view name) const {
+    const auto field = request_[http::field::cookie];
+    std::string_view rest(field.data(), field.size());
+    while (!rest.empty()) {
+      const auto end = rest.find(';');
+      std::string_view pair = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+        return std::string(pair.substr(name.size() + 1));
+      }
+    }
+    return {};
   }
 
   // The token of `Authorization: Bearer <token>`; "" without one.
-  std::string_view bearer_token() const {
+  [[nodiscard]] std::string_view bearer_token() const {
     const auto field = request_[http::field::authorization];
     const std::string_view header(field.data(), field.size());
     constexpr std::string_view scheme = "Bearer ";
@@ -240,7 +451,7 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
   }
 
   // The exact handler for `path`, else the one with the longest prefix of it, else nullptr.
-  const http_handler* find_handler(const std::string& path) const {
+  [[nodiscard]] const http_handler* find_handler(const std::string& path) const {
     if (auto it = routes_.exact.find(path); it != routes_.exact.end()) return &it->second;
     const http_handler* best = nullptr;
     std::size_t best_length = 0;
@@ -253,12 +464,69 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
     return best;
   }
 
-  void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  // Server-sent events: the headers, then whatever the stream has, until the peer goes. The
+  // connection ends with the stream (Connection: close delimits the body, no chunking needed).
+  // A read stays pending all along: the peer closing (a tab closed) completes it at once, and
+  // that releases the stream, which unsubscribes whatever feeds it.
+  void start_event_stream(http_reply reply) {
+    events_ = std::move(reply.stream);
+    std::string head =
+        "HTTP/1.1 200 OK\r\nServer: tocsin\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-store\r\nConnection: close\r\n";
+    for (const auto& [name, value] : security_headers) {
+      head += std::string(name) + ": " + value + "\r\n";
+    }
+    head += "\r\n";
+    lowest().expires_never();
+    lowest().async_read_some(boost::asio::buffer(drain_),
+                             [self = this->shared_from_this()](beast::error_code, std::size_t) {
+                               self->end_event_stream();
+                             });
+    write_events(std::move(head));
   }
 
-  beast::tcp_stream stream_;
+  void write_events(std::string text) {
+    last_event_write_ = steady::now();
+    auto out = std::make_shared<std::string>(std::move(text));
+    boost::asio::async_write(
+        stream_, boost::asio::buffer(*out),
+        [self = this->shared_from_this(), out](beast::error_code ec, std::size_t) {
+          if (ec || !self->events_ || !self->events_->open()) return self->end_event_stream();
+          self->write_events_later();
+        });
+  }
+
+  // Takes what the stream has in 250 ms; a comment after 15 s of nothing keeps proxies from
+  // timing the response out.
+  void write_events_later() {
+    sse_timer_.expires_after(std::chrono::milliseconds(250));
+    sse_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec || !self->events_) return;
+      std::string next = self->events_->take();
+      if (next.empty() && !self->events_->open()) return self->end_event_stream();
+      if (next.empty() && steady::now() - self->last_event_write_ > std::chrono::seconds(15)) {
+        next = ": still here\n\n";
+      }
+      if (next.empty()) return self->write_events_later();
+      self->write_events(std::move(next));
+    });
+  }
+
+  void end_event_stream() {
+    if (!events_) return;
+    events_.reset();
+    sse_timer_.cancel();
+    close();
+    lowest().close();
+  }
+
+  void close() {
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  Stream stream_;
+  boost::asio::steady_timer sse_timer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> request_;
@@ -266,6 +534,8 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
   std::shared_ptr<detail::admin_state> state_;
   std::array<char, 16 * 1024> drain_{};
   std::size_t discarded_ = 0;
+  std::shared_ptr<event_stream> events_;  // set while serving server-sent events
+  steady::time_point last_event_write_{};
 };
 
 }  // namespace
@@ -293,9 +563,16 @@ void admin_server::require_token(std::string token, std::set<std::string> open_p
   routes_.open_prefixes = std::move(open_prefixes);
 }
 
+void admin_server::use_tls(const std::string& cert, const std::string& key) {
+  auto context = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+  configure_server_tls(*context, cert, key);
+  tls_ = std::move(context);
+}
+
 void admin_server::start(const std::string& host, unsigned short port) {
   state_ = std::make_shared<detail::admin_state>(metrics_ != nullptr ? *metrics_ : own_metrics_,
                                                  limits_);
+  state_->https = tls_ != nullptr;
   const auto address = boost::asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host);
   const tcp::endpoint ep(address, port);
   acceptor_.open(ep.protocol());
@@ -342,8 +619,15 @@ void admin_server::accept() {
       }
       beast::error_code ignored;
       socket.close(ignored);
+    } else if (tls_) {
+      std::make_shared<admin_session<beast::ssl_stream<beast::tcp_stream>>>(
+          beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls_),
+          routes_, state_)
+          ->start();
     } else {
-      std::make_shared<admin_session>(std::move(socket), routes_, state_)->start();
+      std::make_shared<admin_session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)),
+                                                         routes_, state_)
+          ->start();
     }
     accept();
   });

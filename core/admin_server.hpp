@@ -1,9 +1,18 @@
 #pragma once
-// The admin HTTP listener (/metrics, /healthz, /readyz, /-/reload, /api/v2/*): a small Beast
-// server on its own thread. Handlers and the token are set before start().
+// The admin HTTP listener (/metrics, /healthz, /readyz, /-/reload, the APIs and the web UI): a
+// small Beast server on its own thread, plain HTTP or HTTPS. Handlers, the token and TLS are set
+// before start().
+//
+// Who may call it: with a token, every path but the open ones needs `Authorization: Bearer
+// <token>` or the session cookie a login gives. `POST /login` (a form with `token`) checks the
+// token and sets `tocsin_session` (HttpOnly, SameSite=Strict, Secure over HTTPS; 12 hours) so a
+// browser never holds the token in script or URL; `POST /logout` ends the session. A request
+// that comes with the cookie and changes something (not GET/HEAD) must not name another origin.
+// Every answer carries a strict Content-Security-Policy and no-sniff/no-frame headers.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
@@ -20,11 +29,25 @@
 
 namespace tocsin {
 
+// A response that goes on after its headers (server-sent events): the session takes what is
+// ready every 250 ms and writes it, sends a comment line when it has been quiet for 15 s, and
+// releases the stream when the peer goes or open() turns false. Used on the admin thread only.
+class event_stream {
+ public:
+  virtual ~event_stream() = default;
+  // What is ready to send now, "" for nothing yet.
+  virtual std::string take() = 0;
+  // False once nothing more will come: the response ends after what take() gave.
+  [[nodiscard]] virtual bool open() const { return true; }
+};
+
 struct http_reply {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // more response header fields
+  std::vector<std::pair<std::string, std::string>> headers;  // more response headers
+  // Set: a `text/event-stream` response fed by this stream (status, body ignored).
+  std::shared_ptr<event_stream> stream;
 };
 
 struct http_request_view {
@@ -32,7 +55,7 @@ struct http_request_view {
   std::string target;  // path and query as sent
   std::string body;
   std::string user;  // whose user token authorized the request (accept_user_tokens); "" else
-  std::string if_none_match;  // the If-None-Match header (ETag-validated UI assets)
+  std::map<std::string, std::string> headers;  // names lower-cased (If-None-Match, Accept ...)
 };
 
 using http_handler = std::function<http_reply(const http_request_view&)>;
@@ -62,8 +85,9 @@ struct admin_limits {
 };
 
 // Metrics: tocsin_admin_connections (gauge), tocsin_admin_refused_total{reason=max_connections|
-// header_too_large|body_too_large}, tocsin_admin_accept_errors_total. Every refusal and accept
-// error is also logged, at most once a minute per kind.
+// header_too_large|body_too_large|tls_handshake}, tocsin_admin_accept_errors_total,
+// tocsin_admin_logins_total{result=success|failure}. Every refusal, accept error and failed login
+// is also logged, at most once a minute per kind.
 class admin_server {
  public:
   admin_server() = default;
@@ -78,7 +102,7 @@ class admin_server {
   void handle_prefix(const std::string& prefix, http_handler handler);
 
   // Every path but `open_paths` and those under `open_prefixes` then needs
-  // `Authorization: Bearer <token>` (401 otherwise).
+  // `Authorization: Bearer <token>` or a login's session cookie (401 otherwise).
   void require_token(std::string token, std::set<std::string> open_paths,
                      std::set<std::string> open_prefixes = {});
   // On `paths`, a bearer token of `token_to_user` is accepted too, and names the request's user.
@@ -89,6 +113,10 @@ class admin_server {
   // `metrics` must outlive the server.
   void set_limits(const admin_limits& limits) { limits_ = limits; }
   void set_metrics(metrics_registry& metrics) { metrics_ = &metrics; }
+
+  // Serves HTTPS only, with `cert` (PEM chain) and its `key`. Throws tls_setting_error naming
+  // the file that is unreadable or wrong.
+  void use_tls(const std::string& cert, const std::string& key);
 
   // Binds and starts serving on a thread of its own. Throws on bind failure.
   void start(const std::string& host, unsigned short port);
@@ -107,6 +135,7 @@ class admin_server {
   boost::asio::ip::tcp::acceptor acceptor_{io_};
   boost::asio::steady_timer backoff_{io_};
   admin_routes routes_;  // read by the serving thread; set before start()
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // null: plain HTTP
   std::thread thread_;
   unsigned short port_ = 0;
 };

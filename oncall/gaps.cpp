@@ -17,4 +17,15 @@ std::vector<gap> gaps_in(const std::vector<shift>& rota, std::chrono::sys_second
   return out;
 }
 
+std::vector<shift> rota_with_gaps(const roster& roster, std::string_view schedule,
+                                  std::chrono::sys_seconds from, std::chrono::sys_seconds to) {
+  std::vector<shift> rows = roster.rota(schedule, from, to);
+  const auto gaps = gaps_in(rows, from, to);
+  rows.reserve(rows.size() + gaps.size());
+  for (const gap& g : gaps) rows.push_back({"", g.start, g.end});
+  std::sort(rows.begin(), rows.end(),
+            [](const shift& a, const shift& b) { return a.start < b.start; });
+  return rows;
+}
+
 }  // namespace tocsin::oncall

@@ -6,6 +6,7 @@
 
 #include "collector/tls_context.hpp"
 #include "config/section_reader.hpp"
+#include "core/tls_server.hpp"
 #include "kafka/client_config.hpp"
 #include "oncall/gaps.hpp"
 #include "oncall/local_time.hpp"
@@ -45,6 +46,10 @@ checked_config check_config_file(const std::filesystem::path& file) {
   const auto tls_errors = collector::check_tls_inputs(cfg);
   errors.insert(errors.end(), tls_errors.begin(), tls_errors.end());
   if (cfg.admin) collect([&] { (void)read_admin_token(cfg); });
+  collect([&] {
+    admin_server dry_run;
+    use_admin_tls(cfg, dry_run);
+  });
   collect([&] { (void)make_ack_signer(cfg); });
   collect([&] { (void)read_user_tokens(cfg); });
   collect([&] {
@@ -118,6 +123,18 @@ std::string read_admin_token(const config::config& cfg) {
                                 "admin.token_file " + admin.token_file + ": " + problem});
   }
   return *token;
+}
+
+void use_admin_tls(const config::config& cfg, admin_server& admin) {
+  if (!cfg.admin || !cfg.admin->tls) return;
+  const config::tls_config& tls = *cfg.admin->tls;
+  const auto dir = cfg.file.parent_path();
+  try {
+    admin.use_tls((dir / tls.cert).string(), (dir / tls.key).string());
+  } catch (const tls_setting_error& e) {
+    throw config::config_error(
+        {config::location_prefix(cfg.admin->tls_where) + "admin." + e.what()});
+  }
 }
 
 }  // namespace tocsin::pipeline

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/admin_server.hpp"
 #include "oncall/roster.hpp"
 #include "rules/matcher.hpp"
 
@@ -46,5 +47,9 @@ config::config load_config_to_start(const std::filesystem::path& file);
 // whitespace; "" when none is configured. Throws config::config_error when the file is
 // unreadable or empty.
 std::string read_admin_token(const config::config& cfg);
+
+// Makes `admin` serve HTTPS with admin.tls (relative to the config file) when it is set. Throws
+// config::config_error naming the file that is unreadable, not PEM, or a key that does not match.
+void use_admin_tls(const config::config& cfg, admin_server& admin);
 
 }  // namespace tocsin::pipeline

@@ -254,16 +254,18 @@ void daemon::start_admin() {
     admin_.accept_user_tokens(read_user_tokens(startup_), {"/api/v1/oncall/ack"});
   }
   if (std::string token = read_admin_token(startup_); !token.empty()) {
-    // An ack link's signature is its credential: it works without the admin token.
-    // The UI's page and assets hold no secret; the API they call asks for the token.
+    // An ack link's signature is its credential: it works without the admin token. The UI's
+    // page and assets hold no data; what they show comes from the guarded API.
     admin_.require_token(std::move(token), {"/healthz", "/"}, {"/ack/", "/ui/"});
   }
+  use_admin_tls(startup_, admin_);
   admin_limits limits;
   limits.max_connections = startup_.admin->max_connections;
   admin_.set_limits(limits);
   admin_.set_metrics(metrics_);
   admin_.start(startup_.admin->listen.host, startup_.admin->listen.port);
-  spdlog::info("admin listening on {}:{}", startup_.admin->listen.host, admin_.port());
+  spdlog::info("admin listening on {}://{}:{}", startup_.admin->tls ? "https" : "http",
+               startup_.admin->listen.host, admin_.port());
 }
 
 reload_outcome daemon::reload() {

@@ -55,7 +55,8 @@ router_pipeline::router_pipeline(const config::config& startup,
   options.data_dir = startup.data_dir;
   if (startup.admin) {
     options.external_url = startup.admin->external_url.empty()
-                               ? "http://" + config::to_string(startup.admin->listen)
+                               ? (startup.admin->tls ? "https://" : "http://") +
+                                     config::to_string(startup.admin->listen)
                                : startup.admin->external_url;
   }
   ack_signer_ = make_ack_signer(startup);

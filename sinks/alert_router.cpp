@@ -138,6 +138,7 @@ struct stored_alert {
   // Enqueued notifications that carry it resolved and are not delivered yet: it stays in
   // router.db until then, so a restart sends the resolved notification again.
   int undelivered = 0;
+  std::uint64_t received = 0;  // copies received since this router started (the UI's "fired")
 };
 
 // Alertmanager's aggrGroup: the alerts one route node sends together.
@@ -217,6 +218,10 @@ struct alert_router::impl {
   void end_orphaned_escalations(steady_clock::time_point steady_now);
   [[nodiscard]] bool muted(const stored_alert& s, sys_clock::time_point now);
   [[nodiscard]] std::vector<const rules::alert*> firing_alerts(sys_clock::time_point now) const;
+  // What the API shows of `s`. Under mutex_.
+  [[nodiscard]] alert_view view_of(const stored_alert& s,
+                                   const std::vector<const rules::alert*>& firing,
+                                   sys_clock::time_point now) const;
   [[nodiscard]] std::vector<const route_node*> destinations(const rules::label_set& labels) const;
   void load();
   std::map<std::string, receiver_state> make_receivers(const config::config& cfg,
@@ -577,6 +582,7 @@ void alert_router::impl::receive(const rules::alert& incoming) {
       }
       auto [it, is_new] = alerts_.try_emplace(a.fingerprint);
       stored_alert& s = it->second;
+      ++s.received;
       if (is_new) {
         s.alert = std::move(a);
       } else if (!merge(s.alert, a, now)) {
@@ -1129,29 +1135,53 @@ bool alert_router::drain(std::chrono::steady_clock::time_point deadline) {
   return idle;
 }
 
+alert_view alert_router::impl::view_of(const stored_alert& s,
+                                       const std::vector<const rules::alert*>& firing,
+                                       sys_clock::time_point now) const {
+  alert_view v;
+  v.alert = s.alert;
+  v.alert.firing = firing_at(s.alert, now);
+  v.updated_at = s.updated_at;
+  v.received = s.received;
+  v.silenced_by = silences->silenced_by(s.alert.labels, now);
+  if (inhibit.inhibited(s.alert, firing)) {
+    // Which sources: ask about each alone (only for the few inhibited alerts).
+    for (const rules::alert* source : firing) {
+      if (source->fingerprint != s.alert.fingerprint && inhibit.inhibited(s.alert, {source})) {
+        v.inhibited_by.push_back(source->fingerprint);
+      }
+    }
+  }
+  v.state = v.silenced_by.empty() && v.inhibited_by.empty() ? "active" : "suppressed";
+  if (tree) v.receivers = tree->receivers(s.alert.labels);
+  return v;
+}
+
 std::vector<alert_view> alert_router::alerts() const {
   const auto now = impl_->time.now();
   std::lock_guard lock(impl_->mutex_);
   const std::vector<const rules::alert*> firing = impl_->firing_alerts(now);
   std::vector<alert_view> out;
   out.reserve(impl_->alerts_.size());
-  for (const auto& [fp, s] : impl_->alerts_) {
-    alert_view v;
-    v.alert = s.alert;
-    v.alert.firing = firing_at(s.alert, now);
-    v.updated_at = s.updated_at;
-    v.silenced_by = impl_->silences->silenced_by(s.alert.labels, now);
-    if (impl_->inhibit.inhibited(s.alert, firing)) {
-      // Which sources: ask about each alone (only for the few inhibited alerts).
-      for (const rules::alert* source : firing) {
-        if (source->fingerprint != fp && impl_->inhibit.inhibited(s.alert, {source})) {
-          v.inhibited_by.push_back(source->fingerprint);
-        }
+  for (const auto& [fp, s] : impl_->alerts_) out.push_back(impl_->view_of(s, firing, now));
+  return out;
+}
+
+std::vector<group_view> alert_router::groups() const {
+  const auto now = impl_->time.now();
+  std::lock_guard lock(impl_->mutex_);
+  const std::vector<const rules::alert*> firing = impl_->firing_alerts(now);
+  std::vector<group_view> out;
+  out.reserve(impl_->groups_.size());
+  for (const auto& [id, g] : impl_->groups_) {
+    group_view view{g.key, g.node->receiver, g.labels, {}};
+    view.alerts.reserve(g.members.size());
+    for (const std::string& fp : g.members) {
+      if (const auto it = impl_->alerts_.find(fp); it != impl_->alerts_.end()) {
+        view.alerts.push_back(impl_->view_of(it->second, firing, now));
       }
     }
-    v.state = v.silenced_by.empty() && v.inhibited_by.empty() ? "active" : "suppressed";
-    if (impl_->tree) v.receivers = impl_->tree->receivers(s.alert.labels);
-    out.push_back(std::move(v));
+    out.push_back(std::move(view));
   }
   return out;
 }

@@ -17,6 +17,7 @@
 // is forgotten.
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,15 @@ struct alert_view {
   std::string state;  // "active", "suppressed" (silenced or inhibited), "unprocessed"
   std::vector<std::string> silenced_by, inhibited_by, receivers;
   std::chrono::system_clock::time_point updated_at;
+  std::uint64_t received = 0;  // copies of it received since this router started
+};
+
+// One aggregation group: the alerts a route node sends together (Alertmanager's alertGroup).
+struct group_view {
+  std::string key;  // route_tree::group_key()
+  std::string receiver;
+  rules::label_set labels;  // the group_by labels
+  std::vector<alert_view> alerts;
 };
 
 class alert_router {
@@ -107,6 +117,8 @@ class alert_router {
   [[nodiscard]] std::chrono::steady_clock::time_point last_tick() const;
 
   [[nodiscard]] std::vector<alert_view> alerts() const;
+  // The aggregation groups and their alerts (resolved ones until the group is next flushed).
+  [[nodiscard]] std::vector<group_view> groups() const;
   [[nodiscard]] silence_store& silences();
   // The escalations, pages and acks (DESIGN.md, "On-call").
   [[nodiscard]] pager& oncall();

@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/http_query.hpp"
 #include "core/rfc3339.hpp"
 #include "core/version_info.hpp"
-#include "sinks/http_query.hpp"
 
 namespace tocsin::sinks {
 namespace {
@@ -447,23 +447,54 @@ class alertmanager_api {
   static constexpr const char* silence_prefix = "/api/v2/silence/";
 
  private:
-  http_reply get_alerts(const http_request_view& req) const {
-    const auto params = parse_query(req.target);
-    std::string problem;
+  // The query parameters /api/v2/alerts and /api/v2/alerts/groups share, and which alerts they
+  // keep.
+  struct alert_selection {
+    bool active = true, silenced = true, inhibited = true, unprocessed = true;
+    std::vector<label_matcher> filters;
+    std::unique_ptr<re2::RE2>
+        receiver;  // a regex over receiver names, anchored like Alertmanager's
+
+    // Resolved alerts wait in the router until notified; the API shows firing ones only.
+    [[nodiscard]] bool keeps(const alert_view& v, sys_clock::time_point now) const {
+      const bool resolved =
+          !v.alert.firing || (v.alert.ends_at != sys_clock::time_point{} && v.alert.ends_at <= now);
+      if (resolved) return false;
+      if (!active && v.state == "active") return false;
+      if (!unprocessed && v.state == "unprocessed") return false;
+      if (!silenced && !v.silenced_by.empty()) return false;
+      if (!inhibited && !v.inhibited_by.empty()) return false;
+      return matches_all(filters, v.alert.labels);
+    }
+    [[nodiscard]] bool keeps_receiver(const std::string& name) const {
+      return !receiver || re2::RE2::FullMatch(name, *receiver);
+    }
+  };
+
+  // nullopt, and `problem` says why, for a bad parameter.
+  static std::optional<alert_selection> selection_of(const query_params& params,
+                                                     std::string& problem) {
     const auto active = bool_param(params, "active", true, problem);
     const auto silenced = bool_param(params, "silenced", true, problem);
     const auto inhibited = bool_param(params, "inhibited", true, problem);
     const auto unprocessed = bool_param(params, "unprocessed", true, problem);
-    const auto filters = filters_of(params, problem);
-    if (!active || !silenced || !inhibited || !unprocessed || !filters) {
-      return error_reply(400, problem);
-    }
-    // `receiver` is a regex over receiver names, anchored like Alertmanager's.
-    std::unique_ptr<re2::RE2> receiver;
+    auto filters = filters_of(params, problem);
+    if (!active || !silenced || !inhibited || !unprocessed || !filters) return std::nullopt;
+    alert_selection out{*active, *silenced, *inhibited, *unprocessed, std::move(*filters), {}};
     if (const auto it = params.find("receiver"); it != params.end() && !it->second.empty()) {
-      receiver = std::make_unique<re2::RE2>("^(?:" + it->second + ")$", re2::RE2::Quiet);
-      if (!receiver->ok()) return error_reply(400, "bad receiver regex: " + receiver->error());
+      out.receiver = std::make_unique<re2::RE2>("^(?:" + it->second + ")$", re2::RE2::Quiet);
+      if (!out.receiver->ok()) {
+        problem = "bad receiver regex: " + out.receiver->error();
+        return std::nullopt;
+      }
     }
+    return out;
+  }
+
+  http_reply get_alerts(const http_request_view& req) const {
+    std::string problem;
+    const auto selection = selection_of(parse_query(req.target), problem);
+    if (!selection) return error_reply(400, problem);
     const auto now = time_.now();
     auto views = router_.alerts();
     std::sort(views.begin(), views.end(), [](const alert_view& a, const alert_view& b) {
@@ -471,18 +502,9 @@ class alertmanager_api {
     });
     json out = json::array();
     for (const auto& v : views) {
-      // Resolved alerts wait in the router until notified; the API shows firing ones only.
-      const bool resolved =
-          !v.alert.firing || (v.alert.ends_at != sys_clock::time_point{} && v.alert.ends_at <= now);
-      if (resolved) continue;
-      if (!*active && v.state == "active") continue;
-      if (!*unprocessed && v.state == "unprocessed") continue;
-      if (!*silenced && !v.silenced_by.empty()) continue;
-      if (!*inhibited && !v.inhibited_by.empty()) continue;
-      if (!matches_all(*filters, v.alert.labels)) continue;
-      if (receiver &&
-          std::none_of(v.receivers.begin(), v.receivers.end(),
-                       [&](const std::string& r) { return re2::RE2::FullMatch(r, *receiver); })) {
+      if (!selection->keeps(v, now)) continue;
+      if (std::none_of(v.receivers.begin(), v.receivers.end(),
+                       [&](const std::string& r) { return selection->keeps_receiver(r); })) {
         continue;
       }
       out.push_back(gettable_alert(v));
@@ -490,6 +512,58 @@ class alertmanager_api {
     return json_reply(200, out);
   }
 
+ public:
+  // Alertmanager's alertGroups, plus what tocsin knows of each group: `groupKey`, its `ack`
+  // and `escalation` (null when none), and per alert `fired` (copies received) and `search`
+  // (the filter that finds its log lines in the archive, when options.search_filter is set).
+  http_reply alert_groups(const http_request_view& req) const {
+    if (req.method != "GET") return method_not_allowed("GET");
+    std::string problem;
+    const auto selection = selection_of(parse_query(req.target), problem);
+    if (!selection) return error_reply(400, problem);
+    const auto now = time_.now();
+    std::map<std::pair<std::string, std::string>, oncall::escalation> escalations;
+    for (auto& e : router_.oncall().escalations()) {
+      escalations.emplace(std::pair(e.receiver, e.group_key), std::move(e));
+    }
+    auto groups = router_.groups();
+    std::sort(groups.begin(), groups.end(), [](const group_view& a, const group_view& b) {
+      return std::tie(a.receiver, a.key) < std::tie(b.receiver, b.key);
+    });
+    json out = json::array();
+    for (const group_view& g : groups) {
+      if (!selection->keeps_receiver(g.receiver)) continue;
+      json alerts = json::array();
+      for (const alert_view& v : g.alerts) {
+        if (!selection->keeps(v, now)) continue;
+        json a = gettable_alert(v);
+        a["fired"] = v.received;
+        if (options_.search_filter) a["search"] = options_.search_filter(v.alert);
+        alerts.push_back(std::move(a));
+      }
+      if (alerts.empty()) continue;
+      json ack = nullptr, escalation = nullptr;
+      if (const auto it = escalations.find({g.receiver, g.key}); it != escalations.end()) {
+        const oncall::escalation& e = it->second;
+        escalation = {{"policy", e.policy}, {"step", e.last_step}, {"paged", e.paged}};
+        if (e.acked()) {
+          ack = {{"by", e.acked_by},
+                 {"at", format_rfc3339_millis(
+                            sys_clock::time_point(std::chrono::milliseconds(e.acked_ms)))},
+                 {"comment", e.ack_comment}};
+        }
+      }
+      out.push_back({{"labels", g.labels},
+                     {"receiver", {{"name", g.receiver}}},
+                     {"alerts", std::move(alerts)},
+                     {"groupKey", g.key},
+                     {"ack", std::move(ack)},
+                     {"escalation", std::move(escalation)}});
+    }
+    return json_reply(200, out);
+  }
+
+ private:
   // Like Alertmanager, valid alerts are taken even when others in the batch are refused; the
   // answer is then 400 naming the refused ones.
   http_reply post_alerts(const http_request_view& req) const {
@@ -586,6 +660,9 @@ void register_alertmanager_api(admin_server& admin, alert_router& router,
   admin.handle("/api/v2/alerts", counted("/api/v2/alerts", [api](const http_request_view& req) {
                  return api->alerts(req);
                }));
+  admin.handle("/api/v2/alerts/groups",
+               counted("/api/v2/alerts/groups",
+                       [api](const http_request_view& req) { return api->alert_groups(req); }));
   admin.handle("/api/v2/silences", counted("/api/v2/silences", [api](const http_request_view& req) {
                  return api->silences(req);
                }));

@@ -1,7 +1,8 @@
 #pragma once
 // The Alertmanager v2 API subset on the admin listener, shaped so the real `amtool` and
 // Prometheus work unchanged: POST/GET /api/v2/alerts, GET/POST /api/v2/silences,
-// GET/DELETE /api/v2/silence/{id}, GET /api/v2/status (with versionInfo), GET /api/v2/receivers.
+// GET/DELETE /api/v2/silence/{id}, GET /api/v2/status (with versionInfo), GET /api/v2/receivers,
+// GET /api/v2/alerts/groups (with tocsin's acks and escalations, for the web UI).
 
 #include <functional>
 #include <string>
@@ -21,6 +22,8 @@ struct alertmanager_api_options {
   metrics_registry* metrics = nullptr;      // tocsin_api_requests_total{path,code} when set
   // With a Kafka bus: an alert posted here is also published, so every router has it.
   std::function<void(const rules::alert&)> publish_alert;
+  // GET /api/v2/alerts/groups: the archive filter that finds an alert's log lines; unset: none.
+  std::function<std::string(const rules::alert&)> search_filter;
 };
 
 // Registers the handlers; `router` must outlive `admin`'s serving. Times are read from the

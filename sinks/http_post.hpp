@@ -19,6 +19,8 @@ struct http_post_request {
   // At most one of these: basic auth when `basic_username` is set, else a bearer token when set.
   std::string basic_username, basic_password;
   std::string bearer_token;
+  // PEM certificates to trust instead of the system's (a self-signed admin.tls cert); "" = system.
+  std::string ca_file;
 };
 
 struct http_post_response {

@@ -1,10 +1,12 @@
 #include "sinks/oncall_api.hpp"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "core/http_query.hpp"
 #include "core/rfc3339.hpp"
+#include "oncall/gaps.hpp"
 #include "oncall/now.hpp"
-#include "sinks/http_query.hpp"
 #include "sinks/notifier_factories.hpp"
 
 namespace tocsin::sinks {
@@ -67,6 +69,33 @@ http_reply now_handler(alert_router& router, const http_request_view& req) {
   }
   return {200, "application/json",
           oncall::to_json(oncall::who_is_on_call(*router.roster(), to_seconds(at))).dump() + "\n"};
+}
+
+// Each schedule's rota for the coming `days` (default 14, at most 62), gaps as user "".
+http_reply schedule_handler(alert_router& router, const http_request_view& req) {
+  if (req.method != "GET") return {405, "text/plain; charset=utf-8", "use GET\n"};
+  int days = 14;
+  if (const std::string text = first_value(parse_query(req.target), "days"); !text.empty()) {
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), days);
+    if (ec != std::errc() || end != text.data() + text.size() || days < 1 || days > 62) {
+      return json_reply(400, "days: a whole number from 1 to 62: " + text);
+    }
+  }
+  const auto roster = router.roster();
+  const auto from = to_seconds(router.time_source().now());
+  const auto to = from + std::chrono::days(days);
+  json schedules = json::array();
+  for (const auto& s : roster->schedules()) {
+    json shifts = json::array();
+    for (const oncall::shift& row : oncall::rota_with_gaps(*roster, s.name, from, to)) {
+      shifts.push_back({{"user", row.user},
+                        {"start", format_rfc3339_millis(row.start)},
+                        {"end", format_rfc3339_millis(row.end)}});
+    }
+    schedules.push_back(
+        {{"name", s.name}, {"time_zone", s.time_zone}, {"shifts", std::move(shifts)}});
+  }
+  return json_reply(200, json{{"schedules", std::move(schedules)}});
 }
 
 http_reply pages_handler(alert_router& router, const http_request_view& req) {
@@ -167,6 +196,8 @@ void register_oncall_api(admin_server& admin, alert_router& router,
                          const std::shared_ptr<const oncall::ack_signer>& signer) {
   admin.handle("/api/v1/oncall/now",
                [&router](const http_request_view& req) { return now_handler(router, req); });
+  admin.handle("/api/v1/oncall/schedule",
+               [&router](const http_request_view& req) { return schedule_handler(router, req); });
   admin.handle("/api/v1/oncall/pages",
                [&router](const http_request_view& req) { return pages_handler(router, req); });
   admin.handle("/api/v1/oncall/ack",

@@ -1,6 +1,7 @@
 #pragma once
 // The on-call API on the admin listener (DESIGN.md, "On-call"):
 //   GET  /api/v1/oncall/now[?at=RFC3339]     who each schedule names
+//   GET  /api/v1/oncall/schedule[?days=N]     each schedule's rota (default 14 days, gaps = "")
 //   GET  /api/v1/oncall/pages[?since=RFC3339] the pages (default: the last 24 hours)
 //   POST /api/v1/oncall/ack                   {"page_id"|"group_key", "by", "comment"}
 //   GET  /ack/{page_id}?sig=…                 the signed link in a page: a confirmation page

@@ -1,6 +1,6 @@
 #pragma once
 // The web UI's files (ui/web/), compiled into the binary at build time, and the admin routes
-// that serve them: GET / (index.html) and GET /ui/<file>, with an ETag and a strict CSP.
+// that serve them: GET / (index.html) and GET /ui/<file>, with an ETag.
 
 #include <span>
 #include <string_view>
@@ -22,15 +22,9 @@ const ui_asset* find_ui_asset(std::string_view path);
 // Every embedded asset, sorted by path.
 std::span<const ui_asset> ui_assets();
 
-// The Content-Security-Policy every UI response carries: no inline script or style, nothing
-// from another origin.
-inline constexpr std::string_view content_security_policy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 // Serves the UI on `admin`: GET / and /ui/<file>; 304 when If-None-Match names the
-// asset's ETag; 404 for an unknown file. The paths need no token (the assets hold no secret;
-// the API they call does).
+// asset's ETag; 404 for an unknown file. The admin server adds its strict CSP to every answer. The
+// paths need no token (the assets hold no secret; the API they call does).
 void register_ui(admin_server& admin);
 
 namespace generated {

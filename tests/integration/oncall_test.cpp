@@ -278,6 +278,18 @@ TEST(oncall, api_names_who_is_on_call_and_takes_acks_with_a_users_own_token) {
   EXPECT_EQ(request("GET", "/api/v1/oncall/now", {}, {}).status, 401);
   EXPECT_EQ(request("GET", "/api/v1/oncall/now?at=yesterday", {}, admin).status, 400);
 
+  // The rota for the coming days: alice's 52-week shifts cover them all (split where a shift
+  // hands over to the next, which is alice's again).
+  const auto rota = request("GET", "/api/v1/oncall/schedule?days=3", {}, admin);
+  ASSERT_EQ(rota.status, 200) << rota.body;
+  const json schedules = json::parse(rota.body)["schedules"];
+  ASSERT_EQ(schedules.size(), 2U) << rota.body;
+  EXPECT_EQ(schedules[0]["name"], "ops");
+  EXPECT_EQ(schedules[0]["time_zone"], "Europe/Madrid");
+  ASSERT_GE(schedules[0]["shifts"].size(), 1U) << rota.body;
+  for (const json& shift : schedules[0]["shifts"]) EXPECT_EQ(shift["user"], "alice") << rota.body;
+  EXPECT_EQ(request("GET", "/api/v1/oncall/schedule?days=0", {}, admin).status, 400);
+
   const std::string alert =
       R"([{"labels":{"alertname":"db-down","severity":"critical","host":"db1"}}])";
   ASSERT_EQ(request("POST", "/api/v2/alerts", alert, admin).status, 200);
@@ -306,6 +318,14 @@ TEST(oncall, api_names_who_is_on_call_and_takes_acks_with_a_users_own_token) {
   const json after = json::parse(request("GET", "/api/v1/oncall/pages", {}, admin).body);
   EXPECT_EQ(after[0]["acked_by"], "bob");
   EXPECT_EQ(after[0]["comment"], "mine");
+  // The UI's view of the group: who acked it, and how far its escalation went.
+  const json groups = json::parse(request("GET", "/api/v2/alerts/groups", {}, admin).body);
+  ASSERT_EQ(groups.size(), 1U) << groups.dump();
+  EXPECT_EQ(groups[0]["ack"]["by"], "bob");
+  EXPECT_EQ(groups[0]["ack"]["comment"], "mine");
+  EXPECT_EQ(groups[0]["escalation"]["policy"], "ops-critical");
+  EXPECT_EQ(groups[0]["escalation"]["step"], 1);
+  EXPECT_EQ(groups[0]["escalation"]["paged"], json::array({"alice"}));
   // `tocsin oncall ack` goes through the same API, with the config's admin token.
   const auto cli = [&](const std::string& page) {
     return run_command({TOCSIN_BINARY, "oncall", "ack", "-c", daemon.config_path().string(), page,

@@ -10,15 +10,22 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/tls_server.hpp"
 #include "tests/support/metrics.hpp"
 #include "tests/support/net.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_certs.hpp"
 #include "tests/support/wait.hpp"
 
 namespace tocsin {
@@ -138,6 +145,186 @@ std::string receive(int fd, std::chrono::milliseconds timeout, bool* closed = nu
 
 std::string status_line(const std::string& response) {
   return response.substr(0, response.find("\r\n"));
+}
+
+// --- the web UI's login, security headers, server-sent events, HTTPS (issue 16) ----------------
+
+// The session cookie "tocsin_session=ID" a Set-Cookie header sets; "" without one.
+std::string session_of(const test::http_response& r) {
+  const auto it = r.headers.find("set-cookie");
+  if (it == r.headers.end()) return {};
+  return it->second.substr(0, it->second.find(';'));
+}
+
+TEST(admin_server, a_login_gives_an_http_only_strict_cookie_the_api_accepts) {
+  metrics_registry metrics;
+  admin_server admin;
+  admin.set_metrics(metrics);
+  admin.handle("/api/x", answer("x"));
+  admin.require_token("s3cret+/=", {"/"});
+  admin.start("127.0.0.1", 0);
+  const auto request = [&](const char* method, const char* path, std::string_view body,
+                           std::map<std::string, std::string> headers = {}) {
+    return test::http_request(method, "127.0.0.1", admin.port(), path, body,
+                              "application/x-www-form-urlencoded", 10s, headers);
+  };
+
+  const auto wrong = request("POST", "/login", "token=s3cret");
+  EXPECT_EQ(wrong.status, 303);
+  EXPECT_EQ(wrong.headers.at("location"), "/?login=failed");
+  EXPECT_EQ(wrong.headers.count("set-cookie"), 0U);
+  EXPECT_EQ(counter_value(metrics, "tocsin_admin_logins_total", {{"result", "failure"}}), 1.0);
+
+  // The token travels form-encoded: '+', '/' and '=' arrive as escapes.
+  const auto ok = request("POST", "/login", "token=s3cret%2B%2F%3D");
+  ASSERT_EQ(ok.status, 303);
+  EXPECT_EQ(ok.headers.at("location"), "/");
+  const std::string set_cookie = ok.headers.at("set-cookie");
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos) << set_cookie;
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos) << set_cookie;
+  EXPECT_NE(set_cookie.find("Path=/"), std::string::npos) << set_cookie;
+  EXPECT_EQ(set_cookie.find("Secure"), std::string::npos) << "plain HTTP: " << set_cookie;
+  const std::string session = session_of(ok);
+  ASSERT_EQ(session.size(), std::string("tocsin_session=").size() + 64) << session;
+  EXPECT_EQ(counter_value(metrics, "tocsin_admin_logins_total", {{"result", "success"}}), 1.0);
+
+  EXPECT_EQ(request("GET", "/api/x", {}).status, 401);
+  EXPECT_EQ(request("GET", "/api/x", {}, {{"Cookie", "a=b; " + session}}).status, 200);
+  EXPECT_EQ(
+      request("GET", "/api/x", {}, {{"Cookie", "tocsin_session=" + std::string(64, '0')}}).status,
+      401);
+  // A change carried by the cookie from another origin is refused; from this one it goes.
+  const std::string here = "http://127.0.0.1:" + std::to_string(admin.port());
+  EXPECT_EQ(
+      request("POST", "/api/x", "{}", {{"Cookie", session}, {"Origin", "http://evil.example"}})
+          .status,
+      403);
+  EXPECT_EQ(request("POST", "/api/x", "{}", {{"Cookie", session}, {"Origin", here}}).status, 200);
+
+  const auto out = request("POST", "/logout", {}, {{"Cookie", session}});
+  EXPECT_EQ(out.status, 303);
+  EXPECT_NE(out.headers.at("set-cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(request("GET", "/api/x", {}, {{"Cookie", session}}).status, 401);
+  admin.stop();
+}
+
+TEST(admin_server, every_answer_carries_a_strict_content_security_policy) {
+  admin_server admin;
+  admin.handle("/page", answer("page"));
+  admin.start("127.0.0.1", 0);
+  for (const char* path : {"/page", "/missing"}) {
+    const auto r = test::http_get("127.0.0.1", admin.port(), path);
+    const std::string csp = r.headers.at("content-security-policy");
+    EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+    EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+    EXPECT_EQ(r.headers.at("x-content-type-options"), "nosniff");
+  }
+  admin.stop();
+}
+
+// A stream of "n" numbered events, then it ends; counts its own destruction.
+class counting_stream final : public event_stream {
+ public:
+  counting_stream(int n, std::atomic<int>& destroyed) : left_(n), destroyed_(destroyed) {}
+  ~counting_stream() override { ++destroyed_; }
+  counting_stream(const counting_stream&) = delete;
+  counting_stream& operator=(const counting_stream&) = delete;
+  std::string take() override {
+    if (left_ <= 0) return {};
+    return "data: " + std::to_string(left_--) + "\n\n";
+  }
+  [[nodiscard]] bool open() const override { return left_ > 0 || endless_; }
+  bool endless_ = false;
+
+ private:
+  int left_;
+  std::atomic<int>& destroyed_;
+};
+
+TEST(admin_server, server_sent_events_flow_until_the_stream_ends_or_the_peer_goes) {
+  std::atomic<int> destroyed{0};
+  bool endless = false;
+  admin_server admin;
+  admin.handle("/events", [&](const http_request_view&) {
+    auto stream = std::make_shared<counting_stream>(3, destroyed);
+    stream->endless_ = endless;
+    http_reply reply;
+    reply.stream = stream;
+    return reply;
+  });
+  admin.start("127.0.0.1", 0);
+
+  int fd = connect_to(admin.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(send_all(fd, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  bool closed = false;
+  const std::string all = receive(fd, 10s, &closed);
+  ::close(fd);
+  EXPECT_TRUE(closed) << "a stream that ends closes the connection";
+  EXPECT_EQ(status_line(all), "HTTP/1.1 200 OK");
+  EXPECT_NE(all.find("Content-Type: text/event-stream"), std::string::npos) << all;
+  EXPECT_NE(all.find("data: 3\n\ndata: 2\n\ndata: 1\n\n"), std::string::npos) << all;
+  EXPECT_TRUE(test::wait_until([&] { return destroyed == 1; }, 5s));
+
+  // A stream that would go on for ever is released when the peer closes (a tab closed).
+  endless = true;
+  fd = connect_to(admin.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(send_all(fd, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_NE(receive(fd, 10s, nullptr, "data: 1\n\n").find("data: 1"), std::string::npos);
+  EXPECT_EQ(destroyed, 1);
+  ::close(fd);
+  EXPECT_TRUE(test::wait_until([&] { return destroyed == 2; }, 5s))
+      << "the stream outlived its peer";
+  admin.stop();
+}
+
+TEST(admin_server, with_tls_it_serves_https_only_and_the_cookie_is_secure) {
+  test::temp_dir dir;
+  const test::test_ca ca(dir.path(), "admin-ca");
+  const auto server = ca.issue("admin", {"localhost", {"localhost"}, {"127.0.0.1"}});
+  metrics_registry metrics;
+  admin_server admin;
+  admin.set_metrics(metrics);
+  admin.handle("/api/x", answer("x"));
+  admin.require_token("s3cret", {});
+  admin.use_tls(server.cert.string(), server.key.string());
+  admin.start("127.0.0.1", 0);
+  const std::string base = "https://127.0.0.1:" + std::to_string(admin.port());
+  const std::string curl = test::find_program("curl").string();
+
+  const auto ok = test::run_command({curl, "-sS", "--cacert", ca.files().cert.string(), "-H",
+                                     "Authorization: Bearer s3cret", base + "/api/x"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.stderr_text;
+  EXPECT_EQ(ok.stdout_text, "x GET /api/x");
+  const auto login =
+      test::run_command({curl, "-sS", "-D", "-", "-o", "/dev/null", "--cacert",
+                         ca.files().cert.string(), "--data", "token=s3cret", base + "/login"});
+  EXPECT_NE(login.stdout_text.find("SameSite=Strict; Max-Age=43200; Secure"), std::string::npos)
+      << login.stdout_text;
+
+  // Plain HTTP on the HTTPS port gets no answer, and is counted.
+  EXPECT_EQ(test::http_get("127.0.0.1", admin.port(), "/api/x", 3s).status, 0);
+  EXPECT_TRUE(test::wait_until(
+      [&] {
+        return counter_value(metrics, "tocsin_admin_refused_total",
+                             {{"reason", "tls_handshake"}}) >= 1.0;
+      },
+      5s));
+  admin.stop();
+}
+
+TEST(admin_server, use_tls_names_the_file_that_is_wrong) {
+  test::temp_dir dir;
+  admin_server admin;
+  try {
+    admin.use_tls((dir.path() / "missing.crt").string(), (dir.path() / "missing.key").string());
+    FAIL() << "a missing cert was taken";
+  } catch (const tls_setting_error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.crt' cannot be read"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(admin_server, oversized_headers_get_431_and_oversized_bodies_413) {

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "core/rfc3339.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_certs.hpp"
 
 namespace tocsin::pipeline {
 namespace {
@@ -37,6 +39,35 @@ TEST(schedule_gap_warnings, a_few_lines_per_schedule_then_a_count) {
                   "warning: schedule 'office' names nobody from 2026-12-03T17:00:00+01:00 to "
                   "2026-12-04T09:00:00+01:00",
                   "warning: schedule 'office': and 25 more gaps"));
+}
+
+}  // namespace
+}  // namespace tocsin::pipeline
+
+namespace tocsin::pipeline {
+namespace {
+
+TEST(check_config_file, admin_tls_files_are_read_and_named_when_wrong) {
+  test::temp_dir dir;
+  const test::test_ca ca(dir.path(), "ca");
+  const auto good = ca.issue("admin", {"localhost", {"localhost"}, {"127.0.0.1"}});
+  const auto config = dir.write_file("tocsin.yaml",
+                                     "admin:\n  listen: 127.0.0.1:0\n  tls:\n    cert: admin.crt\n"
+                                     "    key: admin.key\n");
+  EXPECT_THAT(check_config_file(config).errors, ::testing::IsEmpty());
+
+  // A key that is not the certificate's: the line of admin.tls, and both files, are named.
+  const auto other = ca.issue("other", {"other", {"other"}, {}});
+  std::filesystem::copy_file(other.key, dir.path() / "admin.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  const auto errors = check_config_file(config).errors;
+  ASSERT_EQ(errors.size(), 1U);
+  EXPECT_THAT(errors[0], ::testing::HasSubstr("tocsin.yaml:4:5: admin.tls key '"));
+  EXPECT_THAT(errors[0], ::testing::HasSubstr("does not match tls cert"));
+
+  std::filesystem::remove(dir.path() / "admin.crt");
+  EXPECT_THAT(check_config_file(config).errors,
+              ::testing::ElementsAre(::testing::HasSubstr("admin.crt' cannot be read")));
 }
 
 }  // namespace

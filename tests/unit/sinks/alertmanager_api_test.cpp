@@ -213,6 +213,37 @@ TEST_F(alertmanager_api_test, filters_by_matchers_state_and_receiver) {
   EXPECT_EQ(request("GET", "/api/v2/alerts?receiver=%28").status, 400);
 }
 
+TEST_F(alertmanager_api_test, groups_are_the_route_trees_with_how_often_each_alert_fired) {
+  const json web1 = {{"labels", {{"alertname", "Disk"}, {"host", "web1"}}}};
+  ASSERT_TRUE(post_alert(web1));
+  ASSERT_TRUE(post_alert(web1));
+  ASSERT_TRUE(post_alert({{"labels", {{"alertname", "Disk"}, {"host", "web2"}}}}));
+  ASSERT_TRUE(post_alert({{"labels", {{"alertname", "Db"}, {"team", "db"}}}}));
+  ASSERT_EQ(wait_for_alerts("/api/v2/alerts", 3, "active").size(), 3u);  // web1 is one alert
+
+  const json groups = get_json("/api/v2/alerts/groups");
+  ASSERT_EQ(groups.size(), 2u) << groups.dump();
+  // Sorted by receiver: db-drop's group, then drop's Disk group with both hosts.
+  EXPECT_EQ(groups[0]["receiver"]["name"], "db-drop");
+  EXPECT_EQ(groups[0]["labels"], json({{"alertname", "Db"}}));
+  EXPECT_EQ(groups[1]["receiver"]["name"], "drop");
+  EXPECT_EQ(groups[1]["labels"], json({{"alertname", "Disk"}}));
+  ASSERT_EQ(groups[1]["alerts"].size(), 2u);
+  std::map<std::string, int> fired;
+  for (const auto& a : groups[1]["alerts"]) fired[a["labels"]["host"]] = a["fired"];
+  EXPECT_EQ(fired, (std::map<std::string, int>{{"web1", 2}, {"web2", 1}}));
+  EXPECT_TRUE(groups[1]["groupKey"].is_string() && !groups[1]["groupKey"].empty());
+  EXPECT_TRUE(groups[1]["ack"].is_null());
+  EXPECT_TRUE(groups[1]["escalation"].is_null());
+
+  // The alert filters apply to the alerts, and a group left without alerts is not listed.
+  const json web2 = get_json("/api/v2/alerts/groups?filter=host%3D%22web2%22");
+  ASSERT_EQ(web2.size(), 1u) << web2.dump();
+  EXPECT_EQ(web2[0]["alerts"].size(), 1u);
+  EXPECT_EQ(get_json("/api/v2/alerts/groups?receiver=db-.*").size(), 1u);
+  EXPECT_EQ(request("GET", "/api/v2/alerts/groups?filter=no-operator").status, 400);
+}
+
 TEST_F(alertmanager_api_test, inhibited_alert_is_suppressed) {
   ASSERT_TRUE(post_alert({{"labels", {{"alertname", "Disk"}, {"severity", "critical"}}}}));
   ASSERT_TRUE(post_alert({{"labels", {{"alertname", "Disk"}, {"severity", "warning"}}}}));

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace tocsin::sinks {
+namespace tocsin {
 
 using query_params = std::multimap<std::string, std::string>;
 
@@ -18,4 +18,4 @@ query_params parse_query(std::string_view target, bool form_body = false);
 // The first value of `name`, "" when absent.
 std::string first_value(const query_params& params, const std::string& name);
 
-}  // namespace tocsin::sinks
+}  // namespace tocsin

@@ -1,6 +1,6 @@
-#include "sinks/http_query.hpp"
+#include "core/http_query.hpp"
 
-namespace tocsin::sinks {
+namespace tocsin {
 namespace {
 
 int hex_value(char c) {
@@ -55,4 +55,4 @@ std::string first_value(const query_params& params, const std::string& name) {
   return it == params.end() ? std::string() : it->second;
 }
 
-}  // namespace tocsin::sinks
+}  // namespace tocsin
