@@ -31,6 +31,17 @@ function searchLink(a) {
   return link('search', {filter: searchOf(a), since});
 }
 
+// An alert's generatorURL: a tocsin rule opens the rules page; a web address opens in a new tab;
+// anything else (javascript:, data: ...) is not a link.
+function sourceLink(url) {
+  const rule = /^tocsin:\/\/[^/]*\/rules\/(.+)$/.exec(url || '');
+  if (rule) return h('a', {class: 'button link', href: link('rules', {rule: decodeURIComponent(rule[1])})}, 'Rule');
+  if (/^https?:\/\//i.test(url || '')) {
+    return h('a', {class: 'button link', href: url, rel: 'noreferrer noopener', target: '_blank'}, 'Source');
+  }
+  return null;
+}
+
 export default {
   title: 'Alerts',
   mount(view, params, ctx) {
@@ -111,7 +122,7 @@ export default {
           h('span', {class: 'actions'},
             h('a', {class: 'button', href: link('silences', {new: labelsToMatchers(a.labels)})}, 'Silence…'),
             h('a', {class: 'button', href: searchLink(a), title: 'The archived lines that fired this alert'}, 'Log lines'),
-            a.generatorURL ? h('a', {class: 'button link', href: a.generatorURL, rel: 'noreferrer noopener', target: '_blank'}, 'Source') : null)));
+            sourceLink(a.generatorURL))));
     }
 
     function renderGroup(g) {
@@ -129,11 +140,12 @@ export default {
             h('span', {class: 'muted'}, `${g.alerts.length} alert${g.alerts.length === 1 ? '' : 's'} → `,
               h('strong', null, (g.receiver || {}).name || '?')),
             [...states].map((st) => h('span', {class: `badge st-${st}`}, st)),
-            esc ? h('span', {class: 'escalation', title: `Escalation policy ${esc.policy}`},
-              `Paging: ${esc.policy} step ${esc.step}`, (esc.paged || []).length ? ` → ${esc.paged.join(', ')}` : '') : null,
+            esc ? h('span', {class: g.ack ? 'escalation done' : 'escalation', title: `Escalation policy ${esc.policy}, step ${esc.step}`},
+              g.ack ? 'Paged ' : 'Paging ', (esc.paged || []).join(', ') || 'nobody', ` (${esc.policy}, step ${esc.step})`) : null,
             g.ack ? h('span', {class: 'ack-info'}, '✔ Acknowledged by ', h('strong', null, g.ack.by), ' ',
               timeEl(g.ack.at), g.ack.comment ? [': “', g.ack.comment, '”'] : '') : null,
-            !g.ack && g.groupKey && !ackDrafts.has(g.groupKey)
+            // Only a group that pages someone has something to acknowledge.
+            !g.ack && esc && g.groupKey && !ackDrafts.has(g.groupKey)
               ? h('button', {type: 'button', class: 'ack-button', onclick: () => { ackDrafts.set(g.groupKey, ''); render(); }}, 'Acknowledge…') : null)),
         g.groupKey && ackDrafts.has(g.groupKey) && !g.ack ? ackForm(g) : null,
         h('ul', {class: 'alerts'}, (all ? shown : shown.slice(0, SHOWN_PER_GROUP)).map((a) => renderAlert(a, g))),

@@ -17,7 +17,8 @@ function sparkline(values) {
 
 export default {
   title: 'Rules',
-  mount(view) {
+  mount(view, params) {
+    const focus = params.get('rule');  // from an alert's "Rule" link: that rule stands out
     const box = h('div');
     view.append(h('h1', null, 'Rules'), h('p', {class: 'muted'}, 'Hits count every line a rule matched since tocsin started; the sparkline shows matches per minute over the last hour.'), box);
     return {
@@ -40,7 +41,7 @@ export default {
           h('thead', null, h('tr', null, ['Rule', 'Kind', 'Hits', 'Last hour', 'Live groups', ''].map((x) => h('th', null, x)))),
           h('tbody', null, rules.rules.map((r) => {
             const gs = [...(live.get(r.name) || new Map()).values()];
-            return h('tr', {dataset: {rule: r.name}},
+            return h('tr', {dataset: {rule: r.name}, class: r.name === focus ? 'focus' : null},
               h('td', null, h('strong', null, r.name)),
               h('td', null, h('span', {class: `badge kind-${r.kind}`}, r.kind)),
               h('td', {class: 'num'}, r.hits),
