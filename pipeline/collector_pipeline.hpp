@@ -48,6 +48,9 @@ class collector_pipeline {
   // What the shards hand every decoded event to: the outputs, and the rules when there are any.
   [[nodiscard]] collector::event_sink& sink() { return *sink_; }
 
+  // The rules' engine (GET /api/v1/rules reads what each rule did lately).
+  [[nodiscard]] const rules::alert_engine& engine() const { return engine_; }
+
   // Advances the rules to `now` (windows close, absent rules fire, firing alerts are re-sent)
   // and publishes what that emits. Call about once a second, until drain().
   void tick(std::chrono::system_clock::time_point now);

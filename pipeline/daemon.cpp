@@ -36,6 +36,7 @@
 #include "pipeline/oncall_secrets.hpp"
 #include "pipeline/router_pipeline.hpp"
 #include "rules/rule.hpp"
+#include "rules/rules_api.hpp"
 #include "sinks/alertmanager_api.hpp"
 #include "sinks/oncall_api.hpp"
 #include "ui/ui_assets.hpp"
@@ -253,6 +254,7 @@ void daemon::start_admin() {
     sinks::register_oncall_api(admin_, router_->router(), router_->ack_signer());
     admin_.accept_user_tokens(read_user_tokens(startup_), {"/api/v1/oncall/ack"});
   }
+  if (collector_) rules::register_rules_api(admin_, collector_->engine(), real_clock());
   if (std::string token = read_admin_token(startup_); !token.empty()) {
     // An ack link's signature is its credential: it works without the admin token. The UI's
     // page and assets hold no data; what they show comes from the guarded API.

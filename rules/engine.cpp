@@ -55,6 +55,7 @@
 // is unchanged (every field but source locations compares equal) and drops the rest.
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -161,6 +162,39 @@ struct group_state {
   time_point last_sent{};
 };
 
+// Matches per minute over the last hour, for the UI's sparklines: a ring of minute slots, each
+// reset by the first match of a newer minute.
+class minute_counts {
+ public:
+  void add(time_point at) {
+    const std::int64_t m = minute_of(at);
+    slot& s = slots_[static_cast<std::size_t>(m) % slots_.size()];
+    if (s.minute < m) s = {m, 0};
+    if (s.minute == m) ++s.count;
+  }
+  // One count per minute, oldest first, the last one being the minute of `now`.
+  [[nodiscard]] std::vector<std::uint64_t> last_hour(time_point now) const {
+    std::vector<std::uint64_t> out(slots_.size(), 0);
+    const std::int64_t last = minute_of(now);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const std::int64_t m = last - static_cast<std::int64_t>(out.size() - 1 - i);
+      const slot& s = slots_[static_cast<std::size_t>(m) % slots_.size()];
+      if (s.minute == m) out[i] = s.count;
+    }
+    return out;
+  }
+
+ private:
+  static std::int64_t minute_of(time_point at) {
+    return std::chrono::floor<std::chrono::minutes>(at.time_since_epoch()).count();
+  }
+  struct slot {
+    std::int64_t minute = -1;
+    std::uint64_t count = 0;
+  };
+  std::array<slot, rule_activity::minutes> slots_{};
+};
+
 struct rule_state {
   rule_definition def;
   std::vector<std::pair<std::string, annotation_template>> annotations;
@@ -174,6 +208,7 @@ struct rule_state {
   std::unordered_map<std::string_view, std::list<group_state>::iterator> index;
   time_point next_due = time_point::max();  // no group has anything to do before this
 
+  minute_counts recent_matches;
   counter* matches = nullptr;
   counter* evictions = nullptr;
   counter* hits_dropped = nullptr;
@@ -611,6 +646,7 @@ void alert_engine::on_event(const collector::event& ev, time_point now, std::vec
     rule_state* rs = impl_->state_for(*rules, pending[i].rule);
     if (rs == nullptr) continue;  // the rule changed or went away in a reload just now
     rs->matches->inc();
+    rs->recent_matches.add(t);
     if (impl_->options.cluster_windows && rs->def.kind != rule_kind::plain &&
         rs->def.scope == rule_scope::cluster) {
       impl_->record_hit(*rs, pending[i], matches[i], ev, t);
@@ -699,6 +735,17 @@ void alert_engine::replace_rules(std::shared_ptr<const compiled_rules> rules) {
 std::shared_ptr<const compiled_rules> alert_engine::rules() const {
   std::lock_guard lock(impl_->rules_mutex);
   return impl_->rules;
+}
+
+std::vector<rule_activity> alert_engine::activity(time_point now) const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<rule_activity> out;
+  out.reserve(impl_->states.size());
+  for (const auto& rs : impl_->states) {
+    out.push_back({rs->def.name, rs->def.kind, rs->matches->value(),
+                   rs->recent_matches.last_hour(now), rs->groups.size()});
+  }
+  return out;
 }
 
 }  // namespace tocsin::rules

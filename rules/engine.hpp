@@ -29,6 +29,16 @@ struct engine_options {
   std::string node_name;  // hit_batch::collector
 };
 
+// What a rule has done lately (GET /api/v1/rules, the UI's rules page).
+struct rule_activity {
+  static constexpr std::size_t minutes = 60;
+  std::string name;
+  rule_kind kind = rule_kind::plain;
+  std::uint64_t matches = 0;              // since start (tocsin_rule_matches_total)
+  std::vector<std::uint64_t> per_minute;  // matches in each of the last `minutes`, oldest first
+  std::size_t groups = 0;                 // groups it keeps state for
+};
+
 class alert_engine {
  public:
   using time_point = std::chrono::system_clock::time_point;
@@ -65,6 +75,10 @@ class alert_engine {
   void replace_rules(std::shared_ptr<const compiled_rules> rules);
 
   [[nodiscard]] std::shared_ptr<const compiled_rules> rules() const;
+
+  // Every rule in definition order, its per-minute matches ending with the minute of `now`.
+  // Thread-safe.
+  [[nodiscard]] std::vector<rule_activity> activity(time_point now) const;
 
  private:
   struct impl;

@@ -10,6 +10,18 @@
 #include "config/yaml_reader.hpp"
 
 namespace tocsin::rules {
+
+const char* kind_name(rule_kind kind) {
+  switch (kind) {
+    case rule_kind::threshold:
+      return "threshold";
+    case rule_kind::absent:
+      return "absent";
+    case rule_kind::plain:
+      break;
+  }
+  return "plain";
+}
 namespace {
 
 using config::names;

@@ -14,6 +14,9 @@ namespace tocsin::rules {
 
 enum class rule_kind { plain, threshold, absent };
 
+// "plain", "threshold", "absent": as the API and the UI name a kind.
+const char* kind_name(rule_kind kind);
+
 // Where a threshold or absent rule counts (DESIGN.md "Scale-out"): with a Kafka bus, `cluster`
 // (the default) counts every collector's matches on the routers; `node` keeps the window on each
 // collector. Plain rules fire where they match either way; with an embedded bus all are local.

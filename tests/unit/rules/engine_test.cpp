@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <numeric>
+
 #include <chrono>
 #include <string>
 #include <thread>
@@ -805,6 +807,35 @@ TEST_F(engine_test, concurrent_events_ticks_and_reloads) {
             std::uint64_t{threads * per_thread});
   EXPECT_EQ(alerts_total("firing"), 10u);  // one per n=0..9
   EXPECT_EQ(groups("p"), 10);
+}
+
+// ---------------------------------------------------------------------------------------------
+// activity (the UI's rules page)
+
+TEST_F(engine_test, activity_counts_matches_per_minute_over_the_last_hour) {
+  start({plain_rule("disk", "No space"), threshold_rule("logins", "Failed", 5, 1min)});
+  const auto t = time_point{} + std::chrono::hours(100);  // on a minute boundary
+  feed("db1", "No space left", t);
+  feed("db1", "No space left", t + 10s);
+  feed("db2", "No space left", t + 1min);
+  feed("web", "Failed password", t + 59min);
+
+  const auto activity = engine_->activity(t + 59min + 30s);
+  ASSERT_EQ(activity.size(), 2U);
+  EXPECT_EQ(activity[0].name, "disk");
+  EXPECT_EQ(activity[0].kind, rule_kind::plain);
+  EXPECT_EQ(activity[0].matches, 3U);
+  EXPECT_EQ(activity[0].groups, 1U);  // group_by: [] here
+  ASSERT_EQ(activity[0].per_minute.size(), 60U);
+  EXPECT_EQ(activity[0].per_minute[0], 2U);  // minute t, the oldest shown
+  EXPECT_EQ(activity[0].per_minute[1], 1U);
+  EXPECT_EQ(std::accumulate(activity[0].per_minute.begin(), activity[0].per_minute.end(), 0U), 3U);
+  EXPECT_EQ(activity[1].name, "logins");
+  EXPECT_STREQ(kind_name(activity[1].kind), "threshold");
+  EXPECT_EQ(activity[1].per_minute.back(), 1U);
+
+  // An hour on, the old minutes are gone.
+  EXPECT_EQ(engine_->activity(t + 2h).at(0).per_minute, std::vector<std::uint64_t>(60, 0));
 }
 
 }  // namespace
