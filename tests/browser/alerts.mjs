@@ -56,7 +56,12 @@ run('alerts', async () => {
   await ui.shot('alerts-silenced');
 
   await ui.go('#/rules');
-  await page.locator('table.rules, .rules-missing, p.muted >> text=does not serve').first().waitFor();
+  // The rules page: the rule that fired counts its match and lists its live group.
+  const ruleRow = page.locator('table.rules tr[data-rule="disk-full"]');
+  await ruleRow.waitFor();
+  check(Number(await ruleRow.locator('td.num').innerText()) >= 1, 'disk-full shows no match');
+  check((await ruleRow.innerText()).includes('alertname=disk-full (1)'), `disk-full's live group is missing: ${await ruleRow.innerText()}`);
+  check(await ruleRow.locator('svg.spark polyline').count() === 2, 'no sparkline');
   await ui.shot('rules');
 
   // One click from the alert to the archived line that fired it.

@@ -190,12 +190,9 @@ export function link(page, params) {
   return `#/${page}${q ? `?${q}` : ''}`;
 }
 
-// Stable colour for a name (on-call rota, sparklines).
-export function colourOf(name) {
-  let x = 0;
-  for (const c of String(name)) x = (x * 31 + c.codePointAt(0)) >>> 0;
-  return `hsl(${x % 360} 55% 62%)`;
-}
+// Distinct colours, one a person (the on-call rota).
+export const PALETTE = ['#74c0fc', '#ffa8a8', '#8ce99a', '#ffd43b', '#b197fc', '#ffc078', '#63e6be',
+  '#faa2c1', '#a9e34b', '#99e9f2', '#e599f7', '#ced4da'];
 
 export function yourName() {
   return (localStorage.getItem('tocsin.name') || '').trim();

@@ -1,7 +1,7 @@
 // On call: who is on call now and next for each schedule, the rota of the coming two weeks, and
 // the recent pages with who acknowledged them and how fast.
 import {get} from './api.js';
-import {clear, colourOf, fmtDuration, fmtTime, h, link, parseTime, s, timeEl} from './dom.js';
+import {PALETTE, clear, fmtDuration, fmtTime, h, link, parseTime, s, timeEl} from './dom.js';
 
 const DAYS = 14;
 
@@ -11,6 +11,8 @@ function rota(schedules, now) {
   const end = new Date(start.getTime() + DAYS * 864e5);
   const labelW = 150; const dayW = 64; const rowH = 30; const top = 34;
   const width = labelW + DAYS * dayW; const height = top + schedules.length * rowH + 6;
+  const people = [...new Set(schedules.flatMap((sc) => (sc.shifts || []).map((x) => x.user)).filter(Boolean))].sort();
+  const colourOf = (user) => PALETTE[people.indexOf(user) % PALETTE.length];
   const x = (t) => labelW + ((t - start) / (end - start)) * DAYS * dayW;
   const svg = s('svg', {class: 'rota', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img',
     'aria-label': `Rota for the next ${DAYS} days`});

@@ -1,7 +1,7 @@
 // Rules: every rule with its kind, hits, a sparkline of matches per minute over the last hour,
 // and the alert groups it has firing now.
 import {alertGroups, get} from './api.js';
-import {clear, h, link, s} from './dom.js';
+import {clear, h, labelsToMatchers, link, s} from './dom.js';
 
 function sparkline(values) {
   const w = 180; const hgt = 28; const n = values.length || 1;
@@ -44,10 +44,13 @@ export default {
             return h('tr', {dataset: {rule: r.name}, class: r.name === focus ? 'focus' : null},
               h('td', null, h('strong', null, r.name)),
               h('td', null, h('span', {class: `badge kind-${r.kind}`}, r.kind)),
-              h('td', {class: 'num'}, r.hits),
+              h('td', {class: 'num'}, r.hits ?? r.matches ?? 0),
               h('td', null, sparkline(r.per_minute || [])),
-              h('td', null, gs.length ? gs.map((g) => h('a', {class: 'chip', href: link('alerts', {filter: `alertname="${r.name}"`})},
-                `${Object.entries(g.labels).map(([k, v]) => `${k}=${v}`).join(' ') || r.name} (${g.alerts.length})`)) : h('span', {class: 'muted'}, 'none')),
+              h('td', null, gs.length ? gs.map((g) => h('a', {class: 'chip', href: link('alerts', {filter: labelsToMatchers(g.labels)})},
+                `${Object.entries(g.labels).map(([k, v]) => `${k}=${v}`).join(' ') || r.name} (${g.alerts.length})`))
+                : h('span', {class: 'muted'}, 'none firing'),
+              typeof r.groups === 'number' && r.groups ? h('div', {class: 'muted small', title: 'Label sets (hosts, users …) this rule keeps counting for'},
+                `${r.groups} tracked`) : null),
               h('td', null, r.search ? h('a', {class: 'button', href: link('search', {filter: r.search, since: '1h'})}, 'Matching lines') : null));
           }))));
       },
