@@ -3,16 +3,21 @@
 import {alertGroups, get} from './api.js';
 import {clear, h, labelsToMatchers, link, s} from './dom.js';
 
+// One bar a minute, oldest on the left; a baseline shows the quiet minutes.
 function sparkline(values) {
-  const w = 180; const hgt = 28; const n = values.length || 1;
+  const w = 180; const hgt = 28; const n = values.length || 1; const bw = w / n;
   const max = Math.max(1, ...values);
-  const pts = values.map((v, i) => `${((i + 0.5) / n * w).toFixed(1)},${(hgt - 2 - (v / max) * (hgt - 4)).toFixed(1)}`);
   const total = values.reduce((a, b) => a + b, 0);
-  return s('svg', {class: 'spark', viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, role: 'img',
+  const svg = s('svg', {class: 'spark', viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, role: 'img',
     'aria-label': `${total} matches in the last hour, at most ${max} a minute`},
-  s('title', null, `${total} matches in the last hour; peak ${max}/min`),
-  s('polyline', {points: `0,${hgt - 2} ${pts.join(' ')} ${w},${hgt - 2}`, class: 'area'}),
-  s('polyline', {points: pts.join(' '), class: 'line'}));
+  s('title', null, `${total} matches in the last hour; at most ${max} in a minute`),
+  s('line', {x1: 0, x2: w, y1: hgt - 0.5, y2: hgt - 0.5, class: 'base'}));
+  values.forEach((v, i) => {
+    if (!v) return;
+    const bh = Math.max(2, (v / max) * (hgt - 2));
+    svg.append(s('rect', {x: (i * bw + 0.3).toFixed(1), y: (hgt - bh).toFixed(1), width: Math.max(1, bw - 0.6).toFixed(1), height: bh.toFixed(1), class: 'bar'}));
+  });
+  return svg;
 }
 
 export default {
