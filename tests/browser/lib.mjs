@@ -2,7 +2,7 @@
 // login, screenshots, and `logger` to the daemon's syslog input. Each scenario exits 0 when it
 // passed, 77 when the server lacks what it needs (the test is then skipped) and 1 on failure.
 import {execFileSync} from 'node:child_process';
-import {mkdirSync} from 'node:fs';
+import {mkdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {chromium} from 'playwright-core';
 
@@ -101,6 +101,7 @@ export async function open({login = true, viewport = {width: 1360, height: 860}}
 
 // Runs a scenario: exit 0, 77 (Skip) or 1 with the error.
 export async function run(name, body) {
+  rmSync(join(artifacts, `${name}-FAILED.png`), {force: true});  // from an earlier run
   try {
     await body();
     console.log(`${name}: passed`);
