@@ -35,6 +35,7 @@ run('alerts', async () => {
   await matchers.waitFor();
   const text = await matchers.inputValue();
   check(text.includes('alertname="disk-full"') && text.includes('device="/dev/sdb1"'), `matchers not pre-filled: ${text}`);
+  await page.locator('.preview', {hasText: '1 firing now'}).waitFor();
   await page.fill('input[name=duration]', '4h');
   await page.fill('input[name=comment]', 'sdb1 is replaced tomorrow morning');
   await ui.shot('silence-new');

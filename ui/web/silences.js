@@ -31,11 +31,23 @@ export default {
       const comment = h('input', {name: 'comment', size: 50, required: true, placeholder: 'Why? (a ticket, a maintenance…)'});
       const msg = h('p', {class: 'error'});
       const preview = h('p', {class: 'muted preview'});
+      let pending = 0;
       const check = () => {
         try {
           const ms = parseMatchers(m.value);
-          preview.textContent = ms.length ? `Mutes alerts where ${ms.map(matcherText).join(' and ')}` : '';
+          const what = ms.map(matcherText);
+          preview.textContent = ms.length ? `Mutes alerts where ${what.join(' and ')}` : '';
           msg.textContent = '';
+          // How many alerts that is right now (after a pause in typing).
+          clearTimeout(pending);
+          if (ms.length) {
+            pending = setTimeout(async () => {
+              try {
+                const now = await get(`/api/v2/alerts?filter=${encodeURIComponent(`{${what.join(', ')}}`)}`);
+                preview.textContent = `Mutes alerts where ${what.join(' and ')}: ${now.length} firing now.`;
+              } catch { /* the text alone will do */ }
+            }, 300);
+          }
         } catch (e) { msg.textContent = e.message; }
       };
       m.addEventListener('input', check);
