@@ -56,4 +56,16 @@ struct oncall_ack_options {
 // `oncall ack`: acknowledges a paged group through the running daemon's admin API.
 int run_oncall_ack(const oncall_ack_options& options);
 
+struct search_options {
+  std::string config_file;
+  std::optional<std::string> since;  // RFC 3339 or a duration ago; 24h ago when absent
+  std::optional<std::string> until;  // now when absent
+  std::size_t limit = 100;
+  bool json = false;                // Event JSON lines instead of the table
+  std::vector<std::string> filter;  // rules::event_filter texts, all must hold
+};
+// `search`: archived events matching the filter, newest first. Exit 0 when the search ran
+// (matches or none), 2 for a bad filter, time or config.
+int run_search(const search_options& options);
+
 }  // namespace tocsin::app

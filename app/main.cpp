@@ -66,6 +66,20 @@ int dispatch(int argc, char** argv) {
   oncall_schedule->add_option("--days", schedule_options.days, "Days ahead (default 14)")
       ->check(CLI::Range(1, 366));
 
+  tocsin::app::search_options search_options;
+  auto* search = cli.add_subcommand(
+      "search", "Archived events matching a filter, newest first (the file outputs)");
+  search->add_option("-c,--config", search_options.config_file, "Config file")->required();
+  search->add_option("--since", search_options.since,
+                     "RFC 3339 time or a duration ago such as 15m, 2h, 7d (default 24h)");
+  search->add_option("--until", search_options.until,
+                     "RFC 3339 time or a duration ago (default now)");
+  search->add_option("--limit", search_options.limit, "Events at most (default 100)");
+  search->add_flag("--json", search_options.json, "Print Event JSON lines instead of a table");
+  search->add_option(
+      "filter", search_options.filter,
+      "Terms FIELD=\"v\" FIELD!=\"v\" FIELD=~\"RE2\" FIELD!~\"RE2\" or words in the message");
+
   tocsin::app::parse_options parse_options;
   auto* parse = cli.add_subcommand("parse", "Decode stdin lines into Event JSON lines");
   parse->add_option("--format", parse_options.format, "Input format")
@@ -86,6 +100,7 @@ int dispatch(int argc, char** argv) {
   if (oncall_who->parsed()) return tocsin::app::run_oncall_who(who_options);
   if (oncall_schedule->parsed()) return tocsin::app::run_oncall_schedule(schedule_options);
   if (oncall_ack->parsed()) return tocsin::app::run_oncall_ack(ack_options);
+  if (search->parsed()) return tocsin::app::run_search(search_options);
   if (parse->parsed()) return tocsin::app::run_parse(parse_options);
   if (version->parsed()) return tocsin::app::run_version();
   return 2;

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "collector/json_scan.hpp"
 #include "core/json_text.hpp"
 #include "core/rfc3339.hpp"
 
@@ -78,6 +79,85 @@ int severity_from_name(std::string_view name) {
     if (name == severity_names[i]) return static_cast<int>(i);
   }
   return -1;
+}
+
+int facility_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < facility_names.size(); ++i) {
+    if (name == facility_names[i]) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+decode_status parse_event_json(std::string_view line, event& ev) {
+  using json = nlohmann::json;
+  ev.clear();
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  // The archive writes fields nested at most 64 deep (the GELF limit), inside "fields".
+  const json_scan scan = scan_json_document(line, 66);
+  if (scan.too_deep) return decode_status::fail("too_deep", "nested deeper than 64 levels");
+  if (!scan.valid_utf8) return decode_status::fail("bad_utf8", "invalid UTF-8");
+  ev.owned_doc = json::parse(line.begin(), line.end(), nullptr, false);
+  if (ev.owned_doc.is_discarded()) {
+    ev.owned_doc = nullptr;
+    return decode_status::fail("bad_json", "not valid JSON");
+  }
+  if (!ev.owned_doc.is_object()) {
+    ev.owned_doc = nullptr;
+    return decode_status::fail("not_object", "not a JSON object");
+  }
+  auto& obj = ev.owned_doc.get_ref<json::object_t&>();
+  const auto text = [&obj](const char* key) -> std::string_view {
+    const auto it = obj.find(key);
+    if (it == obj.end() || !it->second.is_string()) return {};
+    return it->second.get_ref<const std::string&>();
+  };
+  ev.timestamp = text("timestamp");
+  if (const std::string_view received = text("received_at"); !received.empty()) {
+    const auto tp = parse_rfc3339(received);
+    if (!tp) return decode_status::fail("bad_received_at", "received_at is no RFC 3339 time");
+    ev.received_at = *tp;
+  }
+  ev.host = text("host");
+  ev.app = text("app");
+  ev.procid = text("procid");
+  ev.msgid = text("msgid");
+  ev.message = text("message");
+  if (const std::string_view f = text("facility"); !f.empty()) ev.facility = facility_from_name(f);
+  if (const std::string_view s = text("severity"); !s.empty()) ev.severity = severity_from_name(s);
+  if (const auto sd = obj.find("sd"); sd != obj.end() && sd->second.is_object()) {
+    for (auto& [id, element] : sd->second.get_ref<json::object_t&>()) {
+      if (!element.is_object() || element.empty()) {
+        ev.sd.push_back({id, {}, {}});
+        continue;
+      }
+      const std::size_t before = ev.sd.size();
+      for (auto& [name, value] : element.get_ref<json::object_t&>()) {
+        // An empty name stands for "no params" in an event: not a param.
+        if (!value.is_string() || name.empty()) continue;
+        // Stored escaped, as the syslog decoder keeps it: append_event_json() unescapes.
+        auto& raw = value.get_ref<std::string&>();
+        if (raw.find_first_of("\\\"]") != std::string::npos) {
+          std::string escaped;
+          escaped.reserve(raw.size() + 8);
+          for (const char c : raw) {
+            if (c == '\\' || c == '"' || c == ']') escaped += '\\';
+            escaped += c;
+          }
+          raw = std::move(escaped);
+        }
+        ev.sd.push_back({id, name, raw});
+      }
+      if (ev.sd.size() == before) ev.sd.push_back({id, {}, {}});
+    }
+  }
+  if (const auto fields = obj.find("fields"); fields != obj.end() && fields->second.is_object()) {
+    ev.fields = std::move(fields->second);
+  }
+  ev.source = text("source");
+  ev.input = text("input");
+  ev.format = text("format");
+  ev.parse_error = text("parse_error");
+  return decode_status::ok();
 }
 
 void append_event_json(const event& ev, std::string& out) {

@@ -59,10 +59,19 @@ struct decode_status {
 const char* facility_name(int facility);        // nullptr when out of range
 const char* severity_name(int severity);        // nullptr when out of range
 int severity_from_name(std::string_view name);  // -1 when unknown
+int facility_from_name(std::string_view name);  // -1 when unknown
 
 // Appends the Event JSON of DESIGN.md (one object, no newline) to `out`. Invalid UTF-8 in any
 // string is replaced with U+FFFD; absent fields are omitted.
 void append_event_json(const event& ev, std::string& out);
+
+// The inverse of append_event_json(): reads one Event JSON line (a trailing newline allowed)
+// into `ev`, whose views then point into `ev.owned_doc` (and SD values are stored escaped again,
+// as decoders keep them), so `ev` is valid while it is not cleared. Unknown keys and values of
+// the wrong type are ignored. Fails, never throws, for a line that is not a JSON object
+// ("bad_json", "not_object"), holds invalid UTF-8 ("bad_utf8"), is nested deeper than 64 levels
+// ("too_deep") or has a received_at that is no RFC 3339 time ("bad_received_at").
+decode_status parse_event_json(std::string_view line, event& ev);
 
 // Appends an SD-PARAM value as stored (raw) with its RFC 5424 §6.3.3 escapes resolved: \" \\ \]
 // stand for the character; any other backslash is literal.

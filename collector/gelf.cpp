@@ -1,4 +1,5 @@
 #include "collector/gelf.hpp"
+#include "collector/json_scan.hpp"
 #include "core/utf8.hpp"
 
 #include <zlib.h>
@@ -18,55 +19,6 @@ constexpr int max_depth = 64;
 // RFC 3339 needs a four-digit year: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
 constexpr std::int64_t min_epoch_seconds = -62135596800;
 constexpr std::int64_t max_epoch_seconds = 253402300799;
-
-struct scan_result {
-  bool valid_utf8 = true;
-  bool too_deep = false;
-};
-
-// One pass over the document: is it valid UTF-8 (nlohmann::json rejects it otherwise), and
-// is it nested shallowly enough that serializing fields later cannot exhaust the stack?
-scan_result scan_document(std::string_view s) {
-  scan_result r;
-  bool in_string = false;
-  bool escaped = false;
-  int depth = 0;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const std::size_t n = utf8_sequence_length(s, i);
-      if (n == 0) {
-        r.valid_utf8 = false;
-        ++i;
-      } else {
-        i += n;
-      }
-      escaped = false;
-      continue;
-    }
-    ++i;
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) {
-        r.too_deep = true;
-        return r;
-      }
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return r;
-}
 
 // Copies `s` replacing each byte that is not part of a valid UTF-8 sequence with U+FFFD.
 std::string replace_invalid_utf8(std::string_view s) {
@@ -292,7 +244,7 @@ decode_status decode_gelf_json(std::string_view text, event& out) {
   // GELF over TCP is NUL-terminated and some UDP senders keep the terminator.
   while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
 
-  const scan_result scan = scan_document(text);
+  const json_scan scan = scan_json_document(text, max_depth);
   if (scan.too_deep) {
     return decode_status::fail("bad_json", "GELF JSON is nested deeper than 64 levels");
   }

@@ -46,7 +46,8 @@ collector_pipeline::collector_pipeline(const config::config& startup,
                           : nullptr),
       bus_(producer_ ? producer_.get() : in_process_bus),
       engine_(std::move(rules), metrics, engine_options_for(startup)),
-      outputs_(startup.bus.kafka, metrics, fds) {
+      outputs_(startup.bus.kafka, metrics, fds),
+      tail_(std::make_shared<search::live_tail>(metrics)) {
   if (bus_ == nullptr) {
     throw std::logic_error("the embedded bus takes a router half in the same process");
   }
@@ -123,6 +124,7 @@ std::string collector_pipeline::not_ready_reason() const {
 
 std::shared_ptr<collector::event_sink> collector_pipeline::fanout(std::size_t rule_count) {
   std::vector<std::shared_ptr<collector::event_sink>> sinks = outputs_.sinks();
+  sinks.push_back(tail_);
   if (rule_count > 0) sinks.push_back(std::make_shared<alerting_sink>(engine_, *bus_));
   return std::make_shared<collector::fanout_sink>(std::move(sinks));
 }

@@ -15,6 +15,7 @@
 #include "pipeline/log_outputs.hpp"
 #include "rules/engine.hpp"
 #include "rules/matcher.hpp"
+#include "search/live_tail.hpp"
 
 namespace tocsin::kafka {
 class alert_producer;
@@ -47,6 +48,8 @@ class collector_pipeline {
   [[nodiscard]] std::vector<std::string> describe_bound() const;
   // What the shards hand every decoded event to: the outputs, and the rules when there are any.
   [[nodiscard]] collector::event_sink& sink() { return *sink_; }
+  // The live tail hub (/api/v1/tail): every event passes it, whatever the outputs and rules.
+  [[nodiscard]] search::live_tail& live_tail() { return *tail_; }
 
   // The rules' engine (GET /api/v1/rules reads what each rule did lately).
   [[nodiscard]] const rules::alert_engine& engine() const { return engine_; }
@@ -77,7 +80,7 @@ class collector_pipeline {
  private:
   // The engine's hits of cluster-scoped windows since the last call, to the hits topic.
   void publish_hits();
-  // A fanout of the running outputs, and of the rules when there are any.
+  // A fanout of the running outputs, the live tail, and the rules when there are any.
   std::shared_ptr<collector::event_sink> fanout(std::size_t rule_count);
 
   const config::config& startup_;
@@ -89,6 +92,7 @@ class collector_pipeline {
   bus::alert_bus* bus_;  // producer_ or the in-process bus
   rules::alert_engine engine_;
   log_output_set outputs_;
+  std::shared_ptr<search::live_tail> tail_;
   std::unique_ptr<collector::switchable_sink> sink_;
   std::unique_ptr<collector::ingest_server> ingest_;
 };

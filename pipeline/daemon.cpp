@@ -35,8 +35,12 @@
 #include "pipeline/needs_restart.hpp"
 #include "pipeline/oncall_secrets.hpp"
 #include "pipeline/router_pipeline.hpp"
+#include "rules/event_filter.hpp"
 #include "rules/rule.hpp"
 #include "rules/rules_api.hpp"
+#include "search/archive_search.hpp"
+#include "search/search_api.hpp"
+#include "search/tail_api.hpp"
 #include "sinks/alertmanager_api.hpp"
 #include "sinks/oncall_api.hpp"
 #include "ui/ui_assets.hpp"
@@ -250,11 +254,29 @@ void daemon::start_admin() {
     api.metrics = &metrics_;
     for (const auto& r : startup_.receivers) api.receiver_names.push_back(r.name);
     api.publish_alert = router_->alert_publisher();
+    if (collector_ && !search::archive_templates(startup_).empty()) {
+      // From an alert to the archived lines that fired it: its rule's match, narrowed to its
+      // group (the rules in use, reloads included).
+      api.search_filter = [this](const rules::alert& a) -> std::string {
+        const auto name = a.labels.find("alertname");
+        if (name == a.labels.end()) return {};
+        const auto rules = collector_->engine().rules();
+        for (const auto& def : rules->definitions()) {
+          if (def.name == name->second) return rules::search_filter_for_alert(def, a.labels);
+        }
+        return {};  // not a rule's alert (posted to the API)
+      };
+    }
     sinks::register_alertmanager_api(admin_, router_->router(), std::move(api));
     sinks::register_oncall_api(admin_, router_->router(), router_->ack_signer());
     admin_.accept_user_tokens(read_user_tokens(startup_), {"/api/v1/oncall/ack"});
   }
-  if (collector_) rules::register_rules_api(admin_, collector_->engine(), real_clock());
+  if (collector_) {
+    rules::register_rules_api(admin_, collector_->engine(), real_clock());
+    search::register_tail_api(admin_, collector_->live_tail());
+  }
+  // The archive is where the file outputs write, whichever half this role runs.
+  if (!search::archive_templates(startup_).empty()) search::register_search_api(admin_, startup_);
   if (std::string token = read_admin_token(startup_); !token.empty()) {
     // An ack link's signature is its credential: it works without the admin token. The UI's
     // page and assets hold no data; what they show comes from the guarded API.

@@ -104,15 +104,6 @@ bool same_definition(const rule_definition& a, const rule_definition& b) {
          a.resolve_after == b.resolve_after && a.scope == b.scope;
 }
 
-std::string label_name_for_field(std::string_view field) {
-  std::string name(field);
-  for (char& c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!ok) c = '_';
-  }
-  return name;
-}
-
 // The same bytes fingerprint() hashes, used as the exact group key (no hash collisions).
 std::string group_key(const label_set& labels) {
   std::string key;

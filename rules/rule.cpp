@@ -383,6 +383,15 @@ std::string escape_glob(const std::string& text) {
 
 }  // namespace
 
+std::string label_name_for_field(std::string_view field) {
+  std::string name(field);
+  for (char& c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!ok) c = '_';
+  }
+  return name;
+}
+
 bool is_event_field(std::string_view name) {
   if (std::find(std::begin(plain_fields), std::end(plain_fields), name) != std::end(plain_fields)) {
     return true;

@@ -56,6 +56,10 @@ struct rule_definition {
 // msgid facility severity input source format, fields.NAME, sd.ID.PARAM.
 bool is_event_field(std::string_view name);
 
+// The alert label a group_by field becomes: anything but [A-Za-z0-9] replaced with '_'
+// (fields.user → fields_user).
+std::string label_name_for_field(std::string_view field);
+
 // Loads every file matched by `globs` (relative globs resolve against `base_dir`, the config
 // file's directory). Throws config::config_error listing every error as FILE:LINE:COL: message
 // (bad regex with RE2's message, unknown field or key, duplicate rule name across files, bad

@@ -66,6 +66,24 @@ class collector_pipeline_test : public ::testing::Test {
   collector_pipeline collector_;
 };
 
+TEST_F(collector_pipeline_test, every_event_passes_the_live_tail_across_reloads) {
+  collector_.start();
+  auto sub = collector_.live_tail().subscribe(rules::event_filter::parse("space"));
+  ASSERT_NE(sub, nullptr);
+  collector_.sink().consume(event("all is well"));
+  collector_.sink().consume(event("No space left on device"));
+  EXPECT_EQ(sub->take().find("event: line\ndata: {"), 0U);
+  // A reload without outputs and rules keeps the tail in the fanout.
+  const auto next =
+      config::load_string("data_dir: " + (dir_ / "lib").string() + "\n", dir_ / "tocsin.yaml");
+  (void)collector_.reload(
+      std::make_shared<const rules::compiled_rules>(std::vector<rules::rule_definition>{}),
+      collector_.build_outputs(next));
+  collector_.sink().consume(event("still no space"));
+  EXPECT_NE(sub->take().find("still no space"), std::string::npos);
+  drain_both();
+}
+
 TEST_F(collector_pipeline_test, an_event_is_archived_and_its_alert_reaches_the_router) {
   router_.start();
   collector_.start();
