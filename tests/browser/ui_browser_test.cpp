@@ -268,7 +268,8 @@ TEST_F(ui_browser, oncall_page_names_the_person_on_call) {
   }
 }
 
-// (5) The live tail shows a line sent with logger after the page opened.
+// (5) The live tail shows a line sent with logger after the page opened; its stream ends when
+// the page changes and when the tab closes.
 TEST_F(ui_browser, live_tail_shows_a_new_line) {
   smtp_server smtp;
   tocsin_daemon daemon(ui_options(smtp));

@@ -47,7 +47,7 @@ export default {
     const b = h('input', {name: 'until', value: shown(until), size: 22, placeholder: 'now', 'aria-label': 'Until'});
     const result = h('div', {class: 'search-result'}, h('p', {class: 'muted'}, 'Searching…'));
     const go = (p) => { location.hash = link('search', p); };
-    view.append(h('form', {class: 'toolbar filter', onsubmit: (e) => {
+    view.append(h('form', {class: 'toolbar filter search-form', onsubmit: (e) => {
       e.preventDefault(); go({filter: f.value.trim(), since: a.value.trim(), until: b.value.trim()});
     }}, h('label', null, 'Filter ', f), h('label', null, 'From ', a), h('label', null, 'to ', b),
     h('button', {type: 'submit', class: 'primary'}, 'Search')),
