@@ -37,6 +37,10 @@ run('ack', async () => {
   await page.locator('section.group', {hasText: 'nginx-upstream-timeout'}).waitFor({timeout: 12000});
   await ui.shot('alerts-acked');
 
+  await ui.go('#/rules');
+  await page.locator('table.rules tr[data-rule="ssh-bruteforce"]').waitFor();
+  await ui.shot('rules-busy');
+
   await ui.go('#/oncall');
   await page.locator('table.pages tr', {hasText: 'Dana Browser'}).first().waitFor({timeout: 12000});
   await ui.shot('oncall');

@@ -94,6 +94,8 @@ function start() {
   });
   // Closing or leaving the tab ends a live tail's stream.
   window.addEventListener('pagehide', stopPage);
+  // Back from the browser's page cache: start the page again.
+  window.addEventListener('pageshow', (e) => { if (e.persisted) navigate(); });
   if (!location.hash) history.replaceState(null, '', '#/alerts');
   navigate();
 }
