@@ -87,7 +87,7 @@ int dispatch(int argc, char** argv) {
   parse->add_option("--timezone", parse_options.timezone,
                     "Zone for RFC 3164 timestamps: local, UTC, +HH:MM or an IANA name");
 
-  auto* version = cli.add_subcommand("version", "Print versions and exit");
+  cli.add_subcommand("version", "Print versions and exit");
 
   CLI11_PARSE(cli, argc, argv);
   using tocsin::app::daemon_role;
@@ -102,8 +102,8 @@ int dispatch(int argc, char** argv) {
   if (oncall_ack->parsed()) return tocsin::app::run_oncall_ack(ack_options);
   if (search->parsed()) return tocsin::app::run_search(search_options);
   if (parse->parsed()) return tocsin::app::run_parse(parse_options);
-  if (version->parsed()) return tocsin::app::run_version();
-  return 2;
+  // Exactly one subcommand was parsed (require_subcommand(1) at every level): `version` is left.
+  return tocsin::app::run_version();
 }
 
 }  // namespace

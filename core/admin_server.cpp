@@ -3,9 +3,12 @@
 #include <spdlog/spdlog.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -13,6 +16,7 @@
 #include <cctype>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -31,25 +35,24 @@ namespace {
 // At most one log line a minute per kind of trouble; the rest are counted into the next line.
 class log_limiter {
  public:
-  // True when a line may be written now; suffix() then tells how many were not since the last.
-  bool allow(steady::time_point now) {
+  // When a line may be written now: what to append to it (how many were not, since the last).
+  // nullopt when not. Thread-safe.
+  std::optional<std::string> allow(steady::time_point now) {
+    std::lock_guard lock(mutex_);
     if (last_ != steady::time_point{} && now - last_ < std::chrono::minutes(1)) {
       ++suppressed_;
-      return false;
+      return std::nullopt;
     }
     last_ = now;
-    reported_ = suppressed_;
-    suppressed_ = 0;
-    return true;
-  }
-  [[nodiscard]] std::string suffix() const {
-    return reported_ == 0 ? std::string()
-                          : " (" + std::to_string(reported_) + " more in the last minute)";
+    const std::uint64_t reported = std::exchange(suppressed_, 0);
+    return reported == 0 ? std::string()
+                         : " (" + std::to_string(reported) + " more in the last minute)";
   }
 
  private:
+  std::mutex mutex_;
   steady::time_point last_{};
-  std::uint64_t suppressed_ = 0, reported_ = 0;
+  std::uint64_t suppressed_ = 0;
 };
 
 // Sent with every answer: the UI runs only its own scripts and styles, is never framed, and
@@ -68,12 +71,14 @@ constexpr auto session_lifetime = std::chrono::hours(12);
 
 // Browser sessions after a login: random ids, each good for session_lifetime. Beyond
 // max_sessions the one closest to its end goes first, so a flood of logins cannot grow memory.
-// Admin thread only.
+// Thread-safe.
 class session_store {
  public:
   static constexpr std::size_t max_sessions = 1024;
 
   std::string create(steady::time_point now) {
+    std::string id = random_id();
+    std::lock_guard lock(mutex_);
     if (expiry_.size() >= max_sessions) {
       std::erase_if(expiry_, [now](const auto& entry) { return entry.second <= now; });
     }
@@ -84,12 +89,12 @@ class session_store {
       }
       expiry_.erase(oldest);
     }
-    std::string id = random_id();
     expiry_[id] = now + session_lifetime;
     return id;
   }
 
   bool valid(const std::string& id, steady::time_point now) {
+    std::lock_guard lock(mutex_);
     const auto it = expiry_.find(id);
     if (it == expiry_.end()) return false;
     if (it->second > now) return true;
@@ -97,7 +102,10 @@ class session_store {
     return false;
   }
 
-  void end(const std::string& id) { expiry_.erase(id); }
+  void end(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    expiry_.erase(id);
+  }
 
  private:
   // 256 bits from the kernel's CSPRNG, as hex.
@@ -116,6 +124,7 @@ class session_store {
     return id;
   }
 
+  std::mutex mutex_;
   std::unordered_map<std::string, steady::time_point> expiry_;
 };
 
@@ -123,8 +132,7 @@ class session_store {
 
 namespace detail {
 
-// Everything the acceptor and the sessions share; touched only on the server's thread, except
-// the metrics.
+// Everything the acceptor and the sessions share, on the server's threads.
 struct admin_state {
   admin_state(metrics_registry& m, const admin_limits& l)
       : limits(l),
@@ -149,7 +157,7 @@ struct admin_state {
   }
 
   admin_limits limits;
-  std::size_t open = 0;
+  std::atomic<std::size_t> open{0};
   gauge& connections;
   counter& refused_connections;
   counter& refused_headers;
@@ -209,11 +217,11 @@ class admin_session : public std::enable_shared_from_this<admin_session<Stream>>
 
   void handshake_failed(const beast::error_code& ec) {
     state_->refused_handshakes.inc();
-    if (state_->handshake_log.allow(steady::now())) {
+    if (const auto more = state_->handshake_log.allow(steady::now())) {
       beast::error_code ignored;
       const auto peer = lowest().socket().remote_endpoint(ignored);
       spdlog::warn("admin: TLS handshake with {} failed: {}{}", peer.address().to_string(),
-                   ec.message(), state_->handshake_log.suffix());
+                   ec.message(), *more);
     }
     close();
   }
@@ -246,14 +254,14 @@ class admin_session : public std::enable_shared_from_this<admin_session<Stream>>
   // and the peer might never see the answer.
   void refuse(http::status status, counter& refusals, const char* what) {
     refusals.inc();
-    if (state_->request_log.allow(steady::now())) {
+    if (const auto more = state_->request_log.allow(steady::now())) {
       beast::error_code ignored;
       const auto peer = lowest().socket().remote_endpoint(ignored);
       spdlog::warn("admin: refused a request from {} with {}: its {} went over {} bytes{}",
                    peer.address().to_string(), static_cast<unsigned>(status), what,
                    status == http::status::payload_too_large ? state_->limits.max_body_bytes
                                                              : state_->limits.max_header_bytes,
-                   state_->request_log.suffix());
+                   *more);
     }
     auto res = std::make_shared<http::response<http::string_body>>(status, 11);
     res->set(http::field::server, "tocsin");
@@ -364,11 +372,11 @@ class admin_session : public std::enable_shared_from_this<admin_session<Stream>>
     const std::string given = first_value(parse_query(req.body, /*form_body=*/true), "token");
     if (given.empty() || !same_secret(given, routes_.token)) {
       state_->logins_failed.inc();
-      if (state_->login_log.allow(steady::now())) {
+      if (const auto more = state_->login_log.allow(steady::now())) {
         beast::error_code ignored;
         const auto peer = lowest().socket().remote_endpoint(ignored);
         spdlog::warn("admin: a login from {} with a wrong token{}", peer.address().to_string(),
-                     state_->login_log.suffix());
+                     *more);
       }
       return redirect("/?login=failed");
     }
@@ -581,26 +589,33 @@ void admin_server::start(const std::string& host, unsigned short port) {
   acceptor_.listen();
   port_ = acceptor_.local_endpoint().port();
   accept();
-  thread_ = std::thread([this] { io_.run(); });
+  // Several threads, so one slow request (a search over a big archive) holds up only itself;
+  // each connection's handlers run on a strand of their own.
+  threads_.reserve(limits_.threads);
+  for (std::size_t i = 0; i < std::max<std::size_t>(limits_.threads, 1); ++i) {
+    threads_.emplace_back([this] { io_.run(); });
+  }
 }
 
 void admin_server::stop() {
-  if (!thread_.joinable()) return;
+  if (threads_.empty()) return;
   io_.stop();
-  thread_.join();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
 }
 
 void admin_server::accept() {
-  acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(boost::asio::make_strand(io_), [this](beast::error_code ec,
+                                                               tcp::socket socket) {
     if (ec == boost::asio::error::operation_aborted) return;
     detail::admin_state& state = *state_;
     if (ec) {
       // EMFILE and friends: the connection stays in the backlog and the socket stays readable,
       // so accepting again at once would spin. Wait, then try again.
       state.accept_errors.inc();
-      if (state.accept_log.allow(steady::now())) {
+      if (const auto more = state.accept_log.allow(steady::now())) {
         spdlog::error("admin: accept failed: {}; retrying in {} ms{}", ec.message(),
-                      limits_.accept_backoff.count(), state.accept_log.suffix());
+                      limits_.accept_backoff.count(), *more);
       }
       backoff_.expires_after(limits_.accept_backoff);
       backoff_.async_wait([this](beast::error_code wait_ec) {
@@ -610,12 +625,11 @@ void admin_server::accept() {
     }
     if (state.open >= limits_.max_connections) {
       state.refused_connections.inc();
-      if (state.connection_log.allow(steady::now())) {
+      if (const auto more = state.connection_log.allow(steady::now())) {
         beast::error_code ignored;
         const auto peer = socket.remote_endpoint(ignored);
         spdlog::warn("admin: closed a connection from {}: admin.max_connections ({}) are open{}",
-                     peer.address().to_string(), limits_.max_connections,
-                     state.connection_log.suffix());
+                     peer.address().to_string(), limits_.max_connections, *more);
       }
       beast::error_code ignored;
       socket.close(ignored);

@@ -1,7 +1,7 @@
 #pragma once
 // The admin HTTP listener (/metrics, /healthz, /readyz, /-/reload, the APIs and the web UI): a
-// small Beast server on its own thread, plain HTTP or HTTPS. Handlers, the token and TLS are set
-// before start().
+// small Beast server on a few threads of its own, plain HTTP or HTTPS. Handlers, the token and TLS
+// are set before start().
 //
 // Who may call it: with a token, every path but the open ones needs `Authorization: Bearer
 // <token>` or the session cookie a login gives. `POST /login` (a form with `token`) checks the
@@ -31,7 +31,8 @@ namespace tocsin {
 
 // A response that goes on after its headers (server-sent events): the session takes what is
 // ready every 250 ms and writes it, sends a comment line when it has been quiet for 15 s, and
-// releases the stream when the peer goes or open() turns false. Used on the admin thread only.
+// releases the stream when the peer goes or open() turns false. Called by one serving thread at a
+// time.
 class event_stream {
  public:
   virtual ~event_stream() = default;
@@ -58,6 +59,7 @@ struct http_request_view {
   std::map<std::string, std::string> headers;  // names lower-cased (If-None-Match, Accept ...)
 };
 
+// Handlers run on any of the serving threads, several at once: they must be thread-safe.
 using http_handler = std::function<http_reply(const http_request_view&)>;
 
 // What the admin server serves: handlers by path, and the token that guards them.
@@ -82,6 +84,7 @@ struct admin_limits {
   // After a failed accept (EMFILE, ENFILE, ENOBUFS…) the listener waits this long before
   // accepting again: the pending connection keeps the socket readable, so retrying at once spins.
   std::chrono::milliseconds accept_backoff{100};
+  std::size_t threads = 4;  // serving threads: a slow request holds up only one
 };
 
 // Metrics: tocsin_admin_connections (gauge), tocsin_admin_refused_total{reason=max_connections|
@@ -118,7 +121,7 @@ class admin_server {
   // the file that is unreadable or wrong.
   void use_tls(const std::string& cert, const std::string& key);
 
-  // Binds and starts serving on a thread of its own. Throws on bind failure.
+  // Binds and starts serving on limits.threads threads of its own. Throws on bind failure.
   void start(const std::string& host, unsigned short port);
   void stop();
   [[nodiscard]] unsigned short port() const { return port_; }
@@ -131,12 +134,12 @@ class admin_server {
   metrics_registry* metrics_ = nullptr;
   // Shared with the sessions, which io_'s destructor may destroy after the other members.
   std::shared_ptr<detail::admin_state> state_;
-  boost::asio::io_context io_{1};
+  boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_{io_};
   boost::asio::steady_timer backoff_{io_};
-  admin_routes routes_;  // read by the serving thread; set before start()
+  admin_routes routes_;  // read by the serving threads; set before start()
   std::unique_ptr<boost::asio::ssl::context> tls_;  // null: plain HTTP
-  std::thread thread_;
+  std::vector<std::thread> threads_;
   unsigned short port_ = 0;
 };
 

@@ -58,14 +58,8 @@ void raise_fd_limit() {
 }
 
 const char* role_name(daemon_role role) {
-  switch (role) {
-    case daemon_role::collector:
-      return "collector";
-    case daemon_role::router:
-      return "router";
-    case daemon_role::all:
-      break;
-  }
+  if (role == daemon_role::collector) return "collector";
+  if (role == daemon_role::router) return "router";
   return "collector and router";
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <csignal>
 #include <random>
+#include <regex>
 
 #include "tests/integration/tocsin_daemon.hpp"
 #include "tests/support/http_capture.hpp"
@@ -569,6 +570,68 @@ TEST(shutdown, sigterm_drains_the_receivers_and_exits_zero) {
   // this watches for one for a while.
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(slow.requests().size(), 2U) << "delivered before the exit, so not sent again";
+}
+
+TEST(reload, put_reloads_too_and_a_file_that_is_not_yaml_is_refused) {
+  http_capture first, second;
+  tocsin_daemon daemon(reload_options(first, second));
+  const auto ok = http_request("PUT", "127.0.0.1", daemon.admin_port(), "/-/reload");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body, "1 rules, 2 receivers, 1 outputs\n");
+  EXPECT_EQ(daemon.metric("tocsin_config_reloads_total", {{"result", "success"}}), 1);
+
+  daemon.dir().write_file("tocsin.yaml", "inputs: [\n");
+  const auto refused = http_request("POST", "127.0.0.1", daemon.admin_port(), "/-/reload");
+  EXPECT_EQ(refused.status, 500);
+  EXPECT_NE(refused.body.find("tocsin.yaml"), std::string::npos) << refused.body;
+  EXPECT_EQ(daemon.metric("tocsin_config_reloads_total", {{"result", "failure"}}), 1);
+  EXPECT_EQ(daemon.metric("tocsin_config_last_reload_successful", {}), 0);
+  // The running config stays: its rule still alerts.
+  tcp_client conn(daemon.syslog_port());
+  ASSERT_TRUE(conn.send_all(syslog_line("h1", "No space left on device")));
+  EXPECT_TRUE(first.wait_for(1, patience)) << daemon.log_text();
+}
+
+TEST(start, raises_the_soft_descriptor_limit_to_the_hard_one) {
+  daemon_options options;
+  options.launcher = {"/usr/bin/prlimit", "--nofile=256:2048", "--"};
+  tocsin_daemon daemon(options);
+  const std::string limits = read_file("/proc/" + std::to_string(daemon.pid()) + "/limits");
+  EXPECT_TRUE(std::regex_search(limits, std::regex(R"(Max open files +2048 +2048 )"))) << limits;
+  // 2048 less a quarter kept in reserve (256 would have given 192).
+  EXPECT_NE(daemon.log_text().find("descriptors: 1536 for connections"), std::string::npos)
+      << daemon.log_text();
+}
+
+TEST(shutdown, sigint_drains_and_exits_zero_like_sigterm) {
+  tocsin_daemon daemon;
+  tcp_client conn(daemon.syslog_port());
+  ASSERT_TRUE(conn.send_all(syslog_line("app", "before SIGINT", {.host = "h1"})));
+  ASSERT_TRUE(daemon.wait_for_event_with("message", "before SIGINT"));
+  daemon.signal(SIGINT);
+  ASSERT_TRUE(wait_until([&] { return !daemon.running(); }, patience));
+  EXPECT_EQ(daemon.stop(), 0);
+  EXPECT_NE(daemon.log_text().find("SIGINT: shutting down"), std::string::npos)
+      << daemon.log_text();
+  EXPECT_NE(daemon.log_text().find("stopped"), std::string::npos);
+}
+
+// A notification still in progress at shutdown_timeout: the daemon stops anyway (exit 0) and
+// says it is sent again after the next start.
+TEST(shutdown, a_receiver_slower_than_shutdown_timeout_is_left_for_the_next_start) {
+  http_capture slow, unused;
+  slow.set_default_response({.status = 200, .body = "", .headers = {}, .delay = 3s});
+  daemon_options options = reload_options(slow, unused);
+  options.extra_config += "shutdown_timeout: 1s\n";
+  tocsin_daemon daemon(options);
+  tcp_client conn(daemon.syslog_port());
+  ASSERT_TRUE(
+      conn.send_all(syslog_line("app", "No space left on device", {.pri = 11, .host = "h1"})));
+  ASSERT_TRUE(slow.wait_for(1, patience));  // in progress for 3 s
+  EXPECT_EQ(daemon.stop(), 0);
+  EXPECT_NE(daemon.log_text().find("shutdown_timeout reached with notifications still being sent"),
+            std::string::npos)
+      << daemon.log_text();
 }
 
 }  // namespace

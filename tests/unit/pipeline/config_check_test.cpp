@@ -41,6 +41,20 @@ TEST(schedule_gap_warnings, a_few_lines_per_schedule_then_a_count) {
                   "warning: schedule 'office': and 25 more gaps"));
 }
 
+TEST(check_config_file, kafka_properties_are_checked_even_with_the_embedded_bus) {
+  const test::temp_dir dir("tocsin-config-check");
+  const auto file = dir.write_file("tocsin.yaml",
+                                   "data_dir: /tmp\n"
+                                   "bus:\n"
+                                   "  type: embedded\n"
+                                   "  kafka:\n"
+                                   "    brokers: \"127.0.0.1:9\"\n"
+                                   "    properties: { no.such.property: \"1\" }\n");
+  const checked_config checked = check_config_file(file);
+  ASSERT_EQ(checked.errors.size(), 1U) << ::testing::PrintToString(checked.errors);
+  EXPECT_THAT(checked.errors[0], ::testing::HasSubstr("no.such.property"));
+}
+
 }  // namespace
 }  // namespace tocsin::pipeline
 

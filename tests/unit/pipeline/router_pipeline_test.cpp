@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "tests/support/temp_dir.hpp"
 
@@ -61,6 +62,18 @@ TEST_F(router_pipeline_test, a_reload_with_an_unknown_receiver_changes_nothing) 
   EXPECT_TRUE(router.drain(std::chrono::steady_clock::now() + 10s));
   ASSERT_EQ(router.router().alerts().size(), 1U);
   EXPECT_EQ(router.router().alerts()[0].receivers, std::vector<std::string>{"audit"});
+}
+
+TEST_F(router_pipeline_test, alerts_left_on_the_bus_at_the_deadline_still_reach_the_router) {
+  router_pipeline router(cfg_, nullptr, metrics_);
+  router.start();
+  std::vector<rules::alert> alerts;
+  for (int i = 0; i < 500; ++i) alerts.push_back(alert("a" + std::to_string(i)));
+  router.in_process_bus()->publish(std::move(alerts));
+  // A deadline already past: whatever the bus still holds is handed over by stop().
+  router.drain(std::chrono::steady_clock::now() - 1s);
+  router.stop();
+  EXPECT_EQ(router.router().alerts().size(), 500U);
 }
 
 }  // namespace
