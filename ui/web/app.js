@@ -70,6 +70,7 @@ function navigate() {
   stopPage();
   for (const a of document.querySelectorAll('#nav a')) {
     a.classList.toggle('active', a.dataset.page === page);
+    if (a.dataset.page === page) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   document.title = `${mod.title} · tocsin`;
   clear(view);
