@@ -1,6 +1,8 @@
 #include "search/search_api.hpp"
 
+#include <atomic>
 #include <charconv>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -99,10 +101,26 @@ http_reply search_request(const std::vector<std::string>& templates, const http_
 
 void register_search_api(admin_server& server, const config::config& cfg,
                          const tocsin::clock& time) {
-  server.handle("/api/v1/search",
-                [templates = archive_templates(cfg), &time](const http_request_view& req) {
-                  return search_request(templates, req, time);
-                });
+  // At most two searches at once: the admin listener's other threads stay free for /metrics,
+  // /healthz and the rest of the API whatever a client asks for.
+  constexpr int max_running = 2;
+  auto running = std::make_shared<std::atomic<int>>(0);
+  server.handle("/api/v1/search", [templates = archive_templates(cfg), &time,
+                                   running](const http_request_view& req) {
+    if (running->fetch_add(1) >= max_running) {
+      running->fetch_sub(1);
+      return http_reply{429,
+                        "application/json",
+                        R"({"error":"two searches are running; try again when one is done"})"
+                        "\n",
+                        {{"Retry-After", "1"}}};
+    }
+    struct release {
+      std::atomic<int>& count;
+      ~release() { count.fetch_sub(1); }
+    } done{*running};
+    return search_request(templates, req, time);
+  });
 }
 
 }  // namespace tocsin::search
