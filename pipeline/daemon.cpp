@@ -43,6 +43,7 @@
 #include "search/tail_api.hpp"
 #include "sinks/alertmanager_api.hpp"
 #include "sinks/oncall_api.hpp"
+#include "ui/ui_assets.hpp"
 
 namespace tocsin::pipeline {
 namespace {
@@ -241,6 +242,7 @@ void daemon::start_admin() {
     const reload_outcome outcome = result.get();
     return http_reply{outcome.ok ? 200U : 500U, "", outcome.message + "\n"};
   });
+  ui::register_ui(admin_);
   if (router_) {
     sinks::alertmanager_api_options api;
     api.metrics = &metrics_;

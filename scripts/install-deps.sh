@@ -13,6 +13,8 @@ packages=(
   # real test peers
   bsdutils rsyslog rsyslog-openssl rsyslog-relp librelp-dev haproxy kcat python3 python3-graypy python3-aiosmtpd prometheus-alertmanager
   prometheus procps iproute2 curl openssl systemd
+  # the web UI's browser tests: headless Chromium, driven by playwright-core under Node.js
+  chromium
   # a real Apache Kafka for the kafka-real tests and the demo (jars from Maven: scripts/kafka-broker)
   openjdk-17-jre-headless maven
 )
@@ -42,3 +44,20 @@ for service in rsyslog haproxy prometheus prometheus-alertmanager; do
     systemctl stop "$service" || true
   fi
 done
+
+# playwright-core for the browser tests (tests/browser), pinned by its committed package-lock.json,
+# into tests/browser/node_modules; again only when the locked version is not there yet. It needs
+# Node.js >= 20 (Debian 12's nodejs is 18: use NodeSource's or a newer Debian's); without it the
+# browser tests skip.
+browser_dir="$(dirname "$0")/../tests/browser"
+locked=$(sed -n '/"node_modules\/playwright-core"/,/version/s/.*"version": "\(.*\)".*/\1/p' "$browser_dir/package-lock.json")
+installed=$(sed -n 's/^  "version": "\(.*\)",/\1/p' "$browser_dir/node_modules/playwright-core/package.json" 2>/dev/null || true)
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [[ "$installed" != "$locked" ]]; then
+  if ((node_major >= 20)) && command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm ci in tests/browser (playwright-core $locked)"
+    (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "install-deps: no Node.js >= 20 with npm: the browser tests will be skipped" >&2
+  fi
+fi
