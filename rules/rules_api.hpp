@@ -1,7 +1,8 @@
 #pragma once
 // GET /api/v1/rules on the admin listener: every rule with its kind, matches since start and per
 // minute over the last hour (the UI's rules page and its sparklines).
-//   {"rules":[{"name","kind","matches","per_minute":[60 counts, oldest first],"groups"}]}
+//   {"rules":[{"name","kind","matches","per_minute":[60 counts, oldest first],"groups",
+//              "search": the archive filter that finds the lines its match selects}]}
 
 #include "core/admin_server.hpp"
 #include "core/clock.hpp"

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <string>
 
 #include "tests/integration/tocsin_daemon.hpp"
@@ -68,7 +69,37 @@ class web_api : public ::testing::Test {
     daemon_options o;
     o.extra_admin = ", token_file: admin.token";
     o.files["admin.token"] = "ui-secret\n";
+    o.files["rules.yaml"] =
+        "rules:\n"
+        "  - { name: disk-full, match: { message: 'No space left on (?P<device>\\S+)' },\n"
+        "      group_by: [app] }\n";
+    o.extra_config =
+        "rules_files: [rules.yaml]\n"
+        "route: { receiver: audit, group_by: [alertname], group_wait: 0s }\n"
+        "receivers:\n"
+        "  - { name: audit, file: { path: alerts.jsonl } }\n";
     return o;
+  }
+
+  json get_json(const std::string& path, const std::string& cookie) {
+    const auto r = request("GET", path, {}, {{"Cookie", cookie}});
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+
+  static std::string query_escaped(std::string_view text) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const unsigned char c : text) {
+      if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.') {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+    }
+    return out;
   }
 
   http_response request(std::string_view method, std::string_view path, std::string_view body = {},
@@ -109,6 +140,60 @@ TEST_F(web_api, nothing_but_the_ui_shell_answers_without_a_login) {
     EXPECT_EQ(request("GET", path, {}, {{"Cookie", cookie}}).status, 200) << path;
   }
   EXPECT_EQ(request("GET", "/api/v1/rules", {}, {{"Cookie", "tocsin_session=forged"}}).status, 401);
+}
+
+TEST_F(web_api, a_rule_counts_its_matches_and_its_alert_leads_to_the_lines_that_fired_it) {
+  const std::string cookie = login();
+  ASSERT_FALSE(cookie.empty());
+  const std::string port = std::to_string(daemon_.syslog_port());
+  for (const char* app : {"postgres", "mysqld"}) {
+    ASSERT_EQ(run_command({"logger", "-n", "127.0.0.1", "-P", port, "-T", "-t", app,
+                           "write failed: No space left on /dev/sdb1"})
+                  .exit_code,
+              0);
+  }
+
+  json rules;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        rules = get_json("/api/v1/rules", cookie);
+        return rules["rules"].size() == 1 && rules["rules"][0]["matches"] == 2;
+      },
+      patience))
+      << rules.dump();
+  const json& rule = rules["rules"][0];
+  EXPECT_EQ(rule["name"], "disk-full");
+  EXPECT_EQ(rule["kind"], "plain");
+  EXPECT_EQ(rule["groups"], 2);
+  ASSERT_EQ(rule["per_minute"].size(), 60U);
+  EXPECT_GE(rule["per_minute"][59].get<int>() + rule["per_minute"][58].get<int>(), 2);
+
+  // The postgres alert's own filter finds postgres' line in the archive, and not mysqld's.
+  json groups;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        groups = get_json("/api/v2/alerts/groups", cookie);
+        return groups.size() == 1 && groups[0]["alerts"].size() == 2;
+      },
+      patience))
+      << groups.dump();
+  std::string filter;
+  for (const json& a : groups[0]["alerts"]) {
+    if (a["labels"]["app"] == "postgres") filter = a["search"];
+  }
+  ASSERT_FALSE(filter.empty()) << groups.dump();
+  EXPECT_NE(filter.find(R"(app="postgres")"), std::string::npos) << filter;
+  json found;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        found = get_json("/api/v1/search?since=1h&filter=" + query_escaped(filter), cookie);
+        return found["lines"].size() >= 1;
+      },
+      patience))
+      << found.dump();
+  ASSERT_EQ(found["lines"].size(), 1U) << found.dump();
+  EXPECT_EQ(found["lines"][0]["app"], "postgres");
+  EXPECT_EQ(found["lines"][0]["message"], "write failed: No space left on /dev/sdb1");
 }
 
 TEST_F(web_api, the_live_tail_streams_matching_lines_until_the_client_goes) {

@@ -311,9 +311,9 @@ TEST(admin_server, with_tls_it_serves_https_only_and_the_cookie_is_secure) {
       << login.stdout_text;
 
   // Server-sent events over TLS, through the TLS layer to their end.
-  const auto events = test::run_command({curl, "-sSN", "--max-time", "10", "--cacert",
-                                         ca.files().cert.string(), "-H",
-                                         "Authorization: Bearer s3cret", base + "/events"});
+  const auto events =
+      test::run_command({curl, "-sSN", "--max-time", "10", "--cacert", ca.files().cert.string(),
+                         "-H", "Authorization: Bearer s3cret", base + "/events"});
   EXPECT_EQ(events.exit_code, 0) << events.stderr_text;
   EXPECT_EQ(events.stdout_text, "data: 2\n\ndata: 1\n\n");
 
