@@ -1,6 +1,6 @@
 // Shared by the browser scenarios: Debian's chromium (headless) through playwright-core, the
 // login, screenshots, and `logger` to the daemon's syslog input. Each scenario exits 0 when it
-// passed, 77 when the server lacks what it needs (the test is then skipped) and 1 on failure.
+// passed and 1 on failure.
 import {execFileSync} from 'node:child_process';
 import {mkdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
@@ -10,8 +10,6 @@ export const base = process.env.TOCSIN_URL;
 export const token = process.env.TOCSIN_TOKEN || '';
 export const artifacts = process.env.TOCSIN_ARTIFACTS || 'browser-artifacts';
 mkdirSync(artifacts, {recursive: true});
-
-export class Skip extends Error {}
 
 let lastPage = null;  // for a screenshot when the scenario fails
 
@@ -31,21 +29,6 @@ export async function api(path, {method = 'GET', body, anonymous = false} = {}) 
   return {status: res.status, text, json, headers: res.headers};
 }
 
-// The status of a GET (a stream's too: the body is not read).
-export async function status(path) {
-  const ctl = new AbortController();
-  const res = await fetch(base + path, {headers: token ? {Authorization: `Bearer ${token}`} : {}, signal: ctl.signal});
-  ctl.abort();
-  return res.status;
-}
-
-// Whether the server has the cookie login (POST /login answers 303).
-export async function hasFormLogin() {
-  const res = await fetch(`${base}/login`, {method: 'POST', redirect: 'manual',
-    headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: 'token=wrong'});
-  return res.status === 303;
-}
-
 export function logger(tag, message, priority = 'user.err') {
   execFileSync('logger', ['-n', '127.0.0.1', '-P', process.env.TOCSIN_SYSLOG_PORT, '-T',
     '--rfc5424', '-p', priority, '-t', tag, message]);
@@ -61,10 +44,7 @@ export async function loggedIn(page) {
 // fail the scenario at finish().
 export async function open({login = true, viewport = {width: 1360, height: 860}} = {}) {
   const browser = await chromium.launch({executablePath: process.env.CHROMIUM || '/usr/bin/chromium'});
-  const formLogin = login && await hasFormLogin();
-  const context = await browser.newContext({viewport, deviceScaleFactor: 1, timezoneId: 'UTC', locale: 'en-GB',
-    // Without the server's cookie login the token goes as a header on every request.
-    extraHTTPHeaders: login && !formLogin && token ? {Authorization: `Bearer ${token}`} : {}});
+  const context = await browser.newContext({viewport, deviceScaleFactor: 1, timezoneId: 'UTC', locale: 'en-GB'});
   const page = await context.newPage();
   lastPage = page;
   const problems = [];
@@ -72,7 +52,7 @@ export async function open({login = true, viewport = {width: 1360, height: 860}}
     if (m.type() === 'error' && !/status of 40[14]/.test(m.text())) problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  if (formLogin) {
+  if (login) {
     await page.goto(`${base}/`);
     await page.locator('#login').waitFor({state: 'visible'});
     await page.fill('#token', token);
@@ -80,7 +60,7 @@ export async function open({login = true, viewport = {width: 1360, height: 860}}
     await loggedIn(page);
   }
   return {
-    browser, context, page, formLogin,
+    browser, context, page,
     async go(hash) {
       if (page.url().startsWith(base)) {
         await page.evaluate((h) => { location.hash = h; }, hash);
@@ -99,7 +79,7 @@ export async function open({login = true, viewport = {width: 1360, height: 860}}
   };
 }
 
-// Runs a scenario: exit 0, 77 (Skip) or 1 with the error.
+// Runs a scenario: exit 0, or 1 with the error.
 export async function run(name, body) {
   rmSync(join(artifacts, `${name}-FAILED.png`), {force: true});  // from an earlier run
   try {
@@ -107,10 +87,6 @@ export async function run(name, body) {
     console.log(`${name}: passed`);
     process.exit(0);
   } catch (e) {
-    if (e instanceof Skip) {
-      console.log(`SKIP: ${e.message}`);
-      process.exit(77);
-    }
     console.error(`${name}: FAILED: ${e.stack || e}`);
     if (lastPage && !lastPage.isClosed()) {
       await lastPage.screenshot({path: join(artifacts, `${name}-FAILED.png`)}).catch(() => {});
