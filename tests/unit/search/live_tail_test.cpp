@@ -171,6 +171,7 @@ TEST_F(live_tail_test, concurrent_consume_from_two_shards) {
     }
   });
   std::vector<std::thread> shards;
+  shards.reserve(2);
   for (int t = 0; t < 2; ++t) {
     shards.emplace_back([&, t] {
       while (!go) std::this_thread::yield();
