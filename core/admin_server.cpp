@@ -304,25 +304,10 @@ class admin_session : public std::enable_shared_from_this<admin_session<Stream>>
     }
     const std::string path = view.target.substr(0, view.target.find('?'));
     http_reply reply;
-    if (path == "/login") {
-      reply = login(view);
-    } else if (path == "/logout") {
-      reply = logout(view);
-    } else if (const auth how = authorize(path, view.user); how == auth::refused) {
-      reply = {401, "text/plain; charset=utf-8", "unauthorized: a bearer token is required\n"};
-      reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-    } else if (how == auth::cookie && view.method != "GET" && view.method != "HEAD" &&
-               !same_origin(view)) {
-      reply = {403, "text/plain; charset=utf-8", "forbidden: a request from another origin\n"};
-    } else if (const http_handler* handler = find_handler(path)) {
-      try {
-        reply = (*handler)(view);
-      } catch (const std::exception& e) {
-        reply = {500, "text/plain; charset=utf-8",
-                 std::string("internal error: ") + e.what() + "\n"};
-      }
-    } else {
-      reply = {404, "text/plain; charset=utf-8", "not found\n"};
+    try {
+      reply = answer(path, view);
+    } catch (const std::exception& e) {
+      reply = {500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n"};
     }
     if (reply.stream) return start_event_stream(std::move(reply));
     auto res = std::make_shared<http::response<http::string_body>>(
@@ -334,11 +319,36 @@ class admin_session : public std::enable_shared_from_this<admin_session<Stream>>
     res->keep_alive(request_.keep_alive());
     res->body() = std::move(reply.body);
     res->prepare_payload();
+    // The read's deadline may have passed while a slow handler (a search) ran.
+    lowest().expires_after(std::chrono::seconds(30));
     http::async_write(stream_, *res,
                       [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         if (ec || !res->keep_alive()) return self->close();
                         self->read();
                       });
+  }
+
+  http_reply answer(const std::string& path, http_request_view& view) {
+    const bool changes = view.method != "GET" && view.method != "HEAD";
+    // Logging in or out from another site's form would be a forced login or logout.
+    if (path == "/login" || path == "/logout") {
+      if (changes && !same_origin(view)) return forbidden_origin();
+      return path == "/login" ? login(view) : logout(view);
+    }
+    const auth how = authorize(path, view.user);
+    if (how == auth::refused) {
+      http_reply reply{401, "text/plain; charset=utf-8",
+                       "unauthorized: a bearer token is required\n"};
+      reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return reply;
+    }
+    if (how == auth::cookie && changes && !same_origin(view)) return forbidden_origin();
+    if (const http_handler* handler = find_handler(path)) return (*handler)(view);
+    return {404, "text/plain; charset=utf-8", "not found\n"};
+  }
+
+  static http_reply forbidden_origin() {
+    return {403, "text/plain; charset=utf-8", "forbidden: a request from another origin\n"};
   }
 
   enum class auth { open, token, cookie, refused };
@@ -409,10 +419,12 @@ class admin_session : public std::enable_shared_from_this<admin_session<Stream>>
   }
 
   // SameSite=Strict keeps other sites' requests from carrying the cookie; when the browser says
-  // where a request comes from, that must be here too.
+  // where a request comes from, that must be here too: this host as the request names it, or
+  // one the server was told people reach it by (admin.external_url, behind a proxy).
   [[nodiscard]] bool same_origin(const http_request_view& req) const {
     const auto origin = req.headers.find("origin");
     if (origin == req.headers.end()) return true;
+    if (routes_.trusted_origins.contains(origin->second)) return true;
     const auto host = req.headers.find("host");
     if (host == req.headers.end()) return false;
     const std::string_view o = origin->second;
@@ -485,7 +497,7 @@ class admin_session : public std::enable_shared_from_this<admin_session<Stream>>
       head += std::string(name) + ": " + value + "\r\n";
     }
     head += "\r\n";
-    lowest().expires_never();
+    lowest().expires_never();  // for the read; each write gets its own deadline
     // Through the TLS layer when there is one: it sees the client's close_notify.
     stream_.async_read_some(boost::asio::buffer(drain_),
                             [self = this->shared_from_this()](beast::error_code, std::size_t) {
@@ -496,6 +508,8 @@ class admin_session : public std::enable_shared_from_this<admin_session<Stream>>
 
   void write_events(std::string text) {
     last_event_write_ = steady::now();
+    // A client that stays connected but stops reading must not hold its tail for ever.
+    lowest().expires_after(std::chrono::seconds(30));
     auto out = std::make_shared<std::string>(std::move(text));
     boost::asio::async_write(
         stream_, boost::asio::buffer(*out),
@@ -594,7 +608,17 @@ void admin_server::start(const std::string& host, unsigned short port) {
   // each connection's handlers run on a strand of their own.
   threads_.reserve(limits_.threads);
   for (std::size_t i = 0; i < std::max<std::size_t>(limits_.threads, 1); ++i) {
-    threads_.emplace_back([this] { io_.run(); });
+    threads_.emplace_back([this] {
+      // A handler that throws past its own catch must not take the process down.
+      for (;;) {
+        try {
+          io_.run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("admin: {}; serving on", e.what());
+        }
+      }
+    });
   }
 }
 

@@ -69,6 +69,7 @@ struct admin_routes {
   std::set<std::string> open_paths, open_prefixes;
   std::map<std::string, std::string> user_tokens;  // token → user name
   std::set<std::string> user_token_paths;          // where a user token is accepted
+  std::set<std::string> trusted_origins;           // more origins a cookie's change may come from
 };
 
 namespace detail {
@@ -111,6 +112,12 @@ class admin_server {
   // On `paths`, a bearer token of `token_to_user` is accepted too, and names the request's user.
   void accept_user_tokens(std::map<std::string, std::string> token_to_user,
                           std::set<std::string> paths);
+
+  // Origins (`https://tocsin.example.com`) besides the request's own Host that a browser's
+  // change may come from: where a proxy rewrites Host, the address people use (external_url).
+  void trust_origins(std::set<std::string> origins) {
+    routes_.trusted_origins = std::move(origins);
+  }
 
   // Before start(). Without set_metrics() the counts go to a registry of the server's own;
   // `metrics` must outlive the server.

@@ -178,6 +178,9 @@ int daemon::run() {
     collector_->start();
     for (const auto& b : collector_->describe_bound()) spdlog::info("input {}", b);
   }
+  // Taken over from here (queued until the control loop runs): a SIGHUP from a script that saw
+  // the ports open must not kill the default way.
+  boost::asio::signal_set signals(control_io_, SIGINT, SIGTERM, SIGHUP);
   started_ = true;
   const std::string status =
       fmt::format("tocsin {} running as {} on node {}, {} bus", TOCSIN_VERSION, role_name(role_),
@@ -195,7 +198,6 @@ int daemon::run() {
   if (const auto every = systemd::watchdog_interval(); every.count() > 0) {
     watchdog.emplace(control_io_, every, [] { systemd::notify_watchdog(); });
   }
-  boost::asio::signal_set signals(control_io_, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
@@ -277,6 +279,13 @@ void daemon::start_admin() {
     admin_.require_token(std::move(token), {"/healthz", "/"}, {"/ack/", "/ui/"});
   }
   use_admin_tls(startup_, admin_);
+  if (const std::string& url = startup_.admin->external_url; !url.empty()) {
+    // The UI reached through a proxy: its origin is external_url's scheme, host and port.
+    const auto host_start = url.find("://");
+    const auto path_start =
+        host_start == std::string::npos ? host_start : url.find('/', host_start + 3);
+    admin_.trust_origins({url.substr(0, path_start)});
+  }
   admin_limits limits;
   limits.max_connections = startup_.admin->max_connections;
   admin_.set_limits(limits);

@@ -27,7 +27,8 @@ std::vector<std::string> needs_restart(const config::config& running, const conf
   if (running.admin.has_value() != next.admin.has_value() ||
       (running.admin && (running.admin->listen != next.admin->listen ||
                          running.admin->token_file != next.admin->token_file ||
-                         running.admin->max_connections != next.admin->max_connections))) {
+                         running.admin->max_connections != next.admin->max_connections ||
+                         running.admin->tls != next.admin->tls))) {
     changed.emplace_back("admin");
   }
   if (running.data_dir != next.data_dir) changed.emplace_back("data_dir");

@@ -584,6 +584,7 @@ struct alert_engine::impl {
       const auto it = state_by_name.find(rs->def.name);
       if (it == state_by_name.end() || taken[it->second]) continue;
       rule_state& old = *states[it->second];
+      rs->recent_matches = old.recent_matches;  // the rules page's last hour follows the name
       if (!same_definition(old.def, rs->def)) continue;
       // The list and map keep their nodes when moved, so the index's key views stay valid.
       rs->groups = std::move(old.groups);

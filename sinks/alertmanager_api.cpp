@@ -503,7 +503,8 @@ class alertmanager_api {
     json out = json::array();
     for (const auto& v : views) {
       if (!selection->keeps(v, now)) continue;
-      if (std::none_of(v.receivers.begin(), v.receivers.end(),
+      if (selection->receiver &&
+          std::none_of(v.receivers.begin(), v.receivers.end(),
                        [&](const std::string& r) { return selection->keeps_receiver(r); })) {
         continue;
       }

@@ -102,7 +102,11 @@ http_post_response http_post(const http_post_request& request) {
   CURL* c = curl.get();
   char error[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
-  if (!request.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, request.ca_file.c_str());
+  if (!request.pinned_cert_file.empty()) {
+    // curl takes a non-CA certificate as a trust anchor (partial chains are on since 7.68).
+    curl_easy_setopt(c, CURLOPT_CAINFO, request.pinned_cert_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   curl_easy_setopt(c, CURLOPT_POST, 1L);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));

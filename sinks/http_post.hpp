@@ -19,8 +19,9 @@ struct http_post_request {
   // At most one of these: basic auth when `basic_username` is set, else a bearer token when set.
   std::string basic_username, basic_password;
   std::string bearer_token;
-  // PEM certificates to trust instead of the system's (a self-signed admin.tls cert); "" = system.
-  std::string ca_file;
+  // Trust exactly this PEM certificate instead of the system's CAs, whatever name it carries
+  // (tocsin's own admin.tls cert, reached by address); "" = the system's CAs and name checks.
+  std::string pinned_cert_file;
 };
 
 struct http_post_response {

@@ -452,6 +452,20 @@ class tocsin_daemon {
       throw std::runtime_error("tocsin " + options_.command + " did not become ready; its log:\n" +
                                log_text());
     }
+    // The ports answer a moment before start-up ends (/readyz says "starting", SIGHUP is not
+    // handled yet); the status line comes after.
+    wait_until(
+        [&] {
+          if (!process_->running()) return true;
+          for (const char* stream : {"stdout", "stderr"}) {
+            if (read_file_if_present(dir_ / log_name(runs_, stream)).find(" running as ") !=
+                std::string::npos) {
+              return true;
+            }
+          }
+          return false;
+        },
+        patience);
   }
 
   daemon_options options_;

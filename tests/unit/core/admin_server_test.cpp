@@ -162,6 +162,7 @@ TEST(admin_server, a_login_gives_an_http_only_strict_cookie_the_api_accepts) {
   admin.set_metrics(metrics);
   admin.handle("/api/x", answer("x"));
   admin.require_token("s3cret+/=", {"/"});
+  admin.trust_origins({"https://tocsin.example.com"});
   admin.start("127.0.0.1", 0);
   const auto request = [&](const char* method, const char* path, std::string_view body,
                            std::map<std::string, std::string> headers = {}) {
@@ -201,6 +202,16 @@ TEST(admin_server, a_login_gives_an_http_only_strict_cookie_the_api_accepts) {
       403);
   EXPECT_EQ(request("POST", "/api/x", "{}", {{"Cookie", session}, {"Origin", here}}).status, 200);
 
+  // Behind a proxy that rewrites Host, the origin people use is trusted when named.
+  EXPECT_EQ(request("POST", "/api/x", "{}",
+                    {{"Cookie", session}, {"Origin", "https://tocsin.example.com"}})
+                .status,
+            200);
+  // Another site's form cannot log the user out (or in).
+  EXPECT_EQ(request("POST", "/logout", {}, {{"Cookie", session}, {"Origin", "http://evil.example"}})
+                .status,
+            403);
+  EXPECT_EQ(request("GET", "/api/x", {}, {{"Cookie", session}}).status, 200);
   const auto out = request("POST", "/logout", {}, {{"Cookie", session}});
   EXPECT_EQ(out.status, 303);
   EXPECT_NE(out.headers.at("set-cookie").find("Max-Age=0"), std::string::npos);

@@ -47,6 +47,7 @@ TEST(needs_restart, limits_and_each_fixed_admin_setting) {
   EXPECT_TRUE(admin_changed([](auto& a) { a.listen.port = 1; }));
   EXPECT_TRUE(admin_changed([](auto& a) { a.token_file = "admin.token"; }));
   EXPECT_TRUE(admin_changed([](auto& a) { a.max_connections = 1; }));
+  EXPECT_TRUE(admin_changed([](auto& a) { a.tls = config::tls_config{"admin.crt", "admin.key"}; }));
   EXPECT_FALSE(admin_changed([](auto& a) { a.external_url = "https://tocsin.example"; }))
       << "links follow a reload";
 

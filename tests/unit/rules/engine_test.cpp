@@ -834,6 +834,11 @@ TEST_F(engine_test, activity_counts_matches_per_minute_over_the_last_hour) {
   EXPECT_STREQ(kind_name(activity[1].kind), "threshold");
   EXPECT_EQ(activity[1].per_minute.back(), 1U);
 
+  // A reload keeps a rule's last hour, even when its definition changed.
+  engine_->replace_rules(std::make_shared<const compiled_rules>(
+      std::vector<rule_definition>{plain_rule("disk", "No space left")}));
+  EXPECT_EQ(engine_->activity(t + 59min + 30s).at(0).per_minute[0], 2U);
+
   // An hour on, the old minutes are gone.
   EXPECT_EQ(engine_->activity(t + 2h).at(0).per_minute, std::vector<std::uint64_t>(60, 0));
 }

@@ -244,6 +244,32 @@ TEST_F(alertmanager_api_test, groups_are_the_route_trees_with_how_often_each_ale
   EXPECT_EQ(request("GET", "/api/v2/alerts/groups?filter=no-operator").status, 400);
 }
 
+// Without a route an alert reaches no receiver; the API lists it all the same (as before the
+// groups endpoint), unless a receiver filter asks for one.
+TEST(alertmanager_api_without_route, lists_alerts_that_reach_no_receiver) {
+  test::temp_dir dir{"amapi-noroute"};
+  const auto cfg = config::load_string("data_dir: " + dir.path().string() + "\n", "t.yaml");
+  notifier_registry registry;
+  register_builtin_notifiers(registry);
+  metrics_registry metrics;
+  router_options options;
+  options.data_dir = dir.path();
+  alert_router router(cfg, registry, metrics, options);
+  admin_server admin;
+  register_alertmanager_api(admin, router);
+  admin.start("127.0.0.1", 0);
+  const auto get = [&](const char* path) {
+    return json::parse(test::http_get("127.0.0.1", admin.port(), path).body, nullptr, false);
+  };
+  ASSERT_EQ(test::http_request("POST", "127.0.0.1", admin.port(), "/api/v2/alerts",
+                               R"([{"labels":{"alertname":"Lonely"}}])")
+                .status,
+            200);
+  EXPECT_EQ(get("/api/v2/alerts").size(), 1U);
+  EXPECT_EQ(get("/api/v2/alerts?receiver=any").size(), 0U);
+  admin.stop();
+}
+
 TEST_F(alertmanager_api_test, inhibited_alert_is_suppressed) {
   ASSERT_TRUE(post_alert({{"labels", {{"alertname", "Disk"}, {"severity", "critical"}}}}));
   ASSERT_TRUE(post_alert({{"labels", {{"alertname", "Disk"}, {"severity", "warning"}}}}));
