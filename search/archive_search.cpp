@@ -247,12 +247,10 @@ class backward_reader {
         if (!fill(budget)) return false;
         continue;
       }
-      if (end_ == 0) {
-        if (pos_ == 0 || !fill(budget)) return false;
-        continue;
-      }
-      std::size_t stop = end_;
-      if (buf_[stop - 1] == '\n') --stop;
+      // Outside skipping, buf_[0, end_) ends with a newline (the one after the line returned
+      // last, or the file's last one); nothing is left once it is empty, as pos_ is 0 then.
+      if (end_ == 0) return false;
+      const std::size_t stop = end_ - 1;
       const void* nl = stop == 0 ? nullptr : ::memrchr(buf_.data(), '\n', stop);
       if (nl != nullptr) {
         const auto start = static_cast<std::size_t>(static_cast<const char*>(nl) - buf_.data()) + 1;
@@ -340,7 +338,7 @@ class archive_scan {
                const match_callback& on_match)
       : filter_(filter), options_(options), on_match_(on_match), prefilter_(filter) {
     budget_.max = options.max_scan_bytes;
-    if (options.buckets > 0) {
+    if (options.buckets > 0 && options.since < options.until) {
       const auto step = histogram_step(options.since, options.until, options.buckets);
       const auto window = std::chrono::ceil<std::chrono::seconds>(options.until - options.since);
       result_.histogram.start = options.since;

@@ -110,6 +110,18 @@ TEST_F(live_tail_test, buffer_cap_drops_until_taken) {
   EXPECT_EQ(text.find("dropped"), std::string::npos);
 }
 
+// Drops alone wake a waiter: the dropped event is news too.
+TEST_F(live_tail_test, wait_wakes_on_drops_alone) {
+  auto sub = tail_.subscribe(rules::event_filter(), tail_limits{1e9, 0});
+  EXPECT_FALSE(sub->wait(0ms));
+  tail_.consume(make_event("a", "no room"));
+  EXPECT_TRUE(sub->wait(0ms));
+  const std::string text = sub->take();
+  EXPECT_EQ(count(text, "event: line"), 0U);
+  EXPECT_NE(text.find("{\"dropped\":1}"), std::string::npos) << text;
+  EXPECT_FALSE(sub->wait(0ms));
+}
+
 TEST_F(live_tail_test, max_subscribers) {
   metrics_registry metrics;
   live_tail small(metrics, 2, clock_);

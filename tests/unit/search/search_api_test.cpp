@@ -10,6 +10,7 @@
 
 #include "collector/event.hpp"
 #include "core/http_query.hpp"
+#include "tests/support/net.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace tocsin::search {
@@ -91,8 +92,28 @@ TEST_F(search_api_test, bad_parameters_are_400_with_the_reason) {
   expect_400("limit=-1", "limit");
   expect_400("limit=100000", "limit");
   expect_400("buckets=0", "buckets");
+  expect_400("limit=5x", "limit");
+  expect_400("buckets=many", "buckets");
+  expect_400("until=soon", "until: soon");
   EXPECT_EQ(search_request(templates_, http_request_view{"POST", "/api/v1/search", "", ""}).status,
             405U);
+}
+
+// Registered on an admin server: the archives of the config's file outputs.
+TEST_F(search_api_test, served_by_the_admin_server) {
+  config::config cfg;
+  cfg.outputs.push_back({config::output_type::file, templates_.front()});
+  admin_server admin;
+  register_search_api(admin, cfg, clock_);
+  admin.start("127.0.0.1", 0);
+  const auto r = test::http_get("127.0.0.1", admin.port(),
+                                "/api/v1/search?filter=app%3D%22nginx%22&since=2h&limit=2");
+  admin.stop();
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json body = json::parse(r.body);
+  ASSERT_EQ(body["lines"].size(), 2U);
+  EXPECT_EQ(body["lines"][0]["message"], "nginx line 9");
+  EXPECT_EQ(body["files_scanned"], 1);
 }
 
 }  // namespace

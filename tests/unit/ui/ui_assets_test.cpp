@@ -26,6 +26,9 @@ TEST(ui_assets, every_file_of_ui_web_is_embedded_with_its_type) {
   EXPECT_EQ(find_ui_asset("/ui/app.css")->content_type, "text/css; charset=utf-8");
   EXPECT_EQ(find_ui_asset("/ui/favicon.svg")->content_type, "image/svg+xml");
   EXPECT_EQ(find_ui_asset("/ui/nope.js"), nullptr);
+  EXPECT_EQ(find_ui_asset("/zzz"), nullptr);  // after every asset
+  EXPECT_EQ(find_ui_asset("/a"), nullptr);    // before every asset
+  EXPECT_EQ(find_ui_asset("/ui/")->path, "/ui/index.html");
   EXPECT_EQ(find_ui_asset("/ui/../CMakeLists.txt"), nullptr);
   EXPECT_NE(find_ui_asset("/")->body.find("<script type=\"module\" src=\"/ui/app.js\">"),
             std::string_view::npos);
@@ -83,10 +86,25 @@ TEST(ui_assets, served_with_csp_and_etag_and_304_when_unchanged) {
     EXPECT_EQ(again.status, 304) << validator;
     EXPECT_TRUE(again.body.empty());
   }
-  const auto changed =
+  // The ETag inside another list element (after something other than a comma, a space or W/)
+  // is no match.
+  for (const std::string& validator :
+       {std::string("\"0000\""), "x" + etag, "xW" + etag, "ab" + etag, "\"a" + etag}) {
+    const auto changed =
+        test::http_request("GET", "127.0.0.1", admin.port(), "/ui/app.js", {}, {},
+                           std::chrono::seconds(10), {{"If-None-Match", validator}});
+    EXPECT_EQ(changed.status, 200) << validator;
+    EXPECT_EQ(changed.body, find_ui_asset("/ui/app.js")->body) << validator;
+  }
+  // ... but a later whole element is.
+  const auto later =
       test::http_request("GET", "127.0.0.1", admin.port(), "/ui/app.js", {}, {},
-                         std::chrono::seconds(10), {{"If-None-Match", "\"0000\""}});
-  EXPECT_EQ(changed.status, 200);
+                         std::chrono::seconds(10), {{"If-None-Match", "ab" + etag + "," + etag}});
+  EXPECT_EQ(later.status, 304);
+  // /ui/ is the index too.
+  const auto ui_index = test::http_get("127.0.0.1", admin.port(), "/ui/");
+  EXPECT_EQ(ui_index.status, 200);
+  EXPECT_EQ(ui_index.body, find_ui_asset("/")->body);
 
   EXPECT_EQ(test::http_get("127.0.0.1", admin.port(), "/ui/missing.js").status, 404);
   EXPECT_EQ(test::http_request("POST", "127.0.0.1", admin.port(), "/ui/app.js", "x").status, 405);
