@@ -63,7 +63,9 @@ constexpr std::pair<const char*, const char*> security_headers[] = {
      "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
-    {"Referrer-Policy", "no-referrer"},
+    // same-origin, not no-referrer: under no-referrer browsers send `Origin: null` with the
+    // UI's own form and fetch POSTs, and the origin check would refuse them.
+    {"Referrer-Policy", "same-origin"},
 };
 
 constexpr std::string_view session_cookie = "tocsin_session";

@@ -78,8 +78,12 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
     return std::nullopt;
   }
   if (pos != t.size()) return std::nullopt;
-  const auto local = sys_days(date) + hours(h) + minutes(mi) + seconds(s) + fraction;
-  return time_point_cast<system_clock::duration>(local - offset);
+  const auto utc = sys_days(date) + hours(h) + minutes(mi) + seconds(s) + fraction - offset;
+  // system_clock counts nanoseconds: it holds 1677 to 2262, and a time outside would overflow.
+  constexpr auto earliest = time_point_cast<microseconds>(system_clock::time_point::min());
+  constexpr auto latest = time_point_cast<microseconds>(system_clock::time_point::max());
+  if (utc <= earliest || utc >= latest) return std::nullopt;
+  return time_point_cast<system_clock::duration>(utc);
 }
 
 }  // namespace tocsin

@@ -86,6 +86,14 @@ TEST(rfc3339, refuses_text_that_is_not_a_timestamp) {
   }
 }
 
+TEST(rfc3339, refuses_times_the_clock_cannot_hold) {
+  // system_clock counts nanoseconds from 1970: 1677 to 2262 (a fuzzer found 4068 overflowing).
+  EXPECT_EQ(parse_rfc3339("4068-01-10T00:00:00Z"), std::nullopt);
+  EXPECT_EQ(parse_rfc3339("1500-01-01T00:00:00Z"), std::nullopt);
+  EXPECT_NE(parse_rfc3339("2261-12-31T23:59:59Z"), std::nullopt);
+  EXPECT_NE(parse_rfc3339("1678-01-01T00:00:00Z"), std::nullopt);
+}
+
 TEST(utf8_sequence_length, accepts_each_valid_length) {
   EXPECT_EQ(utf8_sequence_length("\xC3\xA9", 0), 2u);          // é
   EXPECT_EQ(utf8_sequence_length("\xE2\x82\xAC", 0), 3u);      // €
