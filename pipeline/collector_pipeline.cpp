@@ -27,6 +27,7 @@ rules::engine_options engine_options_for(const config::config& cfg) {
   // With a Kafka bus the routers evaluate cluster-scoped windows from every collector's hits.
   options.cluster_windows = cfg.bus.type == "kafka";
   options.node_name = cfg.node_name;
+  options.state_dir = cfg.data_dir / "rules";  // new_term rules' terms
   return options;
 }
 

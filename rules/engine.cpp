@@ -26,9 +26,44 @@
 //   last match + for, reported by the first tick at or after it); its next match resolves it
 //   (endsAt = that match's time) and starts a new seen period.
 //
+// The windowed kinds (spike, cardinality, aggregate, ratio) keep per group buckets of whole
+//   seconds: a match at time t lands in second floor(t) and counts at second `now` while
+//   second > now - window (in whole seconds). A group's condition is evaluated at each match's
+//   second (after the match is added) and by tick() for every second since the last evaluation
+//   (a quiet gap longer than the buckets reach costs one evaluation). When it holds the group
+//   fires (startsAt = the match, or the start of the second tick() evaluated); a firing group
+//   resolves at the first second s with s >= last second it held + window (endsAt = that
+//   second). A group that is not firing and whose buckets are all empty is forgotten.
+// spike: current = matches in (now - window, now], previous = in (now - 2 window, now - window].
+//   A rise (ratio > 1) holds when current >= min_count, previous > 0 and current >= ratio ×
+//   previous; a drop (ratio < 1) when previous >= min_count and current <= ratio × previous.
+//   It never holds before the group has a whole previous window of history: at second s, the
+//   group's first match (since it was last forgotten) must be at or before s - 2 window + 1.
+// ratio: the base counts events matching `of`, the numerator those matching `match` and `of`.
+//   It holds when base >= min_base (and > 0) and numerator / base is above `above` or below
+//   `below`.
+// cardinality: distinct values of `field` whose latest sighting is in the window (exact up to
+//   sliding_distinct::exact_limit per group, then estimated); holds when the count is > 0 and
+//   above `max` or below `min`.
+// aggregate: `function` of the numbers in the window (sliding_values); holds when there is one
+//   and it is above `above` or below `below`. A match whose value is missing or not a number is
+//   counted in tocsin_rule_value_errors_total and otherwise ignored (so is a cardinality or
+//   new_term match without its field).
+// new_term: the term (the field's value) is a label of the alert, so each term is its own
+//   group. A term is new when its group never saw it or last saw it `lookback` or longer ago;
+//   a new term fires like a plain match and resolves resolve_after after it. Terms seen before
+//   the warm-up ends (warmup after the rule first ran here; persisted) only teach. The terms
+//   live in a term_store: at most max_terms_per_rule, least recently seen evicted
+//   (tocsin_rule_terms_evicted_total), kept in state_dir across restarts and across reloads
+//   that leave the patterns, field, group_by and labels alone.
+//
 // `count` in annotations: plain, the matches since the alert started firing; threshold, the
 // matches inside the window when it fired plus every match since (while not firing, the matches
-// inside the window); absent, the matches of the current seen period.
+// inside the window); absent, the matches of the current seen period; the windowed kinds, the
+// matches in the current window (ratio: the numerator's). The windowed kinds also offer `value`
+// (spike: current / previous; ratio: the share; cardinality: the distinct count; aggregate: the
+// function's value; four significant digits), spike `previous` and ratio `base`. A named group
+// of the same name wins over all of these.
 // `first_seen`: plain, the first match of the firing episode; threshold, the oldest of the `count`
 // matches that crossed; absent, the first match of the seen period. `last_seen`: the latest match.
 //
@@ -56,6 +91,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -67,7 +104,11 @@
 #include <utility>
 
 #include "core/rfc3339.hpp"
+#include "rules/second_counts.hpp"
+#include "rules/sliding_distinct.hpp"
 #include "rules/template.hpp"
+#include "rules/term_store.hpp"
+#include "rules/value_window.hpp"
 
 namespace tocsin::rules {
 namespace {
@@ -101,7 +142,44 @@ bool same_definition(const rule_definition& a, const rule_definition& b) {
          a.min_severity == b.min_severity && a.severity == b.severity && a.labels == b.labels &&
          a.annotations == b.annotations && a.count == b.count && a.window == b.window &&
          a.for_duration == b.for_duration && a.group_by == b.group_by &&
-         a.resolve_after == b.resolve_after && a.scope == b.scope;
+         a.resolve_after == b.resolve_after && a.scope == b.scope &&
+         a.spike_ratio == b.spike_ratio && a.min_count == b.min_count && a.field == b.field &&
+         a.lookback == b.lookback && a.warmup == b.warmup && a.function == b.function &&
+         a.quantile == b.quantile && a.above == b.above && a.below == b.below &&
+         same_patterns(a.of, b.of) && a.min_base == b.min_base;
+}
+
+// What makes a new_term rule's terms its own: its patterns, field and grouping. Anything else
+// (severity, annotations, lookback) may change without forgetting them.
+std::string term_identity(const rule_definition& def) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const field_pattern& p : def.match) j.push_back({p.field, p.pattern});
+  const nlohmann::json identity = {{"match", j}, {"field", def.field}, {"group_by", def.group_by},
+                                   {"labels", def.labels}};
+  return identity.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::int64_t seconds_of(time_point t) {
+  return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+time_point at_second(std::int64_t s) {
+  constexpr std::int64_t limit =
+      std::chrono::duration_cast<std::chrono::seconds>(duration::max()).count() - 1;
+  if (s >= limit) return time_point::max();
+  if (s <= -limit) return time_point::min();
+  return time_point(std::chrono::seconds(s));
+}
+
+std::int64_t whole_seconds(std::chrono::milliseconds ms) {
+  return std::max<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(ms).count(), 1);
+}
+
+// {{value}}: four significant digits (0.2029, 4.952, 1.25e+06) is what a message needs.
+void append_number(double v, std::string& out) {
+  char text[32];
+  const auto r = std::to_chars(text, text + sizeof(text), v, std::chars_format::general, 4);
+  out.append(text, r.ptr);
 }
 
 // The same bytes fingerprint() hashes, used as the exact group key (no hash collisions).
@@ -135,6 +213,30 @@ std::string make_generator_url(const std::string& base, std::string_view rule) {
   return url;
 }
 
+// A windowed group's buckets (spike, cardinality, aggregate, ratio) and where its evaluation
+// stands. Every kind counts its matches (`count`); the others add what their condition needs.
+struct window_state {
+  window_state(const rule_definition& def, std::int64_t window, std::int64_t first_second)
+      : counts(window, def.kind == rule_kind::spike ? 2 : 1), history_since(first_second) {
+    if (def.kind == rule_kind::ratio) base.emplace(window, 1);
+    if (def.kind == rule_kind::cardinality) distinct.emplace();
+    if (def.kind == rule_kind::aggregate) values.emplace();
+  }
+  second_counts counts;  // ratio: the numerator
+  std::optional<second_counts> base;
+  std::optional<sliding_distinct> distinct;
+  std::optional<sliding_values> values;
+  std::int64_t evaluated = INT64_MIN;  // the latest second evaluated
+  std::int64_t last_true = INT64_MIN;  // the latest second the condition held
+  std::int64_t history_since = 0;      // spike: the group's first match after a quiet time
+  double value = 0;                    // the condition's value at the latest evaluation
+
+  [[nodiscard]] bool empty() const {
+    return counts.empty() && (!base || base->empty()) && (!distinct || distinct->empty()) &&
+           (!values || values->empty());
+  }
+};
+
 struct group_state {
   std::string key;  // group_key(labels); rule_state::index views into it
   label_set labels;
@@ -151,6 +253,18 @@ struct group_state {
   bool firing = false;
   time_point starts_at{};
   time_point last_sent{};
+  std::unique_ptr<window_state> window;  // the windowed kinds
+};
+
+// What one match, or one second of a collector's hits, adds to a windowed group.
+struct observation {
+  std::uint64_t matches = 0;  // ratio: events in the numerator
+  std::uint64_t base = 0;     // ratio: events in the base
+  std::optional<std::uint64_t> hash;                              // cardinality: one match
+  const std::vector<std::uint64_t>* hashes = nullptr;             // cardinality: hits
+  const std::vector<std::pair<std::uint32_t, std::uint8_t>>* registers = nullptr;
+  std::optional<double> value;                  // aggregate: one match
+  const value_summary* summary = nullptr;       // aggregate: hits
 };
 
 // Matches per minute over the last hour, for the UI's sparklines: a ring of minute slots, each
@@ -191,6 +305,12 @@ struct rule_state {
   std::vector<std::pair<std::string, annotation_template>> annotations;
   std::size_t count = 1;
   duration window{};
+  std::int64_t window_seconds = 1;  // the windowed kinds
+  std::int64_t kept_seconds = 1;    // how far back a windowed group's buckets reach
+  // new_term: the terms seen, and when the warm-up ends (unknown until the rule first runs).
+  std::unique_ptr<term_store> terms;
+  std::optional<std::int64_t> warmup_ends;
+  std::int64_t next_terms_flush = INT64_MIN;
   duration for_duration{};
   duration resolve_after{};
   std::string generator_url;
@@ -203,7 +323,10 @@ struct rule_state {
   counter* matches = nullptr;
   counter* evictions = nullptr;
   counter* hits_dropped = nullptr;
+  counter* value_errors = nullptr;
+  counter* terms_evicted = nullptr;
   gauge* live_groups = nullptr;
+  gauge* live_terms = nullptr;
 };
 
 // A match whose labels were computed before taking the state lock.
@@ -211,7 +334,24 @@ struct pending_match {
   std::size_t rule = 0;
   label_set labels;
   std::string key;
+  bool base_only = false;  // ratio: in the base only
+  // new_term's term, cardinality's value, aggregate's number (as text); has_field when set.
+  std::string field_value;
+  bool has_field = false;
 };
+
+// A named group of the rule's patterns (DESIGN.md's `group_by: [host, src_ip]`), else an event
+// field. False when neither is set.
+bool value_of(const std::string& field, const rule_match& m, const collector::event& ev,
+              std::string& out) {
+  const auto capture = std::find_if(m.captures.rbegin(), m.captures.rend(),
+                                    [&](const auto& c) { return c.first == field; });
+  if (capture != m.captures.rend()) {
+    out = capture->second;
+    return true;
+  }
+  return compiled_rules::field_value(ev, field, out);
+}
 
 label_set build_labels(const rule_definition& def, const rule_match& m,
                        const collector::event& ev) {
@@ -220,22 +360,26 @@ label_set build_labels(const rule_definition& def, const rule_match& m,
   labels.insert_or_assign("severity", def.severity);
   std::string value;
   for (const std::string& field : def.group_by) {
-    // A named group of the rule's patterns (DESIGN.md's `group_by: [host, src_ip]`), else an
-    // event field.
-    const auto capture = std::find_if(m.captures.rbegin(), m.captures.rend(),
-                                      [&](const auto& c) { return c.first == field; });
-    if (capture != m.captures.rend()) {
-      value = capture->second;
-    } else if (!compiled_rules::field_value(ev, field, value)) {
-      value.clear();
-    }
+    if (!value_of(field, m, ev, value)) value.clear();
     labels.insert_or_assign(label_name_for_field(field), value);
   }
   if (def.kind == rule_kind::plain) {
     for (const auto& [name, value] : m.captures) labels.insert_or_assign(name, value);
   }
+  if (def.kind == rule_kind::new_term && value_of(def.field, m, ev, value)) {
+    labels.insert_or_assign(label_name_for_field(def.field), value);  // one alert per term
+  }
   for (const auto& [name, value] : def.labels) labels.insert_or_assign(name, value);
   return labels;
+}
+
+// A number as aggregate rules read it: decimal, finite.
+std::optional<double> parse_number(std::string_view text) {
+  double v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
+  return v;
 }
 
 std::uint64_t matches_in_window(const group_state& g, duration window, time_point now) {
@@ -286,7 +430,7 @@ struct alert_engine::impl {
 
   // Sums a match of a cluster-scoped windowed rule into its hit batch.
   void record_hit(const rule_state& rs, const pending_match& p, const rule_match& m,
-                  const collector::event& ev, time_point now) {
+                  const collector::event& ev, time_point now, const observation& o) {
     std::string key = rs.def.name + '\n' + p.key;
     // A flood of distinct groups within one second (spoofed hosts) costs a counted refusal, not
     // memory: as many groups as a rule may keep, for all the rules together.
@@ -302,15 +446,62 @@ struct alert_engine::impl {
       b.labels = p.labels;
       b.collector = options.node_name;
     }
-    const std::int64_t second =
-        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    if (b.counts.empty() || b.counts.back().first != second) {
-      b.counts.emplace_back(second, 0);
-    }
-    ++b.counts.back().second;
-    b.captures = m.captures;
+    const std::int64_t second = seconds_of(now);
+    // Each part keeps its seconds in order: `now` never goes back.
+    const auto at = [&](auto& seconds) -> auto& {
+      if (seconds.empty() || seconds.back().first != second) {
+        seconds.emplace_back(second, typename std::decay_t<decltype(seconds)>::value_type::second_type{});
+      }
+      return seconds.back().second;
+    };
+    if (o.matches > 0) at(b.counts) += o.matches;
+    if (o.base > 0) at(b.base) += o.base;
+    if (o.value) at(b.values).add(*o.value);
+    if (o.hash) add_hash(b, second, *o.hash);
+    if (!p.base_only) b.captures = m.captures;
     b.message.assign(ev.message);
     b.host.assign(ev.host);
+  }
+
+  // A cardinality match's value: its hash, until the second holds too many; then the second
+  // goes over to HyperLogLog registers (the highest rank per register is all they need).
+  static void add_hash(hit_batch& b, std::int64_t second, std::uint64_t hash) {
+    if (!b.registers.empty() && b.registers.back().first == second) {
+      merge_register(b.registers.back().second, sliding_distinct::register_of(hash));
+      return;
+    }
+    if (b.distinct.empty() || b.distinct.back().first != second) {
+      settle_hashes(b);  // the second before is complete
+      b.distinct.emplace_back(second, std::vector<std::uint64_t>{});
+    }
+    b.distinct.back().second.push_back(hash);
+    // Duplicates are dropped in batches, so a busy second costs O(log n) per value.
+    if (b.distinct.back().second.size() >= 2 * max_hit_hashes) settle_hashes(b);
+  }
+
+  // Drops duplicate hashes of the latest second, and hands it over to registers when it still
+  // holds more than max_hit_hashes.
+  static void settle_hashes(hit_batch& b) {
+    if (b.distinct.empty()) return;
+    auto& [second, hashes] = b.distinct.back();
+    std::sort(hashes.begin(), hashes.end());
+    hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+    if (hashes.size() <= max_hit_hashes) return;
+    std::vector<std::pair<std::uint32_t, std::uint8_t>> regs;
+    for (const std::uint64_t h : hashes) merge_register(regs, sliding_distinct::register_of(h));
+    b.registers.emplace_back(second, std::move(regs));
+    b.distinct.pop_back();
+  }
+
+  static void merge_register(std::vector<std::pair<std::uint32_t, std::uint8_t>>& regs,
+                             std::pair<std::uint32_t, std::uint8_t> r) {
+    const auto it = std::lower_bound(regs.begin(), regs.end(), r,
+                                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (it != regs.end() && it->first == r.first) {
+      it->second = std::max(it->second, r.second);
+    } else {
+      regs.insert(it, r);
+    }
   }
 
   // Valid until this thread's next call; the thread-local copy keeps the rules alive.
@@ -346,6 +537,8 @@ struct alert_engine::impl {
     rs->window = to_duration(def.window);
     rs->for_duration = to_duration(def.for_duration);
     rs->resolve_after = to_duration(def.resolve_after);
+    rs->window_seconds = whole_seconds(def.window);
+    rs->kept_seconds = def.kind == rule_kind::spike ? 2 * rs->window_seconds : rs->window_seconds;
     rs->generator_url = make_generator_url(options.generator_url, def.name);
     const metric_labels rule_label{{"rule", def.name}};
     rs->matches = &metrics.get_counter("tocsin_rule_matches_total", "Events that matched a rule.",
@@ -359,6 +552,21 @@ struct alert_engine::impl {
         rule_label);
     rs->live_groups = &metrics.get_gauge(
         "tocsin_rule_groups", "Alert groups (label sets) a rule keeps state for.", rule_label);
+    if (def.kind == rule_kind::aggregate || def.kind == rule_kind::cardinality ||
+        def.kind == rule_kind::new_term) {
+      rs->value_errors = &metrics.get_counter(
+          "tocsin_rule_value_errors_total",
+          "Matches of new_term, cardinality and aggregate rules without their field's value (or, "
+          "for aggregate, with one that is not a number): not counted.",
+          rule_label);
+    }
+    if (def.kind == rule_kind::new_term) {
+      rs->live_terms = &metrics.get_gauge("tocsin_rule_terms",
+                                          "Terms a new_term rule remembers (per group).", rule_label);
+      rs->terms_evicted = &metrics.get_counter(
+          "tocsin_rule_terms_evicted_total",
+          "Terms a new_term rule forgot early: it reached max_terms_per_rule.", rule_label);
+    }
     return rs;
   }
 
@@ -383,7 +591,14 @@ struct alert_engine::impl {
     time_point d = g.firing ? add_saturated(g.last_sent, resend) : time_point::max();
     switch (rs.def.kind) {
       case rule_kind::plain:
+      case rule_kind::new_term:
         d = std::min(d, add_saturated(g.last_seen, rs.resolve_after));
+        break;
+      case rule_kind::spike:
+      case rule_kind::cardinality:
+      case rule_kind::aggregate:
+      case rule_kind::ratio:
+        d = std::min(d, at_second(g.window->evaluated + 1));  // evaluated every second
         break;
       case rule_kind::threshold:
         if (g.firing) {
@@ -456,6 +671,12 @@ struct alert_engine::impl {
         append_rfc3339_utc(g.first_seen, out, 3);
       } else if (name == "last_seen") {
         append_rfc3339_utc(g.last_seen, out, 3);
+      } else if (g.window && name == "value") {
+        append_number(g.window->value, out);
+      } else if (g.window && name == "previous") {
+        out += std::to_string(g.window->counts.previous());
+      } else if (g.window && g.window->base && name == "base") {
+        out += std::to_string(g.window->base->current());
       }
     };
     for (const auto& [name, tmpl] : rs.annotations) {
@@ -483,15 +704,177 @@ struct alert_engine::impl {
     std::string_view message, host;
   };
 
-  void apply_match(rule_state& rs, pending_match& p, const match_details& m, time_point now,
+  // Whether a windowed group's condition holds at second `s`, its buckets moved there first.
+  static bool condition(const rule_state& rs, window_state& w, std::int64_t s) {
+    w.counts.advance(s);
+    if (w.base) w.base->advance(s);
+    if (w.distinct) w.distinct->expire(s, rs.window_seconds);
+    if (w.values) w.values->expire(s, rs.window_seconds);
+    const rule_definition& def = rs.def;
+    const auto beyond = [&](double v) {
+      return (def.above && v > *def.above) || (def.below && v < *def.below);
+    };
+    switch (def.kind) {
+      case rule_kind::spike: {
+        const auto current = static_cast<double>(w.counts.current());
+        const auto previous = static_cast<double>(w.counts.previous());
+        w.value = previous > 0 ? current / previous : 0;
+        // The previous window must lie wholly inside the group's history.
+        if (s < w.history_since + 2 * rs.window_seconds - 1) return false;
+        const auto min_count = static_cast<double>(def.min_count);
+        if (def.spike_ratio > 1) {
+          return current >= min_count && previous > 0 && current >= def.spike_ratio * previous;
+        }
+        return previous >= min_count && current <= def.spike_ratio * previous;
+      }
+      case rule_kind::ratio: {
+        const std::uint64_t base = w.base->current();
+        w.value = base > 0 ? static_cast<double>(w.counts.current()) / static_cast<double>(base)
+                           : 0;
+        return base > 0 && base >= def.min_base && beyond(w.value);
+      }
+      case rule_kind::cardinality: {
+        const std::uint64_t n = w.distinct->count(s, rs.window_seconds);
+        w.value = static_cast<double>(n);
+        return n > 0 && beyond(w.value);
+      }
+      case rule_kind::aggregate: {
+        const auto v = w.values->evaluate(def.function, def.quantile);
+        w.value = v.value_or(0);
+        return v && beyond(*v);
+      }
+      default:
+        return false;
+    }
+  }
+
+  // Evaluates a windowed group at second `s`: fires when the condition holds (startsAt = `at`),
+  // resolves once it has been false for a whole window.
+  void evaluate_at(rule_state& rs, group_state& g, std::int64_t s, time_point at,
                    std::vector<alert>& out) {
+    window_state& w = *g.window;
+    const bool holds = condition(rs, w, s);
+    w.evaluated = std::max(w.evaluated, s);
+    g.count = w.counts.current();
+    if (holds) {
+      w.last_true = s;
+      if (!g.firing) {
+        g.firing = true;
+        g.starts_at = at;
+        emit_firing(rs, g, at, out, true);
+      }
+    } else if (g.firing && s >= w.last_true + rs.window_seconds) {
+      emit_resolved(rs, g, at_second(w.last_true + rs.window_seconds), out);
+    }
+  }
+
+  // Evaluates every second after the latest evaluated one up to `s`. Once every bucket has
+  // expired nothing changes any more, so a long quiet gap costs one more evaluation, not one
+  // per second.
+  void step_to(rule_state& rs, group_state& g, std::int64_t s, std::vector<alert>& out) {
+    window_state& w = *g.window;
+    if (w.evaluated == INT64_MIN) return;
+    const std::int64_t settled = w.evaluated + rs.kept_seconds + 1;
+    for (std::int64_t t = w.evaluated + 1; t <= s && t <= settled; ++t) {
+      evaluate_at(rs, g, t, at_second(t), out);
+    }
+    if (s > settled) evaluate_at(rs, g, s, at_second(s), out);
+  }
+
+  // Adds what one match or one second of hits brought at second `s`, then evaluates.
+  void apply_window(rule_state& rs, group_state& g, std::int64_t s, const observation& o,
+                    time_point at, std::vector<alert>& out) {
+    if (!g.window) g.window = std::make_unique<window_state>(rs.def, rs.window_seconds, s);
+    window_state& w = *g.window;
+    // A collector's older second is merged into its own bucket and evaluated now.
+    const std::int64_t t = std::max(s, w.evaluated);
+    step_to(rs, g, t - 1, out);
+    w.counts.add(s, o.matches);
+    if (w.base) w.base->add(s, o.base);
+    if (w.distinct) {
+      if (o.hash) w.distinct->add(*o.hash, s);
+      if (o.hashes != nullptr) {
+        for (const std::uint64_t h : *o.hashes) w.distinct->add(h, s);
+      }
+      if (o.registers != nullptr) {
+        for (const auto& [reg, rank] : *o.registers) w.distinct->add_register(reg, rank, s);
+      }
+    }
+    if (w.values) {
+      if (o.value) w.values->add(s, *o.value);
+      if (o.summary != nullptr) w.values->add(s, *o.summary);
+    }
+    evaluate_at(rs, g, t, s == t ? at : at_second(t), out);
+  }
+
+  // new_term: starts the warm-up, writes the terms' journal out, and now and then the whole
+  // store with the latest sightings.
+  void tick_terms(rule_state& rs, time_point now) {
+    start_warmup(rs, now);
+    const std::int64_t s = seconds_of(now);
+    if (s >= rs.next_terms_flush) {
+      if (rs.next_terms_flush != INT64_MIN) rs.terms->flush();
+      rs.next_terms_flush = s + terms_flush_seconds;
+    } else {
+      rs.terms->sync();
+    }
+  }
+  static constexpr std::int64_t terms_flush_seconds = 600;
+
+  // Replays a collector's windowed state second by second, every part of a second at once (a
+  // ratio's numerator without its base would look like a share above 1).
+  void replay_window_hits(rule_state& rs, const hit_batch& hits, const std::string& key,
+                          std::vector<alert>& out) {
+    std::map<std::int64_t, observation> seconds;
+    for (const auto& [second, n] : hits.counts) seconds[second].matches += n;
+    for (const auto& [second, n] : hits.base) seconds[second].base += n;
+    for (const auto& [second, hashes] : hits.distinct) seconds[second].hashes = &hashes;
+    for (const auto& [second, regs] : hits.registers) seconds[second].registers = &regs;
+    for (const auto& [second, summary] : hits.values) seconds[second].summary = &summary;
+    for (const auto& [second, o] : seconds) {
+      const time_point t = at_second(second);
+      advance(t);
+      pending_match p;
+      p.labels = hits.labels;
+      p.key = key;
+      p.base_only = o.matches == 0;
+      apply_match(rs, p, {hits.captures, hits.message, hits.host}, t, out, o);
+    }
+  }
+
+  // new_term: the warm-up starts the first time the rule runs, and is remembered.
+  void start_warmup(rule_state& rs, time_point now) {
+    if (rs.warmup_ends || !rs.terms) return;
+    const std::int64_t s = seconds_of(now);
+    rs.terms->set_warmup_started(s);
+    rs.warmup_ends = s + std::chrono::duration_cast<std::chrono::seconds>(rs.def.warmup).count();
+  }
+
+  // new_term: whether this sighting of the term (the group key holds it) is news to alert on.
+  bool new_term_fires(rule_state& rs, const std::string& key, time_point now) {
+    start_warmup(rs, now);
+    const std::int64_t s = seconds_of(now);
+    const bool fresh = rs.terms->see(
+        key, s, std::chrono::duration_cast<std::chrono::seconds>(rs.def.lookback).count());
+    rs.live_terms->set(static_cast<std::int64_t>(rs.terms->size()));
+    if (const std::uint64_t evicted = rs.terms->evicted(); evicted > rs.terms_evicted->value()) {
+      rs.terms_evicted->inc(evicted - rs.terms_evicted->value());
+    }
+    return fresh && s >= *rs.warmup_ends;  // terms seen while warming up only teach
+  }
+
+  void apply_match(rule_state& rs, pending_match& p, const match_details& m, time_point now,
+                   std::vector<alert>& out, const observation& o = {}) {
     group_state& g = find_or_create(rs, p, now, out);
-    g.captures = m.captures;
-    g.message.assign(m.message);
-    g.host.assign(m.host);
-    g.last_seen = now;
+    if (!p.base_only) {  // a ratio's base event is no match: annotations show the latest match
+      g.captures = m.captures;
+      g.message.assign(m.message);
+      g.host.assign(m.host);
+      g.last_seen = now;
+    }
     switch (rs.def.kind) {
       case rule_kind::plain:
+      case rule_kind::new_term:
         ++g.count;
         if (!g.firing) {
           g.firing = true;
@@ -525,6 +908,12 @@ struct alert_engine::impl {
         }
         ++g.count;
         break;
+      case rule_kind::spike:
+      case rule_kind::cardinality:
+      case rule_kind::aggregate:
+      case rule_kind::ratio:
+        apply_window(rs, g, seconds_of(now), o, now, out);
+        break;
     }
     rs.next_due = std::min(rs.next_due, due(rs, g));
   }
@@ -536,6 +925,7 @@ struct alert_engine::impl {
       bool forget = false;
       switch (rs.def.kind) {
         case rule_kind::plain:
+        case rule_kind::new_term:
           if (const time_point at = add_saturated(g.last_seen, rs.resolve_after); now >= at) {
             if (g.firing) emit_resolved(rs, g, at, out);
             forget = true;
@@ -561,6 +951,13 @@ struct alert_engine::impl {
             }
           }
           break;
+        case rule_kind::spike:
+        case rule_kind::cardinality:
+        case rule_kind::aggregate:
+        case rule_kind::ratio:
+          step_to(rs, g, seconds_of(now), out);
+          forget = !g.firing && g.window->empty();
+          break;
       }
       if (forget) {
         rs.index.erase(g.key);
@@ -576,20 +973,44 @@ struct alert_engine::impl {
     rs.live_groups->set(static_cast<std::int64_t>(rs.groups.size()));
   }
 
+  // A new_term rule's terms: the old state's while the terms mean the same (term_identity), else
+  // the file's. The old store writes its file before a new one reads it.
+  void take_terms(rule_state& rs, rule_state* old) {
+    if (old != nullptr && old->terms && term_identity(old->def) == term_identity(rs.def)) {
+      rs.terms = std::move(old->terms);
+      rs.warmup_ends = old->warmup_ends;
+      rs.next_terms_flush = old->next_terms_flush;
+    } else {
+      if (old != nullptr) old->terms.reset();
+      rs.terms = std::make_unique<term_store>(
+          options.state_dir.empty() ? std::filesystem::path()
+                                    : options.state_dir / "new_term" / (rs.def.name + ".jsonl"),
+          rs.def.name, term_identity(rs.def), options.max_terms_per_rule);
+      if (const auto started = rs.terms->warmup_started()) {
+        rs.warmup_ends =
+            *started + std::chrono::duration_cast<std::chrono::seconds>(rs.def.warmup).count();
+      }
+    }
+    rs.live_terms->set(static_cast<std::int64_t>(rs.terms->size()));
+  }
+
   // Installs `r` and its states, keeping the groups of unchanged rules. Caller holds `mutex`.
   void install(std::shared_ptr<const compiled_rules> r,
                std::vector<std::unique_ptr<rule_state>> fresh) {
     std::vector<bool> taken(states.size(), false);
     for (auto& rs : fresh) {
       const auto it = state_by_name.find(rs->def.name);
-      if (it == state_by_name.end() || taken[it->second]) continue;
-      rule_state& old = *states[it->second];
-      rs->recent_matches = old.recent_matches;  // the rules page's last hour follows the name
-      if (!same_definition(old.def, rs->def)) continue;
+      rule_state* old =
+          it == state_by_name.end() || taken[it->second] ? nullptr : states[it->second].get();
+      if (rs->def.kind == rule_kind::new_term) take_terms(*rs, old);
+      if (old == nullptr) continue;
+      rs->recent_matches = old->recent_matches;  // the rules page's last hour follows the name
+      if (!same_definition(old->def, rs->def)) continue;
+      rule_state& old_state = *old;
       // The list and map keep their nodes when moved, so the index's key views stay valid.
-      rs->groups = std::move(old.groups);
-      rs->index = std::move(old.index);
-      rs->next_due = old.next_due;
+      rs->groups = std::move(old_state.groups);
+      rs->index = std::move(old_state.index);
+      rs->next_due = old_state.next_due;
       taken[it->second] = true;
     }
     for (std::size_t i = 0; i < states.size(); ++i) {
@@ -626,25 +1047,46 @@ void alert_engine::on_event(const collector::event& ev, time_point now, std::vec
   std::vector<pending_match> pending;
   pending.reserve(matches.size());
   for (const rule_match& m : matches) {
+    const rule_definition& def = rules->definitions()[m.rule];
     pending_match& p = pending.emplace_back();
     p.rule = m.rule;
-    p.labels = build_labels(rules->definitions()[m.rule], m, ev);
+    p.base_only = m.base_only;
+    p.labels = build_labels(def, m, ev);
     p.key = group_key(p.labels);
+    if (!def.field.empty()) p.has_field = value_of(def.field, m, ev, p.field_value);
   }
 
   std::lock_guard lock(impl_->mutex);
   const time_point t = impl_->advance(now);
   for (std::size_t i = 0; i < pending.size(); ++i) {
-    rule_state* rs = impl_->state_for(*rules, pending[i].rule);
+    pending_match& p = pending[i];
+    rule_state* rs = impl_->state_for(*rules, p.rule);
     if (rs == nullptr) continue;  // the rule changed or went away in a reload just now
-    rs->matches->inc();
-    rs->recent_matches.add(t);
-    if (impl_->options.cluster_windows && rs->def.kind != rule_kind::plain &&
+    const rule_kind kind = rs->def.kind;
+    observation o;
+    o.matches = p.base_only ? 0 : 1;
+    o.base = kind == rule_kind::ratio ? 1 : 0;
+    if (kind == rule_kind::cardinality || kind == rule_kind::aggregate ||
+        kind == rule_kind::new_term) {
+      if (kind == rule_kind::aggregate && p.has_field) o.value = parse_number(p.field_value);
+      if (kind == rule_kind::cardinality && p.has_field) o.hash = value_hash(p.field_value);
+      const bool usable = kind == rule_kind::aggregate ? o.value.has_value() : p.has_field;
+      if (!usable) {
+        rs->value_errors->inc();
+        continue;
+      }
+    }
+    if (!p.base_only) {
+      rs->matches->inc();
+      rs->recent_matches.add(t);
+    }
+    if (impl_->options.cluster_windows && kind != rule_kind::plain &&
         rs->def.scope == rule_scope::cluster) {
-      impl_->record_hit(*rs, pending[i], matches[i], ev, t);
+      impl_->record_hit(*rs, p, matches[i], ev, t, o);
       continue;
     }
-    impl_->apply_match(*rs, pending[i], {matches[i].captures, ev.message, ev.host}, t, out);
+    if (kind == rule_kind::new_term && !impl_->new_term_fires(*rs, p.key, t)) continue;
+    impl_->apply_match(*rs, p, {matches[i].captures, ev.message, ev.host}, t, out, o);
   }
 }
 
@@ -652,7 +1094,10 @@ std::vector<hit_batch> alert_engine::take_hits() {
   std::vector<hit_batch> out;
   std::lock_guard lock(impl_->mutex);
   out.reserve(impl_->hits.size());
-  for (auto& [key, batch] : impl_->hits) out.push_back(std::move(batch));
+  for (auto& [key, batch] : impl_->hits) {
+    impl::settle_hashes(batch);  // the seconds before were settled as the next one began
+    out.push_back(std::move(batch));
+  }
   impl_->hits.clear();
   return out;
 }
@@ -664,6 +1109,10 @@ void alert_engine::on_hits(const hit_batch& hits, std::vector<alert>& out) {
   rule_state& rs = *impl_->states[it->second];
   if (rs.def.kind == rule_kind::plain) return;
   const std::string key = group_key(hits.labels);
+  if (is_window_kind(rs.def.kind)) {
+    impl_->replay_window_hits(rs, hits, key, out);
+    return;
+  }
   for (const auto& [second, n] : hits.counts) {
     // At its own second, not at the engine's clock: a new assignment replays rebuild_window of
     // hits after tick() has moved the clock to now. Never before the group's latest match, so
@@ -673,7 +1122,9 @@ void alert_engine::on_hits(const hit_batch& hits, std::vector<alert>& out) {
     if (const auto g = rs.index.find(key); g != rs.index.end()) {
       t = std::max(t, g->second->last_seen);
     }
-    // A threshold keeps only its last `count` match times, and absent only needs one.
+    // new_term: the term (in the labels) fires if it is news to this router.
+    if (rs.def.kind == rule_kind::new_term && !impl_->new_term_fires(rs, key, t)) continue;
+    // A threshold keeps only its last `count` match times; absent and new_term need one.
     const std::uint64_t replayed =
         rs.def.kind == rule_kind::threshold ? std::min<std::uint64_t>(n, rs.count) : 1;
     for (std::uint64_t i = 0; i < replayed; ++i) {
@@ -697,6 +1148,7 @@ void alert_engine::tick(time_point now, std::vector<alert>& out) {
   const time_point t = impl_->advance(now);
   for (auto& rs : impl_->states) {
     if (t >= rs->next_due) impl_->tick_rule(*rs, t, out);
+    if (rs->terms) impl_->tick_terms(*rs, t);
   }
 }
 

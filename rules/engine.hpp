@@ -1,11 +1,12 @@
 #pragma once
-// Turns rule matches into alerts: plain, threshold and absent rules, per-group windows, resolve
-// timing and periodic re-sends. On a collector of a cluster, cluster-scoped windows are counted
+// Turns rule matches into alerts: every rule kind (plain, threshold, absent, spike, new_term,
+// cardinality, aggregate, ratio), per-group windows, resolve timing and periodic re-sends. On a collector of a cluster, cluster-scoped windows are counted
 // as hits for the routers; on a router, hits are replayed into the same windows (rules/hits.hpp).
 // Time is passed in by the caller (receive time in `tocsin run`, the events' own timestamps in
 // `tocsin test-rules`), so tests never sleep.
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct engine_options {
   // summed into hit batches (take_hits()) for the routers instead of being evaluated here.
   bool cluster_windows = false;
   std::string node_name;  // hit_batch::collector
+  // new_term rules keep their terms in STATE_DIR/new_term/RULE.jsonl; empty: in memory only.
+  std::filesystem::path state_dir;
+  std::size_t max_terms_per_rule = 100000;  // beyond it the least recently seen term goes
 };
 
 // What a rule has done lately (GET /api/v1/rules, the UI's rules page).
@@ -52,8 +56,9 @@ class alert_engine {
   // absent alert that resolves). Thread-safe.
   void on_event(const collector::event& ev, time_point now, std::vector<alert>& out);
 
-  // Advances time to `now`: resolves plain and threshold alerts, fires absent alerts, re-sends
-  // firing alerts that are due. Thread-safe; call at least once a second in a daemon.
+  // Advances time to `now`: resolves plain and threshold alerts, fires absent alerts, evaluates
+  // the windowed kinds second by second, re-sends firing alerts that are due, and now and then
+  // saves new_term rules' terms. Thread-safe; call at least once a second in a daemon.
   void tick(time_point now, std::vector<alert>& out);
 
   // With options.cluster_windows: the matches of cluster-scoped windowed rules since the last
@@ -61,7 +66,7 @@ class alert_engine {
   std::vector<hit_batch> take_hits();
 
   // A router: replays a collector's hit batch into the window of its rule (if this engine has
-  // a threshold or absent rule of that name), appending the alerts to emit now. Each second's
+  // a windowed rule of that name), appending the alerts to emit now. Each second's
   // matches count at that second (or at the group's latest match, if later), even when tick()
   // has moved the engine's clock past it. Thread-safe.
   void on_hits(const hit_batch& hits, std::vector<alert>& out);

@@ -152,6 +152,7 @@ struct match_scratch {
   std::vector<std::string_view> texts;
   std::vector<unsigned char> present;
   std::vector<re2::StringPiece> groups;
+  std::vector<rule_match> ratio_matches;  // `match` hits of ratio rules, until their `of`
 };
 
 match_scratch& scratch() {
@@ -186,10 +187,14 @@ struct compiled_rules::impl {
     int submatches = 0;  // 1 + the highest named group index; 0 = no named groups
     std::vector<std::pair<int, std::string>> named_groups;  // by group index
   };
+  // The patterns of one rule's `match`, or of a ratio rule's `of` (after every rule's own).
   struct rule_entry {
     std::vector<rule_pattern> patterns;
     std::uint32_t needed = 0;  // patterns that must hit
     int min_severity = -1;
+    std::uint32_t rule = 0;  // index into definitions()
+    bool ratio = false;      // the `match` of a ratio rule: reported with its base
+    bool base = false;       // the `of` of a ratio rule
   };
 
   std::vector<field_slot> slots;
@@ -209,19 +214,21 @@ compiled_rules::compiled_rules(std::vector<rule_definition> rules)
   set_options.set_max_mem(std::int64_t{64} << 20);
 
   std::map<std::string, std::uint32_t, std::less<>> slot_of;
-  impl_->rules.resize(rules_.size());
-  for (std::size_t r = 0; r < rules_.size(); ++r) {
+  const auto add_entry = [&](std::size_t r, const std::vector<field_pattern>& patterns,
+                             const char* key) {
     const rule_definition& def = rules_[r];
-    impl::rule_entry& entry = impl_->rules[r];
+    const auto e = static_cast<std::uint32_t>(impl_->rules.size());
+    impl::rule_entry& entry = impl_->rules.emplace_back();
     entry.min_severity = def.min_severity;
-    if (def.match.empty()) {
-      errors.push_back(config::location_prefix(def.where) + "rule " + def.name +
-                       ": match must not be empty");
-      continue;
+    entry.rule = static_cast<std::uint32_t>(r);
+    if (patterns.empty()) {
+      errors.push_back(config::location_prefix(def.where) + "rule " + def.name + ": " + key +
+                       " must not be empty");
+      return;
     }
-    for (const field_pattern& p : def.match) {
-      const std::string prefix =
-          config::location_prefix(p.where) + "rule " + def.name + ": match." + p.field + ": ";
+    for (const field_pattern& p : patterns) {
+      const std::string prefix = config::location_prefix(p.where) + "rule " + def.name + ": " +
+                                 key + "." + p.field + ": ";
       if (!parse_field(p.field)) {
         errors.push_back(prefix + "unknown field");
         continue;
@@ -245,7 +252,7 @@ compiled_rules::compiled_rules(std::vector<rule_definition> rules)
         errors.push_back(prefix + set_error);
         continue;
       }
-      slot.set_rule.push_back(static_cast<std::uint32_t>(r));
+      slot.set_rule.push_back(e);
       slot.set_regex.push_back(re.get());
 
       impl::rule_pattern compiled;
@@ -256,9 +263,17 @@ compiled_rules::compiled_rules(std::vector<rule_definition> rules)
       }
       std::sort(compiled.named_groups.begin(), compiled.named_groups.end());
       compiled.re = std::move(re);
-      entry.patterns.push_back(std::move(compiled));
+      impl_->rules[e].patterns.push_back(std::move(compiled));
     }
-    entry.needed = static_cast<std::uint32_t>(def.match.size());
+    impl_->rules[e].needed = static_cast<std::uint32_t>(patterns.size());
+  };
+  impl_->rules.reserve(rules_.size());
+  for (std::size_t r = 0; r < rules_.size(); ++r) add_entry(r, rules_[r].match, "match");
+  for (std::size_t r = 0; r < rules_.size(); ++r) {
+    if (rules_[r].kind != rule_kind::ratio) continue;
+    impl_->rules[r].ratio = true;
+    add_entry(r, rules_[r].of, "ratio.of");
+    impl_->rules.back().base = true;
   }
   for (impl::field_slot& slot : impl_->slots) {
     slot.ref = *parse_field(slot.field);
@@ -320,31 +335,43 @@ void compiled_rules::match(const collector::event& ev, std::vector<rule_match>& 
   }
   if (s.touched.empty()) return;
 
-  // Candidates: every pattern hit. Report them in definition order.
+  // Candidates: every pattern hit. Report them in definition order; a ratio rule's `match`
+  // entry comes before its `of` entry, which reports both.
   std::sort(s.touched.begin(), s.touched.end());
-  for (std::uint32_t r : s.touched) {
-    const impl::rule_entry& entry = m.rules[r];
-    if (s.hits[r] != entry.needed) continue;
+  s.ratio_matches.clear();
+  for (std::uint32_t e : s.touched) {
+    const impl::rule_entry& entry = m.rules[e];
+    if (s.hits[e] != entry.needed) continue;
     if (entry.min_severity >= 0 && (ev.severity < 0 || ev.severity > entry.min_severity)) continue;
     rule_match result;
-    result.rule = r;
-    bool matched = true;
+    result.rule = entry.rule;
     for (const impl::rule_pattern& p : entry.patterns) {
       if (p.submatches == 0) continue;
       const std::string_view text = s.texts[p.slot];
       s.groups.resize(static_cast<std::size_t>(p.submatches));
-      if (!p.re->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED,
-                       s.groups.data(), p.submatches)) {
-        matched = false;  // cannot happen: the set said it matches
-        break;
-      }
+      // Cannot fail: the set said it matches.
+      p.re->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED,
+                  s.groups.data(), p.submatches);
       for (const auto& [index, name] : p.named_groups) {
         const re2::StringPiece& group = s.groups[static_cast<std::size_t>(index)];
         if (group.data() == nullptr) continue;  // an optional group that did not take part
         result.captures.emplace_back(name, std::string(group.data(), group.size()));
       }
     }
-    if (matched) out.push_back(std::move(result));
+    if (entry.ratio) {
+      s.ratio_matches.push_back(std::move(result));
+      continue;
+    }
+    if (entry.base) {
+      const auto main = std::find_if(s.ratio_matches.begin(), s.ratio_matches.end(),
+                                     [&](const rule_match& r) { return r.rule == entry.rule; });
+      result.base_only = main == s.ratio_matches.end();
+      if (!result.base_only) {
+        result.captures.insert(result.captures.end(), main->captures.begin(),
+                               main->captures.end());
+      }
+    }
+    out.push_back(std::move(result));
   }
 }
 

@@ -19,7 +19,11 @@ namespace tocsin::rules {
 struct rule_match {
   std::size_t rule = 0;  // index into compiled_rules::definitions()
   // Named groups (?P<name>...) of the rule's patterns, in pattern order; unset groups omitted.
+  // A ratio rule: those of `of`'s patterns, then (unless base_only) those of `match`'s.
   std::vector<std::pair<std::string, std::string>> captures;
+  // A ratio rule reports every event of its base selection (`of`); base_only when the event did
+  // not also match `match`, i.e. counts in the base but not in the numerator.
+  bool base_only = false;
 };
 
 class compiled_rules {
@@ -33,7 +37,8 @@ class compiled_rules {
 
   [[nodiscard]] const std::vector<rule_definition>& definitions() const { return rules_; }
 
-  // Appends the rules `ev` matches, in definition order. Const and thread-safe.
+  // Appends the rules `ev` matches, in definition order (ratio rules, whose matches depend on
+  // their base selection, after the others). Const and thread-safe.
   void match(const collector::event& ev, std::vector<rule_match>& out) const;
 
   // The text of an event field as rules see it (severity and facility by name, fields.NAME with

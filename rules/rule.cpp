@@ -4,6 +4,9 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
 #include <set>
 #include <utility>
 
@@ -11,17 +14,21 @@
 
 namespace tocsin::rules {
 
-const char* kind_name(rule_kind kind) {
-  switch (kind) {
-    case rule_kind::threshold:
-      return "threshold";
-    case rule_kind::absent:
-      return "absent";
-    case rule_kind::plain:
-      break;
-  }
-  return "plain";
+namespace {
+
+// Index = rule_kind; the name a rules file gives the kind's block.
+constexpr std::string_view kind_names[] = {"plain",       "threshold", "absent", "spike",
+                                           "new_term",    "cardinality", "aggregate", "ratio"};
+
+}  // namespace
+
+const char* kind_name(rule_kind kind) { return kind_names[static_cast<std::size_t>(kind)].data(); }
+
+bool is_window_kind(rule_kind kind) {
+  return kind == rule_kind::spike || kind == rule_kind::cardinality ||
+         kind == rule_kind::aggregate || kind == rule_kind::ratio;
 }
+
 namespace {
 
 using config::names;
@@ -29,12 +36,21 @@ using config::quote;
 using config::yaml_entry;
 
 constexpr std::string_view top_keys[] = {"rules"};
-constexpr std::string_view rule_keys[] = {"name",     "match",         "min_severity", "severity",
-                                          "labels",   "annotations",   "threshold",    "absent",
-                                          "group_by", "resolve_after", "scope"};
+constexpr std::string_view rule_keys[] = {
+    "name",   "match", "min_severity", "severity",    "labels",    "annotations", "threshold",
+    "absent", "spike", "new_term",     "cardinality", "aggregate", "ratio",       "group_by",
+    "resolve_after", "scope"};
 constexpr std::string_view scopes[] = {"cluster", "node"};
 constexpr std::string_view threshold_keys[] = {"count", "window", "group_by"};
 constexpr std::string_view absent_keys[] = {"for", "group_by"};
+constexpr std::string_view spike_keys[] = {"window", "ratio", "min_count", "group_by"};
+constexpr std::string_view new_term_keys[] = {"field", "lookback", "warmup", "group_by"};
+constexpr std::string_view cardinality_keys[] = {"field", "window", "max", "min", "group_by"};
+constexpr std::string_view aggregate_keys[] = {"value", "function", "window", "above", "below",
+                                               "group_by"};
+constexpr std::string_view ratio_keys[] = {"of", "window", "above", "below", "min_base",
+                                           "group_by"};
+constexpr std::string_view aggregate_functions[] = {"avg", "min", "max", "sum", "pNN"};
 constexpr std::string_view plain_fields[] = {"message",  "host",     "app",   "procid", "msgid",
                                              "facility", "severity", "input", "source", "format"};
 // Index = syslog severity number.
@@ -110,10 +126,19 @@ class rules_reader : public config::yaml_reader {
  private:
   std::optional<rule_definition> load_rule(const yaml_entry& at);
   void load_name(const yaml_entry& e, rule_definition& rule);
-  void load_match(const yaml_entry& e, rule_definition& rule);
+  void load_patterns(const yaml_entry& e, std::vector<field_pattern>& out,
+                     std::vector<std::string>& groups);
+  void load_kind(const yaml_entry& e, rule_definition& rule);
   void load_threshold(const yaml_entry& e, rule_definition& rule);
   void load_absent(const yaml_entry& e, rule_definition& rule);
+  void load_spike(const yaml_entry& e, rule_definition& rule);
+  void load_new_term(const yaml_entry& e, rule_definition& rule);
+  void load_cardinality(const yaml_entry& e, rule_definition& rule);
+  void load_aggregate(const yaml_entry& e, rule_definition& rule);
+  void load_ratio(const yaml_entry& e, rule_definition& rule);
   void check_group_by(const yaml_entry& e, rule_definition& rule);
+  void check_field(const yaml_entry& e, const std::vector<std::string>& groups,
+                   const std::string& what);
   std::optional<std::map<std::string, std::string>> label_map(const yaml_entry& e, bool labels);
 
   // A duration that must be positive.
@@ -126,11 +151,49 @@ class rules_reader : public config::yaml_reader {
     return value;
   }
 
+  // A window of the windowed kinds: whole seconds, since they slide in 1 s buckets.
+  std::optional<config::duration> window_span(const yaml_entry& e) {
+    auto value = positive_span(e);
+    if (value && value->count() % 1000 != 0) {
+      error(e.mark(), e.path,
+            "windows slide in 1 s buckets: give whole seconds (30s, 5m, 1h30m), got " +
+                quote(e.value.Scalar()));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  // A finite decimal number, at least `min`.
+  std::optional<double> real(const yaml_entry& e, double min) {
+    auto value = text(e);
+    if (!value) return std::nullopt;
+    double parsed = 0;
+    const char* end = value->data() + value->size();
+    const auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+    if (ec != std::errc() || ptr != end || !std::isfinite(parsed)) {
+      error(e.mark(), e.path, "expected a number, got " + config::describe(e.value));
+      return std::nullopt;
+    }
+    if (parsed < min) {
+      error(e.mark(), e.path, quote(*value) + " is too small (at least " + number_text(min) + ")");
+      return std::nullopt;
+    }
+    return parsed;
+  }
+
+  static std::string number_text(double v) {
+    char out[32];
+    const auto r = std::to_chars(out, out + sizeof(out), v);
+    return {out, r.ptr};
+  }
+
   std::map<std::string, config::source_location>& known_names_;
-  // Of the rule being read: its patterns' named groups, and its group_by (checked once the
-  // groups are known, whatever the key order).
+  // Of the rule being read: the named groups of its `match` and `of` patterns, its group_by
+  // and the kind's field (checked once the groups are known, whatever the key order).
   std::vector<std::string> named_groups_;
+  std::vector<std::string> of_groups_;
   std::optional<yaml_entry> group_by_;
+  std::optional<yaml_entry> field_;
 };
 
 std::optional<rule_definition> rules_reader::load_rule(const yaml_entry& at) {
@@ -142,14 +205,21 @@ std::optional<rule_definition> rules_reader::load_rule(const yaml_entry& at) {
   rule_definition rule;
   rule.where = where(at.mark());
   named_groups_.clear();
+  of_groups_.clear();
   group_by_.reset();
-  const yaml_entry* threshold = config::find(*entries, "threshold");
-  const yaml_entry* absent = config::find(*entries, "absent");
+  field_.reset();
+  // The first kind block wins; any later one is the mistake.
+  const yaml_entry* kind = nullptr;
+  for (const yaml_entry& e : *entries) {
+    const auto* k = std::find(std::begin(kind_names) + 1, std::end(kind_names), e.name);
+    if (k == std::end(kind_names)) continue;
+    if (kind == nullptr || e.key_mark.pos < kind->key_mark.pos) kind = &e;
+  }
   for (const yaml_entry& e : *entries) {
     if (e.name == "name") {
       load_name(e, rule);
     } else if (e.name == "match") {
-      load_match(e, rule);
+      load_patterns(e, rule.match, named_groups_);
     } else if (e.name == "min_severity") {
       if (auto v = choice(e, severities)) {
         rule.min_severity = static_cast<int>(
@@ -161,36 +231,32 @@ std::optional<rule_definition> rules_reader::load_rule(const yaml_entry& at) {
       if (auto v = label_map(e, /*labels=*/true)) rule.labels = std::move(*v);
     } else if (e.name == "annotations") {
       if (auto v = label_map(e, /*labels=*/false)) rule.annotations = std::move(*v);
-    } else if (e.name == "threshold") {
-      // With both kinds given, the second one is the mistake.
-      if (absent != nullptr && absent->key_mark.pos < e.key_mark.pos) {
-        error(e.key_mark, e.path, "threshold and absent are mutually exclusive");
-        continue;
-      }
-      load_threshold(e, rule);
-    } else if (e.name == "absent") {
-      if (threshold != nullptr && threshold->key_mark.pos < e.key_mark.pos) {
-        error(e.key_mark, e.path, "threshold and absent are mutually exclusive");
-        continue;
-      }
-      load_absent(e, rule);
     } else if (e.name == "group_by") {
       group_by_ = e;
     } else if (e.name == "scope") {
       if (auto v = choice(e, scopes))
         rule.scope = *v == "node" ? rule_scope::node : rule_scope::cluster;
     } else if (e.name == "resolve_after") {
-      if (threshold != nullptr || absent != nullptr) {
+      if (kind != nullptr && kind->name != "new_term") {
         error(e.key_mark, e.path,
-              std::string("only plain rules resolve after a quiet time; ") +
-                  (threshold != nullptr ? "threshold rules resolve when below count for a window"
-                                        : "absent rules resolve on the next match"));
+              "only plain and new_term rules resolve after a quiet time; " + kind->name +
+                  (kind->name == "absent"      ? " rules resolve on the next match"
+                   : kind->name == "threshold" ? " rules resolve when below count for a window"
+                                               : " rules resolve when their condition has been "
+                                                 "false for a window"));
         continue;
       }
       if (auto v = positive_span(e)) rule.resolve_after = *v;
+    } else if (&e != kind && kind != nullptr &&
+               std::find(std::begin(kind_names), std::end(kind_names), e.name) !=
+                   std::end(kind_names)) {
+      error(e.key_mark, e.path,
+            kind->name + " and " + e.name + " are mutually exclusive: a rule has one kind");
+    } else if (&e == kind) {
+      load_kind(e, rule);
     }
   }
-  // group_by belongs to the rule; inside threshold/absent (its v1 place) it means the same.
+  // group_by belongs to the rule; inside the kind's block (its v1 place) it means the same.
   const yaml_entry* outer = config::find(*entries, "group_by");
   if (outer != nullptr && group_by_ && group_by_->key_mark.pos != outer->key_mark.pos) {
     error(group_by_->key_mark, group_by_->path,
@@ -199,6 +265,10 @@ std::optional<rule_definition> rules_reader::load_rule(const yaml_entry& at) {
     check_group_by(*group_by_, rule);
   } else if (rule.kind == rule_kind::plain) {
     rule.group_by = {"host"};  // "disk full on db1" and "on db2" are two alerts
+  }
+  if (field_) {
+    check_field(*field_, named_groups_,
+                rule.kind == rule_kind::aggregate ? "the value" : "the field");
   }
   return rule;
 }
@@ -222,7 +292,8 @@ void rules_reader::load_name(const yaml_entry& e, rule_definition& rule) {
   }
 }
 
-void rules_reader::load_match(const yaml_entry& e, rule_definition& rule) {
+void rules_reader::load_patterns(const yaml_entry& e, std::vector<field_pattern>& out,
+                                 std::vector<std::string>& groups) {
   if (!e.value.IsMap()) {
     error(e.mark(), e.path,
           "expected a mapping of event field to regex, got " + config::describe(e.value));
@@ -259,8 +330,26 @@ void rules_reader::load_match(const yaml_entry& e, rule_definition& rule) {
       error(value.mark(), path, "invalid regex: " + re.error());
       continue;
     }
-    for (const auto& [name, index] : re.NamedCapturingGroups()) named_groups_.push_back(name);
-    rule.match.push_back(field_pattern{field, *pattern, where(value.mark())});
+    for (const auto& [name, index] : re.NamedCapturingGroups()) groups.push_back(name);
+    out.push_back(field_pattern{field, *pattern, where(value.mark())});
+  }
+}
+
+void rules_reader::load_kind(const yaml_entry& e, rule_definition& rule) {
+  if (e.name == "threshold") {
+    load_threshold(e, rule);
+  } else if (e.name == "absent") {
+    load_absent(e, rule);
+  } else if (e.name == "spike") {
+    load_spike(e, rule);
+  } else if (e.name == "new_term") {
+    load_new_term(e, rule);
+  } else if (e.name == "cardinality") {
+    load_cardinality(e, rule);
+  } else if (e.name == "aggregate") {
+    load_aggregate(e, rule);
+  } else if (e.name == "ratio") {
+    load_ratio(e, rule);
   }
 }
 
@@ -296,25 +385,203 @@ void rules_reader::load_absent(const yaml_entry& e, rule_definition& rule) {
   }
 }
 
+void rules_reader::load_spike(const yaml_entry& e, rule_definition& rule) {
+  const auto entries = mapping(e, spike_keys, /*null_is_empty=*/false);
+  if (!entries) return;
+  constexpr std::string_view required[] = {"window", "ratio"};
+  require(e, *entries, required);
+  rule.kind = rule_kind::spike;
+  rule.min_count = 1;
+  for (const yaml_entry& s : *entries) {
+    if (s.name == "window") {
+      if (auto v = window_span(s)) rule.window = *v;
+    } else if (s.name == "ratio") {
+      auto v = real(s, 0);
+      if (v && (*v == 0 || *v == 1)) {
+        error(s.mark(), s.path,
+              "ratio must be above 1 (a rise: 3 = three times the previous window) or between 0 "
+              "and 1 (a drop: 0.2 = a fifth of it)");
+      } else if (v) {
+        rule.spike_ratio = *v;
+      }
+    } else if (s.name == "min_count") {
+      if (auto v = count(s, 1, 1'000'000'000)) rule.min_count = *v;
+    } else if (s.name == "group_by") {
+      group_by_ = s;
+    }
+  }
+}
+
+void rules_reader::load_new_term(const yaml_entry& e, rule_definition& rule) {
+  const auto entries = mapping(e, new_term_keys, /*null_is_empty=*/false);
+  if (!entries) return;
+  constexpr std::string_view required[] = {"field"};
+  require(e, *entries, required);
+  rule.kind = rule_kind::new_term;
+  rule.lookback = std::chrono::hours(24 * 30);
+  rule.warmup = std::chrono::hours(1);
+  for (const yaml_entry& n : *entries) {
+    if (n.name == "field") {
+      if (auto v = text(n)) {
+        rule.field = *v;
+        field_ = n;
+      }
+    } else if (n.name == "lookback") {
+      if (auto v = positive_span(n)) rule.lookback = *v;
+    } else if (n.name == "warmup") {
+      auto v = span(n);
+      if (v && v->count() < 0) {
+        error(n.mark(), n.path, "must not be negative");
+      } else if (v) {
+        rule.warmup = *v;
+      }
+    } else if (n.name == "group_by") {
+      group_by_ = n;
+    }
+  }
+}
+
+void rules_reader::load_cardinality(const yaml_entry& e, rule_definition& rule) {
+  const auto entries = mapping(e, cardinality_keys, /*null_is_empty=*/false);
+  if (!entries) return;
+  constexpr std::string_view required[] = {"field", "window"};
+  require(e, *entries, required);
+  if (config::find(*entries, "max") == nullptr && config::find(*entries, "min") == nullptr) {
+    error(e.mark(), e.path, "give max (fire above it), min (fire below it) or both");
+  }
+  rule.kind = rule_kind::cardinality;
+  for (const yaml_entry& c : *entries) {
+    if (c.name == "field") {
+      if (auto v = text(c)) {
+        rule.field = *v;
+        field_ = c;
+      }
+    } else if (c.name == "window") {
+      if (auto v = window_span(c)) rule.window = *v;
+    } else if (c.name == "max") {
+      if (auto v = count(c, 0, 1'000'000'000)) rule.above = static_cast<double>(*v);
+    } else if (c.name == "min") {
+      if (auto v = count(c, 2, 1'000'000'000)) rule.below = static_cast<double>(*v);
+    } else if (c.name == "group_by") {
+      group_by_ = c;
+    }
+  }
+}
+
+void rules_reader::load_aggregate(const yaml_entry& e, rule_definition& rule) {
+  const auto entries = mapping(e, aggregate_keys, /*null_is_empty=*/false);
+  if (!entries) return;
+  constexpr std::string_view required[] = {"value", "function", "window"};
+  require(e, *entries, required);
+  if (config::find(*entries, "above") == nullptr && config::find(*entries, "below") == nullptr) {
+    error(e.mark(), e.path, "give above, below or both");
+  }
+  rule.kind = rule_kind::aggregate;
+  for (const yaml_entry& a : *entries) {
+    if (a.name == "value") {
+      if (auto v = text(a)) {
+        rule.field = *v;
+        field_ = a;
+      }
+    } else if (a.name == "function") {
+      auto v = text(a);
+      if (!v) continue;
+      if (const auto* f = std::find(std::begin(aggregate_functions), std::end(aggregate_functions), *v);
+          f != std::end(aggregate_functions) && *f != "pNN") {
+        rule.function = static_cast<aggregate_function>(f - std::begin(aggregate_functions));
+        continue;
+      }
+      // pNN: a percentile, p50 p90 p99 p99.9.
+      double nn = 0;
+      const char* end = v->data() + v->size();
+      const bool percentile = v->size() > 1 && (*v)[0] == 'p' &&
+                              std::from_chars(v->data() + 1, end, nn).ptr == end && nn > 0 &&
+                              nn <= 100;
+      if (!percentile) {
+        error(a.mark(), a.path,
+              "unknown function " + quote(*v) + "; expected avg, min, max, sum or pNN (p50, p99, "
+              "p99.9)");
+        continue;
+      }
+      rule.function = aggregate_function::quantile;
+      rule.quantile = nn / 100;
+    } else if (a.name == "window") {
+      if (auto v = window_span(a)) rule.window = *v;
+    } else if (a.name == "above") {
+      rule.above = real(a, -std::numeric_limits<double>::max());
+    } else if (a.name == "below") {
+      rule.below = real(a, -std::numeric_limits<double>::max());
+    } else if (a.name == "group_by") {
+      group_by_ = a;
+    }
+  }
+}
+
+void rules_reader::load_ratio(const yaml_entry& e, rule_definition& rule) {
+  const auto entries = mapping(e, ratio_keys, /*null_is_empty=*/false);
+  if (!entries) return;
+  constexpr std::string_view required[] = {"of", "window"};
+  require(e, *entries, required);
+  if (config::find(*entries, "above") == nullptr && config::find(*entries, "below") == nullptr) {
+    error(e.mark(), e.path, "give above, below or both (a share between 0 and 1)");
+  }
+  rule.kind = rule_kind::ratio;
+  rule.min_base = 1;
+  for (const yaml_entry& r : *entries) {
+    if (r.name == "of") {
+      load_patterns(r, rule.of, of_groups_);
+    } else if (r.name == "window") {
+      if (auto v = window_span(r)) rule.window = *v;
+    } else if (r.name == "above" || r.name == "below") {
+      auto v = real(r, 0);
+      if (v && *v > 1) {
+        error(r.mark(), r.path, "a share is at most 1 (0.05 = 5 %)");
+        continue;
+      }
+      (r.name == "above" ? rule.above : rule.below) = v;
+    } else if (r.name == "min_base") {
+      if (auto v = count(r, 1, 1'000'000'000)) rule.min_base = *v;
+    } else if (r.name == "group_by") {
+      group_by_ = r;
+    }
+  }
+}
+
+// A kind's field or value names a named group of the rule's patterns or an event field.
+void rules_reader::check_field(const yaml_entry& e, const std::vector<std::string>& groups,
+                               const std::string& what) {
+  const std::string& name = e.value.Scalar();
+  if (std::find(groups.begin(), groups.end(), name) != groups.end() || is_event_field(name)) {
+    return;
+  }
+  std::vector<std::string_view> candidates(std::begin(plain_fields), std::end(plain_fields));
+  candidates.insert(candidates.end(), groups.begin(), groups.end());
+  error(e.mark(), e.path,
+        "unknown field " + quote(name) + "; " + what + " is a named group (?P<name>...) of the " +
+            "rule's patterns or an event field" + config::suggestion(name, candidates));
+}
+
 // group_by names event fields or named groups of the rule's patterns (DESIGN.md groups
 // ssh-bruteforce by [host, src_ip], src_ip being a named group).
 void rules_reader::check_group_by(const yaml_entry& e, rule_definition& rule) {
   const auto items = list(e);
   if (!items) return;
+  // A ratio groups its base events too, which only `of`'s patterns describe.
+  const bool ratio = rule.kind == rule_kind::ratio;
+  const std::vector<std::string>& groups = ratio ? of_groups_ : named_groups_;
   std::vector<std::string> out;
   for (const yaml_entry& item : *items) {
     auto name = text(item);
     if (!name) continue;
-    const bool group =
-        std::find(named_groups_.begin(), named_groups_.end(), *name) != named_groups_.end();
+    const bool group = std::find(groups.begin(), groups.end(), *name) != groups.end();
     if (std::find(out.begin(), out.end(), *name) != out.end()) {
       error(item.mark(), item.path, "duplicate entry " + quote(*name));
     } else if (!group && !is_event_field(*name)) {
       std::vector<std::string_view> candidates(std::begin(plain_fields), std::end(plain_fields));
-      candidates.insert(candidates.end(), named_groups_.begin(), named_groups_.end());
+      candidates.insert(candidates.end(), groups.begin(), groups.end());
       error(item.mark(), item.path,
             "unknown field " + quote(*name) + "; expected a named group (?P<name>...) of the " +
-                "rule's patterns or an event field (" + config::join(names(plain_fields), ", ") +
+                (ratio ? "patterns in `of`" : "rule's patterns") + " or an event field (" + config::join(names(plain_fields), ", ") +
                 ", fields.NAME, sd.ID.PARAM)" + config::suggestion(*name, candidates));
     } else {
       out.push_back(std::move(*name));

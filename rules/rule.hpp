@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,12 +13,19 @@
 
 namespace tocsin::rules {
 
-enum class rule_kind { plain, threshold, absent };
+enum class rule_kind { plain, threshold, absent, spike, new_term, cardinality, aggregate, ratio };
 
-// "plain", "threshold", "absent": as the API and the UI name a kind.
+// "plain", "threshold", "absent", "spike", "new_term", ...: as rules files, the API and the UI
+// name a kind.
 const char* kind_name(rule_kind kind);
 
-// Where a threshold or absent rule counts (DESIGN.md "Scale-out"): with a Kafka bus, `cluster`
+// The kinds whose condition is evaluated over sliding 1 s buckets (DESIGN.md "More kinds").
+bool is_window_kind(rule_kind kind);
+
+// aggregate's `function`: avg min max sum, or pNN (quantile).
+enum class aggregate_function { avg, min, max, sum, quantile };
+
+// Where a windowed rule counts (DESIGN.md "Scale-out"): with a Kafka bus, `cluster`
 // (the default) counts every collector's matches on the routers; `node` keeps the window on each
 // collector. Plain rules fire where they match either way; with an embedded bus all are local.
 enum class rule_scope { cluster, node };
@@ -38,11 +46,28 @@ struct rule_definition {
   std::string severity = "warning";  // the alert's `severity` label
   std::map<std::string, std::string> labels;       // static labels
   std::map<std::string, std::string> annotations;  // templates
-  // threshold: count matches within window, per group_by values.
+  // threshold: count matches within window, per group_by values. spike, cardinality, aggregate
+  // and ratio: the window too (whole seconds).
   std::size_t count = 0;
   std::chrono::milliseconds window{0};
   // absent: a group seen before with no match for `for_duration`.
   std::chrono::milliseconds for_duration{0};
+  // spike: this window's matches against the previous window's; a rise when ratio > 1, a drop
+  // when < 1. min_count applies to the current window (rise) or the previous one (drop).
+  double spike_ratio = 0;
+  std::uint64_t min_count = 0;
+  // new_term: the field or named group whose values are the terms; cardinality: whose distinct
+  // values are counted; aggregate: the number aggregated (`value:`).
+  std::string field;
+  std::chrono::milliseconds lookback{0};  // new_term: a term unseen this long is new again
+  std::chrono::milliseconds warmup{0};    // new_term: after the rule appears, terms only teach
+  aggregate_function function = aggregate_function::avg;
+  double quantile = 0;  // pNN: NN / 100
+  // cardinality (max/min), aggregate and ratio: fire while the window's value is above / below.
+  std::optional<double> above, below;
+  // ratio: the base selection (`of:`); the numerator is the events matching `match` and `of`.
+  std::vector<field_pattern> of;
+  std::uint64_t min_base = 0;
   // Event fields or named groups whose values make the alert's group (and labels). Every kind;
   // a plain rule's default is [host], the others' [].
   std::vector<std::string> group_by;

@@ -278,7 +278,7 @@ TEST(rule_loader, errors_name_file_line_and_column) {
        "    match: { app: x }\n"
        "    threshold: { count: 2, window: 1m }\n"
        "    absent: { for: 5m }\n",
-       {"r.yaml:5:5: rules[0].absent: threshold and absent are mutually exclusive"}},
+       {"r.yaml:5:5: rules[0].absent: threshold and absent are mutually exclusive: a rule has one kind"}},
       {"count 0",
        "rules:\n"
        "  - name: a\n"
@@ -341,7 +341,7 @@ TEST(rule_loader, errors_name_file_line_and_column) {
        "    match: { app: x }\n"
        "    threshold: { count: 3, window: 1m }\n"
        "    resolve_after: 10m\n",
-       {"r.yaml:5:5: rules[0].resolve_after: only plain rules resolve after a quiet time; "
+       {"r.yaml:5:5: rules[0].resolve_after: only plain and new_term rules resolve after a quiet time; "
         "threshold rules resolve when below count for a window"}},
       {"unknown min_severity",
        "rules:\n"
