@@ -10,6 +10,8 @@
 
 #include "collector/event.hpp"
 #include "collector/syslog_decoder.hpp"
+#include "core/metrics.hpp"
+#include "rules/engine.hpp"
 #include "rules/matcher.hpp"
 
 namespace {
@@ -108,5 +110,100 @@ void BM_compile_rules(benchmark::State& state) {
   state.SetLabel(std::to_string(state.range(0)) + " rules");
 }
 BENCHMARK(BM_compile_rules)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// The whole rule engine (match, labels, windows) with 100 rules of mixed kinds: plain,
+// threshold, spike, new_term, cardinality, aggregate and ratio in turn, each on its own service.
+// Arg = the share of lines (in %) that match a rule; the clock moves 1 ms per line and the engine
+// ticks once per simulated second, as `tocsin run` does.
+std::vector<rules::rule_definition> make_mixed_rules() {
+  std::vector<rules::rule_definition> out;
+  for (int i = 0; i < 100; ++i) {
+    rules::rule_definition r;
+    r.name = "mixed-" + std::to_string(i);
+    r.match.push_back({"message", "svc-" + std::to_string(i) + " .*status=(?P<status>\\d+) "
+                                  "rt=(?P<rt>[0-9.]+) user=(?P<user>\\w+)", {}});
+    r.group_by = {"host"};
+    switch (i % 7) {
+      case 0:
+        break;
+      case 1:
+        r.kind = rules::rule_kind::threshold;
+        r.count = 1000;
+        r.window = std::chrono::minutes(1);
+        break;
+      case 2:
+        r.kind = rules::rule_kind::spike;
+        r.window = std::chrono::minutes(1);
+        r.spike_ratio = 3;
+        r.min_count = 1000;
+        break;
+      case 3:
+        r.kind = rules::rule_kind::new_term;
+        r.field = "user";
+        r.lookback = std::chrono::hours(24);
+        break;
+      case 4:
+        r.kind = rules::rule_kind::cardinality;
+        r.field = "user";
+        r.window = std::chrono::minutes(1);
+        r.above = 1000;
+        break;
+      case 5:
+        r.kind = rules::rule_kind::aggregate;
+        r.field = "rt";
+        r.function = rules::aggregate_function::quantile;
+        r.quantile = 0.99;
+        r.window = std::chrono::minutes(1);
+        r.above = 100;
+        break;
+      default:
+        r.kind = rules::rule_kind::ratio;
+        r.of.push_back({"app", "^api$", {}});
+        r.window = std::chrono::minutes(1);
+        r.above = 0.99;
+        break;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void BM_engine_mixed_kinds(benchmark::State& state) {
+  const auto percent_matching = static_cast<int>(state.range(0));
+  metrics_registry metrics;
+  rules::alert_engine engine(std::make_shared<const rules::compiled_rules>(make_mixed_rules()),
+                             metrics);
+  std::vector<collector::event> events(1000);
+  for (int i = 0; i < 1000; ++i) {
+    // Lines that match name one of the 100 services; the others a service no rule knows.
+    const bool matching = i % 100 < percent_matching;
+    const int service = matching ? i % 100 : 100 + i % 100;
+    const std::string line = "<165>1 2026-11-26T04:10:55.120001+00:00 web-0" +
+                             std::to_string(i % 4) + " api 12345 - - svc-" +
+                             std::to_string(service) + " GET /v1/items status=" +
+                             (i % 50 == 0 ? "503" : "200") + " rt=0." + std::to_string(i % 97) +
+                             " user=u" + std::to_string(i % 37);
+    if (!collector::decode_rfc5424(line, events[static_cast<std::size_t>(i)]).is_ok()) {
+      state.SkipWithError("bad line");
+      return;
+    }
+  }
+  std::vector<rules::alert> alerts;
+  auto now = std::chrono::system_clock::time_point(std::chrono::hours(24 * 365 * 56));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    alerts.clear();
+    engine.on_event(events[i], now, alerts);
+    now += std::chrono::milliseconds(1);
+    if (++i == events.size()) {
+      i = 0;
+      engine.tick(now, alerts);
+    }
+    benchmark::DoNotOptimize(alerts.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("100 rules of 7 kinds, " + std::to_string(percent_matching) + " % of lines match");
+}
+BENCHMARK(BM_engine_mixed_kinds)->Arg(0)->Arg(1)->Arg(10)->Arg(50);
 
 }  // namespace

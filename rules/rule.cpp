@@ -160,6 +160,11 @@ class rules_reader : public config::yaml_reader {
                 quote(e.value.Scalar()));
       return std::nullopt;
     }
+    // A group keeps a bucket for every second with a match, so the window bounds its memory.
+    if (value && *value > std::chrono::hours(24)) {
+      error(e.mark(), e.path, "a window is at most 24h (each group keeps one bucket per second)");
+      return std::nullopt;
+    }
     return value;
   }
 
