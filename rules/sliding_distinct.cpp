@@ -174,7 +174,7 @@ std::size_t sliding_distinct::memory_bytes() const {
     if (latest_.bucket_count() > 1) bytes += latest_.bucket_count() * sizeof(void*) + block_header;
     return bytes + latest_.size() * 32;
   }
-  bytes += registers_.capacity() * sizeof(registers_[0]) + block_header;
+  bytes += registers_.capacity() * sizeof(std::vector<std::uint64_t>) + block_header;
   for (const auto& pairs : registers_) {
     if (pairs.capacity() != 0) {
       bytes += (pairs.capacity() * sizeof(std::uint64_t) + block_header + 15) / 16 * 16;

@@ -39,10 +39,12 @@ std::int64_t cutoff_of(std::int64_t now, std::int64_t window) {
   return now - window;
 }
 
-// The representative of the bin holding rank `rank` of sorted (bin, count) pairs, clamped into
-// [lo, hi].
+// The value of rank `rank` (1-based) of `n` values: min and max at the ends, else the
+// representative of the bin holding it in sorted (bin, count) pairs, clamped into [lo, hi].
 template <typename Bins>
-double value_at_rank(const Bins& bins, std::uint64_t rank, double lo, double hi) {
+double value_at_rank(const Bins& bins, std::uint64_t rank, std::uint64_t n, double lo, double hi) {
+  if (rank <= 1) return lo;
+  if (rank >= n) return hi;
   std::uint64_t seen = 0;
   for (const auto& [bin, n] : bins) {
     seen += n;
@@ -119,7 +121,7 @@ void value_summary::merge(const value_summary& other) {
 
 std::optional<double> value_summary::quantile(double q) const {
   if (count == 0 || std::isnan(q)) return std::nullopt;
-  return value_at_rank(bins, quantile_rank(q, count), min, max);
+  return value_at_rank(bins, quantile_rank(q, count), count, min, max);
 }
 
 void sliding_values::add(std::int64_t second, double v) {
@@ -181,7 +183,7 @@ std::optional<double> sliding_values::evaluate(aggregate_function f, double q) c
       return sum_;
     case aggregate_function::quantile:
       if (std::isnan(q)) return std::nullopt;
-      return value_at_rank(bins_, quantile_rank(q, count_), min_, max_);
+      return value_at_rank(bins_, quantile_rank(q, count_), count_, min_, max_);
   }
   return std::nullopt;
 }

@@ -17,8 +17,9 @@
 // Quantiles. The q-quantile (q in (0, 1]) of n values is the value of nearest rank
 // r = ceil(q·n) (1-based, ascending), with q·n within 1e-9 of an integer counting as that
 // integer so that 0.07 × 100 is rank 7, not 8; a q below that gives rank 1, above 1 rank n, NaN
-// nullopt. The estimate is the representative of the bin holding rank r, clamped into [min, max]:
-// within 1 % of the true value (clamping only moves it closer).
+// nullopt. Rank 1 is min and rank n is max, exactly; any other rank's estimate is the
+// representative of the bin holding it, clamped into [min, max]: within 1 % of the true value
+// (clamping only moves it closer).
 //
 // Window. sliding_values keeps one summary per Unix second. A value at second s counts at time
 // `now` while s > now - window (window in whole seconds; below 1 is treated as 1). expire(now,
@@ -78,8 +79,8 @@ std::uint64_t quantile_rank(double q, std::uint64_t n);
 class sliding_values {
  public:
   void add(std::int64_t second, double v);
-  void add(std::int64_t second, const value_summary& s);  // a collector's second, merged
-  void expire(std::int64_t now, std::int64_t window);     // drop seconds <= now - window
+  void add(std::int64_t second, const value_summary& s);        // a collector's second, merged
+  void expire(std::int64_t now, std::int64_t window);           // drop seconds <= now - window
   [[nodiscard]] std::uint64_t count() const { return count_; }  // values in the kept seconds
   // avg, min, max, sum; quantile q in (0, 1]: nearest rank ceil(q·count) estimated within 1 %.
   // nullopt when no value is kept.

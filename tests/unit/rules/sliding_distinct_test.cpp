@@ -24,8 +24,8 @@ constexpr double standard_error = 1.04 / 32;  // 1.04 / sqrt(1024)
 
 // Relative error of an estimate, printed so that the measured figures show in the test log.
 double relative_error(std::uint64_t estimate, std::uint64_t truth, const char* what) {
-  const double e = (static_cast<double>(estimate) - static_cast<double>(truth)) /
-                   static_cast<double>(truth);
+  const double e =
+      (static_cast<double>(estimate) - static_cast<double>(truth)) / static_cast<double>(truth);
   std::printf("[ measured ] %s: %llu for %llu, error %+.2f %% (%.2f sigma)\n", what,
               static_cast<unsigned long long>(estimate), static_cast<unsigned long long>(truth),
               100 * e, e / standard_error);
@@ -60,7 +60,7 @@ TEST(SlidingDistinct, ExactBoundaryIsSecondAfterNowMinusWindow) {
   sliding_distinct d;
   d.add(user(1), 100);
   d.add(user(2), 101);
-  d.add(user(1), 100);  // the same value again
+  d.add(user(1), 100);              // the same value again
   EXPECT_EQ(d.count(100, 10), 2U);  // a later sighting counts as inside
   EXPECT_EQ(d.count(109, 10), 2U);
   EXPECT_EQ(d.count(110, 10), 1U);  // 100 > 110 - 10 is false
@@ -117,6 +117,7 @@ std::vector<std::pair<std::uint64_t, std::int64_t>> sightings(std::uint64_t valu
                                                               unsigned seed) {
   std::mt19937_64 rng(seed);
   std::vector<std::pair<std::uint64_t, std::int64_t>> out;
+  out.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
     out.emplace_back(user(rng() % values), 1000 + static_cast<std::int64_t>(i * 60 / n));
   }
@@ -258,7 +259,7 @@ TEST(SlidingDistinct, EstimateIsTheSameInAnyOrder) {
 TEST(SlidingDistinct, AddRegisterRefusesNonsense) {
   sliding_distinct d;
   d.add_register(sliding_distinct::registers, 3, 100);  // no such register
-  d.add_register(5, 0, 100);                             // rank 0 is "nothing seen"
+  d.add_register(5, 0, 100);                            // rank 0 is "nothing seen"
   EXPECT_TRUE(d.exact());
   EXPECT_TRUE(d.empty());
   d.add_register(5, 200, 100);  // clamped to max_rank
