@@ -79,7 +79,9 @@ void sliding_distinct::add_register(std::uint32_t reg, std::uint8_t rank, std::i
 }
 
 void sliding_distinct::to_estimate() {
-  registers_.resize(registers);
+  slots_.resize(registers);
+  // Most of the exact values land in registers of their own: room for about one pair each.
+  arena_.reserve(latest_.size() + latest_.size() / 2 + 16);
   for (const auto& [hash, second] : latest_) {
     const auto [reg, rank] = register_of(hash);
     add_pair(reg, rank, second);
@@ -89,25 +91,63 @@ void sliding_distinct::to_estimate() {
 }
 
 void sliding_distinct::add_pair(std::uint32_t reg, std::uint8_t rank, std::int64_t second) {
-  auto& pairs = registers_[reg];
+  register_slot& slot = slots_[reg];
+  std::uint64_t* first = arena_.data() + slot.offset;
+  std::uint64_t* last = first + slot.length;
   // The first pair at or after `second`: it holds the highest rank of all the later ones.
-  auto at = std::lower_bound(pairs.begin(), pairs.end(), second,
-                             [](std::uint64_t p, std::int64_t s) { return second_of(p) < s; });
-  if (at != pairs.end() && rank_of(*at) >= rank) return;  // never a maximum: `at` outranks it
+  std::uint64_t* at = std::lower_bound(
+      first, last, second, [](std::uint64_t p, std::int64_t s) { return second_of(p) < s; });
+  if (at != last && rank_of(*at) >= rank) return;  // never a maximum: `at` outranks it
   // The new pair replaces a pair at the same second (of a lower rank, as just seen) and the
   // earlier pairs it outranks, which are a run just before `at` since ranks decrease.
-  auto end = at;
-  if (end != pairs.end() && second_of(*end) == second) ++end;
-  auto begin = std::find_if(pairs.begin(), at, [&](std::uint64_t p) { return rank_of(p) <= rank; });
-  pairs_ -= static_cast<std::size_t>(end - begin);
-  if (begin == end) {
-    pairs.insert(begin, pack(second, rank));
-  } else {
-    *begin = pack(second, rank);
-    pairs.erase(begin + 1, end);
-  }
-  ++pairs_;
+  std::uint64_t* end = at;
+  if (end != last && second_of(*end) == second) ++end;
+  std::uint64_t* begin =
+      std::find_if(first, at, [&](std::uint64_t p) { return rank_of(p) <= rank; });
   oldest_ = std::min(oldest_, second);
+  if (begin != end) {
+    *begin = pack(second, rank);
+    std::copy(end, last, begin + 1);
+    const auto dropped = static_cast<std::uint8_t>(end - begin - 1);
+    slot.length = static_cast<std::uint8_t>(slot.length - dropped);
+    pairs_ -= dropped;
+    return;
+  }
+  const auto index = static_cast<std::size_t>(begin - first);
+  if (slot.length == slot.capacity) grow(slot);  // moves the pairs: `first` is stale
+  first = arena_.data() + slot.offset;
+  std::copy_backward(first + index, first + slot.length, first + slot.length + 1);
+  first[index] = pack(second, rank);
+  ++slot.length;
+  ++pairs_;
+}
+
+void sliding_distinct::grow(register_slot& slot) {
+  // A register never holds more than max_rank pairs (ranks strictly decrease), so 64 is enough.
+  const std::size_t capacity = slot.capacity == 0 ? 2 : 2U * slot.capacity;
+  // Within the arena's room the pairs move to its end, leaving a hole; past it, the arena is
+  // rebuilt without holes rather than letting the vector double.
+  if (arena_.size() + capacity > arena_.capacity()) compact(capacity);
+  const auto offset = static_cast<std::uint32_t>(arena_.size());
+  arena_.resize(arena_.size() + capacity);
+  std::copy_n(arena_.begin() + slot.offset, slot.length, arena_.begin() + offset);
+  reserved_ += capacity - slot.capacity;
+  slot.offset = offset;
+  slot.capacity = static_cast<std::uint8_t>(capacity);
+}
+
+void sliding_distinct::compact(std::size_t extra) {
+  std::vector<std::uint64_t> next;
+  next.reserve(pairs_ + pairs_ / 2 + extra + 16);
+  for (register_slot& slot : slots_) {
+    const auto offset = static_cast<std::uint32_t>(next.size());
+    next.insert(next.end(), arena_.begin() + slot.offset,
+                arena_.begin() + slot.offset + slot.length);
+    slot.offset = offset;
+    slot.capacity = slot.length;
+  }
+  arena_ = std::move(next);
+  reserved_ = pairs_;
 }
 
 std::uint64_t sliding_distinct::count(std::int64_t now, std::int64_t window) const {
@@ -119,11 +159,13 @@ std::uint64_t sliding_distinct::count(std::int64_t now, std::int64_t window) con
   }
   double inverse_sum = 0;
   std::uint32_t zeros = 0;
-  for (const auto& pairs : registers_) {
+  for (const register_slot& slot : slots_) {
+    const std::uint64_t* first = arena_.data() + slot.offset;
+    const std::uint64_t* last = first + slot.length;
     // Ranks decrease with seconds: the first pair inside the window holds the maximum.
-    const auto it = std::find_if(pairs.begin(), pairs.end(),
-                                 [&](std::uint64_t p) { return second_of(p) > cutoff; });
-    const int rank = it == pairs.end() ? 0 : rank_of(*it);
+    const auto* it =
+        std::find_if(first, last, [&](std::uint64_t p) { return second_of(p) > cutoff; });
+    const int rank = it == last ? 0 : rank_of(*it);
     if (rank == 0) ++zeros;
     inverse_sum += std::ldexp(1.0, -rank);
   }
@@ -149,18 +191,30 @@ void sliding_distinct::expire(std::int64_t now, std::int64_t window) {
     for (const auto& kv : latest_) oldest_ = std::min(oldest_, kv.second);
     return;
   }
-  for (auto& pairs : registers_) {
-    const auto keep = std::find_if(pairs.begin(), pairs.end(),
-                                   [&](std::uint64_t p) { return second_of(p) > cutoff; });
-    pairs_ -= static_cast<std::size_t>(keep - pairs.begin());
-    pairs.erase(pairs.begin(), keep);
-    if (pairs.empty()) {
-      pairs.shrink_to_fit();
-    } else {
-      oldest_ = std::min(oldest_, second_of(pairs.front()));
+  for (register_slot& slot : slots_) {
+    std::uint64_t* first = arena_.data() + slot.offset;
+    std::uint64_t* last = first + slot.length;
+    std::uint64_t* keep =
+        std::find_if(first, last, [&](std::uint64_t p) { return second_of(p) > cutoff; });
+    if (keep == last) {
+      pairs_ -= slot.length;
+      slot.length = 0;
+      continue;
     }
+    oldest_ = std::min(oldest_, second_of(*keep));
+    if (keep == first) continue;
+    const auto dropped = static_cast<std::uint8_t>(keep - first);
+    std::copy(keep, last, first);
+    slot.length = static_cast<std::uint8_t>(slot.length - dropped);
+    pairs_ -= dropped;
   }
-  if (pairs_ == 0) registers_ = {};  // back to exact mode, memory given back
+  if (pairs_ == 0) {  // back to exact mode, memory given back
+    slots_ = {};
+    arena_ = {};
+    reserved_ = 0;
+  } else if (arena_.capacity() > 2 * pairs_ + 64) {
+    compact(0);
+  }
 }
 
 bool sliding_distinct::empty() const { return exact() ? latest_.empty() : pairs_ == 0; }
@@ -174,12 +228,8 @@ std::size_t sliding_distinct::memory_bytes() const {
     if (latest_.bucket_count() > 1) bytes += latest_.bucket_count() * sizeof(void*) + block_header;
     return bytes + latest_.size() * 32;
   }
-  bytes += registers_.capacity() * sizeof(std::vector<std::uint64_t>) + block_header;
-  for (const auto& pairs : registers_) {
-    if (pairs.capacity() != 0) {
-      bytes += (pairs.capacity() * sizeof(std::uint64_t) + block_header + 15) / 16 * 16;
-    }
-  }
+  bytes += slots_.capacity() * sizeof(register_slot) + block_header;
+  bytes += arena_.capacity() * sizeof(std::uint64_t) + block_header;
   return bytes;
 }
 

@@ -28,17 +28,20 @@
 // order; an older second still inside is merged into its own summary.
 //
 // Costs (B = distinct bins in one second, W = distinct bins in the window, S = kept seconds):
-// add O(log S + B) (a sorted vector per second; B is small), plus O(log W) for the window's bin
-// map. The window's count, sum, min, max and bins are running totals: evaluate(avg/sum/min/max)
-// is O(1), quantile O(W). expire() is O(log S) when nothing drops; when seconds drop it subtracts
-// their bins (O(B log W) each) and recomputes sum, min and max from the S kept seconds' summaries
-// in one pass, so the sum never drifts from subtracting (it is always the sum of the kept seconds'
-// sums, oldest first) and min/max need no deques: O(S) at most once per second of advancing time.
+// add O(log S + log B + log W), plus an O(B) shift of the second's sorted bins when a value opens
+// a new bin in it (B is small). The window's count, sum, min, max and bins are running totals:
+// evaluate(avg/sum/min/max) is O(1), quantile O(W). expire() is O(log S) when nothing drops; when
+// seconds drop it subtracts their bins (O(B log W) each) and recomputes sum, min and max from the S
+// kept seconds' summaries in one pass: O(S), at most once per second of advancing time. So the
+// sum never drifts from subtracting (after each such expire() it is the sum of the kept seconds'
+// sums, oldest first; between them new values are added to it) and min/max need no deques.
 //
-// Memory per group (x86-64, libstdc++): sizeof(sliding_values) (~150 bytes), plus per kept second
-// a map node (~130 bytes with its summary) and 16 bytes per bin it holds, plus ~48 bytes per
-// distinct bin in the window. A 5-minute window of latencies spread over 200 bins per second is
-// ~300 × (130 + 3200) + 200 × 48 ≈ 1 MB; a steady value (1 bin) ~45 KB.
+// Memory per group (x86-64, libstdc++): sizeof(sliding_values), 136 bytes; per kept second a map
+// node with its summary (~112 bytes) and a block of 16 bytes per bin it holds; per distinct bin
+// in the window a map node (~64 bytes). The per-second bins dominate: a 5-minute window of
+// latencies spread over 200 bins each second is ~300 × (112 + 3200) + 600 × 64 ≈ 1 MB, a steady
+// value (1 bin a second) ~45 KB. Memory grows with window × spread, so long windows over widely
+// spread values want few groups.
 
 #include <cstdint>
 #include <limits>
