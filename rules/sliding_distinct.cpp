@@ -131,7 +131,6 @@ void sliding_distinct::grow(register_slot& slot) {
   const auto offset = static_cast<std::uint32_t>(arena_.size());
   arena_.resize(arena_.size() + capacity);
   std::copy_n(arena_.begin() + slot.offset, slot.length, arena_.begin() + offset);
-  reserved_ += capacity - slot.capacity;
   slot.offset = offset;
   slot.capacity = static_cast<std::uint8_t>(capacity);
 }
@@ -147,7 +146,6 @@ void sliding_distinct::compact(std::size_t extra) {
     slot.capacity = slot.length;
   }
   arena_ = std::move(next);
-  reserved_ = pairs_;
 }
 
 std::uint64_t sliding_distinct::count(std::int64_t now, std::int64_t window) const {
@@ -211,7 +209,6 @@ void sliding_distinct::expire(std::int64_t now, std::int64_t window) {
   if (pairs_ == 0) {  // back to exact mode, memory given back
     slots_ = {};
     arena_ = {};
-    reserved_ = 0;
   } else if (arena_.capacity() > 2 * pairs_ + 64) {
     compact(0);
   }

@@ -29,7 +29,7 @@
 // add() and add_register() is always an estimate (add_register() switches to it).
 //
 // Memory per group (x86-64, libstdc++; memory_bytes() reports it for one object). Empty:
-// sizeof(sliding_distinct), 136 bytes. Exact mode: ~40 bytes per kept value (a 24-byte hash-table
+// sizeof(sliding_distinct), 128 bytes. Exact mode: ~40 bytes per kept value (a 24-byte hash-table
 // node with its allocator header, and a bucket pointer): 41 KB measured at 1000 values. Estimate
 // mode: an 8-byte slot per register (8 KB, allocated on switching) and one arena of 8-byte pairs
 // (second << 8 | rank); a register holds ~1 + log2(n / 1024) / 2 pairs for n values in its
@@ -117,8 +117,7 @@ class sliding_distinct {
   // only ~4 pairs each.
   std::vector<register_slot> slots_;
   std::vector<std::uint64_t> arena_;
-  std::size_t reserved_ = 0;  // the sum of the slots' capacities: arena_.size() minus holes
-  std::size_t pairs_ = 0;     // pairs kept over all registers
+  std::size_t pairs_ = 0;  // pairs kept over all registers
   // A lower bound of the oldest kept second (exact after an expire() pass); no_oldest when empty.
   std::int64_t oldest_ = no_oldest;
   // The highest cutoff (now - window) expire() has seen: sightings at or below it are ignored.

@@ -24,8 +24,9 @@
 // Window. sliding_values keeps one summary per Unix second. A value at second s counts at time
 // `now` while s > now - window (window in whole seconds; below 1 is treated as 1). expire(now,
 // window) drops seconds <= now - window and remembers that cutoff: later add()s at or below the
-// highest cutoff seen are ignored, since they are already outside. Seconds may arrive in any
-// order; an older second still inside is merged into its own summary.
+// highest cutoff seen are ignored, since they are already outside. A second later than `now` (a
+// node whose clock runs ahead) is kept and counts. Seconds may arrive in any order; an older
+// second still inside is merged into its own summary.
 //
 // Costs (B = distinct bins in one second, W = distinct bins in the window, S = kept seconds):
 // add O(log S + log B + log W), plus an O(B) shift of the second's sorted bins when a value opens

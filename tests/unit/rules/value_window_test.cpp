@@ -216,6 +216,18 @@ TEST(SlidingValues, ExpiryAtTheBoundary) {
   EXPECT_TRUE(w.empty());
 }
 
+TEST(SlidingValues, SecondsAfterNowCount) {
+  sliding_values w;
+  w.add(120, 5);  // a collector whose clock runs ahead
+  w.add(110, 1);
+  w.expire(110, 10);
+  EXPECT_EQ(w.count(), 2U);
+  EXPECT_EQ(w.evaluate(aggregate_function::max), 5);
+  w.expire(120, 10);
+  EXPECT_EQ(w.count(), 1U);
+  EXPECT_EQ(w.evaluate(aggregate_function::quantile, 0.5), 5);
+}
+
 TEST(SlidingValues, LateSecondsMergeIntoTheirOwnSecond) {
   sliding_values w;
   w.add(108, 5);
