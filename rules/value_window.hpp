@@ -51,9 +51,9 @@
 #include <utility>
 #include <vector>
 
-namespace tocsin::rules {
+#include "rules/rule.hpp"  // aggregate_function
 
-enum class aggregate_function { avg, min, max, sum, quantile };
+namespace tocsin::rules {
 
 // Count, sum, min, max and a log-bucketed histogram (DDSketch-style, 1 % relative accuracy) of
 // numbers; mergeable by adding bins.
