@@ -241,6 +241,56 @@ rules:
   EXPECT_EQ(counter("tocsin_rule_matches_total", "api-errors"), 3U) << "base events are no match";
 }
 
+// `below`: the share of successes falls under half, with at least 4 requests in the window.
+TEST_F(kinds_test, ratio_below_fires_when_the_share_falls) {
+  start(R"yaml(
+rules:
+  - name: api-success
+    match: { message: ' 2\d\d$' }
+    ratio: { of: { app: '^api$' }, window: 10s, below: 0.5, min_base: 4 }
+)yaml");
+  feed("api1", "api", "GET /a 200", t0);
+  feed("api1", "api", "GET /a 500", t0 + 1s);
+  feed("api1", "api", "GET /a 500", t0 + 2s);
+  EXPECT_EQ(take(), strings{}) << "1 of 3: base below min_base";
+  feed("api1", "api", "GET /a 201", t0 + 3s);
+  EXPECT_EQ(take(), strings{}) << "2 of 4 is not below 0.5";
+  feed("api1", "api", "GET /a 502", t0 + 4s + 500ms);
+  EXPECT_EQ(take(), strings{"firing api-success " + at(4s + 500ms)}) << "2 of 5";
+}
+
+// min_severity selects the numerator's events; the base (`of`) is every event it names.
+TEST_F(kinds_test, ratio_min_severity_filters_the_numerator_not_the_base) {
+  start(R"yaml(
+rules:
+  - name: api-errors
+    match: { app: '^api$' }
+    min_severity: err
+    ratio: { of: { app: '^api$' }, window: 10s, above: 0.5, min_base: 4 }
+)yaml");
+  for (int i = 0; i < 6; ++i) feed("api1", "api", "GET /a 200", t0 + i * 100ms, 6);
+  feed("api1", "api", "GET /a 500", t0 + 1s, 3);
+  feed("api1", "api", "GET /a 500", t0 + 2s, 3);
+  EXPECT_EQ(take(), strings{}) << "2 errors among 8 requests";
+  EXPECT_EQ(counter("tocsin_rule_matches_total", "api-errors"), 2U);
+  for (int i = 0; i < 5; ++i) feed("api1", "api", "GET /a 500", t0 + 3s + i * 100ms, 3);
+  EXPECT_EQ(take(), strings{"firing api-errors " + at(3s + 400ms)}) << "7 of 13";
+}
+
+// A group whose buckets all emptied is forgotten; its history starts again with its next match.
+TEST_F(kinds_test, spike_history_starts_again_after_a_group_is_forgotten) {
+  start(rise_rules);
+  for (int s = 0; s < 20; ++s) feed("web1", "nginx", "\" 500 ", t0 + s * 1s + 100ms);
+  for (int s = 20; s < 60; ++s) tick(t0 + s * 1s + 500ms);  // silent: forgotten at second 39
+  feed("web1", "nginx", "\" 500 ", t0 + 60s + 100ms);
+  for (int k = 0; k < 10; ++k) feed("web1", "nginx", "\" 500 ", t0 + 70s + k * 10ms);
+  EXPECT_EQ(take(), strings{}) << "10 against 1, but no whole previous window since second 60";
+  for (int s = 71; s < 79; ++s) tick(t0 + s * 1s + 500ms);
+  EXPECT_EQ(take(), strings{});
+  tick(t0 + 79s + 500ms);
+  EXPECT_EQ(take(), strings{"firing rise host=web1 " + at(79s)});
+}
+
 // ---------------------------------------------------------------------------------------------
 // aggregate
 
@@ -394,6 +444,37 @@ TEST_F(kinds_test, new_term_skips_a_torn_last_journal_line) {
   feed("db1", "sudo", sudo("carol"), t0 + 30s);
   feed("db1", "sudo", sudo("erin"), t0 + 30s);
   EXPECT_EQ(take(), strings{"firing new-sudo-user host=db1 target=erin " + at(30s)});
+}
+
+// A reload that changes what the terms are not (severity, lookback) keeps the terms and the
+// warm-up; one that changes the field's pattern forgets both.
+TEST_F(kinds_test, new_term_reload_keeps_the_terms_unless_the_patterns_change) {
+  start(sudo_rules);
+  feed("db1", "sudo", sudo("root"), t0);  // warm-up until t0 + 10 s
+  feed("db1", "sudo", sudo("bob"), t0 + 20s);
+  EXPECT_EQ(take(), strings{"firing new-sudo-user host=db1 target=bob " + at(20s)});
+  engine_->replace_rules(rules_from(R"yaml(
+rules:
+  - name: new-sudo-user
+    match: { app: '^sudo$', message: 'USER=(?P<target>\S+)' }
+    new_term: { field: target, lookback: 2h, warmup: 10s, group_by: [host] }
+    severity: critical
+    resolve_after: 1m
+)yaml"));
+  feed("db1", "sudo", sudo("root"), t0 + 30s);
+  feed("db1", "sudo", sudo("bob"), t0 + 31s);
+  feed("db1", "sudo", sudo("carol"), t0 + 32s);
+  EXPECT_EQ(take(), strings{"firing new-sudo-user host=db1 target=carol " + at(32s)});
+  engine_->replace_rules(rules_from(R"yaml(
+rules:
+  - name: new-sudo-user
+    match: { app: '^sudo$', message: 'USER=(?P<target>[a-z]+)' }
+    new_term: { field: target, lookback: 2h, warmup: 10s, group_by: [host] }
+    resolve_after: 1m
+)yaml"));
+  feed("db1", "sudo", sudo("dave"), t0 + 40s);  // a new warm-up, until t0 + 50 s
+  feed("db1", "sudo", sudo("root"), t0 + 50s);
+  EXPECT_EQ(take(), strings{"firing new-sudo-user host=db1 target=root " + at(50s)});
 }
 
 TEST_F(kinds_test, new_term_cap_evicts_the_least_recently_seen_term) {
