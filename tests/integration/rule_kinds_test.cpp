@@ -401,5 +401,56 @@ rules:
                      "resolved api-error-ratio " + at(sec(45)) + ".." + at(sec(64))}));
 }
 
+// ---------------------------------------------------------------------------------------------
+// check-config
+
+command_result check_config(const temp_dir& dir, const std::string& rules_yaml) {
+  dir.write_file("rules.yaml", rules_yaml);
+  const auto config = dir.write_file("tocsin.yaml", "rules_files: [rules.yaml]\n");
+  return run_command({tocsin_binary().string(), "check-config", "-c", config.string()});
+}
+
+TEST(rule_kinds, check_config_takes_the_design_examples_and_names_each_mistake) {
+  const temp_dir dir("rule-kinds");
+  const auto ok = check_config(dir, R"yaml(
+rules:
+  - name: 5xx-spike              # this window against the previous one
+    match: { app: '^nginx$', message: '" 5\d\d ' }
+    spike: { window: 5m, ratio: 3, min_count: 20, group_by: [host] }
+  - name: new-sudo-user
+    match: { app: '^sudo$', message: 'USER=(?P<target>\S+)' }
+    new_term: { field: target, lookback: 30d, warmup: 1h, group_by: [host] }
+  - name: many-users-one-ip
+    match: { app: '^sshd$', message: 'for (?P<user>\S+) from (?P<ip>[0-9.]+)' }
+    cardinality: { field: user, max: 10, window: 10m, group_by: [ip] }
+  - name: slow-requests
+    match: { app: '^nginx$', message: 'rt=(?P<rt>[0-9.]+)' }
+    aggregate: { value: rt, function: p99, window: 5m, above: 2.5, group_by: [host] }
+  - name: error-ratio
+    match: { app: '^api$', severity: '^(err|crit)$' }
+    ratio: { of: { app: '^api$' }, window: 5m, above: 0.05, min_base: 100 }
+)yaml");
+  EXPECT_EQ(ok.exit_code, 0) << ok.stdout_text << ok.stderr_text;
+
+  const auto bad = check_config(dir, R"yaml(
+rules:
+  - name: a
+    match: { app: '^nginx$', message: 'rt=(?P<rt>[0-9.]+)' }
+    aggregate: { value: rtt, function: median, window: 1500ms, above: 2.5 }
+)yaml");
+  EXPECT_EQ(bad.exit_code, 1);
+  const std::string file = (dir / "rules.yaml").string();
+  EXPECT_EQ(bad.stderr_text,
+            file +
+                ":5:25: rules[0].aggregate.value: unknown field 'rtt'; the value is a named group "
+                "(?P<name>...) of the rule's patterns or an event field; did you mean 'rt'?\n" +
+                file +
+                ":5:40: rules[0].aggregate.function: unknown function 'median'; expected avg, "
+                "min, max, sum or pNN (p50, p99, p99.9)\n" +
+                file +
+                ":5:56: rules[0].aggregate.window: windows slide in 1 s buckets: give whole "
+                "seconds (30s, 5m, 1h30m), got '1500ms'\n");
+}
+
 }  // namespace
 }  // namespace tocsin::test
