@@ -322,6 +322,55 @@ rules:
 }
 
 // ---------------------------------------------------------------------------------------------
+// templates
+
+// {{value}}, {{previous}}, {{base}} and {{count}} as they stand when the alert fires.
+TEST_F(kinds_test, annotations_show_the_windows_numbers) {
+  start(R"yaml(
+rules:
+  - name: rise
+    match: { message: '" 5\d\d ' }
+    spike: { window: 10s, ratio: 3, min_count: 9 }
+    annotations: { summary: '{{count}} 5xx against {{previous}}: x{{value}} on {{host}}' }
+  - name: share
+    match: { severity: '^err$' }
+    ratio: { of: { app: '^api$' }, window: 10s, above: 0.5, min_base: 4 }
+    annotations: { summary: '{{count}} of {{base}} = {{value}}' }
+  - name: users
+    match: { message: 'for (?P<user>\S+) from' }
+    cardinality: { field: user, max: 2, window: 10s }
+    annotations: { summary: '{{value}} users, last {{user}}' }
+  - name: slow
+    match: { message: 'rt=(?P<rt>\S+)' }
+    aggregate: { value: rt, function: avg, window: 10s, above: 1 }
+    annotations: { summary: 'avg {{value}} s, last {{rt}}' }
+)yaml");
+  const auto summaries = [&] {
+    std::vector<std::string> s;
+    for (const alert& a : out_) s.push_back(a.annotations.at("summary"));
+    out_.clear();
+    return s;
+  };
+  for (int s = 0; s < 20; ++s) feed("web1", "nginx", "\" 500 ", t0 + s * 1s);
+  for (int k = 0; k < 30; ++k) feed("web2", "nginx", "\" 502 ", t0 + 20s + k * 10ms);
+  EXPECT_EQ(summaries(), strings{"30 5xx against 10: x3 on web2"});
+
+  feed("api1", "api", "GET / 200", t0 + 21s);
+  for (int k = 0; k < 3; ++k) feed("api1", "api", "GET / 500", t0 + 22s, 3);
+  EXPECT_EQ(summaries(), strings{"3 of 4 = 0.75"});
+
+  for (const char* user : {"root", "admin", "oracle"}) {
+    feed("bastion", "sshd", std::string("Failed password for ") + user + " from 10.0.0.1",
+         t0 + 23s);
+  }
+  EXPECT_EQ(summaries(), strings{"3 users, last oracle"});
+
+  feed("web1", "nginx", "GET / rt=0.5", t0 + 24s);
+  feed("web1", "nginx", "GET / rt=2.0", t0 + 24s);
+  EXPECT_EQ(summaries(), strings{"avg 1.25 s, last 2.0"});
+}
+
+// ---------------------------------------------------------------------------------------------
 // reload
 
 // A reload keeps the windows of an unchanged rule and drops those of a changed one.

@@ -641,6 +641,16 @@ TEST(rule_loader, errors_of_the_windowed_and_new_term_kinds) {
         "time; spike rules resolve when their condition has been false for a window",
         "r.yaml:7:5: rules[1].resolve_after: only plain and new_term rules resolve after a quiet "
         "time; ratio rules resolve when their condition has been false for a window"}},
+      {"ratio's of: an unknown field, a bad regex, min_base 0",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    ratio: { of: { ap: y, message: '(' }, window: 5m, above: 0.1, min_base: 0 }\n",
+       {"r.yaml:4:20: rules[0].ratio.of: unknown field 'ap'; expected one of message, host, app, "
+        "procid, msgid, facility, severity, input, source, format, fields.NAME or sd.ID.PARAM; "
+        "did you mean 'app'?",
+        "r.yaml:4:36: rules[0].ratio.of.message: invalid regex: missing ): (",
+        "r.yaml:4:77: rules[0].ratio.min_base: expected a positive integer, got '0'"}},
       {"unknown keys in the kinds' blocks",
        "rules:\n"
        "  - name: a\n"
