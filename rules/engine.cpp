@@ -311,6 +311,7 @@ struct rule_state {
   std::unique_ptr<term_store> terms;
   std::optional<std::int64_t> warmup_ends;
   std::int64_t next_terms_flush = INT64_MIN;
+  std::uint64_t terms_evicted_counted = 0;  // of terms->evicted(), what terms_evicted counted
   duration for_duration{};
   duration resolve_after{};
   std::string generator_url;
@@ -861,8 +862,9 @@ struct alert_engine::impl {
         rs.terms->see(group_key(term), s,
                       std::chrono::duration_cast<std::chrono::seconds>(rs.def.lookback).count());
     rs.live_terms->set(static_cast<std::int64_t>(rs.terms->size()));
-    if (const std::uint64_t evicted = rs.terms->evicted(); evicted > rs.terms_evicted->value()) {
-      rs.terms_evicted->inc(evicted - rs.terms_evicted->value());
+    if (const std::uint64_t evicted = rs.terms->evicted(); evicted > rs.terms_evicted_counted) {
+      rs.terms_evicted->inc(evicted - rs.terms_evicted_counted);
+      rs.terms_evicted_counted = evicted;
     }
     return fresh && s >= *rs.warmup_ends;  // terms seen while warming up only teach
   }
@@ -984,6 +986,7 @@ struct alert_engine::impl {
       rs.terms = std::move(old->terms);
       rs.warmup_ends = old->warmup_ends;
       rs.next_terms_flush = old->next_terms_flush;
+      rs.terms_evicted_counted = old->terms_evicted_counted;
     } else {
       if (old != nullptr) old->terms.reset();
       rs.terms = std::make_unique<term_store>(

@@ -555,6 +555,25 @@ rules:
   EXPECT_EQ(alerts[6], "firing new-user target=b " + at(10min)) << "b was forgotten: news again";
 }
 
+// The evictions counter counts every eviction, also those of a store a reload started afresh.
+TEST_F(kinds_test, new_term_evictions_count_across_a_reload_that_starts_afresh) {
+  engine_options o = quiet_options();
+  o.max_terms_per_rule = 1;
+  const auto rules = [](const char* pattern) {
+    return std::string("rules:\n  - name: new-user\n    match: { app: '^sudo$', message: '") +
+           pattern + "' }\n    new_term: { field: target, warmup: 0s }\n";
+  };
+  start(rules("USER=(?P<target>\\S+)"), o);
+  feed("db1", "sudo", sudo("a"), t0);
+  feed("db1", "sudo", sudo("b"), t0 + 1s);
+  feed("db1", "sudo", sudo("c"), t0 + 2s);
+  EXPECT_EQ(counter("tocsin_rule_terms_evicted_total", "new-user"), 2U);
+  engine_->replace_rules(rules_from(rules("USER=(?P<target>\\w+)")));
+  feed("db1", "sudo", sudo("d"), t0 + 3s);
+  feed("db1", "sudo", sudo("e"), t0 + 4s);
+  EXPECT_EQ(counter("tocsin_rule_terms_evicted_total", "new-user"), 3U);
+}
+
 TEST_F(kinds_test, new_term_match_without_its_field_is_counted_not_a_term) {
   start(R"yaml(
 rules:
