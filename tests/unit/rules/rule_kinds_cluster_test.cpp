@@ -281,6 +281,36 @@ rules:
                                  at(80s)}));
 }
 
+// scope: node keeps a windowed kind's window on the collector: it fires there, and sends no hits.
+TEST(cluster_scope, a_node_scoped_window_fires_on_the_collector) {
+  metrics_registry metrics;
+  engine_options o;
+  o.resend_interval = std::chrono::hours(1000);
+  o.cluster_windows = true;
+  o.node_name = "c1";
+  alert_engine collector(std::make_shared<const compiled_rules>(load_rules_string(R"yaml(
+rules:
+  - name: users-here
+    match: { message: 'for (?P<user>\S+) from' }
+    cardinality: { field: user, max: 1, window: 10s }
+    scope: node
+)yaml",
+                                                                                  "scope.yaml")),
+                         metrics, o);
+  std::vector<alert> out;
+  for (const char* user : {"root", "admin"}) {
+    collector::event ev;
+    ev.host = "bastion";
+    ev.app = "sshd";
+    const std::string message = std::string("Failed password for ") + user + " from 10.0.0.1";
+    ev.message = message;
+    collector.on_event(ev, t0 + 1s, out);
+  }
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(describe(out[0]), "firing users-here " + at(1s));
+  EXPECT_TRUE(collector.take_hits().empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 // the records' new parts
 
