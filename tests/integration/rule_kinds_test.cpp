@@ -8,12 +8,14 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "tests/integration/tocsin_daemon.hpp"
 #include "tests/support/support.hpp"
 
 namespace tocsin::test {
@@ -399,6 +401,53 @@ rules:
                    log.text()),
             (strings{"firing api-error-ratio " + at(sec(45)),
                      "resolved api-error-ratio " + at(sec(45)) + ".." + at(sec(64))}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// tocsin run
+
+// The daemon counts an aggregate's values that are no numbers, and keeps new_term's terms (and
+// the warm-up's start) in data_dir.
+TEST(rule_kinds_run, value_errors_are_counted_and_terms_persist_in_data_dir) {
+  daemon_options options;
+  options.files["rules/kinds.yaml"] =
+      "rules:\n"
+      "  - name: slow-requests\n"
+      "    match: { app: '^nginx$', message: ' rt=(?P<rt>\\S+)$' }\n"
+      "    aggregate: { value: rt, function: p99, window: 5m, above: 2.5, group_by: [host] }\n"
+      "  - name: new-sudo-target\n"
+      "    match: { app: '^sudo$', message: 'USER=(?P<target>\\S+) ; COMMAND=' }\n"
+      "    new_term: { field: target, lookback: 30d, warmup: 1h, group_by: [host] }\n";
+  options.extra_config = "rules_files: [\"rules/*.yaml\"]\n";
+  tocsin_daemon daemon(options);
+  const auto send = [&](const std::string& app, const std::string& message) {
+    ASSERT_TRUE(send_udp(daemon.syslog_port(), syslog_line(app, message, {.host = "web1"})));
+  };
+  send("nginx", "\"GET / HTTP/1.1\" 200 12 \"-\" \"curl/8.5.0\" rt=0.004");
+  send("nginx", "\"GET / HTTP/1.1\" 304 0 \"-\" \"curl/8.5.0\" rt=-");
+  send("nginx", "\"GET / HTTP/1.1\" 499 0 \"-\" \"curl/8.5.0\" rt=");
+  send("nginx", "\"GET / HTTP/1.1\" 200 0 \"-\" \"curl/8.5.0\" rt=0x1p3");
+  send("sudo", "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls");
+  EXPECT_TRUE(daemon.wait_for_metric("tocsin_rule_value_errors_total", {{"rule", "slow-requests"}},
+                                     [](double v) { return v == 2; }))
+      << "rt=- and rt=0x1p3 (the empty rt= does not match \\S+)";
+  EXPECT_TRUE(daemon.wait_for_metric("tocsin_rule_matches_total", {{"rule", "slow-requests"}},
+                                     [](double v) { return v == 1; }));
+  EXPECT_TRUE(daemon.wait_for_metric("tocsin_rule_matches_total", {{"rule", "new-sudo-target"}},
+                                     [](double v) { return v == 1; }));
+  const auto terms = daemon.dir() / "lib" / "rules" / "new_term" / "new-sudo-target.jsonl";
+  EXPECT_TRUE(wait_until(
+      [&] {
+        std::ifstream in(terms);
+        std::string header, line;
+        std::getline(in, header);
+        std::getline(in, line);
+        return header.find("\"warmup_started\":") != std::string::npos &&
+               line.find("target%FFroot") != std::string::npos;
+      },
+      patience))
+      << terms;
+  EXPECT_EQ(daemon.stop(), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
