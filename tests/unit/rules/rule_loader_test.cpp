@@ -461,12 +461,12 @@ rules:
 
 // The kinds of DESIGN.md's "More kinds": what check-config says about each of them.
 TEST(rule_loader, errors_of_the_windowed_and_new_term_kinds) {
-  const std::string kWhole =
+  const std::string whole_seconds =
       "windows slide in 1 s buckets: give whole seconds (30s, 5m, 1h30m), got ";
-  const std::string kSpikeRatio =
+  const std::string spike_ratio =
       "ratio must be above 1 (a rise: 3 = three times the previous window) or between 0 and 1 (a "
       "drop: 0.2 = a fifth of it)";
-  const std::string kNamedGroup =
+  const std::string named_group =
       "a named group (?P<name>...) of the rule's patterns or an event field";
   const std::vector<error_case> cases = {
       {"spike without ratio",
@@ -533,9 +533,9 @@ TEST(rule_loader, errors_of_the_windowed_and_new_term_kinds) {
        "  - name: d\n"
        "    match: { app: x }\n"
        "    ratio: { of: { app: '.' }, window: 0s, above: 0.5 }\n",
-       {"r.yaml:4:22: rules[0].spike.window: " + kWhole + "'1500ms'",
-        "r.yaml:7:38: rules[1].cardinality.window: " + kWhole + "'500ms'",
-        "r.yaml:10:52: rules[2].aggregate.window: " + kWhole + "'1m500ms'",
+       {"r.yaml:4:22: rules[0].spike.window: " + whole_seconds + "'1500ms'",
+        "r.yaml:7:38: rules[1].cardinality.window: " + whole_seconds + "'500ms'",
+        "r.yaml:10:52: rules[2].aggregate.window: " + whole_seconds + "'1m500ms'",
         "r.yaml:13:40: rules[3].ratio.window: must be greater than 0"}},
       {"spike ratio 1 and 0",
        "rules:\n"
@@ -548,9 +548,9 @@ TEST(rule_loader, errors_of_the_windowed_and_new_term_kinds) {
        "  - name: c\n"
        "    match: { app: x }\n"
        "    spike: { window: 5m, ratio: -2 }\n",
-       {"r.yaml:4:33: rules[0].spike.ratio: " + kSpikeRatio,
-        "r.yaml:7:33: rules[1].spike.ratio: " + kSpikeRatio,
-        "r.yaml:10:33: rules[2].spike.ratio: " + kSpikeRatio}},
+       {"r.yaml:4:33: rules[0].spike.ratio: " + spike_ratio,
+        "r.yaml:7:33: rules[1].spike.ratio: " + spike_ratio,
+        "r.yaml:10:33: rules[2].spike.ratio: " + spike_ratio}},
       {"bad aggregate functions",
        "rules:\n"
        "  - name: a\n"
@@ -580,11 +580,11 @@ TEST(rule_loader, errors_of_the_windowed_and_new_term_kinds) {
        "    match: { app: x, message: 'USER=(?P<target>\\S+)' }\n"
        "    new_term: { field: targt }\n",
        {"r.yaml:4:27: rules[0].cardinality.field: unknown field 'usr'; the field is " +
-            kNamedGroup + "; did you mean 'user'?",
-        "r.yaml:7:25: rules[1].aggregate.value: unknown field 'rtt'; the value is " + kNamedGroup +
+            named_group + "; did you mean 'user'?",
+        "r.yaml:7:25: rules[1].aggregate.value: unknown field 'rtt'; the value is " + named_group +
             "; did you mean 'rt'?",
         "r.yaml:10:24: rules[2].new_term.field: unknown field 'targt'; the field is " +
-            kNamedGroup + "; did you mean 'target'?"}},
+            named_group + "; did you mean 'target'?"}},
       {"ratio group_by names a group of match, not of",
        "rules:\n"
        "  - name: a\n"
