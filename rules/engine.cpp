@@ -311,6 +311,7 @@ struct rule_state {
   std::unique_ptr<term_store> terms;
   std::optional<std::int64_t> warmup_ends;
   std::int64_t next_terms_flush = INT64_MIN;
+  std::uint64_t terms_evicted_counted = 0;  // of terms->evicted(), what terms_evicted counted
   duration for_duration{};
   duration resolve_after{};
   std::string generator_url;
@@ -850,15 +851,20 @@ struct alert_engine::impl {
     rs.warmup_ends = s + std::chrono::duration_cast<std::chrono::seconds>(rs.def.warmup).count();
   }
 
-  // new_term: whether this sighting of the term (the group key holds it) is news to alert on.
-  bool new_term_fires(rule_state& rs, const std::string& key, time_point now) {
+  // new_term: whether this sighting of the term (the group's labels hold it) is news to alert on.
+  // The term's key leaves out severity, which may change without forgetting the terms.
+  bool new_term_fires(rule_state& rs, const label_set& labels, time_point now) {
     start_warmup(rs, now);
     const std::int64_t s = seconds_of(now);
-    const bool fresh = rs.terms->see(
-        key, s, std::chrono::duration_cast<std::chrono::seconds>(rs.def.lookback).count());
+    label_set term = labels;
+    term.erase("severity");
+    const bool fresh =
+        rs.terms->see(group_key(term), s,
+                      std::chrono::duration_cast<std::chrono::seconds>(rs.def.lookback).count());
     rs.live_terms->set(static_cast<std::int64_t>(rs.terms->size()));
-    if (const std::uint64_t evicted = rs.terms->evicted(); evicted > rs.terms_evicted->value()) {
-      rs.terms_evicted->inc(evicted - rs.terms_evicted->value());
+    if (const std::uint64_t evicted = rs.terms->evicted(); evicted > rs.terms_evicted_counted) {
+      rs.terms_evicted->inc(evicted - rs.terms_evicted_counted);
+      rs.terms_evicted_counted = evicted;
     }
     return fresh && s >= *rs.warmup_ends;  // terms seen while warming up only teach
   }
@@ -980,6 +986,7 @@ struct alert_engine::impl {
       rs.terms = std::move(old->terms);
       rs.warmup_ends = old->warmup_ends;
       rs.next_terms_flush = old->next_terms_flush;
+      rs.terms_evicted_counted = old->terms_evicted_counted;
     } else {
       if (old != nullptr) old->terms.reset();
       rs.terms = std::make_unique<term_store>(
@@ -1085,7 +1092,7 @@ void alert_engine::on_event(const collector::event& ev, time_point now, std::vec
       impl_->record_hit(*rs, p, matches[i], ev, t, o);
       continue;
     }
-    if (kind == rule_kind::new_term && !impl_->new_term_fires(*rs, p.key, t)) continue;
+    if (kind == rule_kind::new_term && !impl_->new_term_fires(*rs, p.labels, t)) continue;
     impl_->apply_match(*rs, p, {matches[i].captures, ev.message, ev.host}, t, out, o);
   }
 }
@@ -1123,7 +1130,9 @@ void alert_engine::on_hits(const hit_batch& hits, std::vector<alert>& out) {
       t = std::max(t, g->second->last_seen);
     }
     // new_term: the term (in the labels) fires if it is news to this router.
-    if (rs.def.kind == rule_kind::new_term && !impl_->new_term_fires(rs, key, t)) continue;
+    if (rs.def.kind == rule_kind::new_term && !impl_->new_term_fires(rs, hits.labels, t)) {
+      continue;
+    }
     // A threshold keeps only its last `count` match times; absent and new_term need one.
     const std::uint64_t replayed =
         rs.def.kind == rule_kind::threshold ? std::min<std::uint64_t>(n, rs.count) : 1;

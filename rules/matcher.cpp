@@ -274,6 +274,7 @@ compiled_rules::compiled_rules(std::vector<rule_definition> rules)
     impl_->rules[r].ratio = true;
     add_entry(r, rules_[r].of, "ratio.of");
     impl_->rules.back().base = true;
+    impl_->rules.back().min_severity = -1;  // min_severity selects the numerator, not the base
   }
   for (impl::field_slot& slot : impl_->slots) {
     slot.ref = *parse_field(slot.field);

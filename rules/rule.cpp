@@ -82,14 +82,16 @@ std::string field_problem(std::string_view field) {
   return message + config::suggestion(field, plain_fields);
 }
 
-// Rule names become the `alertname` label: [a-zA-Z_][a-zA-Z0-9_:-]*.
+// Rule names become the `alertname` label: [a-zA-Z0-9_][a-zA-Z0-9_:-]* (DESIGN.md names one
+// 5xx-spike; a label value may start with a digit).
 bool valid_rule_name(std::string_view name) {
   if (name.empty()) return false;
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    const bool more = (c >= '0' && c <= '9') || c == ':' || c == '-';
-    if (!alpha && !(i > 0 && more)) return false;
+    const bool word =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9');
+    const bool more = c == ':' || c == '-';
+    if (!word && !(i > 0 && more)) return false;
   }
   return true;
 }
@@ -285,8 +287,8 @@ void rules_reader::load_name(const yaml_entry& e, rule_definition& rule) {
   if (!valid_rule_name(*v)) {
     error(e.mark(), e.path,
           "invalid rule name " + quote(*v) +
-              " (it becomes the alertname label: a letter or '_', then letters, digits, '_', "
-              "':' or '-')");
+              " (it becomes the alertname label: a letter, digit or '_', then letters, digits, "
+              "'_', ':' or '-')");
     return;
   }
   const config::source_location here = where(e.mark());
@@ -401,8 +403,8 @@ void rules_reader::load_spike(const yaml_entry& e, rule_definition& rule) {
     if (s.name == "window") {
       if (auto v = window_span(s)) rule.window = *v;
     } else if (s.name == "ratio") {
-      auto v = real(s, 0);
-      if (v && (*v == 0 || *v == 1)) {
+      auto v = real(s, -std::numeric_limits<double>::max());
+      if (v && (*v <= 0 || *v == 1)) {
         error(s.mark(), s.path,
               "ratio must be above 1 (a rise: 3 = three times the previous window) or between 0 "
               "and 1 (a drop: 0.2 = a fifth of it)");
@@ -499,9 +501,15 @@ void rules_reader::load_aggregate(const yaml_entry& e, rule_definition& rule) {
       // pNN: a percentile, p50 p90 p99 p99.9.
       double nn = 0;
       const char* end = v->data() + v->size();
-      const bool percentile = v->size() > 1 && (*v)[0] == 'p' &&
-                              std::from_chars(v->data() + 1, end, nn).ptr == end && nn > 0 &&
-                              nn <= 100;
+      const bool percentile =
+          v->size() > 1 && (*v)[0] == 'p' && std::from_chars(v->data() + 1, end, nn).ptr == end;
+      if (percentile && !(nn > 0 && nn <= 100)) {
+        error(a.mark(), a.path,
+              "percentile " + quote(*v) +
+                  " out of range: pNN takes 0 < NN <= 100 (p50, p99, "
+                  "p99.9, p100 = max)");
+        continue;
+      }
       if (!percentile) {
         error(a.mark(), a.path,
               "unknown function " + quote(*v) + "; expected avg, min, max, sum or pNN (p50, p99, "
@@ -581,6 +589,12 @@ void rules_reader::check_group_by(const yaml_entry& e, rule_definition& rule) {
     const bool group = std::find(groups.begin(), groups.end(), *name) != groups.end();
     if (std::find(out.begin(), out.end(), *name) != out.end()) {
       error(item.mark(), item.path, "duplicate entry " + quote(*name));
+    } else if (!group && !is_event_field(*name) && ratio &&
+               std::find(named_groups_.begin(), named_groups_.end(), *name) !=
+                   named_groups_.end()) {
+      error(item.mark(), item.path,
+            quote(*name) + " is a named group of `match`; a ratio groups its base events " +
+                "too, so group_by names groups of the patterns in `of` or event fields");
     } else if (!group && !is_event_field(*name)) {
       std::vector<std::string_view> candidates(std::begin(plain_fields), std::end(plain_fields));
       candidates.insert(candidates.end(), groups.begin(), groups.end());

@@ -264,7 +264,13 @@ TEST(rule_loader, errors_name_file_line_and_column) {
        "  - name: 'disk full'\n"
        "    match: { message: x }\n",
        {"r.yaml:2:11: rules[0].name: invalid rule name 'disk full' (it becomes the alertname "
-        "label: a letter or '_', then letters, digits, '_', ':' or '-')"}},
+        "label: a letter, digit or '_', then letters, digits, '_', ':' or '-')"}},
+      {"rule name starting with '-'",
+       "rules:\n"
+       "  - name: '-x'\n"
+       "    match: { message: x }\n",
+       {"r.yaml:2:11: rules[0].name: invalid rule name '-x' (it becomes the alertname label: a "
+        "letter, digit or '_', then letters, digits, '_', ':' or '-')"}},
       {"duplicate name in one file",
        "rules:\n"
        "  - name: a\n"
@@ -278,7 +284,8 @@ TEST(rule_loader, errors_name_file_line_and_column) {
        "    match: { app: x }\n"
        "    threshold: { count: 2, window: 1m }\n"
        "    absent: { for: 5m }\n",
-       {"r.yaml:5:5: rules[0].absent: threshold and absent are mutually exclusive: a rule has one kind"}},
+       {"r.yaml:5:5: rules[0].absent: threshold and absent are mutually exclusive: a rule has one "
+        "kind"}},
       {"count 0",
        "rules:\n"
        "  - name: a\n"
@@ -341,7 +348,8 @@ TEST(rule_loader, errors_name_file_line_and_column) {
        "    match: { app: x }\n"
        "    threshold: { count: 3, window: 1m }\n"
        "    resolve_after: 10m\n",
-       {"r.yaml:5:5: rules[0].resolve_after: only plain and new_term rules resolve after a quiet time; "
+       {"r.yaml:5:5: rules[0].resolve_after: only plain and new_term rules resolve after a quiet "
+        "time; "
         "threshold rules resolve when below count for a window"}},
       {"unknown min_severity",
        "rules:\n"
@@ -393,6 +401,266 @@ TEST(rule_loader, errors_name_file_line_and_column) {
        {"r.yaml:3:23: rules[0].match.message: invalid regex: missing ]: [",
         "r.yaml:3:28: rules[0].match: unknown field 'hots'; " + kFields + "; did you mean 'host'?",
         "r.yaml:6:25: rules[1].threshold.count: expected a positive integer, got '-1'"}},
+  };
+  for (const error_case& c : cases) {
+    EXPECT_EQ(test::errors_of(load_rules_string, c.yaml, "r.yaml"), c.errors) << c.what << "\n"
+                                                                              << c.yaml;
+  }
+}
+
+// DESIGN.md's "More kinds" example, verbatim.
+TEST(rule_loader, design_more_kinds_example_loads) {
+  const auto rules = load_rules_string(R"yaml(
+rules:
+  - name: 5xx-spike              # this window against the previous one
+    match: { app: '^nginx$', message: '" 5\d\d ' }
+    spike: { window: 5m, ratio: 3, min_count: 20, group_by: [host] }    # ratio < 1: a drop; a group needs a whole previous window of history
+  - name: new-sudo-user          # a value never seen before (per group) within `lookback`
+    match: { app: '^sudo$', message: 'USER=(?P<target>\S+)' }
+    new_term: { field: target, lookback: 30d, warmup: 1h, group_by: [host] }  # terms persist in data_dir; terms seen during warmup (after the rule appears) only teach
+  - name: many-users-one-ip      # distinct values of a field in a window
+    match: { app: '^sshd$', message: 'for (?P<user>\S+) from (?P<ip>[0-9.]+)' }
+    cardinality: { field: user, max: 10, window: 10m, group_by: [ip] }
+  - name: slow-requests          # a number captured from the line, aggregated over a window
+    match: { app: '^nginx$', message: 'rt=(?P<rt>[0-9.]+)' }
+    aggregate: { value: rt, function: p99, window: 5m, above: 2.5, group_by: [host] }   # avg min max sum pNN; above/below
+  - name: error-ratio            # share of matching events among a base selection
+    match: { app: '^api$', severity: '^(err|crit)$' }
+    ratio: { of: { app: '^api$' }, window: 5m, above: 0.05, min_base: 100 }
+)yaml",
+                                       "r.yaml");
+  ASSERT_EQ(rules.size(), 5U);
+  EXPECT_EQ(rules[0].kind, rule_kind::spike);
+  EXPECT_EQ(rules[0].window, minutes(5));
+  EXPECT_EQ(rules[0].spike_ratio, 3);
+  EXPECT_EQ(rules[0].min_count, 20U);
+  EXPECT_THAT(rules[0].group_by, ElementsAre("host"));
+  EXPECT_EQ(rules[1].kind, rule_kind::new_term);
+  EXPECT_EQ(rules[1].field, "target");
+  EXPECT_EQ(rules[1].lookback, std::chrono::hours(24 * 30));
+  EXPECT_EQ(rules[1].warmup, std::chrono::hours(1));
+  EXPECT_EQ(rules[1].resolve_after, minutes(5));
+  EXPECT_EQ(rules[2].kind, rule_kind::cardinality);
+  EXPECT_EQ(rules[2].field, "user");
+  EXPECT_EQ(rules[2].above, 10);
+  EXPECT_FALSE(rules[2].below);
+  EXPECT_THAT(rules[2].group_by, ElementsAre("ip"));
+  EXPECT_EQ(rules[3].kind, rule_kind::aggregate);
+  EXPECT_EQ(rules[3].field, "rt");
+  EXPECT_EQ(rules[3].function, aggregate_function::quantile);
+  EXPECT_DOUBLE_EQ(rules[3].quantile, 0.99);
+  EXPECT_EQ(rules[3].above, 2.5);
+  EXPECT_EQ(rules[4].kind, rule_kind::ratio);
+  ASSERT_EQ(rules[4].of.size(), 1U);
+  EXPECT_EQ(rules[4].of[0].field, "app");
+  EXPECT_EQ(rules[4].above, 0.05);
+  EXPECT_EQ(rules[4].min_base, 100U);
+  EXPECT_TRUE(rules[4].group_by.empty());
+  for (const rule_definition& r : rules) EXPECT_EQ(r.scope, rule_scope::cluster) << r.name;
+}
+
+// The kinds of DESIGN.md's "More kinds": what check-config says about each of them.
+TEST(rule_loader, errors_of_the_windowed_and_new_term_kinds) {
+  const std::string whole_seconds =
+      "windows slide in 1 s buckets: give whole seconds (30s, 5m, 1h30m), got ";
+  const std::string spike_ratio =
+      "ratio must be above 1 (a rise: 3 = three times the previous window) or between 0 and 1 (a "
+      "drop: 0.2 = a fifth of it)";
+  const std::string named_group =
+      "a named group (?P<name>...) of the rule's patterns or an event field";
+  const std::vector<error_case> cases = {
+      {"spike without ratio",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    spike: { window: 5m }\n",
+       {"r.yaml:4:12: missing required key 'ratio' in rules[0].spike"}},
+      {"new_term without field",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    new_term: { lookback: 30d }\n",
+       {"r.yaml:4:15: missing required key 'field' in rules[0].new_term"}},
+      {"cardinality without field and window",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    cardinality: { max: 10 }\n",
+       {"r.yaml:4:18: missing required key 'field' in rules[0].cardinality",
+        "r.yaml:4:18: missing required key 'window' in rules[0].cardinality"}},
+      {"aggregate without value, function and window",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    aggregate: { above: 2 }\n",
+       {"r.yaml:4:16: missing required key 'value' in rules[0].aggregate",
+        "r.yaml:4:16: missing required key 'function' in rules[0].aggregate",
+        "r.yaml:4:16: missing required key 'window' in rules[0].aggregate"}},
+      {"ratio without of and window",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    ratio: { above: 0.1 }\n",
+       {"r.yaml:4:12: missing required key 'of' in rules[0].ratio",
+        "r.yaml:4:12: missing required key 'window' in rules[0].ratio"}},
+      {"two kinds in one rule",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    spike: { window: 5m, ratio: 3 }\n"
+       "    ratio: { of: { app: y }, window: 5m, above: 0.1 }\n",
+       {"r.yaml:5:5: rules[0].ratio: spike and ratio are mutually exclusive: a rule has one kind"}},
+      {"a kind after threshold",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x, message: '(?P<u>\\S+)' }\n"
+       "    threshold: { count: 2, window: 1m }\n"
+       "    cardinality: { field: u, window: 1m, max: 3 }\n",
+       {"r.yaml:5:5: rules[0].cardinality: threshold and cardinality are mutually exclusive: a "
+        "rule "
+        "has one kind"}},
+      {"sub-second windows",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x, message: '(?P<u>\\S+) (?P<rt>[0-9.]+)' }\n"
+       "    spike: { window: 1500ms, ratio: 3 }\n"
+       "  - name: b\n"
+       "    match: { app: x, message: '(?P<u>\\S+) (?P<rt>[0-9.]+)' }\n"
+       "    cardinality: { field: u, window: 500ms, max: 3 }\n"
+       "  - name: c\n"
+       "    match: { app: x, message: '(?P<u>\\S+) (?P<rt>[0-9.]+)' }\n"
+       "    aggregate: { value: rt, function: avg, window: 1m500ms, above: 1 }\n"
+       "  - name: d\n"
+       "    match: { app: x }\n"
+       "    ratio: { of: { app: '.' }, window: 0s, above: 0.5 }\n",
+       {"r.yaml:4:22: rules[0].spike.window: " + whole_seconds + "'1500ms'",
+        "r.yaml:7:38: rules[1].cardinality.window: " + whole_seconds + "'500ms'",
+        "r.yaml:10:52: rules[2].aggregate.window: " + whole_seconds + "'1m500ms'",
+        "r.yaml:13:40: rules[3].ratio.window: must be greater than 0"}},
+      {"spike ratio 1 and 0",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    spike: { window: 5m, ratio: 1 }\n"
+       "  - name: b\n"
+       "    match: { app: x }\n"
+       "    spike: { window: 5m, ratio: 0 }\n"
+       "  - name: c\n"
+       "    match: { app: x }\n"
+       "    spike: { window: 5m, ratio: -2 }\n",
+       {"r.yaml:4:33: rules[0].spike.ratio: " + spike_ratio,
+        "r.yaml:7:33: rules[1].spike.ratio: " + spike_ratio,
+        "r.yaml:10:33: rules[2].spike.ratio: " + spike_ratio}},
+      {"bad aggregate functions",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x, message: 'rt=(?P<rt>[0-9.]+)' }\n"
+       "    aggregate: { value: rt, function: p0, window: 5m, above: 1 }\n"
+       "  - name: b\n"
+       "    match: { app: x, message: 'rt=(?P<rt>[0-9.]+)' }\n"
+       "    aggregate: { value: rt, function: p101, window: 5m, above: 1 }\n"
+       "  - name: c\n"
+       "    match: { app: x, message: 'rt=(?P<rt>[0-9.]+)' }\n"
+       "    aggregate: { value: rt, function: median, window: 5m, above: 1 }\n",
+       {"r.yaml:4:39: rules[0].aggregate.function: percentile 'p0' out of range: pNN takes 0 < NN "
+        "<= 100 (p50, p99, p99.9, p100 = max)",
+        "r.yaml:7:39: rules[1].aggregate.function: percentile 'p101' out of range: pNN takes 0 < "
+        "NN <= 100 (p50, p99, p99.9, p100 = max)",
+        "r.yaml:10:39: rules[2].aggregate.function: unknown function 'median'; expected avg, min, "
+        "max, sum or pNN (p50, p99, p99.9)"}},
+      {"unknown field and value with a suggestion",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x, message: 'for (?P<user>\\S+) from (?P<ip>[0-9.]+)' }\n"
+       "    cardinality: { field: usr, window: 10m, max: 10, group_by: [ip] }\n"
+       "  - name: b\n"
+       "    match: { app: x, message: 'rt=(?P<rt>[0-9.]+)' }\n"
+       "    aggregate: { value: rtt, function: p99, window: 5m, above: 2.5 }\n"
+       "  - name: c\n"
+       "    match: { app: x, message: 'USER=(?P<target>\\S+)' }\n"
+       "    new_term: { field: targt }\n",
+       {"r.yaml:4:27: rules[0].cardinality.field: unknown field 'usr'; the field is " +
+            named_group + "; did you mean 'user'?",
+        "r.yaml:7:25: rules[1].aggregate.value: unknown field 'rtt'; the value is " + named_group +
+            "; did you mean 'rt'?",
+        "r.yaml:10:24: rules[2].new_term.field: unknown field 'targt'; the field is " +
+            named_group + "; did you mean 'target'?"}},
+      {"ratio group_by names a group of match, not of",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: '^api$', message: 'status=(?P<status>5\\d\\d)' }\n"
+       "    ratio: { of: { app: '^api$', message: 'path=(?P<path>\\S+)' }, window: 5m,\n"
+       "             above: 0.05, group_by: [status] }\n",
+       {"r.yaml:5:38: rules[0].ratio.group_by[0]: 'status' is a named group of `match`; a ratio "
+        "groups its base events too, so group_by names groups of the patterns in `of` or event "
+        "fields"}},
+      {"cardinality with neither max nor min",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x, message: 'for (?P<user>\\S+)' }\n"
+       "    cardinality: { field: user, window: 10m }\n",
+       {"r.yaml:4:18: rules[0].cardinality: give max (fire above it), min (fire below it) or "
+        "both"}},
+      {"cardinality min 1 never holds",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x, message: 'for (?P<user>\\S+)' }\n"
+       "    cardinality: { field: user, window: 10m, min: 1 }\n",
+       {"r.yaml:4:51: rules[0].cardinality.min: '1' is too small (at least 2)"}},
+      {"aggregate with neither above nor below",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x, message: 'rt=(?P<rt>[0-9.]+)' }\n"
+       "    aggregate: { value: rt, function: max, window: 5m }\n",
+       {"r.yaml:4:16: rules[0].aggregate: give above, below or both"}},
+      {"ratio above and below beyond 1",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    ratio: { of: { app: '.' }, window: 5m, above: 1.5 }\n"
+       "  - name: b\n"
+       "    match: { app: x }\n"
+       "    ratio: { of: { app: '.' }, window: 5m, below: 5 }\n"
+       "  - name: c\n"
+       "    match: { app: x }\n"
+       "    ratio: { of: { app: '.' }, window: 5m }\n",
+       {"r.yaml:4:51: rules[0].ratio.above: a share is at most 1 (0.05 = 5 %)",
+        "r.yaml:7:51: rules[1].ratio.below: a share is at most 1 (0.05 = 5 %)",
+        "r.yaml:10:12: rules[2].ratio: give above, below or both (a share between 0 and 1)"}},
+      {"resolve_after on the windowed kinds",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    spike: { window: 5m, ratio: 3 }\n"
+       "    resolve_after: 10m\n"
+       "  - name: b\n"
+       "    resolve_after: 10m\n"
+       "    match: { app: x }\n"
+       "    ratio: { of: { app: '.' }, window: 5m, above: 0.5 }\n",
+       {"r.yaml:5:5: rules[0].resolve_after: only plain and new_term rules resolve after a quiet "
+        "time; spike rules resolve when their condition has been false for a window",
+        "r.yaml:7:5: rules[1].resolve_after: only plain and new_term rules resolve after a quiet "
+        "time; ratio rules resolve when their condition has been false for a window"}},
+      {"ratio's of: an unknown field, a bad regex, min_base 0",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    ratio: { of: { ap: y, message: '(' }, window: 5m, above: 0.1, min_base: 0 }\n",
+       {"r.yaml:4:20: rules[0].ratio.of: unknown field 'ap'; expected one of message, host, app, "
+        "procid, msgid, facility, severity, input, source, format, fields.NAME or sd.ID.PARAM; "
+        "did you mean 'app'?",
+        "r.yaml:4:36: rules[0].ratio.of.message: invalid regex: missing ): (",
+        "r.yaml:4:77: rules[0].ratio.min_base: expected a positive integer, got '0'"}},
+      {"unknown keys in the kinds' blocks",
+       "rules:\n"
+       "  - name: a\n"
+       "    match: { app: x }\n"
+       "    spike: { window: 5m, ratio: 3, min_cont: 2 }\n"
+       "  - name: b\n"
+       "    match: { app: x, message: 'USER=(?P<target>\\S+)' }\n"
+       "    new_term: { field: target, look_back: 1d }\n",
+       {"r.yaml:4:36: unknown key 'min_cont' in rules[0].spike; did you mean 'min_count'?",
+        "r.yaml:7:32: unknown key 'look_back' in rules[1].new_term; did you mean 'lookback'?"}},
   };
   for (const error_case& c : cases) {
     EXPECT_EQ(test::errors_of(load_rules_string, c.yaml, "r.yaml"), c.errors) << c.what << "\n"
