@@ -120,8 +120,11 @@ std::vector<rules::rule_definition> make_mixed_rules() {
   for (int i = 0; i < 100; ++i) {
     rules::rule_definition r;
     r.name = "mixed-" + std::to_string(i);
-    r.match.push_back({"message", "svc-" + std::to_string(i) + " .*status=(?P<status>\\d+) "
-                                  "rt=(?P<rt>[0-9.]+) user=(?P<user>\\w+)", {}});
+    r.match.push_back({"message",
+                       "svc-" + std::to_string(i) +
+                           " .*status=(?P<status>\\d+) "
+                           "rt=(?P<rt>[0-9.]+) user=(?P<user>\\w+)",
+                       {}});
     r.group_by = {"host"};
     switch (i % 7) {
       case 0:
@@ -180,9 +183,9 @@ void BM_engine_mixed_kinds(benchmark::State& state) {
     const int service = matching ? i % 100 : 100 + i % 100;
     const std::string line = "<165>1 2026-11-26T04:10:55.120001+00:00 web-0" +
                              std::to_string(i % 4) + " api 12345 - - svc-" +
-                             std::to_string(service) + " GET /v1/items status=" +
-                             (i % 50 == 0 ? "503" : "200") + " rt=0." + std::to_string(i % 97) +
-                             " user=u" + std::to_string(i % 37);
+                             std::to_string(service) +
+                             " GET /v1/items status=" + (i % 50 == 0 ? "503" : "200") + " rt=0." +
+                             std::to_string(i % 97) + " user=u" + std::to_string(i % 37);
     if (!collector::decode_rfc5424(line, events[static_cast<std::size_t>(i)]).is_ok()) {
       state.SkipWithError("bad line");
       return;

@@ -46,9 +46,12 @@
 //   sliding_distinct::exact_limit per group, then estimated); holds when the count is > 0 and
 //   above `max` or below `min`.
 // aggregate: `function` of the numbers in the window (sliding_values); holds when there is one
-//   and it is above `above` or below `below`. A match whose value is missing or not a number is
-//   counted in tocsin_rule_value_errors_total and otherwise ignored (so is a cardinality or
-//   new_term match without its field).
+//   and it is above `above` or below `below`. For both, a `min`/`below` limit holds only once the
+//   group has a whole window of history (its first match at or before s - window + 1). A match
+//   whose value is missing or not a number is counted in tocsin_rule_value_errors_total and
+//   otherwise ignored (so is a cardinality or new_term match without its field).
+// window_lag (a router): tick() evaluates the windowed kinds that many seconds behind the clock
+//   and hits only fill the buckets, so a second is judged once every collector's part is in.
 // new_term: the term (the field's value) is a label of the alert, so each term is its own
 //   group. A term is new when its group never saw it or last saw it `lookback` or longer ago;
 //   a new term fires like a plain match and resolves resolve_after after it. Terms seen before
@@ -91,9 +94,9 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <cmath>
-#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <list>
@@ -154,8 +157,8 @@ bool same_definition(const rule_definition& a, const rule_definition& b) {
 std::string term_identity(const rule_definition& def) {
   nlohmann::json j = nlohmann::json::array();
   for (const field_pattern& p : def.match) j.push_back({p.field, p.pattern});
-  const nlohmann::json identity = {{"match", j}, {"field", def.field}, {"group_by", def.group_by},
-                                   {"labels", def.labels}};
+  const nlohmann::json identity = {
+      {"match", j}, {"field", def.field}, {"group_by", def.group_by}, {"labels", def.labels}};
   return identity.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -258,13 +261,13 @@ struct group_state {
 
 // What one match, or one second of a collector's hits, adds to a windowed group.
 struct observation {
-  std::uint64_t matches = 0;  // ratio: events in the numerator
-  std::uint64_t base = 0;     // ratio: events in the base
-  std::optional<std::uint64_t> hash;                              // cardinality: one match
-  const std::vector<std::uint64_t>* hashes = nullptr;             // cardinality: hits
+  std::uint64_t matches = 0;                           // ratio: events in the numerator
+  std::uint64_t base = 0;                              // ratio: events in the base
+  std::optional<std::uint64_t> hash;                   // cardinality: one match
+  const std::vector<std::uint64_t>* hashes = nullptr;  // cardinality: hits
   const std::vector<std::pair<std::uint32_t, std::uint8_t>>* registers = nullptr;
-  std::optional<double> value;                  // aggregate: one match
-  const value_summary* summary = nullptr;       // aggregate: hits
+  std::optional<double> value;             // aggregate: one match
+  const value_summary* summary = nullptr;  // aggregate: hits
 };
 
 // Matches per minute over the last hour, for the UI's sparklines: a ring of minute slots, each
@@ -451,7 +454,8 @@ struct alert_engine::impl {
     // Each part keeps its seconds in order: `now` never goes back.
     const auto at = [&](auto& seconds) -> auto& {
       if (seconds.empty() || seconds.back().first != second) {
-        seconds.emplace_back(second, typename std::decay_t<decltype(seconds)>::value_type::second_type{});
+        seconds.emplace_back(second,
+                             typename std::decay_t<decltype(seconds)>::value_type::second_type{});
       }
       return seconds.back().second;
     };
@@ -496,8 +500,9 @@ struct alert_engine::impl {
 
   static void merge_register(std::vector<std::pair<std::uint32_t, std::uint8_t>>& regs,
                              std::pair<std::uint32_t, std::uint8_t> r) {
-    const auto it = std::lower_bound(regs.begin(), regs.end(), r,
-                                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    const auto it = std::lower_bound(regs.begin(), regs.end(), r, [](const auto& a, const auto& b) {
+      return a.first < b.first;
+    });
     if (it != regs.end() && it->first == r.first) {
       it->second = std::max(it->second, r.second);
     } else {
@@ -562,8 +567,8 @@ struct alert_engine::impl {
           rule_label);
     }
     if (def.kind == rule_kind::new_term) {
-      rs->live_terms = &metrics.get_gauge("tocsin_rule_terms",
-                                          "Terms a new_term rule remembers (per group).", rule_label);
+      rs->live_terms = &metrics.get_gauge(
+          "tocsin_rule_terms", "Terms a new_term rule remembers (per group).", rule_label);
       rs->terms_evicted = &metrics.get_counter(
           "tocsin_rule_terms_evicted_total",
           "Terms a new_term rule forgot early: it reached max_terms_per_rule.", rule_label);
@@ -599,7 +604,8 @@ struct alert_engine::impl {
       case rule_kind::cardinality:
       case rule_kind::aggregate:
       case rule_kind::ratio:
-        d = std::min(d, at_second(g.window->evaluated + 1));  // evaluated every second
+        // Evaluated every second (window_lag behind).
+        d = std::min(d, at_second(g.window->evaluated + 1 + options.window_lag.count()));
         break;
       case rule_kind::threshold:
         if (g.firing) {
@@ -712,8 +718,12 @@ struct alert_engine::impl {
     if (w.distinct) w.distinct->expire(s, rs.window_seconds);
     if (w.values) w.values->expire(s, rs.window_seconds);
     const rule_definition& def = rs.def;
+    // cardinality and aggregate: below a limit needs a whole window of the group's history
+    // (one value seen so far is not "fewer than min" yet); a ratio has min_base for that.
+    const bool whole_window =
+        def.kind == rule_kind::ratio || s >= w.history_since + rs.window_seconds - 1;
     const auto beyond = [&](double v) {
-      return (def.above && v > *def.above) || (def.below && v < *def.below);
+      return (def.above && v > *def.above) || (def.below && v < *def.below && whole_window);
     };
     switch (def.kind) {
       case rule_kind::spike: {
@@ -730,8 +740,8 @@ struct alert_engine::impl {
       }
       case rule_kind::ratio: {
         const std::uint64_t base = w.base->current();
-        w.value = base > 0 ? static_cast<double>(w.counts.current()) / static_cast<double>(base)
-                           : 0;
+        w.value =
+            base > 0 ? static_cast<double>(w.counts.current()) / static_cast<double>(base) : 0;
         return base > 0 && base >= def.min_base && beyond(w.value);
       }
       case rule_kind::cardinality: {
@@ -789,7 +799,8 @@ struct alert_engine::impl {
     window_state& w = *g.window;
     // A collector's older second is merged into its own bucket and evaluated now.
     const std::int64_t t = std::max(s, w.evaluated);
-    step_to(rs, g, t - 1, out);
+    const bool lagged = options.window_lag.count() > 0;
+    if (!lagged) step_to(rs, g, t - 1, out);
     w.counts.add(s, o.matches);
     if (w.base) w.base->add(s, o.base);
     if (w.distinct) {
@@ -804,6 +815,11 @@ struct alert_engine::impl {
     if (w.values) {
       if (o.value) w.values->add(s, *o.value);
       if (o.summary != nullptr) w.values->add(s, *o.summary);
+    }
+    if (lagged) {
+      // tick() judges the second once every collector's part of it is in.
+      if (w.evaluated == INT64_MIN) w.evaluated = s - 1;
+      return;
     }
     evaluate_at(rs, g, t, s == t ? at : at_second(t), out);
   }
@@ -961,7 +977,7 @@ struct alert_engine::impl {
         case rule_kind::cardinality:
         case rule_kind::aggregate:
         case rule_kind::ratio:
-          step_to(rs, g, seconds_of(now), out);
+          step_to(rs, g, seconds_of(now) - options.window_lag.count(), out);
           forget = !g.firing && g.window->empty();
           break;
       }

@@ -1,9 +1,10 @@
 #pragma once
 // Turns rule matches into alerts: every rule kind (plain, threshold, absent, spike, new_term,
-// cardinality, aggregate, ratio), per-group windows, resolve timing and periodic re-sends. On a collector of a cluster, cluster-scoped windows are counted
-// as hits for the routers; on a router, hits are replayed into the same windows (rules/hits.hpp).
-// Time is passed in by the caller (receive time in `tocsin run`, the events' own timestamps in
-// `tocsin test-rules`), so tests never sleep.
+// cardinality, aggregate, ratio), per-group windows, resolve timing and periodic re-sends. On a
+// collector of a cluster, cluster-scoped windows are counted as hits for the routers; on a router,
+// hits are replayed into the same windows (rules/hits.hpp). Time is passed in by the caller
+// (receive time in `tocsin run`, the events' own timestamps in `tocsin test-rules`), so tests never
+// sleep.
 
 #include <chrono>
 #include <filesystem>
@@ -31,6 +32,10 @@ struct engine_options {
   // new_term rules keep their terms in STATE_DIR/new_term/RULE.jsonl; empty: in memory only.
   std::filesystem::path state_dir;
   std::size_t max_terms_per_rule = 100000;  // beyond it the least recently seen term goes
+  // A router: the windowed kinds (spike cardinality aggregate ratio) are evaluated by tick()
+  // this far behind its clock, so that every collector's hits for a second are in before the
+  // second is judged (a ratio's numerator without its base would look like a high share).
+  std::chrono::seconds window_lag{0};
 };
 
 // What a rule has done lately (GET /api/v1/rules, the UI's rules page).

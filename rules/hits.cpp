@@ -20,7 +20,8 @@ bool valid_second(const nlohmann::json& j) {
 nlohmann::json summary_json(const value_summary& v) {
   nlohmann::json bins = nlohmann::json::array();
   for (const auto& [bin, n] : v.bins) bins.push_back({bin, n});
-  return {{"n", v.count}, {"sum", v.sum}, {"min", v.min}, {"max", v.max}, {"bins", std::move(bins)}};
+  return {
+      {"n", v.count}, {"sum", v.sum}, {"min", v.min}, {"max", v.max}, {"bins", std::move(bins)}};
 }
 
 // The bins a summary may hold: value_summary's whole range.
@@ -49,8 +50,8 @@ std::optional<value_summary> summary_from(const nlohmann::json& j) {
   }
   std::uint64_t total = 0;
   for (const auto& b : *bins) {
-    if (!b.is_array() || b.size() != 2 || !b[0].is_number_integer() ||
-        !b[1].is_number_unsigned() || b[1].get<std::uint64_t>() == 0) {
+    if (!b.is_array() || b.size() != 2 || !b[0].is_number_integer() || !b[1].is_number_unsigned() ||
+        b[1].get<std::uint64_t>() == 0) {
       return std::nullopt;
     }
     const auto bin = b[0].get<std::int64_t>();
@@ -89,7 +90,8 @@ std::string to_record(const hit_batch& b) {
   }
   if (!b.values.empty()) {
     nlohmann::json& values = state["values"] = nlohmann::json::array();
-    for (const auto& [second, summary] : b.values) values.push_back({second, summary_json(summary)});
+    for (const auto& [second, summary] : b.values)
+      values.push_back({second, summary_json(summary)});
   }
   nlohmann::json captures = nlohmann::json::array();
   for (const auto& [name, value] : b.captures) captures.push_back({name, value});

@@ -1,11 +1,11 @@
 #pragma once
 // Cluster-wide rule windows (DESIGN.md "Scale-out"): a collector does not evaluate its
-// cluster-scoped windowed rules (every kind but plain) itself; it sums their matches per rule, group and
-// second and publishes them (tocsin.hits, key = rule + group) once a second. The router that owns
-// the key's partition replays them into its own engine, which evaluates the window for the whole
-// cluster. Partial states are mergeable: counts add up, so three collectors' 2 + 2 + 1 matches
-// make 5; distinct values merge as hashes (or HyperLogLog registers), numbers as summaries with
-// log-bucketed histograms. A new_term rule's term is part of the group's labels.
+// cluster-scoped windowed rules (every kind but plain) itself; it sums their matches per rule,
+// group and second and publishes them (tocsin.hits, key = rule + group) once a second. The router
+// that owns the key's partition replays them into its own engine, which evaluates the window for
+// the whole cluster. Partial states are mergeable: counts add up, so three collectors' 2 + 2 + 1
+// matches make 5; distinct values merge as hashes (or HyperLogLog registers), numbers as summaries
+// with log-bucketed histograms. A new_term rule's term is part of the group's labels.
 
 #include <cstddef>
 #include <cstdint>

@@ -227,8 +227,8 @@ compiled_rules::compiled_rules(std::vector<rule_definition> rules)
       return;
     }
     for (const field_pattern& p : patterns) {
-      const std::string prefix = config::location_prefix(p.where) + "rule " + def.name + ": " +
-                                 key + "." + p.field + ": ";
+      const std::string prefix =
+          config::location_prefix(p.where) + "rule " + def.name + ": " + key + "." + p.field + ": ";
       if (!parse_field(p.field)) {
         errors.push_back(prefix + "unknown field");
         continue;
@@ -368,8 +368,7 @@ void compiled_rules::match(const collector::event& ev, std::vector<rule_match>& 
                                      [&](const rule_match& r) { return r.rule == entry.rule; });
       result.base_only = main == s.ratio_matches.end();
       if (!result.base_only) {
-        result.captures.insert(result.captures.end(), main->captures.begin(),
-                               main->captures.end());
+        result.captures.insert(result.captures.end(), main->captures.begin(), main->captures.end());
       }
     }
     out.push_back(std::move(result));

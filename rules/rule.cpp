@@ -17,8 +17,8 @@ namespace tocsin::rules {
 namespace {
 
 // Index = rule_kind; the name a rules file gives the kind's block.
-constexpr std::string_view kind_names[] = {"plain",       "threshold", "absent", "spike",
-                                           "new_term",    "cardinality", "aggregate", "ratio"};
+constexpr std::string_view kind_names[] = {"plain",    "threshold",   "absent",    "spike",
+                                           "new_term", "cardinality", "aggregate", "ratio"};
 
 }  // namespace
 
@@ -36,20 +36,20 @@ using config::quote;
 using config::yaml_entry;
 
 constexpr std::string_view top_keys[] = {"rules"};
-constexpr std::string_view rule_keys[] = {
-    "name",   "match", "min_severity", "severity",    "labels",    "annotations", "threshold",
-    "absent", "spike", "new_term",     "cardinality", "aggregate", "ratio",       "group_by",
-    "resolve_after", "scope"};
+constexpr std::string_view rule_keys[] = {"name",   "match",       "min_severity",  "severity",
+                                          "labels", "annotations", "threshold",     "absent",
+                                          "spike",  "new_term",    "cardinality",   "aggregate",
+                                          "ratio",  "group_by",    "resolve_after", "scope"};
 constexpr std::string_view scopes[] = {"cluster", "node"};
 constexpr std::string_view threshold_keys[] = {"count", "window", "group_by"};
 constexpr std::string_view absent_keys[] = {"for", "group_by"};
 constexpr std::string_view spike_keys[] = {"window", "ratio", "min_count", "group_by"};
 constexpr std::string_view new_term_keys[] = {"field", "lookback", "warmup", "group_by"};
 constexpr std::string_view cardinality_keys[] = {"field", "window", "max", "min", "group_by"};
-constexpr std::string_view aggregate_keys[] = {"value", "function", "window", "above", "below",
-                                               "group_by"};
-constexpr std::string_view ratio_keys[] = {"of", "window", "above", "below", "min_base",
-                                           "group_by"};
+constexpr std::string_view aggregate_keys[] = {"value", "function", "window",
+                                               "above", "below",    "group_by"};
+constexpr std::string_view ratio_keys[] = {"of",    "window",   "above",
+                                           "below", "min_base", "group_by"};
 constexpr std::string_view aggregate_functions[] = {"avg", "min", "max", "sum", "pNN"};
 constexpr std::string_view plain_fields[] = {"message",  "host",     "app",   "procid", "msgid",
                                              "facility", "severity", "input", "source", "format"};
@@ -493,7 +493,8 @@ void rules_reader::load_aggregate(const yaml_entry& e, rule_definition& rule) {
     } else if (a.name == "function") {
       auto v = text(a);
       if (!v) continue;
-      if (const auto* f = std::find(std::begin(aggregate_functions), std::end(aggregate_functions), *v);
+      if (const auto* f =
+              std::find(std::begin(aggregate_functions), std::end(aggregate_functions), *v);
           f != std::end(aggregate_functions) && *f != "pNN") {
         rule.function = static_cast<aggregate_function>(f - std::begin(aggregate_functions));
         continue;
@@ -512,8 +513,9 @@ void rules_reader::load_aggregate(const yaml_entry& e, rule_definition& rule) {
       }
       if (!percentile) {
         error(a.mark(), a.path,
-              "unknown function " + quote(*v) + "; expected avg, min, max, sum or pNN (p50, p99, "
-              "p99.9)");
+              "unknown function " + quote(*v) +
+                  "; expected avg, min, max, sum or pNN (p50, p99, "
+                  "p99.9)");
         continue;
       }
       rule.function = aggregate_function::quantile;
@@ -600,8 +602,9 @@ void rules_reader::check_group_by(const yaml_entry& e, rule_definition& rule) {
       candidates.insert(candidates.end(), groups.begin(), groups.end());
       error(item.mark(), item.path,
             "unknown field " + quote(*name) + "; expected a named group (?P<name>...) of the " +
-                (ratio ? "patterns in `of`" : "rule's patterns") + " or an event field (" + config::join(names(plain_fields), ", ") +
-                ", fields.NAME, sd.ID.PARAM)" + config::suggestion(*name, candidates));
+                (ratio ? "patterns in `of`" : "rule's patterns") + " or an event field (" +
+                config::join(names(plain_fields), ", ") + ", fields.NAME, sd.ID.PARAM)" +
+                config::suggestion(*name, candidates));
     } else {
       out.push_back(std::move(*name));
     }

@@ -3,9 +3,9 @@
 // least recently seen term goes first), and kept in a file under data_dir so a restart does not
 // fire every known term again. The file is a journal of JSON lines: a header
 // {"v":1,"rule","identity","warmup_started"}, then {"k": key, "s": second} per sighting worth
-// keeping (the key percent-encoded byte for byte, so any bytes survive); it is rewritten compactly when it grows to twice the live terms
-// and by flush(). A header with another identity (the rule's patterns, field or group_by
-// changed) starts the rule afresh.
+// keeping (the key percent-encoded byte for byte, so any bytes survive); it is rewritten compactly
+// when it grows to twice the live terms and by flush(). A header with another identity (the rule's
+// patterns, field or group_by changed) starts the rule afresh.
 
 #include <cstdint>
 #include <filesystem>

@@ -35,10 +35,10 @@ TEST(second_counts, the_previous_window_keeps_what_left_the_current_one) {
 TEST(second_counts, late_seconds_land_in_their_own_window_or_nowhere) {
   second_counts c(10, 2);
   c.add(130, 1);
-  c.add(125, 4);  // current window (120, 130]
-  c.add(115, 8);  // previous window (110, 120]
+  c.add(125, 4);   // current window (120, 130]
+  c.add(115, 8);   // previous window (110, 120]
   c.add(110, 16);  // too old: dropped
-  c.add(125, 1);  // an existing second
+  c.add(125, 1);   // an existing second
   EXPECT_EQ(c.current(), 6U);
   EXPECT_EQ(c.previous(), 8U);
   c.advance(135);  // 125 moves to the previous window, 115 goes
