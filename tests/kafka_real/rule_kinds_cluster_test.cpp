@@ -1,0 +1,345 @@
+// Issue 17's windowed kinds counted cluster-wide against a real Apache Kafka (DESIGN.md "Rules
+// file" → "More kinds", and "Scale-out"): three collectors each see a part of what fires, publish
+// their partial window state to tocsin.hits, and the router that owns the group's partition
+// merges it and fires once. One broker, one router and three collectors carry a rules file with
+// one rule per kind and serve every test; each test has its own rule (so its own alert name) and
+// asserts at the webhook what the router sent: exactly one notification of one alert, its labels,
+// and an annotation with the merged value. The collectors never evaluate these rules themselves
+// (their tocsin_alerts_total stays 0), and the thresholds are set so that no collector alone,
+// and no two of them, meet them.
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <thread>
+
+#include "tests/integration/tocsin_daemon.hpp"
+#include "tests/support/kafka_broker.hpp"
+
+namespace tocsin::test {
+namespace {
+
+// Group hand-overs wait for session.timeout.ms (10 s); a test fails only after this long.
+constexpr auto cluster_patience = 60s;
+// After the notification: a second one (a repeat, another alert of the rule) would be here by
+// now (group_wait and group_interval are 1 s, hits are published once a second).
+constexpr auto quiet_period = 4s;
+
+const std::string rules_yaml =
+    "rules:\n"
+    // 1/s for 10 s, a 5 s pause, then 6 + 6 + 6 at once: 18 against at most 5.
+    "  - name: cluster-spike\n"
+    "    match: { app: '^checkout$', message: '^order placed' }\n"
+    "    spike: { window: 5s, ratio: 3, min_count: 18, group_by: [app] }\n"
+    "    annotations: { summary: '{{count}} orders after {{previous}}: x{{value}}' }\n"
+    "  - name: cluster-new-term\n"
+    "    match: { app: '^sudo$', message: 'USER=(?P<target>\\w+)' }\n"
+    "    new_term: { field: target, lookback: 1h, warmup: 0s, group_by: [app] }\n"
+    "    annotations: { summary: 'first sudo to {{target}} (on {{host}})' }\n"
+    // Two users on each collector: 2 and 4 are not above 5, 6 is.
+    "  - name: cluster-cardinality\n"
+    "    match: { app: '^sshd$', message: 'Failed password for (?P<user>\\w+) from "
+    "(?P<ip>[0-9.]+)' }\n"
+    "    cardinality: { field: user, max: 5, window: 1m, group_by: [ip] }\n"
+    "    annotations: { summary: '{{value}} users from {{ip}}' }\n"
+    // 2.5 + 1.5, 3.25 and 3.75: 11 in all, at most 9.5 without any one of them.
+    "  - name: cluster-aggregate\n"
+    "    match: { app: '^api-gw$', message: 'rt=(?P<rt>[0-9.]+)' }\n"
+    "    aggregate: { value: rt, function: sum, window: 1m, above: 10, group_by: [app] }\n"
+    "    annotations: { summary: '{{value}} s of requests' }\n"
+    // 4 errors on one collector, 3 + 3 good requests on the others: 0.4 of a base of 10.
+    "  - name: cluster-ratio\n"
+    "    match: { app: '^payments$', message: 'status=5\\d\\d' }\n"
+    "    ratio: { of: { app: '^payments$' }, window: 1m, above: 0.3, min_base: 10, "
+    "group_by: [app] }\n"
+    "    annotations: { summary: '{{value}} of {{base}} requests failed ({{count}})' }\n";
+
+std::string bus_yaml(const kafka_broker& kafka) {
+  return "bus:\n"
+         "  type: kafka\n"
+         "  kafka:\n"
+         "    brokers: \"" +
+         kafka.bootstraps() +
+         "\"\n"
+         "    topics: { alerts: { partitions: 3 }, nflog: { partitions: 6 } }\n"
+         "    properties: { reconnect.backoff.max.ms: \"500\" }\n";
+}
+
+daemon_options collector_options(const kafka_broker& kafka, const std::string& name) {
+  daemon_options o;
+  o.command = "collector";
+  o.files["rules/kinds.yaml"] = rules_yaml;
+  o.extra_config =
+      "node_name: " + name + "\n" + bus_yaml(kafka) + "rules_files: [\"rules/*.yaml\"]\n";
+  return o;
+}
+
+// Every label set its own group, sent 1 s after it changes; resolved alerts are not sent, so
+// the only notifications are firing ones.
+daemon_options router_options(const kafka_broker& kafka, const http_capture& hook) {
+  daemon_options o;
+  o.command = "router";
+  o.inputs = false;
+  o.files["rules/kinds.yaml"] = rules_yaml;
+  o.extra_config = "node_name: router-a\n" + bus_yaml(kafka) +
+                   "rules_files: [\"rules/*.yaml\"]\n"
+                   "route: { receiver: hook, group_by: ['...'], group_wait: 1s, "
+                   "group_interval: 1s }\n"
+                   "receivers:\n"
+                   "  - { name: hook, webhook: { url: \"" +
+                   hook.url() + "\", send_resolved: false } }\n";
+  return o;
+}
+
+bool ready(const tocsin_daemon& d) {
+  return http_get("127.0.0.1", d.admin_port(), "/readyz", 2s).status == 200;
+}
+
+std::string tail_of(const std::string& s, std::size_t n) {
+  return s.size() <= n ? s : "..." + s.substr(s.size() - n);
+}
+
+// The cluster every test shares: started once, stopped after the last test.
+struct cluster {
+  kafka_broker kafka;
+  http_capture hook;
+  tocsin_daemon router{router_options(kafka, hook)};
+  tocsin_daemon c1{collector_options(kafka, "collector-1")};
+  tocsin_daemon c2{collector_options(kafka, "collector-2")};
+  tocsin_daemon c3{collector_options(kafka, "collector-3")};
+};
+
+std::unique_ptr<cluster>& shared_cluster() {
+  static std::unique_ptr<cluster> c;
+  return c;
+}
+
+std::string& setup_problem() {
+  static std::string problem;
+  return problem;
+}
+
+class rule_kinds_cluster : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    try {
+      auto c = std::make_unique<cluster>();
+      // Ready: the router has read its hits partitions (all of them: it is the only router).
+      if (!wait_until([&] { return ready(c->router); }, cluster_patience)) {
+        setup_problem() =
+            "the router did not become ready:\n" + tail_of(c->router.log_text(), 8000);
+        return;
+      }
+      shared_cluster() = std::move(c);
+    } catch (const std::exception& e) {
+      setup_problem() = e.what();
+    }
+  }
+  static void TearDownTestSuite() { shared_cluster().reset(); }
+
+  void SetUp() override {
+    ASSERT_TRUE(shared_cluster()) << setup_problem();
+    firing_before_ = router().metric("tocsin_alerts_total", {{"status", "firing"}});
+  }
+
+  void TearDown() override {
+    if (!HasFailure() || !shared_cluster()) return;
+    for (const tocsin_daemon* d : {&router(), &c(1), &c(2), &c(3)}) {
+      std::cerr << "---- tocsin log (" << d->dir().path().string() << ") ----\n"
+                << tail_of(d->log_text(), 6000) << "---- end of tocsin log ----\n";
+    }
+  }
+
+  static tocsin_daemon& router() { return shared_cluster()->router; }
+  // Collector 1, 2 or 3.
+  static tocsin_daemon& c(int n) {
+    cluster& s = *shared_cluster();
+    return n == 1 ? s.c1 : n == 2 ? s.c2 : s.c3;
+  }
+
+  static bool send(int collector, const std::string& lines) {
+    tcp_client conn(c(collector).syslog_port());
+    return conn.send_all(lines);
+  }
+
+  // The webhook bodies that carry an alert of `alertname`.
+  static std::vector<json> sent_for(const std::string& alertname) {
+    std::vector<json> out;
+    for (const auto& r : shared_cluster()->hook.requests()) {
+      json body = json::parse(r.body, nullptr, false);
+      if (!body.is_object() || !body.contains("alerts") || !body["alerts"].is_array()) continue;
+      const bool ours = std::any_of(body["alerts"].begin(), body["alerts"].end(), [&](auto& a) {
+        return a.contains("labels") && a["labels"].value("alertname", "") == alertname;
+      });
+      if (ours) out.push_back(std::move(body));
+    }
+    return out;
+  }
+
+  // Waits for the rule's notification, then for the quiet period, and checks that it is the
+  // only one, with one firing alert labelled `labels`; returns that alert.
+  json the_only_alert(const std::string& alertname, const json& labels) const {
+    EXPECT_TRUE(wait_until([&] { return !sent_for(alertname).empty(); }, cluster_patience))
+        << "no notification for " << alertname;
+    std::this_thread::sleep_for(quiet_period);
+    const auto sent = sent_for(alertname);
+    EXPECT_EQ(sent.size(), 1U) << alertname;
+    if (sent.empty()) return json::object();
+    const json& body = sent.front();
+    EXPECT_EQ(body.value("status", ""), "firing") << body.dump();
+    EXPECT_EQ(body["alerts"].size(), 1U) << body.dump();
+    const json& alert = body["alerts"][0];
+    EXPECT_EQ(alert["labels"], labels) << body.dump();
+    EXPECT_EQ(alert.value("status", ""), "firing") << body.dump();
+    // Fired once, by the router's windows (the collectors only count).
+    EXPECT_EQ(router().metric("tocsin_alerts_total", {{"status", "firing"}}) - firing_before_, 1);
+    for (int n = 1; n <= 3; ++n) {
+      EXPECT_EQ(c(n).metric("tocsin_alerts_total", {{"status", "firing"}}), 0) << "collector " << n;
+    }
+    return alert;
+  }
+
+  static std::string summary_of(const json& alert) {
+    if (!alert.contains("annotations") || !alert["annotations"].is_object()) return {};
+    return alert["annotations"].value("summary", "");
+  }
+
+  double firing_before_ = 0;
+};
+
+std::string line(const std::string& app, const std::string& host, const std::string& message) {
+  return syslog_line(app, message, {.host = host});
+}
+
+// Collectors 1, 2 and 3 serve hosts web-1, web-2 and web-3 (or pay-N, ...).
+std::string host(const std::string& prefix, int collector) {
+  return prefix + "-" + std::to_string(collector);
+}
+
+// spike: the previous window (1 order a second, round the three collectors) and the rise (6 on
+// each collector at once) are both split over the collectors; only all three together make the
+// 18 of min_count, which is at least 3 × the previous window's at most 5.
+TEST_F(rule_kinds_cluster, a_spike_with_history_and_rise_split_over_three_collectors_fires_once) {
+  for (int i = 0; i < 10; ++i) {
+    const int n = i % 3 + 1;
+    ASSERT_TRUE(send(n, line("checkout", host("web", n), "order placed id=" + std::to_string(i))));
+    std::this_thread::sleep_for(1s);
+  }
+  // Then nothing for more than a window: the current window will hold the rise alone.
+  std::this_thread::sleep_for(4500ms);
+  for (int n = 1; n <= 3; ++n) {
+    std::string burst;
+    for (int i = 0; i < 6; ++i) {
+      burst += line("checkout", host("web", n), "order placed id=b" + std::to_string(n * 10 + i));
+    }
+    ASSERT_TRUE(send(n, burst));
+  }
+  const json alert = the_only_alert(
+      "cluster-spike",
+      {{"alertname", "cluster-spike"}, {"severity", "warning"}, {"app", "checkout"}});
+  // The 18 of the rise against what the previous window held when the router evaluated (5, or
+  // fewer if the last of the rise reached it a second or two late): x3.6 to x6.
+  std::smatch m;
+  const std::string summary = summary_of(alert);
+  ASSERT_TRUE(std::regex_match(summary, m, std::regex(R"((\d+) orders after (\d+): x([0-9.]+))")))
+      << summary;
+  EXPECT_EQ(m[1], "18") << summary;
+  const int previous = std::stoi(m[2]);
+  EXPECT_GE(previous, 2) << summary;
+  EXPECT_LE(previous, 5) << summary;
+  EXPECT_NEAR(std::stod(m[3]), 18.0 / previous, 0.01) << summary;
+}
+
+// new_term: a target sudo never saw fires when collector 2 sees it; collectors 1 and 3 seeing it
+// next (they never saw it themselves) do not fire again; another new target still fires.
+TEST_F(rule_kinds_cluster, a_new_term_seen_on_one_collector_fires_once_for_the_whole_cluster) {
+  const auto sudo = [](int n, const std::string& target) {
+    return line("sudo", host("bastion", n),
+                "alice : TTY=pts/0 ; PWD=/home/alice ; USER=" + target + " ; COMMAND=/bin/sh");
+  };
+  ASSERT_TRUE(send(2, sudo(2, "mallory")));
+  const json alert = the_only_alert("cluster-new-term", {{"alertname", "cluster-new-term"},
+                                                         {"severity", "warning"},
+                                                         {"app", "sudo"},
+                                                         {"target", "mallory"}});
+  EXPECT_EQ(summary_of(alert), "first sudo to mallory (on bastion-2)");
+
+  const double firing = router().metric("tocsin_alerts_total", {{"status", "firing"}});
+  ASSERT_TRUE(send(1, sudo(1, "mallory") + sudo(1, "mallory")));
+  ASSERT_TRUE(send(3, sudo(3, "mallory")));
+  // A new target after them, from collector 3: once it has fired, so would have mallory again.
+  std::this_thread::sleep_for(2s);
+  ASSERT_TRUE(send(3, sudo(3, "trudy")));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto sent = sent_for("cluster-new-term");
+        return std::any_of(sent.begin(), sent.end(), [](const json& b) {
+          return b["alerts"][0]["labels"].value("target", "") == "trudy";
+        });
+      },
+      cluster_patience))
+      << "no notification for the target trudy";
+  std::this_thread::sleep_for(quiet_period);
+  std::map<std::string, int> targets;
+  for (const json& body : sent_for("cluster-new-term")) {
+    for (const auto& a : body["alerts"]) ++targets[a["labels"].value("target", "")];
+  }
+  const std::map<std::string, int> expected = {{"mallory", 1}, {"trudy", 1}};
+  EXPECT_EQ(targets, expected);
+  EXPECT_EQ(router().metric("tocsin_alerts_total", {{"status", "firing"}}) - firing, 1);
+}
+
+// cardinality: two users on each collector (each tried twice) from one address: 6 distinct
+// users, above max 5 only once all three collectors' values are merged (the same user twice
+// counts once).
+TEST_F(rule_kinds_cluster, six_users_from_one_address_two_on_each_collector_fire_once) {
+  const std::string users[3][2] = {{"ann", "bob"}, {"cid", "dan"}, {"eve", "fay"}};
+  for (int n = 1; n <= 3; ++n) {
+    std::string lines;
+    for (int round = 0; round < 2; ++round) {
+      for (const std::string& user : users[n - 1]) {
+        lines += line("sshd", host("gw", n),
+                      "Failed password for " + user + " from 203.0.113.7 port 22 ssh2");
+      }
+    }
+    ASSERT_TRUE(send(n, lines));
+  }
+  const json alert = the_only_alert(
+      "cluster-cardinality",
+      {{"alertname", "cluster-cardinality"}, {"severity", "warning"}, {"ip", "203.0.113.7"}});
+  EXPECT_EQ(summary_of(alert), "6 users from 203.0.113.7");
+}
+
+// aggregate: request times on three collectors sum above 10 s only all together (11 s).
+TEST_F(rule_kinds_cluster, request_times_on_three_collectors_sum_above_the_limit_only_merged) {
+  const auto request = [](int n, const std::string& rt) {
+    return line("api-gw", host("api", n), "GET /v1/orders 200 rt=" + rt);
+  };
+  ASSERT_TRUE(send(1, request(1, "2.5") + request(1, "1.5")));
+  ASSERT_TRUE(send(2, request(2, "3.25")));
+  ASSERT_TRUE(send(3, request(3, "3.75")));
+  const json alert = the_only_alert(
+      "cluster-aggregate",
+      {{"alertname", "cluster-aggregate"}, {"severity", "warning"}, {"app", "api-gw"}});
+  EXPECT_EQ(summary_of(alert), "11 s of requests");
+}
+
+// ratio: the errors (the numerator, also in the base) all on collector 1, the rest of the base
+// on collectors 2 and 3: 4 of 10 is above 0.3, and only all three make min_base's 10.
+TEST_F(rule_kinds_cluster, errors_on_one_collector_and_the_base_on_the_others_make_one_ratio) {
+  const auto request = [](int n, int status) {
+    return line("payments", host("pay", n), "POST /charge status=" + std::to_string(status));
+  };
+  std::string errors;
+  for (int i = 0; i < 4; ++i) errors += request(1, 503);
+  ASSERT_TRUE(send(1, errors));
+  ASSERT_TRUE(send(2, request(2, 200) + request(2, 200) + request(2, 201)));
+  ASSERT_TRUE(send(3, request(3, 200) + request(3, 204) + request(3, 200)));
+  const json alert = the_only_alert(
+      "cluster-ratio",
+      {{"alertname", "cluster-ratio"}, {"severity", "warning"}, {"app", "payments"}});
+  EXPECT_EQ(summary_of(alert), "0.4 of 10 requests failed (4)");
+}
+
+}  // namespace
+}  // namespace tocsin::test
