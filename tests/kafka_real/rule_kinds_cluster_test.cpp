@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <regex>
 #include <thread>
 
@@ -27,7 +28,8 @@ constexpr auto quiet_period = 4s;
 
 const std::string rules_yaml =
     "rules:\n"
-    // 1/s for 10 s, a 5 s pause, then 6 + 6 + 6 at once: 18 against at most 5.
+    // 1/s for 10 s, then 6 + 6 + 6 at once: 18 (and the last 4 of the 1/s) against at most 5
+    // in the window before; two collectors' 12 + 4 stay below min_count.
     "  - name: cluster-spike\n"
     "    match: { app: '^checkout$', message: '^order placed' }\n"
     "    spike: { window: 5s, ratio: 3, min_count: 18, group_by: [app] }\n"
@@ -47,12 +49,14 @@ const std::string rules_yaml =
     "    match: { app: '^api-gw$', message: 'rt=(?P<rt>[0-9.]+)' }\n"
     "    aggregate: { value: rt, function: sum, window: 1m, above: 10, group_by: [app] }\n"
     "    annotations: { summary: '{{value}} s of requests' }\n"
-    // 4 errors on one collector, 3 + 3 good requests on the others: 0.4 of a base of 10.
+    // 4 errors and 1 good request on one collector, 3 + 2 good requests on the others: 0.4 of
+    // a base of 10. {{message}} is the latest match's, not the latest event of the base's.
     "  - name: cluster-ratio\n"
     "    match: { app: '^payments$', message: 'status=5\\d\\d' }\n"
     "    ratio: { of: { app: '^payments$' }, window: 1m, above: 0.3, min_base: 10, "
     "group_by: [app] }\n"
-    "    annotations: { summary: '{{value}} of {{base}} requests failed ({{count}})' }\n";
+    "    annotations: { summary: '{{value}} of {{base}} requests failed ({{count}}), last: "
+    "{{message}}' }\n";
 
 std::string bus_yaml(const kafka_broker& kafka) {
   return "bus:\n"
@@ -218,15 +222,15 @@ std::string host(const std::string& prefix, int collector) {
 
 // spike: the previous window (1 order a second, round the three collectors) and the rise (6 on
 // each collector at once) are both split over the collectors; only all three together make the
-// 18 of min_count, which is at least 3 × the previous window's at most 5.
+// 18 of min_count, which is at least 3 × the previous window's at most 5. The rise comes right
+// after the last order of the history, so the previous window still holds some of it if the
+// rise reaches the router up to 8 s late.
 TEST_F(rule_kinds_cluster, a_spike_with_history_and_rise_split_over_three_collectors_fires_once) {
   for (int i = 0; i < 10; ++i) {
     const int n = i % 3 + 1;
     ASSERT_TRUE(send(n, line("checkout", host("web", n), "order placed id=" + std::to_string(i))));
     std::this_thread::sleep_for(1s);
   }
-  // Then nothing for more than a window: the current window will hold the rise alone.
-  std::this_thread::sleep_for(4500ms);
   for (int n = 1; n <= 3; ++n) {
     std::string burst;
     for (int i = 0; i < 6; ++i) {
@@ -237,17 +241,20 @@ TEST_F(rule_kinds_cluster, a_spike_with_history_and_rise_split_over_three_collec
   const json alert = the_only_alert(
       "cluster-spike",
       {{"alertname", "cluster-spike"}, {"severity", "warning"}, {"app", "checkout"}});
-  // The 18 of the rise against what the previous window held when the router evaluated (5, or
-  // fewer if the last of the rise reached it a second or two late): x3.6 to x6.
+  // The rise's 18 and up to 4 orders of the history in the current window, against the 5 orders
+  // of the window before (fewer if the rise reached the router a few seconds late).
   std::smatch m;
   const std::string summary = summary_of(alert);
   ASSERT_TRUE(std::regex_match(summary, m, std::regex(R"((\d+) orders after (\d+): x([0-9.]+))")))
       << summary;
-  EXPECT_EQ(m[1], "18") << summary;
+  const int current = std::stoi(m[1]);
   const int previous = std::stoi(m[2]);
-  EXPECT_GE(previous, 2) << summary;
+  EXPECT_GE(current, 18) << summary;
+  EXPECT_LE(current, 22) << summary;
+  EXPECT_GE(previous, 1) << summary;
   EXPECT_LE(previous, 5) << summary;
-  EXPECT_NEAR(std::stod(m[3]), 18.0 / previous, 0.01) << summary;
+  EXPECT_NEAR(std::stod(m[3]), static_cast<double>(current) / previous, 0.01) << summary;
+  std::cout << "spike: " << summary << "\n";
 }
 
 // new_term: a target sudo never saw fires when collector 2 sees it; collectors 1 and 3 seeing it
@@ -325,20 +332,21 @@ TEST_F(rule_kinds_cluster, request_times_on_three_collectors_sum_above_the_limit
 }
 
 // ratio: the errors (the numerator, also in the base) all on collector 1, the rest of the base
-// on collectors 2 and 3: 4 of 10 is above 0.3, and only all three make min_base's 10.
+// mostly on collectors 2 and 3: 4 of 10 is above 0.3, and only all three make min_base's 10.
+// Collector 1's last event is a good request: the alert still shows the last error.
 TEST_F(rule_kinds_cluster, errors_on_one_collector_and_the_base_on_the_others_make_one_ratio) {
   const auto request = [](int n, int status) {
     return line("payments", host("pay", n), "POST /charge status=" + std::to_string(status));
   };
   std::string errors;
   for (int i = 0; i < 4; ++i) errors += request(1, 503);
-  ASSERT_TRUE(send(1, errors));
+  ASSERT_TRUE(send(1, errors + request(1, 200)));
   ASSERT_TRUE(send(2, request(2, 200) + request(2, 200) + request(2, 201)));
-  ASSERT_TRUE(send(3, request(3, 200) + request(3, 204) + request(3, 200)));
+  ASSERT_TRUE(send(3, request(3, 200) + request(3, 204)));
   const json alert = the_only_alert(
       "cluster-ratio",
       {{"alertname", "cluster-ratio"}, {"severity", "warning"}, {"app", "payments"}});
-  EXPECT_EQ(summary_of(alert), "0.4 of 10 requests failed (4)");
+  EXPECT_EQ(summary_of(alert), "0.4 of 10 requests failed (4), last: POST /charge status=503");
 }
 
 }  // namespace
