@@ -26,6 +26,8 @@ constexpr auto cluster_patience = 60s;
 // now (group_wait and group_interval are 1 s, hits are published once a second).
 constexpr auto quiet_period = 4s;
 
+constexpr std::int64_t new_term_warmup_seconds = 15;  // the rule's warmup
+
 const std::string rules_yaml =
     "rules:\n"
     // 1/s for 10 s, then 6 + 6 + 6 at once: 18 (and the last 4 of the 1/s) against at most 5
@@ -36,7 +38,7 @@ const std::string rules_yaml =
     "    annotations: { summary: '{{count}} orders after {{previous}}: x{{value}}' }\n"
     "  - name: cluster-new-term\n"
     "    match: { app: '^sudo$', message: 'USER=(?P<target>\\w+)' }\n"
-    "    new_term: { field: target, lookback: 1h, warmup: 0s, group_by: [app] }\n"
+    "    new_term: { field: target, lookback: 1h, warmup: 15s, group_by: [app] }\n"
     "    annotations: { summary: 'first sudo to {{target}} (on {{host}})' }\n"
     // Two users on each collector: 2 and 4 are not above 5, 6 is.
     "  - name: cluster-cardinality\n"
@@ -220,6 +222,80 @@ std::string host(const std::string& prefix, int collector) {
   return prefix + "-" + std::to_string(collector);
 }
 
+// The second the router's new_term rule ends its warm-up: the warm-up starts when the rule first
+// runs there, which the router writes into its term store's header.
+std::optional<std::int64_t> warmup_ends(const tocsin_daemon& router) {
+  const std::string store =
+      read_file_if_present(router.dir() / "lib/rules-cluster/new_term/cluster-new-term.jsonl");
+  const json header = json::parse(store.substr(0, store.find('\n')), nullptr, false);
+  if (!header.is_object() || !header.contains("warmup_started") ||
+      !header["warmup_started"].is_number_integer()) {
+    return std::nullopt;
+  }
+  return header["warmup_started"].get<std::int64_t>() + new_term_warmup_seconds;
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// new_term (the first test: it starts within the router's warm-up): a target seen on collector 1
+// while the router warms up only teaches it. After the warm-up, that target on collector 3 does
+// not fire; a target never seen fires when collector 2 sees it, and collectors 1 and 3 seeing it
+// next (they never saw it themselves) do not fire again; another new target still fires.
+TEST_F(rule_kinds_cluster, a_new_term_seen_on_one_collector_fires_once_for_the_whole_cluster) {
+  const auto sudo = [](int n, const std::string& target) {
+    return line("sudo", host("bastion", n),
+                "alice : TTY=pts/0 ; PWD=/home/alice ; USER=" + target + " ; COMMAND=/bin/sh");
+  };
+  std::optional<std::int64_t> warm_at;
+  ASSERT_TRUE(
+      wait_until([&] { return (warm_at = warmup_ends(router())).has_value(); }, cluster_patience))
+      << "the router wrote no warm-up start for cluster-new-term";
+  ASSERT_LT(unix_now(), *warm_at - 1) << "the cluster took the whole warm-up to start";
+  ASSERT_TRUE(send(1, sudo(1, "root")));
+  ASSERT_TRUE(router().wait_for_metric(
+      "tocsin_rule_terms", {{"rule", "cluster-new-term"}}, [](double v) { return v == 1; },
+      cluster_patience))
+      << "the router did not learn the target root";
+  while (unix_now() < *warm_at + 1) std::this_thread::sleep_for(100ms);
+
+  ASSERT_TRUE(send(3, sudo(3, "root")));
+  ASSERT_TRUE(send(2, sudo(2, "mallory")));
+  const json alert = the_only_alert("cluster-new-term", {{"alertname", "cluster-new-term"},
+                                                         {"severity", "warning"},
+                                                         {"app", "sudo"},
+                                                         {"target", "mallory"}});
+  EXPECT_EQ(summary_of(alert), "first sudo to mallory (on bastion-2)");
+
+  const double firing = router().metric("tocsin_alerts_total", {{"status", "firing"}});
+  ASSERT_TRUE(send(1, sudo(1, "mallory") + sudo(1, "mallory")));
+  ASSERT_TRUE(send(3, sudo(3, "mallory")));
+  // A new target after them, from collector 3: once it has fired, so would have mallory again.
+  std::this_thread::sleep_for(2s);
+  ASSERT_TRUE(send(3, sudo(3, "trudy")));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto sent = sent_for("cluster-new-term");
+        return std::any_of(sent.begin(), sent.end(), [](const json& b) {
+          return b["alerts"][0]["labels"].value("target", "") == "trudy";
+        });
+      },
+      cluster_patience))
+      << "no notification for the target trudy";
+  std::this_thread::sleep_for(quiet_period);
+  std::map<std::string, int> targets;
+  for (const json& body : sent_for("cluster-new-term")) {
+    for (const auto& a : body["alerts"]) ++targets[a["labels"].value("target", "")];
+  }
+  const std::map<std::string, int> expected = {{"mallory", 1}, {"trudy", 1}};
+  EXPECT_EQ(targets, expected);
+  EXPECT_EQ(router().metric("tocsin_alerts_total", {{"status", "firing"}}) - firing, 1);
+  EXPECT_EQ(router().metric("tocsin_rule_terms", {{"rule", "cluster-new-term"}}), 3);
+}
+
 // spike: the previous window (1 order a second, round the three collectors) and the rise (6 on
 // each collector at once) are both split over the collectors; only all three together make the
 // 18 of min_count, which is at least 3 × the previous window's at most 5. The rise comes right
@@ -255,45 +331,6 @@ TEST_F(rule_kinds_cluster, a_spike_with_history_and_rise_split_over_three_collec
   EXPECT_LE(previous, 5) << summary;
   EXPECT_NEAR(std::stod(m[3]), static_cast<double>(current) / previous, 0.01) << summary;
   std::cout << "spike: " << summary << "\n";
-}
-
-// new_term: a target sudo never saw fires when collector 2 sees it; collectors 1 and 3 seeing it
-// next (they never saw it themselves) do not fire again; another new target still fires.
-TEST_F(rule_kinds_cluster, a_new_term_seen_on_one_collector_fires_once_for_the_whole_cluster) {
-  const auto sudo = [](int n, const std::string& target) {
-    return line("sudo", host("bastion", n),
-                "alice : TTY=pts/0 ; PWD=/home/alice ; USER=" + target + " ; COMMAND=/bin/sh");
-  };
-  ASSERT_TRUE(send(2, sudo(2, "mallory")));
-  const json alert = the_only_alert("cluster-new-term", {{"alertname", "cluster-new-term"},
-                                                         {"severity", "warning"},
-                                                         {"app", "sudo"},
-                                                         {"target", "mallory"}});
-  EXPECT_EQ(summary_of(alert), "first sudo to mallory (on bastion-2)");
-
-  const double firing = router().metric("tocsin_alerts_total", {{"status", "firing"}});
-  ASSERT_TRUE(send(1, sudo(1, "mallory") + sudo(1, "mallory")));
-  ASSERT_TRUE(send(3, sudo(3, "mallory")));
-  // A new target after them, from collector 3: once it has fired, so would have mallory again.
-  std::this_thread::sleep_for(2s);
-  ASSERT_TRUE(send(3, sudo(3, "trudy")));
-  ASSERT_TRUE(wait_until(
-      [&] {
-        const auto sent = sent_for("cluster-new-term");
-        return std::any_of(sent.begin(), sent.end(), [](const json& b) {
-          return b["alerts"][0]["labels"].value("target", "") == "trudy";
-        });
-      },
-      cluster_patience))
-      << "no notification for the target trudy";
-  std::this_thread::sleep_for(quiet_period);
-  std::map<std::string, int> targets;
-  for (const json& body : sent_for("cluster-new-term")) {
-    for (const auto& a : body["alerts"]) ++targets[a["labels"].value("target", "")];
-  }
-  const std::map<std::string, int> expected = {{"mallory", 1}, {"trudy", 1}};
-  EXPECT_EQ(targets, expected);
-  EXPECT_EQ(router().metric("tocsin_alerts_total", {{"status", "firing"}}) - firing, 1);
 }
 
 // cardinality: two users on each collector (each tried twice) from one address: 6 distinct
