@@ -2,11 +2,12 @@
 // file" → "More kinds", and "Scale-out"): three collectors each see a part of what fires, publish
 // their partial window state to tocsin.hits, and the router that owns the group's partition
 // merges it and fires once. One broker, one router and three collectors carry a rules file with
-// one rule per kind and serve every test; each test has its own rule (so its own alert name) and
-// asserts at the webhook what the router sent: exactly one notification of one alert, its labels,
-// and an annotation with the merged value. The collectors never evaluate these rules themselves
-// (their tocsin_alerts_total stays 0), and the thresholds are set so that no collector alone,
-// and no two of them, meet them.
+// one rule per kind and serve every test (CTest runs the file as one test: kafka_real_shared in
+// tests/CMakeLists.txt). Each test has its own rule (so its own alert name) and asserts at the
+// webhook what the router sent: exactly one notification of one alert, its labels, and an
+// annotation with the merged value. The collectors never evaluate these rules themselves (their
+// tocsin_alerts_total stays 0), and the thresholds are set so that no collector alone, and no
+// two of them, meet them.
 
 #include <gtest/gtest.h>
 
@@ -50,7 +51,7 @@ const std::string rules_yaml =
     "  - name: cluster-aggregate\n"
     "    match: { app: '^api-gw$', message: 'rt=(?P<rt>[0-9.]+)' }\n"
     "    aggregate: { value: rt, function: sum, window: 1m, above: 10, group_by: [app] }\n"
-    "    annotations: { summary: '{{value}} s of requests' }\n"
+    "    annotations: { summary: '{{value}} s in {{count}} requests' }\n"
     // 4 errors and 1 good request on one collector, 3 + 2 good requests on the others: 0.4 of
     // a base of 10. {{message}} is the latest match's, not the latest event of the base's.
     "  - name: cluster-ratio\n"
@@ -254,7 +255,8 @@ TEST_F(rule_kinds_cluster, a_new_term_seen_on_one_collector_fires_once_for_the_w
   ASSERT_TRUE(
       wait_until([&] { return (warm_at = warmup_ends(router())).has_value(); }, cluster_patience))
       << "the router wrote no warm-up start for cluster-new-term";
-  ASSERT_LT(unix_now(), *warm_at - 1) << "the cluster took the whole warm-up to start";
+  ASSERT_LT(unix_now(), *warm_at - 1)
+      << "the warm-up (it starts with the router) is nearly over: this test must run first";
   ASSERT_TRUE(send(1, sudo(1, "root")));
   ASSERT_TRUE(router().wait_for_metric(
       "tocsin_rule_terms", {{"rule", "cluster-new-term"}}, [](double v) { return v == 1; },
@@ -366,7 +368,7 @@ TEST_F(rule_kinds_cluster, request_times_on_three_collectors_sum_above_the_limit
   const json alert = the_only_alert(
       "cluster-aggregate",
       {{"alertname", "cluster-aggregate"}, {"severity", "warning"}, {"app", "api-gw"}});
-  EXPECT_EQ(summary_of(alert), "11 s of requests");
+  EXPECT_EQ(summary_of(alert), "11 s in 4 requests");
 }
 
 // ratio: the errors (the numerator, also in the base) all on collector 1, the rest of the base
