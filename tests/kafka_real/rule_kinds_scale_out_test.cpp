@@ -126,7 +126,7 @@ std::string& setup_problem() {
   return problem;
 }
 
-class rule_kinds_cluster : public ::testing::Test {
+class kafka_real_kinds : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     try {
@@ -246,7 +246,7 @@ std::int64_t unix_now() {
 // while the router warms up only teaches it. After the warm-up, that target on collector 3 does
 // not fire; a target never seen fires when collector 2 sees it, and collectors 1 and 3 seeing it
 // next (they never saw it themselves) do not fire again; another new target still fires.
-TEST_F(rule_kinds_cluster, a_new_term_seen_on_one_collector_fires_once_for_the_whole_cluster) {
+TEST_F(kafka_real_kinds, a_new_term_seen_on_one_collector_fires_once_for_the_whole_cluster) {
   const auto sudo = [](int n, const std::string& target) {
     return line("sudo", host("bastion", n),
                 "alice : TTY=pts/0 ; PWD=/home/alice ; USER=" + target + " ; COMMAND=/bin/sh");
@@ -303,7 +303,7 @@ TEST_F(rule_kinds_cluster, a_new_term_seen_on_one_collector_fires_once_for_the_w
 // 18 of min_count, which is at least 3 × the previous window's at most 5. The rise comes right
 // after the last order of the history, so the previous window still holds some of it if the
 // rise reaches the router up to 8 s late.
-TEST_F(rule_kinds_cluster, a_spike_with_history_and_rise_split_over_three_collectors_fires_once) {
+TEST_F(kafka_real_kinds, a_spike_with_history_and_rise_split_over_three_collectors_fires_once) {
   for (int i = 0; i < 10; ++i) {
     const int n = i % 3 + 1;
     ASSERT_TRUE(send(n, line("checkout", host("web", n), "order placed id=" + std::to_string(i))));
@@ -338,7 +338,7 @@ TEST_F(rule_kinds_cluster, a_spike_with_history_and_rise_split_over_three_collec
 // cardinality: two users on each collector, and root on every one, each tried twice, from one
 // address: 7 distinct users (not the 9 of the three collectors' own counts), above max 6 only
 // once every collector's values are merged (two collectors hold 5, all but one user 6).
-TEST_F(rule_kinds_cluster, seven_users_from_one_address_spread_over_three_collectors_fire_once) {
+TEST_F(kafka_real_kinds, seven_users_from_one_address_spread_over_three_collectors_fire_once) {
   const std::string users[3][3] = {
       {"ann", "root", "bob"}, {"cid", "root", "dan"}, {"root", "eve", "fay"}};
   for (int n = 1; n <= 3; ++n) {
@@ -358,7 +358,7 @@ TEST_F(rule_kinds_cluster, seven_users_from_one_address_spread_over_three_collec
 }
 
 // aggregate: request times on three collectors sum above 10 s only all together (11 s).
-TEST_F(rule_kinds_cluster, request_times_on_three_collectors_sum_above_the_limit_only_merged) {
+TEST_F(kafka_real_kinds, request_times_on_three_collectors_sum_above_the_limit_only_merged) {
   const auto request = [](int n, const std::string& rt) {
     return line("api-gw", host("api", n), "GET /v1/orders 200 rt=" + rt);
   };
@@ -374,7 +374,7 @@ TEST_F(rule_kinds_cluster, request_times_on_three_collectors_sum_above_the_limit
 // ratio: the errors (the numerator, also in the base) all on collector 1, the rest of the base
 // mostly on collectors 2 and 3: 4 of 10 is above 0.3, and only all three make min_base's 10.
 // Collector 1's last event is a good request: the alert still shows the last error.
-TEST_F(rule_kinds_cluster, errors_on_one_collector_and_the_base_on_the_others_make_one_ratio) {
+TEST_F(kafka_real_kinds, errors_on_one_collector_and_the_base_on_the_others_make_one_ratio) {
   const auto request = [](int n, int status) {
     return line("payments", host("pay", n), "POST /charge status=" + std::to_string(status));
   };
