@@ -339,7 +339,8 @@ TEST_F(kafka_real_kinds, a_spike_with_history_and_rise_split_over_three_collecto
       "cluster-spike",
       {{"alertname", "cluster-spike"}, {"severity", "warning"}, {"app", "checkout"}});
   // The rise's 18 and up to 4 orders of the history in the current window, against the 5 orders
-  // of the window before (fewer if the rise reached the router a few seconds late).
+  // of the window before (fewer if the rise reached the router a few seconds late; one more in
+  // either if a collector read an order of the history late, so that two share a second).
   std::smatch m;
   const std::string summary = summary_of(alert);
   ASSERT_TRUE(std::regex_match(summary, m, std::regex(R"((\d+) orders after (\d+): x([0-9.]+))")))
@@ -347,9 +348,9 @@ TEST_F(kafka_real_kinds, a_spike_with_history_and_rise_split_over_three_collecto
   const int current = std::stoi(m[1]);
   const int previous = std::stoi(m[2]);
   EXPECT_GE(current, 18) << summary;
-  EXPECT_LE(current, 22) << summary;
+  EXPECT_LE(current, 23) << summary;  // no part counted twice
   EXPECT_GE(previous, 1) << summary;
-  EXPECT_LE(previous, 5) << summary;
+  EXPECT_LE(previous, 6) << summary;
   EXPECT_NEAR(std::stod(m[3]), static_cast<double>(current) / previous, 0.01) << summary;
   std::cout << "spike: " << summary << "\n";
 }
