@@ -463,9 +463,12 @@ struct alert_engine::impl {
     if (o.base > 0) at(b.base) += o.base;
     if (o.value) at(b.values).add(*o.value);
     if (o.hash) add_hash(b, second, *o.hash);
-    if (!p.base_only) b.captures = m.captures;
-    b.message.assign(ev.message);
-    b.host.assign(ev.host);
+    // The latest match's details: a ratio's base event is no match (as in apply_match).
+    if (!p.base_only) {
+      b.captures = m.captures;
+      b.message.assign(ev.message);
+      b.host.assign(ev.host);
+    }
   }
 
   // A cardinality match's value: its hash, until the second holds too many; then the second
