@@ -429,6 +429,10 @@ struct alert_engine::impl {
   std::shared_ptr<const compiled_rules> state_rules;  // `states` is parallel to its definitions
   std::vector<std::unique_ptr<rule_state>> states;
   std::unordered_map<std::string_view, std::size_t> state_by_name;  // views into states' names
+  std::vector<rule_state*> term_rules;  // the new_term rules among `states`, which tick() visits
+  // No rule has anything to do before this (the least of their next_due), so a tick() with
+  // nothing due costs no walk over the rules (test-rules ticks at every line).
+  time_point earliest_due = time_point::min();
   time_point clock = time_point::min();
   std::unordered_map<std::string, hit_batch> hits;  // by hits_key(); options.cluster_windows
 
@@ -941,6 +945,7 @@ struct alert_engine::impl {
         break;
     }
     rs.next_due = std::min(rs.next_due, due(rs, g));
+    earliest_due = std::min(earliest_due, rs.next_due);
   }
 
   void tick_rule(rule_state& rs, time_point now, std::vector<alert>& out) {
@@ -1044,6 +1049,11 @@ struct alert_engine::impl {
     }
     states = std::move(fresh);
     state_by_name.clear();
+    earliest_due = time_point::min();  // the next tick() looks at every rule
+    term_rules.clear();
+    for (const auto& rs : states) {
+      if (rs->terms) term_rules.push_back(rs.get());
+    }
     for (std::size_t i = 0; i < states.size(); ++i) {
       state_by_name.try_emplace(states[i]->def.name, i);
       states[i]->live_groups->set(static_cast<std::int64_t>(states[i]->groups.size()));
@@ -1174,10 +1184,14 @@ void alert_engine::on_hits(const hit_batch& hits, std::vector<alert>& out) {
 void alert_engine::tick(time_point now, std::vector<alert>& out) {
   std::lock_guard lock(impl_->mutex);
   const time_point t = impl_->advance(now);
+  for (rule_state* rs : impl_->term_rules) impl_->tick_terms(*rs, t);
+  if (t < impl_->earliest_due) return;
+  time_point earliest = time_point::max();
   for (auto& rs : impl_->states) {
     if (t >= rs->next_due) impl_->tick_rule(*rs, t, out);
-    if (rs->terms) impl_->tick_terms(*rs, t);
+    earliest = std::min(earliest, rs->next_due);
   }
+  impl_->earliest_due = earliest;
 }
 
 void alert_engine::forget_state() {
