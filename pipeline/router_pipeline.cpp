@@ -84,6 +84,7 @@ router_pipeline::router_pipeline(const config::config& startup,
 
     rules::engine_options engine_options;
     engine_options.generator_url = "tocsin://" + startup.node_name + "/rules/";
+    engine_options.expose_log_metrics = false;  // the collector's engine matches the events
     windows_ = std::make_unique<rules::alert_engine>(std::move(rules), metrics, engine_options);
     kafka::partition_owner_options hits_options;
     hits_options.topic = kafka_.hits_topic.name;

@@ -13,6 +13,7 @@
 #include "core/metrics.hpp"
 #include "rules/alert.hpp"
 #include "rules/hits.hpp"
+#include "rules/log_metrics.hpp"
 #include "rules/matcher.hpp"
 
 namespace tocsin::rules {
@@ -27,6 +28,9 @@ struct engine_options {
   // summed into hit batches (take_hits()) for the routers instead of being evaluated here.
   bool cluster_windows = false;
   std::string node_name;  // hit_batch::collector
+  // Render the log-derived metrics (log_metrics()) in the registry's /metrics text. Off for an
+  // engine that sees no events (a router's windows), so the families appear once.
+  bool expose_log_metrics = true;
 };
 
 // What a rule has done lately (GET /api/v1/rules, the UI's rules page).
@@ -75,6 +79,9 @@ class alert_engine {
   void replace_rules(std::shared_ptr<const compiled_rules> rules);
 
   [[nodiscard]] std::shared_ptr<const compiled_rules> rules() const;
+
+  // The series of the rules' metrics (DESIGN.md "Log-derived metrics"), fed by on_event().
+  [[nodiscard]] const log_metrics& metrics_from_logs() const;
 
   // Every rule in definition order, its per-minute matches ending with the minute of `now`.
   // Thread-safe.

@@ -198,7 +198,12 @@ struct compiled_rules::impl {
 };
 
 compiled_rules::compiled_rules(std::vector<rule_definition> rules)
-    : rules_(std::move(rules)), impl_(std::make_unique<impl>()) {
+    : compiled_rules(rule_files{std::move(rules), {}}) {}
+
+compiled_rules::compiled_rules(rule_files files)
+    : rules_(std::move(files.rules)),
+      metrics_(std::move(files.metrics)),
+      impl_(std::make_unique<impl>()) {
   std::vector<std::string> errors;
   RE2::Options options;
   options.set_log_errors(false);
@@ -209,19 +214,24 @@ compiled_rules::compiled_rules(std::vector<rule_definition> rules)
   set_options.set_max_mem(std::int64_t{64} << 20);
 
   std::map<std::string, std::uint32_t, std::less<>> slot_of;
-  impl_->rules.resize(rules_.size());
-  for (std::size_t r = 0; r < rules_.size(); ++r) {
-    const rule_definition& def = rules_[r];
+  // Entries: the rules, then the metrics (entry rules_.size() + m is metric m).
+  impl_->rules.resize(rules_.size() + metrics_.size());
+  for (std::size_t r = 0; r < impl_->rules.size(); ++r) {
+    const bool metric = r >= rules_.size();
+    const metric_definition* mdef = metric ? &metrics_[r - rules_.size()] : nullptr;
+    const std::string& name = metric ? mdef->name : rules_[r].name;
+    const std::vector<field_pattern>& match = metric ? mdef->match : rules_[r].match;
     impl::rule_entry& entry = impl_->rules[r];
-    entry.min_severity = def.min_severity;
-    if (def.match.empty()) {
-      errors.push_back(config::location_prefix(def.where) + "rule " + def.name +
+    entry.min_severity = metric ? mdef->min_severity : rules_[r].min_severity;
+    const std::string what = (metric ? "metric " : "rule ") + name;
+    if (match.empty()) {
+      errors.push_back(config::location_prefix(metric ? mdef->where : rules_[r].where) + what +
                        ": match must not be empty");
       continue;
     }
-    for (const field_pattern& p : def.match) {
+    for (const field_pattern& p : match) {
       const std::string prefix =
-          config::location_prefix(p.where) + "rule " + def.name + ": match." + p.field + ": ";
+          config::location_prefix(p.where) + what + ": match." + p.field + ": ";
       if (!parse_field(p.field)) {
         errors.push_back(prefix + "unknown field");
         continue;
@@ -258,7 +268,7 @@ compiled_rules::compiled_rules(std::vector<rule_definition> rules)
       compiled.re = std::move(re);
       entry.patterns.push_back(std::move(compiled));
     }
-    entry.needed = static_cast<std::uint32_t>(def.match.size());
+    entry.needed = static_cast<std::uint32_t>(match.size());
   }
   for (impl::field_slot& slot : impl_->slots) {
     slot.ref = *parse_field(slot.field);
@@ -327,7 +337,8 @@ void compiled_rules::match(const collector::event& ev, std::vector<rule_match>& 
     if (s.hits[r] != entry.needed) continue;
     if (entry.min_severity >= 0 && (ev.severity < 0 || ev.severity > entry.min_severity)) continue;
     rule_match result;
-    result.rule = r;
+    result.metric = r >= rules_.size();
+    result.rule = result.metric ? r - rules_.size() : r;
     bool matched = true;
     for (const impl::rule_pattern& p : entry.patterns) {
       if (p.submatches == 0) continue;
