@@ -94,7 +94,8 @@ struct log_metrics::impl {
                      "Observations of log-derived metrics dropped: their max_series was reached.",
                      metrics_registry::kind::counter);
     registry.declare("tocsin_log_metric_value_errors_total",
-                     "Matches of log-derived metrics whose value is missing or not a number.",
+                     "Matches of log-derived metrics whose value is missing, no finite number, or "
+                     "negative for a counter.",
                      metrics_registry::kind::counter);
   }
 

@@ -383,8 +383,7 @@ std::optional<std::map<std::string, std::string>> rules_reader::label_map(const 
   return values;
 }
 
-// --- metrics:
-// -------------------------------------------------------------------------------------
+// Log-derived metrics (DESIGN.md "Log-derived metrics"): the `metrics:` list of a rules file.
 
 constexpr std::string_view metric_keys[] = {"name",    "type",   "match", "min_severity", "value",
                                             "buckets", "labels", "help",  "max_series"};
