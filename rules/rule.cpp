@@ -64,6 +64,14 @@ constexpr std::string_view severities[] = {"emerg",   "alert",  "crit", "err",
 // Labels the rule engine sets itself.
 constexpr std::string_view reserved_labels[] = {"alertname", "severity"};
 
+// A metric name taken by an earlier metric (of any file): histograms also write NAME_bucket,
+// NAME_sum and NAME_count.
+struct known_metric {
+  config::source_location where;
+  bool histogram = false;
+};
+using known_metrics = std::map<std::string, known_metric>;
+
 // Why `field` is no event field, "" when it is one.
 std::string field_problem(std::string_view field) {
   if (is_event_field(field)) return "";
@@ -108,8 +116,8 @@ std::string at_text(const config::source_location& where) {
 class rules_reader : public config::yaml_reader {
  public:
   rules_reader(std::string file, std::map<std::string, config::source_location>& known_names,
-               std::map<std::string, config::source_location>& known_metrics)
-      : yaml_reader(std::move(file)), known_names_(known_names), known_metrics_(known_metrics) {}
+               known_metrics& metrics)
+      : yaml_reader(std::move(file)), known_names_(known_names), known_metrics_(metrics) {}
 
   void load(const YAML::Node& root, rule_files& out) {
     if (!root.IsNull() && !root.IsMap()) {
@@ -143,7 +151,8 @@ class rules_reader : public config::yaml_reader {
   std::optional<std::map<std::string, std::string>> label_map(const yaml_entry& e, bool labels);
   // metrics: (DESIGN.md "Log-derived metrics").
   std::optional<metric_definition> load_metric(const yaml_entry& at);
-  void load_metric_name(const yaml_entry& e, metric_definition& metric);
+  bool load_metric_name(const yaml_entry& e, metric_definition& metric);
+  void check_series_names(const yaml_entry& e, const metric_definition& metric);
   void load_buckets(const yaml_entry& e, metric_definition& metric);
   void check_metric_fields(const yaml_entry& at, const std::vector<yaml_entry>& entries,
                            metric_definition& metric);
@@ -160,7 +169,7 @@ class rules_reader : public config::yaml_reader {
   }
 
   std::map<std::string, config::source_location>& known_names_;
-  std::map<std::string, config::source_location>& known_metrics_;
+  known_metrics& known_metrics_;
   // Of the rule being read: its patterns' named groups, and its group_by (checked once the
   // groups are known, whatever the key order).
   std::vector<std::string> named_groups_;
@@ -409,9 +418,10 @@ std::optional<metric_definition> rules_reader::load_metric(const yaml_entry& at)
   metric_definition metric;
   metric.where = where(at.mark());
   named_groups_.clear();
+  const yaml_entry* name = nullptr;  // once it is a new, valid name
   for (const yaml_entry& e : *entries) {
     if (e.name == "name") {
-      load_metric_name(e, metric);
+      if (load_metric_name(e, metric)) name = &e;
     } else if (e.name == "type") {
       if (auto v = choice(e, metric_types)) {
         metric.type = *v == "gauge"       ? metric_type::gauge
@@ -433,29 +443,60 @@ std::optional<metric_definition> rules_reader::load_metric(const yaml_entry& at)
   }
   // value, labels and buckets name the patterns' groups and the type, whatever the key order.
   check_metric_fields(at, *entries, metric);
+  if (name != nullptr) check_series_names(*name, metric);
   if (metric.help.empty()) metric.help = "From log lines; defined in " + file();
   return metric;
 }
 
-void rules_reader::load_metric_name(const yaml_entry& e, metric_definition& metric) {
+// Whether the name is valid and new.
+bool rules_reader::load_metric_name(const yaml_entry& e, metric_definition& metric) {
   auto v = text(e);
-  if (!v) return;
+  if (!v) return false;
   metric.name = *v;
   if (!valid_metric_name(*v)) {
     error(e.mark(), e.path,
           "invalid metric name " + quote(*v) +
               " (a letter, '_' or ':', then letters, digits, '_' or ':')");
-    return;
+    return false;
   }
   if (v->starts_with("tocsin_")) {
     error(e.mark(), e.path,
           "metric name " + quote(*v) + " starts with tocsin_, which the daemon's own metrics use");
-    return;
+    return false;
   }
-  auto [it, fresh] = known_metrics_.emplace(*v, where(e.mark()));
+  auto [it, fresh] = known_metrics_.try_emplace(*v, known_metric{where(e.mark())});
   if (!fresh) {
     error(e.mark(), e.path,
-          "duplicate metric name " + quote(*v) + " (first defined at " + at_text(it->second) + ")");
+          "duplicate metric name " + quote(*v) + " (first defined at " + at_text(it->second.where) +
+              ")");
+  }
+  return fresh;
+}
+
+// A histogram's NAME_bucket, NAME_sum and NAME_count must not be another metric's name, either
+// way round: /metrics would show two families with the same samples.
+void rules_reader::check_series_names(const yaml_entry& e, const metric_definition& metric) {
+  constexpr std::string_view suffixes[] = {"_bucket", "_sum", "_count"};
+  const bool histogram = metric.type == metric_type::histogram;
+  known_metrics_[metric.name].histogram = histogram;
+  for (std::string_view suffix : suffixes) {
+    if (histogram) {
+      const auto other = known_metrics_.find(metric.name + std::string(suffix));
+      if (other != known_metrics_.end()) {
+        error(e.mark(), e.path,
+              "histogram " + quote(metric.name) + " writes " + other->first +
+                  ", the name of the metric defined at " + at_text(other->second.where));
+      }
+    }
+    if (metric.name.size() > suffix.size() && metric.name.ends_with(suffix)) {
+      const auto stem =
+          known_metrics_.find(metric.name.substr(0, metric.name.size() - suffix.size()));
+      if (stem != known_metrics_.end() && stem->second.histogram) {
+        error(e.mark(), e.path,
+              "metric name " + quote(metric.name) + " is a series of the histogram " +
+                  quote(stem->first) + " defined at " + at_text(stem->second.where));
+      }
+    }
   }
 }
 
@@ -551,9 +592,8 @@ void rules_reader::load_buckets(const yaml_entry& e, metric_definition& metric) 
 
 // Parses and walks one file's text; its problems are appended to `errors`.
 void load_text(const std::string& yaml, const std::string& file,
-               std::map<std::string, config::source_location>& known_names,
-               std::map<std::string, config::source_location>& known_metrics, rule_files& out,
-               std::vector<std::string>& errors) {
+               std::map<std::string, config::source_location>& known_names, known_metrics& metrics,
+               rule_files& out, std::vector<std::string>& errors) {
   YAML::Node root;
   try {
     root = config::parse_document(yaml, file, "a rules file");
@@ -561,7 +601,7 @@ void load_text(const std::string& yaml, const std::string& file,
     errors.insert(errors.end(), e.errors().begin(), e.errors().end());
     return;
   }
-  rules_reader reader(file, known_names, known_metrics);
+  rules_reader reader(file, known_names, metrics);
   try {
     reader.load(root, out);
   } catch (const YAML::Exception& e) {
@@ -609,10 +649,10 @@ bool is_event_field(std::string_view name) {
 
 rule_files load_rules_string(const std::string& yaml, const std::filesystem::path& file_name) {
   std::map<std::string, config::source_location> known_names;
-  std::map<std::string, config::source_location> known_metrics;
+  known_metrics metrics;
   rule_files out;
   std::vector<std::string> errors;
-  load_text(yaml, file_name.string(), known_names, known_metrics, out, errors);
+  load_text(yaml, file_name.string(), known_names, metrics, out, errors);
   if (!errors.empty()) throw config::config_error(std::move(errors));
   return out;
 }
@@ -620,7 +660,7 @@ rule_files load_rules_string(const std::string& yaml, const std::filesystem::pat
 rule_files load_rule_files(const std::vector<std::string>& globs,
                            const std::filesystem::path& base_dir) {
   std::map<std::string, config::source_location> known_names;
-  std::map<std::string, config::source_location> known_metrics;
+  known_metrics metrics;
   rule_files out;
   std::vector<std::string> errors;
   std::set<std::filesystem::path> loaded;
@@ -647,7 +687,7 @@ rule_files load_rule_files(const std::vector<std::string>& globs,
         errors.insert(errors.end(), e.errors().begin(), e.errors().end());
         continue;
       }
-      load_text(text, file.string(), known_names, known_metrics, out, errors);
+      load_text(text, file.string(), known_names, metrics, out, errors);
     }
     ::globfree(&matched);
   }

@@ -209,6 +209,14 @@ TEST(metric_loader, errors_name_file_line_and_column) {
        "metrics:\n  - { name: m, type: counter, match: { app: x } }\n"
        "  - { name: m, type: counter, match: { app: y } }\n",
        {"r.yaml:3:13: metrics[1].name: duplicate metric name 'm' (first defined at r.yaml:2:13)"}},
+      {"a histogram's series named like a counter",
+       "metrics:\n  - { name: h_count, type: counter, match: { app: x } }\n"
+       "  - { name: h, type: histogram, value: message, match: { app: y } }\n"
+       "  - { name: h_sum, type: gauge, value: message, match: { app: y } }\n",
+       {"r.yaml:3:13: metrics[1].name: histogram 'h' writes h_count, the name of the metric "
+        "defined at r.yaml:2:13",
+        "r.yaml:4:13: metrics[2].name: metric name 'h_sum' is a series of the histogram 'h' "
+        "defined at r.yaml:3:13"}},
       {"bad regex",
        head + "    type: counter\n    match: { message: 'unclosed (' }\n",
        {"r.yaml:4:23: metrics[0].match.message: invalid regex: missing ): unclosed ("}},
