@@ -20,7 +20,12 @@ int run_parse(const parse_options& options);
 using pipeline::daemon_role;
 int run_daemon(const std::string& config_file, daemon_role role);
 int run_check_config(const std::string& config_file);
-int run_test_rules(const std::string& config_file);
+
+struct test_rules_options {
+  std::string config_file;
+  bool metrics = false;  // print the log-derived metrics (Prometheus text) instead of alerts
+};
+int run_test_rules(const test_rules_options& options);
 
 struct routes_test_options {
   std::string config_file;

@@ -27,9 +27,15 @@ int dispatch(int argc, char** argv) {
   auto* check = cli.add_subcommand("check-config", "Validate a config file and exit");
   check->add_option("-c,--config", config_file, "Config file")->required();
 
-  auto* test_rules =
-      cli.add_subcommand("test-rules", "Print the alerts the rules make from stdin log lines");
-  test_rules->add_option("-c,--config", config_file, "Config file")->required();
+  tocsin::app::test_rules_options test_rules_options;
+  auto* test_rules = cli.add_subcommand(
+      "test-rules",
+      "Print the alerts the rules make from stdin log lines (or, with --metrics, "
+      "the metrics from logs)");
+  test_rules->add_option("-c,--config", test_rules_options.config_file, "Config file")->required();
+  test_rules->add_flag("--metrics", test_rules_options.metrics,
+                       "Print the rules files' metrics after the log, in Prometheus text format, "
+                       "instead of the alerts");
 
   tocsin::app::routes_test_options routes_options;
   auto* routes = cli.add_subcommand("routes", "Inspect the route tree");
@@ -95,7 +101,7 @@ int dispatch(int argc, char** argv) {
   if (collector->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::collector);
   if (router->parsed()) return tocsin::app::run_daemon(config_file, daemon_role::router);
   if (check->parsed()) return tocsin::app::run_check_config(config_file);
-  if (test_rules->parsed()) return tocsin::app::run_test_rules(config_file);
+  if (test_rules->parsed()) return tocsin::app::run_test_rules(test_rules_options);
   if (routes_test->parsed()) return tocsin::app::run_routes_test(routes_options);
   if (oncall_who->parsed()) return tocsin::app::run_oncall_who(who_options);
   if (oncall_schedule->parsed()) return tocsin::app::run_oncall_schedule(schedule_options);

@@ -1,6 +1,8 @@
 // `tocsin test-rules -c FILE`: stdin log lines (syslog or GELF, auto) → the alerts the rules
 // would emit, as Alert JSON lines. The events' own timestamps drive the clock, so yesterday's log
 // replays deterministically; a line without a timestamp takes the previous line's time.
+// With --metrics: the same replay, then the rules files' metrics (only those) in the Prometheus
+// text format, as /metrics would show them.
 
 #include <iostream>
 #include <string>
@@ -19,10 +21,10 @@ namespace tocsin::app {
 
 using namespace tocsin::collector;
 
-int run_test_rules(const std::string& config_file) {
+int run_test_rules(const test_rules_options& options) {
   std::shared_ptr<const rules::compiled_rules> compiled;
   try {
-    const config::config cfg = config::load_file(config_file);
+    const config::config cfg = config::load_file(options.config_file);
     compiled = std::make_shared<const rules::compiled_rules>(
         rules::load_rule_files(cfg.rules_files, cfg.file.parent_path()));
   } catch (const config::config_error& e) {
@@ -30,7 +32,9 @@ int run_test_rules(const std::string& config_file) {
     return 1;
   }
   metrics_registry metrics;
-  rules::alert_engine engine(compiled, metrics);
+  rules::engine_options engine_options;
+  engine_options.expose_log_metrics = false;  // printed from the engine below, alone
+  rules::alert_engine engine(compiled, metrics, engine_options);
   const input_timezone zone = input_timezone::local();
 
   std::ios::sync_with_stdio(false);
@@ -59,8 +63,10 @@ int run_test_rules(const std::string& config_file) {
     alerts.clear();
     engine.tick(now, alerts);
     engine.on_event(ev, now, alerts);
+    if (options.metrics) continue;
     for (const auto& a : alerts) std::cout << rules::to_json(a) << '\n';
   }
+  if (options.metrics) std::cout << engine.metrics_from_logs().render();
   std::cout.flush();
   if (rejected > 0) std::cerr << "test-rules: " << rejected << " line(s) could not be decoded\n";
   return 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace tocsin {
@@ -136,7 +137,34 @@ histogram& metrics_registry::get_histogram(const std::string& name, const std::s
   return histograms_[find_or_add(name, help, kind::histogram, labels, &buckets)];
 }
 
+std::string render_metric_labels(const metric_labels& labels) { return render_labels(labels); }
+
+std::string format_metric_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return format_double(v);
+}
+
+std::uint64_t metrics_registry::add_renderer(family_renderer append) {
+  std::lock_guard lock(renderers_mutex_);
+  const std::uint64_t id = next_renderer_++;
+  renderers_.emplace(id, std::move(append));
+  return id;
+}
+
+void metrics_registry::remove_renderer(std::uint64_t id) {
+  std::lock_guard lock(renderers_mutex_);
+  renderers_.erase(id);
+}
+
 std::string metrics_registry::render() const {
+  std::string out = render_own();
+  std::lock_guard lock(renderers_mutex_);
+  for (const auto& [id, append] : renderers_) append(out);
+  return out;
+}
+
+std::string metrics_registry::render_own() const {
   std::lock_guard lock(mutex_);
   std::string out;
   for (const auto& [name, fam] : families_) {

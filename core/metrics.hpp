@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,12 @@
 namespace tocsin {
 
 using metric_labels = std::vector<std::pair<std::string, std::string>>;
+
+// `{a="x",b="y"}` with label values escaped as the text format requires; "" without labels.
+std::string render_metric_labels(const metric_labels& labels);
+
+// A sample value as Prometheus clients write floats: "0.005", "1", "2.5", "+Inf", "NaN".
+std::string format_metric_value(double v);
 
 // A monotonically increasing count. Lock-free; safe from any thread.
 class counter {
@@ -77,6 +84,13 @@ class metrics_registry {
   // and TYPE lines are rendered from now on.
   void declare(const std::string& name, const std::string& help, kind type);
 
+  // Families another layer renders (the log-derived metrics of rules files): render() appends
+  // what `append` writes (whole families in the text format) after its own families. Returns an
+  // id for remove_renderer(), which waits for a render() that is running it.
+  using family_renderer = std::function<void(std::string& out)>;
+  std::uint64_t add_renderer(family_renderer append);
+  void remove_renderer(std::uint64_t id);
+
   // The whole registry in Prometheus text format 0.0.4.
   [[nodiscard]] std::string render() const;
 
@@ -86,6 +100,8 @@ class metrics_registry {
     kind type = kind::counter;
     std::map<std::string, std::size_t> series;  // rendered label set → index into storage
   };
+  // The registry's own families.
+  [[nodiscard]] std::string render_own() const;
   // The family `name`, added when new; throws std::logic_error if it has another type.
   family& family_for(const std::string& name, const std::string& help, kind type);
   // Index of the series in its kind's storage; the series is added when new.
@@ -98,6 +114,10 @@ class metrics_registry {
   std::deque<counter> counters_;  // deque: references stay valid as it grows
   std::deque<gauge> gauges_;
   std::deque<histogram> histograms_;
+  // Not mutex_: a renderer takes its own locks, and may look metrics up while holding them.
+  mutable std::mutex renderers_mutex_;
+  std::map<std::uint64_t, family_renderer> renderers_;
+  std::uint64_t next_renderer_ = 1;
 };
 
 }  // namespace tocsin

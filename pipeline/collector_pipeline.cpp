@@ -53,9 +53,10 @@ collector_pipeline::collector_pipeline(const config::config& startup,
     throw std::logic_error("the embedded bus takes a router half in the same process");
   }
   const std::size_t rule_count = engine_.rules()->definitions().size();
-  spdlog::info("{} rules loaded", rule_count);
+  const std::size_t metric_count = engine_.rules()->metric_definitions().size();
+  spdlog::info("{} rules and {} metrics loaded", rule_count, metric_count);
   outputs_.replace(outputs_.build(startup));
-  sink_ = std::make_unique<collector::switchable_sink>(fanout(rule_count));
+  sink_ = std::make_unique<collector::switchable_sink>(fanout(rule_count + metric_count));
 }
 
 collector_pipeline::~collector_pipeline() { stop(); }
@@ -92,9 +93,10 @@ std::vector<log_output> collector_pipeline::build_outputs(const config::config& 
 std::size_t collector_pipeline::reload(std::shared_ptr<const rules::compiled_rules> rules,
                                        std::vector<log_output> outputs) {
   const std::size_t rule_count = rules->definitions().size();
+  const std::size_t metric_count = rules->metric_definitions().size();
   engine_.replace_rules(std::move(rules));
   const std::vector<log_output> dropped = outputs_.replace(std::move(outputs));
-  sink_->exchange(fanout(rule_count));
+  sink_->exchange(fanout(rule_count + metric_count));
   if (ingest_) ingest_->wait_for_shards();  // from here on no shard uses the previous sink
   for (const log_output& old : dropped) old.flush(std::chrono::seconds(5));
   sink_->forget_previous();  // written: an input that acknowledges need not wait for it

@@ -80,7 +80,8 @@ class collector_pipeline {
  private:
   // The engine's hits of cluster-scoped windows since the last call, to the hits topic.
   void publish_hits();
-  // A fanout of the running outputs, the live tail, and the rules when there are any.
+  // A fanout of the running outputs, the live tail, and the rules when there are any
+  // (`rule_count`: rules and log-derived metrics).
   std::shared_ptr<collector::event_sink> fanout(std::size_t rule_count);
 
   const config::config& startup_;

@@ -338,7 +338,9 @@ reload_outcome daemon::apply(const std::filesystem::path& file) {
   std::size_t rule_count = 0;
   if (collector_) rule_count = collector_->reload(next.rules, std::move(outputs));
   current_ = std::move(next.cfg);
+  const std::size_t metrics = next.rules ? next.rules->metric_definitions().size() : 0;
   return {true, std::to_string(rule_count) + " rules, " +
+                    (metrics > 0 ? std::to_string(metrics) + " metrics, " : "") +
                     std::to_string(current_.receivers.size()) + " receivers, " +
                     std::to_string(current_.outputs.size()) + " outputs"};
 }

@@ -88,6 +88,7 @@ router_pipeline::router_pipeline(const config::config& startup,
     engine_options.state_dir = startup.data_dir / "rules-cluster";
     // Collectors publish once a second: give every collector's part of a second time to arrive.
     engine_options.window_lag = std::chrono::seconds(2);
+    engine_options.expose_log_metrics = false;  // the collector's engine matches the events
     windows_ = std::make_unique<rules::alert_engine>(std::move(rules), metrics, engine_options);
     kafka::partition_owner_options hits_options;
     hits_options.topic = kafka_.hits_topic.name;

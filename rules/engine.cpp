@@ -405,11 +405,20 @@ struct alert_engine::impl {
         alerts_resolved(
             m.get_counter("tocsin_alerts_total",
                           "Alert state changes emitted by the rules (re-sends not counted).",
-                          {{"status", "resolved"}})) {
+                          {{"status", "resolved"}})),
+        from_logs(m) {
     resend = to_duration(options.resend_interval);
     if (resend <= duration::zero()) resend = std::chrono::minutes(1);
     firing_ttl = resend > duration::max() / 3 ? duration::max() : resend * 3;
+    if (options.expose_log_metrics) {
+      renderer = m.add_renderer([this](std::string& out) { from_logs.render(out); });
+    }
   }
+  ~impl() {
+    if (renderer != 0) metrics.remove_renderer(renderer);
+  }
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
 
   metrics_registry& metrics;
   engine_options options;
@@ -417,6 +426,8 @@ struct alert_engine::impl {
   duration firing_ttl{};  // endsAt of a firing alert = send time + this
   counter& alerts_firing;
   counter& alerts_resolved;
+  log_metrics from_logs;       // its own locks: observed outside `mutex`
+  std::uint64_t renderer = 0;  // metrics.add_renderer()'s id
 
   // The rule set the hot path matches with. Readers cache it per thread and refresh it only
   // when `generation` changes, so matching takes no lock and touches no shared cache line.
@@ -1078,6 +1089,16 @@ void alert_engine::on_event(const collector::event& ev, time_point now, std::vec
   matches.clear();
   rules->match(ev, matches);
   if (matches.empty()) return;
+  // Log-derived metrics come after the rules in `matches`: observed here, without `mutex`.
+  const auto metrics_begin =
+      std::find_if(matches.begin(), matches.end(), [](const rule_match& m) { return m.metric; });
+  if (metrics_begin != matches.end()) {
+    for (auto it = metrics_begin; it != matches.end(); ++it) {
+      impl_->from_logs.observe(rules->metric_definitions(), it->rule, it->captures, ev);
+    }
+    matches.erase(metrics_begin, matches.end());
+    if (matches.empty()) return;
+  }
 
   // Labels and keys are built before taking the lock, so shards contend only for the update.
   std::vector<pending_match> pending;
@@ -1215,8 +1236,13 @@ void alert_engine::replace_rules(std::shared_ptr<const compiled_rules> rules) {
     }
   }
   std::lock_guard lock(impl_->mutex);
+  // Under `mutex`, so two reloads install their metrics in the order of their rules.
+  static const std::vector<metric_definition> no_metrics;
+  impl_->from_logs.replace(rules ? rules->metric_definitions() : no_metrics);
   impl_->install(std::move(rules), std::move(fresh));
 }
+
+const log_metrics& alert_engine::metrics_from_logs() const { return impl_->from_logs; }
 
 std::shared_ptr<const compiled_rules> alert_engine::rules() const {
   std::lock_guard lock(impl_->rules_mutex);

@@ -15,6 +15,7 @@
 #include "core/metrics.hpp"
 #include "rules/alert.hpp"
 #include "rules/hits.hpp"
+#include "rules/log_metrics.hpp"
 #include "rules/matcher.hpp"
 
 namespace tocsin::rules {
@@ -36,6 +37,9 @@ struct engine_options {
   // this far behind its clock, so that every collector's hits for a second are in before the
   // second is judged (a ratio's numerator without its base would look like a high share).
   std::chrono::seconds window_lag{0};
+  // Render the log-derived metrics (log_metrics()) in the registry's /metrics text. Off for an
+  // engine that sees no events (a router's windows), so the families appear once.
+  bool expose_log_metrics = true;
 };
 
 // What a rule has done lately (GET /api/v1/rules, the UI's rules page).
@@ -85,6 +89,9 @@ class alert_engine {
   void replace_rules(std::shared_ptr<const compiled_rules> rules);
 
   [[nodiscard]] std::shared_ptr<const compiled_rules> rules() const;
+
+  // The series of the rules' metrics (DESIGN.md "Log-derived metrics"), fed by on_event().
+  [[nodiscard]] const log_metrics& metrics_from_logs() const;
 
   // Every rule in definition order, its per-minute matches ending with the minute of `now`.
   // Thread-safe.

@@ -195,6 +195,7 @@ struct compiled_rules::impl {
     std::uint32_t rule = 0;  // index into definitions()
     bool ratio = false;      // the `match` of a ratio rule: reported with its base
     bool base = false;       // the `of` of a ratio rule
+    bool metric = false;     // a metric's: `rule` indexes metric_definitions()
   };
 
   std::vector<field_slot> slots;
@@ -203,7 +204,12 @@ struct compiled_rules::impl {
 };
 
 compiled_rules::compiled_rules(std::vector<rule_definition> rules)
-    : rules_(std::move(rules)), impl_(std::make_unique<impl>()) {
+    : compiled_rules(rule_files{std::move(rules), {}}) {}
+
+compiled_rules::compiled_rules(rule_files files)
+    : rules_(std::move(files.rules)),
+      metrics_(std::move(files.metrics)),
+      impl_(std::make_unique<impl>()) {
   std::vector<std::string> errors;
   RE2::Options options;
   options.set_log_errors(false);
@@ -214,21 +220,22 @@ compiled_rules::compiled_rules(std::vector<rule_definition> rules)
   set_options.set_max_mem(std::int64_t{64} << 20);
 
   std::map<std::string, std::uint32_t, std::less<>> slot_of;
-  const auto add_entry = [&](std::size_t r, const std::vector<field_pattern>& patterns,
-                             const char* key) {
-    const rule_definition& def = rules_[r];
+  // One entry: the patterns of a rule's `match` (or a ratio rule's `of`), or of a metric's.
+  const auto add_entry = [&](std::size_t owner, bool metric, const std::string& what,
+                             const config::source_location& where, int min_severity,
+                             const std::vector<field_pattern>& patterns, const char* key) {
     const auto e = static_cast<std::uint32_t>(impl_->rules.size());
     impl::rule_entry& entry = impl_->rules.emplace_back();
-    entry.min_severity = def.min_severity;
-    entry.rule = static_cast<std::uint32_t>(r);
+    entry.min_severity = min_severity;
+    entry.rule = static_cast<std::uint32_t>(owner);
+    entry.metric = metric;
     if (patterns.empty()) {
-      errors.push_back(config::location_prefix(def.where) + "rule " + def.name + ": " + key +
-                       " must not be empty");
+      errors.push_back(config::location_prefix(where) + what + ": " + key + " must not be empty");
       return;
     }
     for (const field_pattern& p : patterns) {
       const std::string prefix =
-          config::location_prefix(p.where) + "rule " + def.name + ": " + key + "." + p.field + ": ";
+          config::location_prefix(p.where) + what + ": " + key + "." + p.field + ": ";
       if (!parse_field(p.field)) {
         errors.push_back(prefix + "unknown field");
         continue;
@@ -267,14 +274,23 @@ compiled_rules::compiled_rules(std::vector<rule_definition> rules)
     }
     impl_->rules[e].needed = static_cast<std::uint32_t>(patterns.size());
   };
-  impl_->rules.reserve(rules_.size());
-  for (std::size_t r = 0; r < rules_.size(); ++r) add_entry(r, rules_[r].match, "match");
+  // Entries: the rules, then the ratio rules' `of`, then the metrics.
+  impl_->rules.reserve(rules_.size() + metrics_.size());
   for (std::size_t r = 0; r < rules_.size(); ++r) {
-    if (rules_[r].kind != rule_kind::ratio) continue;
+    const rule_definition& def = rules_[r];
+    add_entry(r, false, "rule " + def.name, def.where, def.min_severity, def.match, "match");
+  }
+  for (std::size_t r = 0; r < rules_.size(); ++r) {
+    const rule_definition& def = rules_[r];
+    if (def.kind != rule_kind::ratio) continue;
     impl_->rules[r].ratio = true;
-    add_entry(r, rules_[r].of, "ratio.of");
+    // min_severity selects the numerator, not the base.
+    add_entry(r, false, "rule " + def.name, def.where, -1, def.of, "ratio.of");
     impl_->rules.back().base = true;
-    impl_->rules.back().min_severity = -1;  // min_severity selects the numerator, not the base
+  }
+  for (std::size_t m = 0; m < metrics_.size(); ++m) {
+    const metric_definition& def = metrics_[m];
+    add_entry(m, true, "metric " + def.name, def.where, def.min_severity, def.match, "match");
   }
   for (impl::field_slot& slot : impl_->slots) {
     slot.ref = *parse_field(slot.field);
@@ -346,6 +362,7 @@ void compiled_rules::match(const collector::event& ev, std::vector<rule_match>& 
     if (entry.min_severity >= 0 && (ev.severity < 0 || ev.severity > entry.min_severity)) continue;
     rule_match result;
     result.rule = entry.rule;
+    result.metric = entry.metric;
     for (const impl::rule_pattern& p : entry.patterns) {
       if (p.submatches == 0) continue;
       const std::string_view text = s.texts[p.slot];

@@ -15,9 +15,10 @@
 
 namespace tocsin::rules {
 
-// One rule that matched one event.
+// One rule (or log-derived metric) that matched one event.
 struct rule_match {
-  std::size_t rule = 0;  // index into compiled_rules::definitions()
+  std::size_t rule = 0;  // index into compiled_rules::definitions(), or metric_definitions()
+  bool metric = false;   // a metric's match: callers that only want rules skip it
   // Named groups (?P<name>...) of the rule's patterns, in pattern order; unset groups omitted.
   // A ratio rule: those of `of`'s patterns, then (unless base_only) those of `match`'s.
   std::vector<std::pair<std::string, std::string>> captures;
@@ -31,14 +32,21 @@ class compiled_rules {
   // Compiles every pattern. Throws config::config_error listing every bad pattern as
   // FILE:LINE:COL: rule NAME: match.FIELD: <RE2's message>.
   explicit compiled_rules(std::vector<rule_definition> rules);
+  // The rules and the log-derived metrics, whose patterns join the same sets; errors name the
+  // metric as "metric NAME".
+  explicit compiled_rules(rule_files files);
   ~compiled_rules();
   compiled_rules(const compiled_rules&) = delete;
   compiled_rules& operator=(const compiled_rules&) = delete;
 
   [[nodiscard]] const std::vector<rule_definition>& definitions() const { return rules_; }
+  [[nodiscard]] const std::vector<metric_definition>& metric_definitions() const {
+    return metrics_;
+  }
 
   // Appends the rules `ev` matches, in definition order (ratio rules, whose matches depend on
-  // their base selection, after the others). Const and thread-safe.
+  // their base selection, after the others), then the metrics it matches (`metric` set), in
+  // definition order. Const and thread-safe.
   void match(const collector::event& ev, std::vector<rule_match>& out) const;
 
   // The text of an event field as rules see it (severity and facility by name, fields.NAME with
@@ -52,6 +60,7 @@ class compiled_rules {
  private:
   struct impl;
   std::vector<rule_definition> rules_;
+  std::vector<metric_definition> metrics_;
   std::unique_ptr<impl> impl_;
 };
 

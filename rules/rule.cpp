@@ -29,13 +29,31 @@ bool is_window_kind(rule_kind kind) {
          kind == rule_kind::aggregate || kind == rule_kind::ratio;
 }
 
+const char* metric_type_name(metric_type type) {
+  switch (type) {
+    case metric_type::gauge:
+      return "gauge";
+    case metric_type::histogram:
+      return "histogram";
+    case metric_type::counter:
+      break;
+  }
+  return "counter";
+}
+
+const std::vector<double>& default_metric_buckets() {
+  static const std::vector<double> buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                              0.5,   1,    2.5,   5,    10};
+  return buckets;
+}
+
 namespace {
 
 using config::names;
 using config::quote;
 using config::yaml_entry;
 
-constexpr std::string_view top_keys[] = {"rules"};
+constexpr std::string_view top_keys[] = {"rules", "metrics"};
 constexpr std::string_view rule_keys[] = {"name",   "match",       "min_severity",  "severity",
                                           "labels", "annotations", "threshold",     "absent",
                                           "spike",  "new_term",    "cardinality",   "aggregate",
@@ -58,6 +76,14 @@ constexpr std::string_view severities[] = {"emerg",   "alert",  "crit", "err",
                                            "warning", "notice", "info", "debug"};
 // Labels the rule engine sets itself.
 constexpr std::string_view reserved_labels[] = {"alertname", "severity"};
+
+// A metric name taken by an earlier metric (of any file): histograms also write NAME_bucket,
+// NAME_sum and NAME_count.
+struct known_metric {
+  config::source_location where;
+  bool histogram = false;
+};
+using known_metrics = std::map<std::string, known_metric>;
 
 // Why `field` is no event field, "" when it is one.
 std::string field_problem(std::string_view field) {
@@ -104,10 +130,11 @@ std::string at_text(const config::source_location& where) {
 // loaded so far.
 class rules_reader : public config::yaml_reader {
  public:
-  rules_reader(std::string file, std::map<std::string, config::source_location>& known_names)
-      : yaml_reader(std::move(file)), known_names_(known_names) {}
+  rules_reader(std::string file, std::map<std::string, config::source_location>& known_names,
+               known_metrics& metrics)
+      : yaml_reader(std::move(file)), known_names_(known_names), known_metrics_(metrics) {}
 
-  void load(const YAML::Node& root, std::vector<rule_definition>& out) {
+  void load(const YAML::Node& root, rule_files& out) {
     if (!root.IsNull() && !root.IsMap()) {
       error(root.Mark(), "",
             "expected a mapping with a 'rules' list, got " + config::describe(root));
@@ -120,7 +147,11 @@ class rules_reader : public config::yaml_reader {
       const auto items = list(e);
       if (!items) continue;
       for (const yaml_entry& item : *items) {
-        if (auto rule = load_rule(item)) out.push_back(std::move(*rule));
+        if (e.name == "metrics") {
+          if (auto metric = load_metric(item)) out.metrics.push_back(std::move(*metric));
+        } else if (auto rule = load_rule(item)) {
+          out.rules.push_back(std::move(*rule));
+        }
       }
     }
   }
@@ -142,6 +173,14 @@ class rules_reader : public config::yaml_reader {
   void check_field(const yaml_entry& e, const std::vector<std::string>& groups,
                    const std::string& what);
   std::optional<std::map<std::string, std::string>> label_map(const yaml_entry& e, bool labels);
+  // metrics: (DESIGN.md "Log-derived metrics").
+  std::optional<metric_definition> load_metric(const yaml_entry& at);
+  bool load_metric_name(const yaml_entry& e, metric_definition& metric);
+  void check_series_names(const yaml_entry& e, const metric_definition& metric);
+  void load_buckets(const yaml_entry& e, metric_definition& metric);
+  void check_metric_fields(const yaml_entry& at, const std::vector<yaml_entry>& entries,
+                           metric_definition& metric);
+  std::string unknown_field_message(const std::string& name, const std::string& whose);
 
   // A duration that must be positive.
   std::optional<config::duration> positive_span(const yaml_entry& e) {
@@ -195,6 +234,7 @@ class rules_reader : public config::yaml_reader {
   }
 
   std::map<std::string, config::source_location>& known_names_;
+  known_metrics& known_metrics_;
   // Of the rule being read: the named groups of its `match` and `of` patterns, its group_by
   // and the kind's field (checked once the groups are known, whatever the key order).
   std::vector<std::string> named_groups_;
@@ -638,10 +678,208 @@ std::optional<std::map<std::string, std::string>> rules_reader::label_map(const 
   return values;
 }
 
+// Log-derived metrics (DESIGN.md "Log-derived metrics"): the `metrics:` list of a rules file.
+
+constexpr std::string_view metric_keys[] = {"name",    "type",   "match", "min_severity", "value",
+                                            "buckets", "labels", "help",  "max_series"};
+constexpr std::string_view metric_types[] = {"counter", "gauge", "histogram"};
+
+// Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*.
+bool valid_metric_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool first = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+    if (!first && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+std::optional<metric_definition> rules_reader::load_metric(const yaml_entry& at) {
+  const auto entries = mapping(at, metric_keys, /*null_is_empty=*/false);
+  if (!entries) return std::nullopt;
+  constexpr std::string_view required[] = {"name", "type", "match"};
+  require(at, *entries, required);
+
+  metric_definition metric;
+  metric.where = where(at.mark());
+  named_groups_.clear();
+  const yaml_entry* name = nullptr;  // once it is a new, valid name
+  for (const yaml_entry& e : *entries) {
+    if (e.name == "name") {
+      if (load_metric_name(e, metric)) name = &e;
+    } else if (e.name == "type") {
+      if (auto v = choice(e, metric_types)) {
+        metric.type = *v == "gauge"       ? metric_type::gauge
+                      : *v == "histogram" ? metric_type::histogram
+                                          : metric_type::counter;
+      }
+    } else if (e.name == "match") {
+      load_patterns(e, metric.match, named_groups_);
+    } else if (e.name == "min_severity") {
+      if (auto v = choice(e, severities)) {
+        metric.min_severity = static_cast<int>(
+            std::find(std::begin(severities), std::end(severities), *v) - std::begin(severities));
+      }
+    } else if (e.name == "help") {
+      if (auto v = text(e)) metric.help = *v;
+    } else if (e.name == "max_series") {
+      if (auto v = count(e, 1, 1'000'000)) metric.max_series = *v;
+    }
+  }
+  // value, labels and buckets name the patterns' groups and the type, whatever the key order.
+  check_metric_fields(at, *entries, metric);
+  if (name != nullptr) check_series_names(*name, metric);
+  if (metric.help.empty()) metric.help = "From log lines; defined in " + file();
+  return metric;
+}
+
+// Whether the name is valid and new.
+bool rules_reader::load_metric_name(const yaml_entry& e, metric_definition& metric) {
+  auto v = text(e);
+  if (!v) return false;
+  metric.name = *v;
+  if (!valid_metric_name(*v)) {
+    error(e.mark(), e.path,
+          "invalid metric name " + quote(*v) +
+              " (a letter, '_' or ':', then letters, digits, '_' or ':')");
+    return false;
+  }
+  if (v->starts_with("tocsin_")) {
+    error(e.mark(), e.path,
+          "metric name " + quote(*v) + " starts with tocsin_, which the daemon's own metrics use");
+    return false;
+  }
+  auto [it, fresh] = known_metrics_.try_emplace(*v, known_metric{where(e.mark())});
+  if (!fresh) {
+    error(e.mark(), e.path,
+          "duplicate metric name " + quote(*v) + " (first defined at " + at_text(it->second.where) +
+              ")");
+  }
+  return fresh;
+}
+
+// A histogram's NAME_bucket, NAME_sum and NAME_count must not be another metric's name, either
+// way round: /metrics would show two families with the same samples.
+void rules_reader::check_series_names(const yaml_entry& e, const metric_definition& metric) {
+  constexpr std::string_view suffixes[] = {"_bucket", "_sum", "_count"};
+  const bool histogram = metric.type == metric_type::histogram;
+  known_metrics_[metric.name].histogram = histogram;
+  for (std::string_view suffix : suffixes) {
+    if (histogram) {
+      const auto other = known_metrics_.find(metric.name + std::string(suffix));
+      if (other != known_metrics_.end()) {
+        error(e.mark(), e.path,
+              "histogram " + quote(metric.name) + " writes " + other->first +
+                  ", the name of the metric defined at " + at_text(other->second.where));
+      }
+    }
+    if (metric.name.size() > suffix.size() && metric.name.ends_with(suffix)) {
+      const auto stem =
+          known_metrics_.find(metric.name.substr(0, metric.name.size() - suffix.size()));
+      if (stem != known_metrics_.end() && stem->second.histogram) {
+        error(e.mark(), e.path,
+              "metric name " + quote(metric.name) + " is a series of the histogram " +
+                  quote(stem->first) + " defined at " + at_text(stem->second.where));
+      }
+    }
+  }
+}
+
+std::string rules_reader::unknown_field_message(const std::string& name, const std::string& whose) {
+  std::vector<std::string_view> candidates(std::begin(plain_fields), std::end(plain_fields));
+  candidates.insert(candidates.end(), named_groups_.begin(), named_groups_.end());
+  return "unknown field " + quote(name) + "; expected a named group (?P<name>...) of the " + whose +
+         "'s patterns or an event field (" + config::join(names(plain_fields), ", ") +
+         ", fields.NAME, sd.ID.PARAM)" + config::suggestion(name, candidates);
+}
+
+void rules_reader::check_metric_fields(const yaml_entry& at, const std::vector<yaml_entry>& entries,
+                                       metric_definition& metric) {
+  const auto known = [&](const std::string& name) {
+    return is_event_field(name) ||
+           std::find(named_groups_.begin(), named_groups_.end(), name) != named_groups_.end();
+  };
+  const bool histogram = metric.type == metric_type::histogram;
+  if (const yaml_entry* e = config::find(entries, "value")) {
+    if (auto v = text(*e)) {
+      if (known(*v)) {
+        metric.value = *v;
+      } else {
+        error(e->mark(), e->path, unknown_field_message(*v, "metric"));
+      }
+    }
+  } else if (metric.type != metric_type::counter && config::find(entries, "type") != nullptr) {
+    error(at.mark(), at.path,
+          std::string("a ") + metric_type_name(metric.type) +
+              " needs 'value': the named group or event field holding the number");
+  }
+  if (const yaml_entry* e = config::find(entries, "buckets")) {
+    if (histogram) {
+      load_buckets(*e, metric);
+    } else if (config::find(entries, "type") != nullptr) {
+      error(e->key_mark, e->path,
+            std::string("buckets are for histograms; this metric is a ") +
+                metric_type_name(metric.type));
+    }
+  } else {
+    metric.buckets = default_metric_buckets();
+  }
+  if (const yaml_entry* e = config::find(entries, "labels")) {
+    const auto items = list(*e);
+    std::vector<std::string> label_names;
+    for (const yaml_entry& item : items.value_or(std::vector<yaml_entry>{})) {
+      auto name = text(item);
+      if (!name) continue;
+      const std::string label = label_name_for_field(*name);
+      if (!known(*name)) {
+        error(item.mark(), item.path, unknown_field_message(*name, "metric"));
+      } else if (std::find(label_names.begin(), label_names.end(), label) != label_names.end()) {
+        error(item.mark(), item.path,
+              "duplicate label " + quote(label) + (label == *name ? "" : " (from " + *name + ")"));
+      } else if (histogram && label == "le") {
+        error(item.mark(), item.path, "label \"le\" is the histogram's bucket label");
+      } else {
+        label_names.push_back(label);
+        metric.labels.push_back(std::move(*name));
+      }
+    }
+  }
+}
+
+void rules_reader::load_buckets(const yaml_entry& e, metric_definition& metric) {
+  const auto items = list(e);
+  if (!items) return;
+  if (items->empty()) {
+    error(e.mark(), e.path, "must not be empty: give the buckets' upper bounds");
+    return;
+  }
+  std::vector<double> bounds;
+  std::string previous;
+  for (const yaml_entry& item : *items) {
+    const std::string scalar = item.value.IsScalar() ? item.value.Scalar() : std::string();
+    double v = 0;
+    const auto [end, ec] = std::from_chars(scalar.data(), scalar.data() + scalar.size(), v);
+    if (scalar.empty() || ec != std::errc() || end != scalar.data() + scalar.size() ||
+        !std::isfinite(v)) {
+      error(item.mark(), item.path,
+            "expected a finite number, got " + config::describe(item.value));
+      return;
+    }
+    if (!bounds.empty() && v <= bounds.back()) {
+      error(item.mark(), item.path, "buckets must increase: " + scalar + " follows " + previous);
+      return;
+    }
+    bounds.push_back(v);
+    previous = scalar;
+  }
+  metric.buckets = std::move(bounds);
+}
+
 // Parses and walks one file's text; its problems are appended to `errors`.
 void load_text(const std::string& yaml, const std::string& file,
-               std::map<std::string, config::source_location>& known_names,
-               std::vector<rule_definition>& out, std::vector<std::string>& errors) {
+               std::map<std::string, config::source_location>& known_names, known_metrics& metrics,
+               rule_files& out, std::vector<std::string>& errors) {
   YAML::Node root;
   try {
     root = config::parse_document(yaml, file, "a rules file");
@@ -649,7 +887,7 @@ void load_text(const std::string& yaml, const std::string& file,
     errors.insert(errors.end(), e.errors().begin(), e.errors().end());
     return;
   }
-  rules_reader reader(file, known_names);
+  rules_reader reader(file, known_names, metrics);
   try {
     reader.load(root, out);
   } catch (const YAML::Exception& e) {
@@ -695,20 +933,21 @@ bool is_event_field(std::string_view name) {
   return false;
 }
 
-std::vector<rule_definition> load_rules_string(const std::string& yaml,
-                                               const std::filesystem::path& file_name) {
+rule_files load_rules_string(const std::string& yaml, const std::filesystem::path& file_name) {
   std::map<std::string, config::source_location> known_names;
-  std::vector<rule_definition> out;
+  known_metrics metrics;
+  rule_files out;
   std::vector<std::string> errors;
-  load_text(yaml, file_name.string(), known_names, out, errors);
+  load_text(yaml, file_name.string(), known_names, metrics, out, errors);
   if (!errors.empty()) throw config::config_error(std::move(errors));
   return out;
 }
 
-std::vector<rule_definition> load_rule_files(const std::vector<std::string>& globs,
-                                             const std::filesystem::path& base_dir) {
+rule_files load_rule_files(const std::vector<std::string>& globs,
+                           const std::filesystem::path& base_dir) {
   std::map<std::string, config::source_location> known_names;
-  std::vector<rule_definition> out;
+  known_metrics metrics;
+  rule_files out;
   std::vector<std::string> errors;
   std::set<std::filesystem::path> loaded;
   for (const std::string& pattern : globs) {
@@ -734,7 +973,7 @@ std::vector<rule_definition> load_rule_files(const std::vector<std::string>& glo
         errors.insert(errors.end(), e.errors().begin(), e.errors().end());
         continue;
       }
-      load_text(text, file.string(), known_names, out, errors);
+      load_text(text, file.string(), known_names, metrics, out, errors);
     }
     ::globfree(&matched);
   }

@@ -77,6 +77,37 @@ struct rule_definition {
   config::source_location where;
 };
 
+// A metric derived from log lines (DESIGN.md "Log-derived metrics"): each matching event adds to
+// the series of its label values, exposed on /metrics under `name`.
+enum class metric_type { counter, gauge, histogram };
+
+// "counter", "gauge", "histogram": as the Prometheus TYPE line names them.
+const char* metric_type_name(metric_type type);
+
+struct metric_definition {
+  std::string name;  // a Prometheus metric name, not starting with tocsin_
+  metric_type type = metric_type::counter;
+  std::vector<field_pattern> match;  // all must match, like a rule's
+  int min_severity = -1;             // as rule_definition::min_severity
+  // A named group of the patterns or an event field holding a number. Required for gauges (the
+  // value set) and histograms (the value observed); a counter adds it instead of 1 when given.
+  std::string value;
+  std::vector<double> buckets;      // histogram: upper bounds, increasing (+Inf implicit)
+  std::vector<std::string> labels;  // event fields or named groups, as written
+  std::string help;
+  std::size_t max_series = 1000;  // label sets at most; observations of more are dropped
+  config::source_location where;
+};
+
+// Prometheus' default histogram buckets.
+const std::vector<double>& default_metric_buckets();
+
+// What rules files hold.
+struct rule_files {
+  std::vector<rule_definition> rules;
+  std::vector<metric_definition> metrics;
+};
+
 // Whether `name` is an event field that rules can match and group by: message host app procid
 // msgid facility severity input source format, fields.NAME, sd.ID.PARAM.
 bool is_event_field(std::string_view name);
@@ -88,12 +119,11 @@ std::string label_name_for_field(std::string_view field);
 // Loads every file matched by `globs` (relative globs resolve against `base_dir`, the config
 // file's directory). Throws config::config_error listing every error as FILE:LINE:COL: message
 // (bad regex with RE2's message, unknown field or key, duplicate rule name across files, bad
-// duration, ...). A glob that matches nothing is not an error.
-std::vector<rule_definition> load_rule_files(const std::vector<std::string>& globs,
-                                             const std::filesystem::path& base_dir);
+// duration, duplicate metric name, ...). A glob that matches nothing is not an error.
+rule_files load_rule_files(const std::vector<std::string>& globs,
+                           const std::filesystem::path& base_dir);
 
 // Same, from the text of one file (for tests).
-std::vector<rule_definition> load_rules_string(const std::string& yaml,
-                                               const std::filesystem::path& file_name);
+rule_files load_rules_string(const std::string& yaml, const std::filesystem::path& file_name);
 
 }  // namespace tocsin::rules

@@ -154,12 +154,12 @@ TEST_F(engine_test, plain_resolve_time_is_exact_even_when_ticked_late) {
 }
 
 TEST_F(engine_test, plain_rule_fires_one_alert_per_host_by_default) {
-  start(
-      load_rules_string("rules:\n"
-                        "  - { name: disk-full, match: { message: 'No space left' } }\n"
-                        "  - { name: one-alert, match: { message: 'No space left' },\n"
-                        "      group_by: [] }\n",
-                        "r.yaml"));
+  start(load_rules_string("rules:\n"
+                          "  - { name: disk-full, match: { message: 'No space left' } }\n"
+                          "  - { name: one-alert, match: { message: 'No space left' },\n"
+                          "      group_by: [] }\n",
+                          "r.yaml")
+            .rules);
   const auto t = time_point{} + std::chrono::hours(1);
   const auto db1 = feed("db1", "No space left on device", t);
   const auto db2 = feed("db2", "No space left on device", t);

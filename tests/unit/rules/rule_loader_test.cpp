@@ -40,7 +40,7 @@ rules:
 
 TEST(rule_loader, design_example_loads) {
   std::vector<rule_definition> rules;
-  ASSERT_NO_THROW(rules = load_rules_string(kDesignExample, "design.yaml"));
+  ASSERT_NO_THROW(rules = load_rules_string(kDesignExample, "design.yaml").rules);
   ASSERT_EQ(rules.size(), 3u);
 
   const rule_definition& ssh = rules[0];
@@ -83,17 +83,19 @@ TEST(rule_loader, design_example_loads) {
 }
 
 TEST(rule_loader, group_by_is_a_key_of_the_rule_for_every_kind) {
-  const auto rules = load_rules_string(
-      "rules:\n"
-      "  - { name: plain-default, match: { message: a } }\n"
-      "  - { name: plain-none, match: { message: a }, group_by: [] }\n"
-      "  - { name: plain-app, match: { message: 'a (?P<u>x)' }, group_by: [app, u] }\n"
-      "  - { name: thr, match: { message: a }, group_by: [host],\n"
-      "      threshold: { count: 2, window: 1m } }\n"
-      "  - { name: thr-v1, match: { message: a }, threshold: { count: 2, window: 1m,\n"
-      "      group_by: [app] } }\n"
-      "  - { name: thr-none, match: { message: a }, threshold: { count: 2, window: 1m } }\n",
-      "r.yaml");
+  const auto rules =
+      load_rules_string(
+          "rules:\n"
+          "  - { name: plain-default, match: { message: a } }\n"
+          "  - { name: plain-none, match: { message: a }, group_by: [] }\n"
+          "  - { name: plain-app, match: { message: 'a (?P<u>x)' }, group_by: [app, u] }\n"
+          "  - { name: thr, match: { message: a }, group_by: [host],\n"
+          "      threshold: { count: 2, window: 1m } }\n"
+          "  - { name: thr-v1, match: { message: a }, threshold: { count: 2, window: 1m,\n"
+          "      group_by: [app] } }\n"
+          "  - { name: thr-none, match: { message: a }, threshold: { count: 2, window: 1m } }\n",
+          "r.yaml")
+          .rules;
   ASSERT_EQ(rules.size(), 6U);
   EXPECT_THAT(rules[0].group_by, ElementsAre("host"));
   EXPECT_TRUE(rules[1].group_by.empty());
@@ -130,7 +132,8 @@ rules:
     annotations: { summary: "{{dev}} on {{host}}", runbook: "" }
     resolve_after: 1h30m
 )yaml",
-                                       "r.yaml");
+                                       "r.yaml")
+                         .rules;
   ASSERT_EQ(rules.size(), 1u);
   const rule_definition& r = rules[0];
   EXPECT_EQ(r.name, "kernel:io_error-1");
@@ -150,7 +153,7 @@ rules:
 TEST(rule_loader, empty_files_hold_no_rules) {
   for (const char* yaml : {"", "# nothing\n", "rules:\n", "rules: []\n"}) {
     std::vector<rule_definition> rules;
-    EXPECT_NO_THROW(rules = load_rules_string(yaml, "r.yaml")) << yaml;
+    EXPECT_NO_THROW(rules = load_rules_string(yaml, "r.yaml").rules) << yaml;
     EXPECT_TRUE(rules.empty()) << yaml;
   }
 }
@@ -428,7 +431,8 @@ rules:
     match: { app: '^api$', severity: '^(err|crit)$' }
     ratio: { of: { app: '^api$' }, window: 5m, above: 0.05, min_base: 100 }
 )yaml",
-                                       "r.yaml");
+                                       "r.yaml")
+                         .rules;
   ASSERT_EQ(rules.size(), 5U);
   EXPECT_EQ(rules[0].kind, rule_kind::spike);
   EXPECT_EQ(rules[0].window, minutes(5));
@@ -693,7 +697,7 @@ TEST(rule_loader_files, globs_resolve_against_base_dir) {
   for (const test_case& c : cases) {
     std::vector<std::string> names;
     try {
-      for (const rule_definition& r : load_rule_files(c.globs, base)) names.push_back(r.name);
+      for (const rule_definition& r : load_rule_files(c.globs, base).rules) names.push_back(r.name);
     } catch (const config::config_error& e) {
       ADD_FAILURE() << e.what();
     }
@@ -704,7 +708,7 @@ TEST(rule_loader_files, globs_resolve_against_base_dir) {
 TEST(rule_loader_files, where_names_the_matched_file) {
   test::temp_dir dir("tocsin-rules");
   dir.write_file("rules/a.yaml", "rules:\n  - name: a\n    match: { message: x }\n");
-  const auto rules = load_rule_files({"rules/*.yaml"}, dir.path());
+  const auto rules = load_rule_files({"rules/*.yaml"}, dir.path()).rules;
   ASSERT_EQ(rules.size(), 1u);
   EXPECT_EQ(rules[0].where.file, (dir / "rules/a.yaml").string());
   EXPECT_EQ(rules[0].match[0].where.file, (dir / "rules/a.yaml").string());
@@ -745,15 +749,16 @@ TEST(rule_loader_files, errors_from_every_file_at_once) {
 TEST(rule_loader_files, base_dir_is_taken_literally) {
   test::temp_dir dir("tocsin-rules");
   dir.write_file("we[ir]d*/rules/a.yaml", "rules:\n  - name: a\n    match: { message: x }\n");
-  const auto rules = load_rule_files({"rules/*.yaml"}, dir / "we[ir]d*");
+  const auto rules = load_rule_files({"rules/*.yaml"}, dir / "we[ir]d*").rules;
   ASSERT_EQ(rules.size(), 1u);
   EXPECT_EQ(rules[0].name, "a");
 }
 
 TEST(rule_loader_files, shipped_examples_load) {
   std::vector<rule_definition> rules;
-  ASSERT_NO_THROW(rules = load_rule_files({"rules/*.yaml"},
-                                          std::string(TOCSIN_SOURCE_DIR) + "/config/examples"));
+  ASSERT_NO_THROW(
+      rules = load_rule_files({"rules/*.yaml"}, std::string(TOCSIN_SOURCE_DIR) + "/config/examples")
+                  .rules);
   EXPECT_FALSE(rules.empty());
 }
 

@@ -37,7 +37,7 @@ rules:
     match: { message: 'No space left on device' }
 )yaml";
   std::vector<rule_definition> rules;
-  ASSERT_NO_THROW(rules = load_rules_string(yaml, "scope.yaml"));
+  ASSERT_NO_THROW(rules = load_rules_string(yaml, "scope.yaml").rules);
   ASSERT_EQ(rules.size(), 5u);
   EXPECT_EQ(rules[0].scope, rule_scope::node);
   EXPECT_EQ(rules[1].scope, rule_scope::cluster);
