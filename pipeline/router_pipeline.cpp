@@ -237,11 +237,9 @@ void router_pipeline::on_hits_record(std::string_view value) {
   auto hits = rules::hits_from_record(value, &problem);
   if (hits) {
     // A collector whose clock runs ahead would drag the windows' time with it.
-    const auto latest = std::chrono::system_clock::now() + std::chrono::minutes(5);
-    const auto future = [&](const auto& c) {
-      return std::chrono::system_clock::time_point(std::chrono::seconds(c.first)) > latest;
-    };
-    if (std::any_of(hits->counts.begin(), hits->counts.end(), future)) {
+    const auto latest = std::chrono::duration_cast<std::chrono::seconds>(
+        (std::chrono::system_clock::now() + std::chrono::minutes(5)).time_since_epoch());
+    if (rules::latest_second(*hits) > latest.count()) {
       hits.reset();
       problem = "a second more than 5 minutes ahead of this router's clock";
     }

@@ -106,6 +106,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "core/rfc3339.hpp"
 #include "rules/second_counts.hpp"
 #include "rules/sliding_distinct.hpp"
@@ -157,8 +159,11 @@ bool same_definition(const rule_definition& a, const rule_definition& b) {
 std::string term_identity(const rule_definition& def) {
   nlohmann::json j = nlohmann::json::array();
   for (const field_pattern& p : def.match) j.push_back({p.field, p.pattern});
-  const nlohmann::json identity = {
-      {"match", j}, {"field", def.field}, {"group_by", def.group_by}, {"labels", def.labels}};
+  const nlohmann::json identity = {{"match", j},
+                                   {"field", def.field},
+                                   {"group_by", def.group_by},
+                                   {"labels", def.labels},
+                                   {"scope", def.scope == rule_scope::node ? "node" : "cluster"}};
   return identity.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -314,6 +319,7 @@ struct rule_state {
   std::unique_ptr<term_store> terms;
   std::optional<std::int64_t> warmup_ends;
   std::int64_t next_terms_flush = INT64_MIN;
+  std::string terms_problem_logged;
   std::uint64_t terms_evicted_counted = 0;  // of terms->evicted(), what terms_evicted counted
   duration for_duration{};
   duration resolve_after{};
@@ -344,6 +350,8 @@ struct pending_match {
   bool has_field = false;
 };
 
+constexpr std::size_t max_term_bytes = 256;
+
 // A named group of the rule's patterns (DESIGN.md's `group_by: [host, src_ip]`), else an event
 // field. False when neither is set.
 bool value_of(const std::string& field, const rule_match& m, const collector::event& ev,
@@ -371,18 +379,22 @@ label_set build_labels(const rule_definition& def, const rule_match& m,
     for (const auto& [name, value] : m.captures) labels.insert_or_assign(name, value);
   }
   if (def.kind == rule_kind::new_term && value_of(def.field, m, ev, value)) {
-    labels.insert_or_assign(label_name_for_field(def.field), value);  // one alert per term
+    // One alert per term; a term is at most max_term_bytes, so a flood of long values costs
+    // bounded memory in the term store.
+    if (value.size() > max_term_bytes) value.resize(max_term_bytes);
+    labels.insert_or_assign(label_name_for_field(def.field), value);
   }
   for (const auto& [name, value] : def.labels) labels.insert_or_assign(name, value);
   return labels;
 }
 
-// A number as aggregate rules read it: decimal, finite.
+// A number as aggregate rules read it: decimal, at most 1e18 in size, so the sums of a window
+// stay finite (1e308 twice would make a summary no router can read).
 std::optional<double> parse_number(std::string_view text) {
   double v = 0;
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
+  if (ec != std::errc() || ptr != end || !(std::fabs(v) <= 1e18)) return std::nullopt;
   return v;
 }
 
@@ -835,8 +847,17 @@ struct alert_engine::impl {
       if (o.summary != nullptr) w.values->add(s, *o.summary);
     }
     if (lagged) {
-      // tick() judges the second once every collector's part of it is in.
-      if (w.evaluated == INT64_MIN) w.evaluated = s - 1;
+      // tick() judges the second once every collector's part of it is in, starting after what
+      // it already judged (so an old second costs no walk through seconds long gone).
+      // A second ahead of the clock (a collector's clock runs fast) starts the group where the
+      // router is, not in the future.
+      if (w.evaluated == INT64_MIN && clock == time_point::min()) {
+        w.evaluated = s - 1;
+      } else if (w.evaluated == INT64_MIN) {
+        const std::int64_t judged = seconds_of(clock) - options.window_lag.count();
+        w.evaluated = std::clamp(s - 1, judged - rs.kept_seconds, judged);
+        w.history_since = std::min(w.history_since, judged + 1);
+      }
       return;
     }
     evaluate_at(rs, g, t, s == t ? at : at_second(t), out);
@@ -853,6 +874,12 @@ struct alert_engine::impl {
     } else {
       rs.terms->sync();
     }
+    // Said again at every flush that fails: the terms then live in memory only.
+    if (!rs.terms->problem().empty() && rs.terms->problem() != rs.terms_problem_logged) {
+      rs.terms_problem_logged = rs.terms->problem();
+      spdlog::warn("rule {}: new_term terms are not saved: {} (tried again every {} s)",
+                   rs.def.name, rs.terms_problem_logged, terms_flush_seconds);
+    }
   }
   static constexpr std::int64_t terms_flush_seconds = 600;
 
@@ -866,9 +893,13 @@ struct alert_engine::impl {
     for (const auto& [second, hashes] : hits.distinct) seconds[second].hashes = &hashes;
     for (const auto& [second, regs] : hits.registers) seconds[second].registers = &regs;
     for (const auto& [second, summary] : hits.values) seconds[second].summary = &summary;
+    // Hits fill buckets and never move the clock (tick() does): a collector whose clock runs
+    // ahead must not make the router judge seconds before their time. Seconds older than the
+    // buckets reach behind what has been judged can never count.
+    const std::int64_t judged = seconds_of(clock) - options.window_lag.count();
     for (const auto& [second, o] : seconds) {
+      if (second <= judged - rs.kept_seconds) continue;
       const time_point t = at_second(second);
-      advance(t);
       pending_match p;
       p.labels = hits.labels;
       p.key = key;
@@ -888,7 +919,6 @@ struct alert_engine::impl {
   // new_term: whether this sighting of the term (the group's labels hold it) is news to alert on.
   // The term's key leaves out severity, which may change without forgetting the terms.
   bool new_term_fires(rule_state& rs, const label_set& labels, time_point now) {
-    start_warmup(rs, now);
     const std::int64_t s = seconds_of(now);
     label_set term = labels;
     term.erase("severity");
@@ -900,7 +930,9 @@ struct alert_engine::impl {
       rs.terms_evicted->inc(evicted - rs.terms_evicted_counted);
       rs.terms_evicted_counted = evicted;
     }
-    return fresh && s >= *rs.warmup_ends;  // terms seen while warming up only teach
+    // Terms seen while warming up only teach. The warm-up starts at the engine's clock (the
+    // first tick() or local match), never at a collector's hit second; before it, terms teach.
+    return fresh && rs.warmup_ends && s >= *rs.warmup_ends;
   }
 
   void apply_match(rule_state& rs, pending_match& p, const match_details& m, time_point now,
@@ -1142,7 +1174,10 @@ void alert_engine::on_event(const collector::event& ev, time_point now, std::vec
       impl_->record_hit(*rs, p, matches[i], ev, t, o);
       continue;
     }
-    if (kind == rule_kind::new_term && !impl_->new_term_fires(*rs, p.labels, t)) continue;
+    if (kind == rule_kind::new_term) {
+      impl_->start_warmup(*rs, t);  // the engine's clock, as tick() would
+      if (!impl_->new_term_fires(*rs, p.labels, t)) continue;
+    }
     impl_->apply_match(*rs, p, {matches[i].captures, ev.message, ev.host}, t, out, o);
   }
 }

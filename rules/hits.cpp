@@ -11,10 +11,13 @@ namespace tocsin::rules {
 
 namespace {
 
-// Unix seconds a time_point holds without overflow (until the year 2286).
+// Unix seconds a system_clock time_point (nanoseconds) holds without overflow, with room to add
+// a day: until the year 2255.
+constexpr std::int64_t seconds_limit = 9'000'000'000;
+
 bool valid_second(const nlohmann::json& j) {
   return j.is_number_integer() && j.get<std::int64_t>() >= 0 &&
-         j.get<std::int64_t>() < 10'000'000'000;
+         j.get<std::int64_t>() < seconds_limit;
 }
 
 nlohmann::json summary_json(const value_summary& v) {
@@ -65,6 +68,20 @@ std::optional<value_summary> summary_from(const nlohmann::json& j) {
 }
 
 }  // namespace
+
+std::int64_t latest_second(const hit_batch& b) {
+  std::int64_t latest = INT64_MIN;
+  // A record's seconds need not come in order.
+  const auto last = [&](const auto& seconds) {
+    for (const auto& s : seconds) latest = std::max(latest, s.first);
+  };
+  last(b.counts);
+  last(b.base);
+  last(b.distinct);
+  last(b.registers);
+  last(b.values);
+  return latest;
+}
 
 std::string hits_key(const hit_batch& b) { return b.rule + '\n' + fingerprint(b.labels); }
 
@@ -141,7 +158,7 @@ std::optional<hit_batch> hits_from_record(std::string_view record, std::string* 
       }
       const auto second = c[0].get<std::int64_t>();
       // Unix seconds a time_point holds without overflow (until the year 2286).
-      if (second < 0 || second >= 10'000'000'000) {
+      if (second < 0 || second >= seconds_limit) {
         return fail("state.counts holds a second out of range: " + std::to_string(second));
       }
       b.counts.emplace_back(second, c[1].get<std::uint64_t>());

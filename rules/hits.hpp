@@ -50,6 +50,8 @@ std::string hits_key(const hit_batch& b);
 std::string to_record(const hit_batch& b);
 // The most seconds one record may hold.
 inline constexpr std::size_t max_hit_seconds = 3600;
+// The latest second any part of the batch holds (INT64_MIN when it holds none).
+std::int64_t latest_second(const hit_batch& b);
 // The most hashes one second may hold before the collector sends registers instead.
 inline constexpr std::size_t max_hit_hashes = 2048;
 // nullopt and `problem` for anything that is not a v1 hits record, or one with more than

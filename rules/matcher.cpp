@@ -384,8 +384,11 @@ void compiled_rules::match(const collector::event& ev, std::vector<rule_match>& 
       const auto main = std::find_if(s.ratio_matches.begin(), s.ratio_matches.end(),
                                      [&](const rule_match& r) { return r.rule == entry.rule; });
       result.base_only = main == s.ratio_matches.end();
+      // `of`'s groups last, so they win over `match`'s of the same name: the numerator then
+      // groups as its base events do.
       if (!result.base_only) {
-        result.captures.insert(result.captures.end(), main->captures.begin(), main->captures.end());
+        result.captures.insert(result.captures.begin(), main->captures.begin(),
+                               main->captures.end());
       }
     }
     out.push_back(std::move(result));

@@ -20,7 +20,7 @@ struct rule_match {
   std::size_t rule = 0;  // index into compiled_rules::definitions(), or metric_definitions()
   bool metric = false;   // a metric's match: callers that only want rules skip it
   // Named groups (?P<name>...) of the rule's patterns, in pattern order; unset groups omitted.
-  // A ratio rule: those of `of`'s patterns, then (unless base_only) those of `match`'s.
+  // A ratio rule: (unless base_only) those of `match`'s patterns, then those of `of`'s.
   std::vector<std::pair<std::string, std::string>> captures;
   // A ratio rule reports every event of its base selection (`of`); base_only when the event did
   // not also match `match`, i.e. counts in the base but not in the numerator.

@@ -23,7 +23,9 @@ void second_counts::advance(std::int64_t now) {
 }
 
 void second_counts::add(std::int64_t second, std::uint64_t n) {
-  advance(second);
+  // A second ahead of `now` (a collector whose clock runs ahead) counts in the current window
+  // without moving `now`, which only advance() moves.
+  if (now_ == INT64_MIN) now_ = second;
   if (second <= now_ - kept_ || n == 0) return;
   const auto at = std::lower_bound(seconds_.begin(), seconds_.end(), second,
                                    [](const auto& s, std::int64_t v) { return s.first < v; });

@@ -18,7 +18,7 @@ class second_counts {
 
   // Moves `now` forward (never back); seconds leave the current window, then are dropped.
   void advance(std::int64_t now);
-  // Adds n at `second`; ignored when the second is no longer kept.
+  // Adds n at `second`; ignored when the second is no longer kept. The first add sets `now`.
   void add(std::int64_t second, std::uint64_t n);
 
   [[nodiscard]] std::uint64_t current() const { return current_; }

@@ -172,7 +172,8 @@ std::uint64_t sliding_distinct::count(std::int64_t now, std::int64_t window) con
   double estimate = alpha * m * m / inverse_sum;
   // Linear counting for small cardinalities; a 64-bit hash needs no large-range correction.
   if (estimate <= 2.5 * m && zeros != 0) estimate = m * std::log(m / zeros);
-  return static_cast<std::uint64_t>(std::llround(estimate));
+  // Hostile registers (every rank at its maximum) give estimates past what llround can hold.
+  return static_cast<std::uint64_t>(std::llround(std::min(estimate, 1e18)));
 }
 
 void sliding_distinct::expire(std::int64_t now, std::int64_t window) {

@@ -116,7 +116,8 @@ void term_store::load() {
 
 void term_store::set_warmup_started(std::int64_t second) {
   warmup_started_ = second;
-  rewrite();
+  dirty_ = true;
+  flush();
 }
 
 bool term_store::see(const std::string& key, std::int64_t second, std::int64_t lookback) {
@@ -141,7 +142,13 @@ bool term_store::see(const std::string& key, std::int64_t second, std::int64_t l
 }
 
 void term_store::append(const std::string& key, std::int64_t second) {
+  // A store that could not write waits for flush() to try again, instead of rewriting the
+  // whole file at every new term.
   if (file_.empty()) return;
+  if (!problem_.empty()) {
+    dirty_ = true;
+    return;
+  }
   if (!journal_.is_open() || journal_lines_ >= 2 * lru_.size() + 64) {
     rewrite();  // compacts, and opens the journal
     return;
@@ -157,7 +164,9 @@ void term_store::sync() {
 }
 
 void term_store::flush() {
-  if (!file_.empty()) rewrite();
+  if (file_.empty() || (!dirty_ && problem_.empty())) return;
+  problem_.clear();  // tried again; rewrite() says if it still fails
+  rewrite();
 }
 
 void term_store::rewrite() {

@@ -275,6 +275,45 @@ rules:
 }
 
 // scope: node keeps a windowed kind's window on the collector: it fires there, and sends no hits.
+// A collector whose clock runs 4 minutes ahead sends a second the router has not reached: it
+// fills a bucket but must not move the router's clock (which made every later second's group
+// fire, resolve and fire again), and a second older than the window costs nothing.
+TEST(cluster_hits, a_future_or_ancient_second_does_not_move_the_routers_clock) {
+  engine_options o;
+  o.resend_interval = std::chrono::hours(1000);
+  o.window_lag = std::chrono::seconds(1);
+  metrics_registry metrics;
+  alert_engine router(std::make_shared<const compiled_rules>(load_rules_string(R"yaml(
+rules:
+  - name: errors
+    match: { message: 'status=5' }
+    ratio: { of: { app: '^api$' }, window: 10s, above: 0.5, group_by: [host] }
+)yaml",
+                                                                               "r.yaml")),
+                      metrics, o);
+  const auto batch = [](std::int64_t second) {
+    hit_batch b;
+    b.rule = "errors";
+    b.labels = {{"alertname", "errors"}, {"severity", "warning"}, {"host", "web1"}};
+    b.counts = {{second, 1}};
+    b.base = {{second, 1}};
+    return b;
+  };
+  const std::int64_t s0 =
+      std::chrono::duration_cast<std::chrono::seconds>(t0.time_since_epoch()).count();
+  std::vector<alert> out;
+  router.tick(t0, out);
+  router.on_hits(batch(s0 + 240), out);
+  router.on_hits(batch(1), out);  // 1970: long gone
+  for (int s = 0; s < 30; ++s) {
+    router.on_hits(batch(s0 + s), out);
+    router.tick(t0 + std::chrono::seconds(s + 1), out);
+  }
+  strings seen;
+  for (const alert& a : out) seen.push_back(describe(a));
+  EXPECT_EQ(seen, strings{"firing errors host=web1 " + at(0s)});
+}
+
 TEST(cluster_scope, a_node_scoped_window_fires_on_the_collector) {
   metrics_registry metrics;
   engine_options o;

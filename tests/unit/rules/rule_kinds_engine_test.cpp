@@ -305,9 +305,10 @@ rules:
   feed("web1", "nginx", "GET / 200 rt=-", t0 + 1s);
   feed("web1", "nginx", "GET / 200 rt=nan", t0 + 2s);
   feed("web1", "nginx", "GET / 200 rt=1e999", t0 + 3s);
+  feed("web1", "nginx", "GET / 200 rt=1e308", t0 + 3s);  // twice would make the sum infinite
   feed("web1", "nginx", "GET / 200 rt=2.5", t0 + 4s);
-  EXPECT_EQ(take(), strings{}) << "avg 1.75; the three non-numbers would have made it NaN/inf";
-  EXPECT_EQ(counter("tocsin_rule_value_errors_total", "slow"), 3U);
+  EXPECT_EQ(take(), strings{}) << "avg 1.75; the four non-numbers would have made it NaN/inf";
+  EXPECT_EQ(counter("tocsin_rule_value_errors_total", "slow"), 4U);
   EXPECT_EQ(counter("tocsin_rule_matches_total", "slow"), 2U);
   feed("web1", "nginx", "GET / 200 rt=3.5", t0 + 5s);
   EXPECT_EQ(take(), strings{"firing slow host=web1 " + at(5s)}) << "avg 7/3";
