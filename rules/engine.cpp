@@ -135,12 +135,6 @@ time_point add_saturated(time_point tp, duration d) {
   return tp + d;
 }
 
-bool same_patterns(const std::vector<field_pattern>& a, const std::vector<field_pattern>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-    return x.field == y.field && x.pattern == y.pattern;
-  });
-}
-
 // Every field but the source locations.
 bool same_definition(const rule_definition& a, const rule_definition& b) {
   return a.name == b.name && a.kind == b.kind && same_patterns(a.match, b.match) &&

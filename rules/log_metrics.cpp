@@ -21,12 +21,6 @@
 namespace tocsin::rules {
 namespace {
 
-bool same_patterns(const std::vector<field_pattern>& a, const std::vector<field_pattern>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-    return x.field == y.field && x.pattern == y.pattern;
-  });
-}
-
 // Every field but the source locations.
 bool same_definition(const metric_definition& a, const metric_definition& b) {
   return a.name == b.name && a.type == b.type && same_patterns(a.match, b.match) &&

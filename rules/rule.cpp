@@ -919,6 +919,12 @@ std::string label_name_for_field(std::string_view field) {
   return name;
 }
 
+bool same_patterns(const std::vector<field_pattern>& a, const std::vector<field_pattern>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.field == y.field && x.pattern == y.pattern;
+  });
+}
+
 bool is_event_field(std::string_view name) {
   if (std::find(std::begin(plain_fields), std::end(plain_fields), name) != std::end(plain_fields)) {
     return true;

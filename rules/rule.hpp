@@ -108,6 +108,9 @@ struct rule_files {
   std::vector<metric_definition> metrics;
 };
 
+// The same fields and patterns in the same order (source locations aside).
+bool same_patterns(const std::vector<field_pattern>& a, const std::vector<field_pattern>& b);
+
 // Whether `name` is an event field that rules can match and group by: message host app procid
 // msgid facility severity input source format, fields.NAME, sd.ID.PARAM.
 bool is_event_field(std::string_view name);
