@@ -136,8 +136,9 @@ class rules_reader : public config::yaml_reader {
 
   void load(const YAML::Node& root, rule_files& out) {
     if (!root.IsNull() && !root.IsMap()) {
-      error(root.Mark(), "",
-            "expected a mapping with a 'rules' list, got " + config::describe(root));
+      error(
+          root.Mark(), "",
+          "expected a mapping with a 'rules' and/or 'metrics' list, got " + config::describe(root));
       return;
     }
     const yaml_entry top{"", root, root.Mark(), ""};

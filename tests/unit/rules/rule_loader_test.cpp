@@ -383,7 +383,7 @@ TEST(rule_loader, errors_name_file_line_and_column) {
        {"r.yaml:1:8: rules: expected a list, got a mapping"}},
       {"top level not a mapping",
        "- name: a\n",
-       {"r.yaml:1:1: expected a mapping with a 'rules' list, got a list"}},
+       {"r.yaml:1:1: expected a mapping with a 'rules' and/or 'metrics' list, got a list"}},
       {"YAML syntax error",
        "rules:\n"
        "  - name: a\n"
