@@ -31,6 +31,8 @@ struct routes_test_options {
   std::string config_file;
   std::vector<std::string> labels;              // label=value
   std::optional<std::string> verify_receivers;  // comma-separated, in order: exit 1 otherwise
+  // RFC 3339: also print, per matched route, whether its time intervals mute it then.
+  std::optional<std::string> at;
 };
 int run_routes_test(const routes_test_options& options);
 int run_version();

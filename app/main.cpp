@@ -46,6 +46,9 @@ int dispatch(int argc, char** argv) {
   routes_test->add_option("labels", routes_options.labels, "label=value ...");
   routes_test->add_option("--verify-receivers", routes_options.verify_receivers,
                           "Expected receivers, comma-separated in order; exit 1 if different");
+  routes_test->add_option("--at", routes_options.at,
+                          "RFC 3339 time: also say, per matched route, whether its "
+                          "mute_time_intervals/active_time_intervals mute it then");
 
   auto* oncall = cli.add_subcommand("oncall", "Who is on call (DESIGN.md, On-call)");
   oncall->require_subcommand(1);

@@ -1,11 +1,13 @@
 // `tocsin routes test -c FILE label=value ...`: the receivers an alert with those labels reaches,
-// like `amtool config routes test`.
+// like `amtool config routes test`; with `--at TIME`, then one line per matched route saying
+// whether its time intervals mute it at that time.
 
 #include <cstdio>
 
 #include "app/commands.hpp"
 #include "config/config.hpp"
 #include "config/matcher_syntax.hpp"
+#include "core/rfc3339.hpp"
 #include "sinks/route_tree.hpp"
 
 namespace tocsin::app {
@@ -24,10 +26,36 @@ bool parse_label(const std::string& text, rules::label_set& labels, std::string&
   return true;
 }
 
-std::string join(const std::vector<std::string>& names) {
+std::string join(const std::vector<std::string>& names, const std::string& separator = ",") {
   std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  for (const auto& n : names) out += (out.empty() ? "" : separator) + n;
   return out;
+}
+
+std::vector<std::string> quoted(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  out.reserve(names.size());
+  for (const auto& n : names) out.push_back(config::go_quote(n));
+  return out;
+}
+
+// `route {}/{team="a"} (receiver team-a): muted by mute_time_intervals "weekends"`.
+std::string mute_line(const sinks::route_tree& tree, const sinks::route_node& node,
+                      std::chrono::system_clock::time_point at) {
+  std::string out = "route " + node.key + " (receiver " + node.receiver + "): ";
+  const auto muted = tree.muted_at(node, at);
+  if (!muted) {
+    out += "sends";
+    if (!node.active_time_intervals.empty()) {
+      out += " (in active_time_intervals " + join(quoted(node.active_time_intervals), ", ") + ")";
+    }
+    return out;
+  }
+  if (muted->reason == "mute_time_interval") {
+    return out + "muted by mute_time_intervals " + config::go_quote(muted->interval);
+  }
+  return out + "muted: outside its active_time_intervals " +
+         join(quoted(node.active_time_intervals), ", ");
 }
 
 }  // namespace
@@ -42,20 +70,38 @@ int run_routes_test(const routes_test_options& options) {
       return 2;
     }
   }
+  std::optional<std::chrono::system_clock::time_point> at;
+  if (options.at) {
+    at = parse_rfc3339(*options.at);
+    if (!at) {
+      std::fprintf(stderr,
+                   "routes test: --at '%s' is not an RFC 3339 time (2026-12-05T10:00:00Z)\n",
+                   options.at->c_str());
+      return 2;
+    }
+  }
   std::vector<std::string> receivers;
+  std::vector<std::string> mute_lines;
   try {
     const config::config cfg = config::load_file(options.config_file);
     if (!cfg.route) {
       std::fprintf(stderr, "%s: no route: alerts reach no receiver\n", options.config_file.c_str());
       return 1;
     }
-    receivers = sinks::route_tree(*cfg.route, cfg.receivers).receivers(labels);
+    const sinks::route_tree tree(*cfg.route, cfg.receivers, cfg.time_intervals);
+    receivers = tree.receivers(labels);
+    if (at) {
+      for (const sinks::route_node* node : tree.match(labels)) {
+        mute_lines.push_back(mute_line(tree, *node, *at));
+      }
+    }
   } catch (const config::config_error& e) {
     for (const auto& err : e.errors()) std::fprintf(stderr, "%s\n", err.c_str());
     return 1;
   }
   const std::string got = join(receivers);
   std::printf("%s\n", got.c_str());
+  for (const auto& line : mute_lines) std::printf("%s\n", line.c_str());
   if (options.verify_receivers && *options.verify_receivers != got) {
     std::fprintf(stderr, "WARNING: expected receivers did not match: expected %s, got %s\n",
                  options.verify_receivers->c_str(), got.c_str());

@@ -13,6 +13,7 @@
 
 #include "config/matcher_syntax.hpp"
 #include "config/oncall_config.hpp"
+#include "config/time_interval_config.hpp"
 #include "config/values.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/timezone.hpp"
@@ -47,10 +48,22 @@ bool overlaps(const endpoint& a, const endpoint& b) {
   return (a.host == "0.0.0.0" && !b_v6) || (b.host == "0.0.0.0" && !a_v6);
 }
 
-constexpr std::string_view top_keys[] = {
-    "node_name", "data_dir",    "admin", "inputs",        "limits",    "outputs",
-    "bus",       "rules_files", "route", "inhibit_rules", "receivers", "shutdown_timeout",
-    "router",    "oncall"};
+constexpr std::string_view top_keys[] = {"node_name",
+                                         "data_dir",
+                                         "admin",
+                                         "inputs",
+                                         "limits",
+                                         "outputs",
+                                         "bus",
+                                         "rules_files",
+                                         "route",
+                                         "inhibit_rules",
+                                         "receivers",
+                                         "shutdown_timeout",
+                                         "router",
+                                         "oncall",
+                                         "time_intervals",
+                                         "mute_time_intervals"};
 constexpr std::string_view input_keys[] = {"name",   "type",     "transport",      "listen",
                                            "format", "timezone", "proxy_protocol", "tls"};
 constexpr std::string_view tls_keys[] = {"cert", "key", "ca", "client_auth", "permitted_peers"};
@@ -73,9 +86,19 @@ constexpr std::string_view kafka_keys[] = {
 constexpr std::string_view kafka_topics_keys[] = {"alerts", "silences", "nflog", "hits", "oncall"};
 constexpr std::string_view kafka_topic_keys[] = {"name", "partitions", "replication_factor",
                                                  "retention"};
-constexpr std::string_view route_keys[] = {
-    "receiver", "group_by", "group_wait", "group_interval", "repeat_interval", "matchers",
-    "match",    "match_re", "continue",   "routes",         "escalation"};
+constexpr std::string_view route_keys[] = {"receiver",
+                                           "group_by",
+                                           "group_wait",
+                                           "group_interval",
+                                           "repeat_interval",
+                                           "matchers",
+                                           "match",
+                                           "match_re",
+                                           "continue",
+                                           "routes",
+                                           "escalation",
+                                           "mute_time_intervals",
+                                           "active_time_intervals"};
 constexpr std::string_view inhibit_keys[] = {
     "source_matchers", "source_match", "source_match_re", "target_matchers", "target_match",
     "target_match_re", "equal"};
@@ -225,11 +248,27 @@ class loader : public yaml_reader {
   void load_inhibit_rule(const entry& at, config& cfg);
   void load_receiver(const entry& at, config& cfg);
 
+  // Reported once, here: the rest of check-config does not see them.
+  static void drop_unknown_intervals(route_config& route,
+                                     const std::vector<std::string_view>& known) {
+    const auto drop = [&](std::vector<std::string>& names, std::vector<source_location>& where) {
+      for (std::size_t i = names.size(); i-- > 0;) {
+        if (std::find(known.begin(), known.end(), names[i]) != known.end()) continue;
+        names.erase(names.begin() + static_cast<std::ptrdiff_t>(i));
+        if (i < where.size()) where.erase(where.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+    };
+    drop(route.mute_time_intervals, route.mute_time_interval_where);
+    drop(route.active_time_intervals, route.active_time_interval_where);
+    for (route_config& child : route.routes) drop_unknown_intervals(child, known);
+  }
+
   std::vector<binding> bindings_;
   std::map<std::string, YAML::Mark> input_names_;
   std::map<std::string, YAML::Mark> receiver_names_;
   std::vector<receiver_reference> receiver_references_;
   std::vector<receiver_reference> escalation_references_;
+  std::vector<receiver_reference> time_interval_references_;
   std::vector<entry> kafka_output_entries_;
 };
 
@@ -281,6 +320,9 @@ config loader::load(const YAML::Node& root) {
       }
     } else if (e.name == "oncall") {
       load_oncall(*this, e, cfg.oncall);
+    } else if (e.name == "time_intervals" || e.name == "mute_time_intervals") {
+      // The top-level `mute_time_intervals` is Alertmanager's deprecated name of the section.
+      load_time_intervals(*this, e, cfg.time_intervals);
     }
   }
 
@@ -301,6 +343,15 @@ config loader::load(const YAML::Node& root) {
             "unknown escalation policy " + quote(ref.name) + suggestion(ref.name, policy_names));
     }
   }
+  std::vector<std::string_view> interval_names;
+  for (const time_interval_config& t : cfg.time_intervals) interval_names.push_back(t.name);
+  for (const receiver_reference& ref : time_interval_references_) {
+    if (std::find(interval_names.begin(), interval_names.end(), ref.name) == interval_names.end()) {
+      error(ref.mark, ref.path,
+            "unknown time interval " + quote(ref.name) + suggestion(ref.name, interval_names));
+    }
+  }
+  if (cfg.route && has_errors()) drop_unknown_intervals(*cfg.route, interval_names);
   if (cfg.bus.kafka.brokers.empty()) {
     for (const entry& e : kafka_output_entries_) {
       error(e.mark(), e.path, "a kafka output needs bus.kafka.brokers");
@@ -761,6 +812,24 @@ std::optional<route_config> loader::load_route(const entry& at, bool root) {
       if (auto v = text(e)) {
         route.escalation = *v;
         escalation_references_.push_back({*v, e.mark(), e.path});
+      }
+    } else if (e.name == "mute_time_intervals" || e.name == "active_time_intervals") {
+      if (root) {
+        // As in Alertmanager: the root route sends what no other route does, always.
+        error(e.key_mark, e.path, "the root route cannot have " + e.name);
+        continue;
+      }
+      auto items = list(e);
+      if (!items) continue;
+      const bool mute = e.name == "mute_time_intervals";
+      auto& names_out = mute ? route.mute_time_intervals : route.active_time_intervals;
+      auto& where_out = mute ? route.mute_time_interval_where : route.active_time_interval_where;
+      for (const entry& item : *items) {
+        auto v = text(item);
+        if (!v) continue;
+        time_interval_references_.push_back({*v, item.mark(), item.path});
+        names_out.push_back(*v);
+        where_out.push_back(where(item.mark()));
       }
     } else if (e.name == "routes") {
       if (auto items = list(e)) {

@@ -168,11 +168,50 @@ struct route_config {
   // Key `escalation`: the name of an oncall.escalation_policies entry that pages a person for
   // each group of this route ("" none; inherited by child routes that set none).
   std::optional<std::string> escalation;
+  // Names of `time_intervals` entries (Alertmanager's): the route sends nothing while any of
+  // `mute_time_intervals` holds, nor while none of `active_time_intervals` does (when it has
+  // any). Not inherited by child routes, as in Alertmanager; the root may have neither.
+  std::vector<std::string> mute_time_intervals, active_time_intervals;
+  std::vector<source_location> mute_time_interval_where, active_time_interval_where;
   std::vector<route_config> routes;
   source_location where;
   // Where each element of `matchers` was written (its item or `match` key), for errors about it;
   // may be shorter (routes built in code), then `where` is used.
   std::vector<source_location> matcher_where;
+};
+
+// One inclusive range of a time interval's field, as Alertmanager's InclusiveRange: weekdays
+// 0 (Sunday) … 6, days of the month 1 … 31 or -31 … -1 (counted from the month's end), months
+// 1 … 12, years.
+struct inclusive_range {
+  int begin = 0;
+  int end = 0;
+  bool operator==(const inclusive_range&) const = default;
+};
+
+// Minutes since local midnight, [start_minute, end_minute): `times: [{start_time: "09:00",
+// end_time: "17:00"}]`; end_minute may be 1440 (24:00).
+struct minute_range {
+  int start_minute = 0;
+  int end_minute = 0;
+  bool operator==(const minute_range&) const = default;
+};
+
+// One entry of a named time interval (Alertmanager's TimeInterval): it holds a time when every
+// field that is given holds it; a field given as an empty list holds nothing.
+struct time_interval_entry {
+  std::optional<std::vector<minute_range>> times;
+  std::optional<std::vector<inclusive_range>> weekdays, days_of_month, months, years;
+  std::string location = "UTC";  // key `location`: an IANA zone, UTC or Local
+  source_location where;
+};
+
+// `time_intervals: [{name, time_intervals: [...]}]` (also read from the deprecated top-level
+// `mute_time_intervals:`): holds a time when any of its entries does.
+struct time_interval_config {
+  std::string name;
+  std::vector<time_interval_entry> entries;  // key `time_intervals`
+  source_location where;
 };
 
 // Like route_config::matchers: `source_match`, `source_match_re` and `source_matchers` all end up
@@ -295,6 +334,8 @@ struct config {
   std::optional<route_config> route;
   std::vector<inhibit_rule_config> inhibit_rules;
   std::vector<receiver_config> receivers;
+  // `time_intervals` and the deprecated `mute_time_intervals`, in the order written.
+  std::vector<time_interval_config> time_intervals;
   oncall_config oncall;
 };
 

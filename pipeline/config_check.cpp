@@ -39,7 +39,7 @@ checked_config check_config_file(const std::filesystem::path& file) {
     out.rules = std::make_shared<const rules::compiled_rules>(
         rules::load_rule_files(cfg.rules_files, cfg.file.parent_path()));
   });
-  if (cfg.route) collect([&] { sinks::route_tree(*cfg.route, cfg.receivers); });
+  if (cfg.route) collect([&] { sinks::route_tree(*cfg.route, cfg.receivers, cfg.time_intervals); });
   collect([&] { sinks::inhibitor{cfg.inhibit_rules}; });
   const auto receiver_errors = check_receivers(cfg);
   errors.insert(errors.end(), receiver_errors.begin(), receiver_errors.end());

@@ -312,7 +312,7 @@ alert_router::impl::impl(const config::config& cfg, const notifier_registry& reg
           m.get_gauge("tocsin_silences", "Silences by state.", {{"state", "pending"}})),
       silences_expired(
           m.get_gauge("tocsin_silences", "Silences by state.", {{"state", "expired"}})) {
-  if (cfg.route) tree.emplace(*cfg.route, cfg.receivers);
+  if (cfg.route) tree.emplace(*cfg.route, cfg.receivers, cfg.time_intervals);
 
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
@@ -355,7 +355,7 @@ std::map<std::string, receiver_state> alert_router::impl::make_receivers(
 void alert_router::impl::reconfigure(const config::config& cfg, const notifier_registry& registry) {
   // Built before anything changes: a bad config throws here and the old one keeps working.
   std::optional<route_tree> new_tree;
-  if (cfg.route) new_tree.emplace(*cfg.route, cfg.receivers);
+  if (cfg.route) new_tree.emplace(*cfg.route, cfg.receivers, cfg.time_intervals);
   inhibitor new_inhibit(cfg.inhibit_rules);
   std::uint64_t generation = 0;
   {
@@ -718,10 +718,30 @@ void alert_router::impl::flush(aggregation_group& g, const std::string& group_id
     (is_firing ? firing : resolved).push_back(std::move(copy));
   }
 
+  // Alertmanager's TimeMuteStage / TimeActiveStage: a route muted by a time interval, or
+  // outside all its active ones, sends nothing at this flush and the notification log keeps what
+  // it had, so the first flush after the interval sends. The flush still counts: resolved
+  // alerts leave the group and the next flush is a group_interval away.
+  const std::optional<route_mute> time_muted =
+      tree ? tree->muted_at(*g.node, now) : std::optional<route_mute>{};
+  if (time_muted && (!firing.empty() || !resolved.empty())) {
+    metrics
+        .get_counter("tocsin_notifications_muted_total",
+                     "Group flushes that sent nothing because their route was in one of its "
+                     "mute_time_intervals (reason mute_time_interval) or outside its "
+                     "active_time_intervals (active_time_interval).",
+                     {{"receiver", receiver}, {"reason", time_muted->reason}})
+        .inc();
+    spdlog::debug("router: {} not notified of {}: {}{}", receiver, g.key, time_muted->reason,
+                  time_muted->interval.empty() ? "" : " " + time_muted->interval);
+  }
+
   if (!g.node->escalation.empty()) {
     // The group's first notification starts its escalation; its end (nothing firing, silenced
     // or not) ends it and tells everyone it paged, whatever the receiver's send_resolved.
-    if (!firing_set.empty()) {
+    // A muted route's group is not notified, so its escalation does not start; its end is
+    // still told to whoever was paged.
+    if (!firing_set.empty() && !time_muted) {
       pages->group_notified({receiver, g.key}, g.labels, g.node->escalation);
     } else if (leaving.size() == g.members.size() && pages->escalating({receiver, g.key})) {
       pages->group_resolved({receiver, g.key}, g.labels, resolved);
@@ -729,7 +749,8 @@ void alert_router::impl::flush(aggregation_group& g, const std::string& group_id
   }
 
   const nflog_key key{receiver, g.key};
-  if (needs_update(key, firing_set, resolved_set, send_resolved, g.node->repeat_interval, now)) {
+  if (!time_muted &&
+      needs_update(key, firing_set, resolved_set, send_resolved, g.node->repeat_interval, now)) {
     notification n;
     n.receiver = receiver;
     n.group_key = g.key;

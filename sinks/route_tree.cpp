@@ -37,7 +37,9 @@ std::string pair_text(const std::string& name, const std::string& value) {
 
 class tree_builder {
  public:
-  explicit tree_builder(const std::vector<config::receiver_config>& receivers) {
+  tree_builder(const std::vector<config::receiver_config>& receivers,
+               const time_interval_set& intervals)
+      : intervals_(intervals) {
     for (const auto& r : receivers) receivers_.emplace(r.name, r.integration);
   }
 
@@ -79,6 +81,11 @@ class tree_builder {
     node.group_interval = cfg.group_interval.value_or(parent ? parent->group_interval : 5min);
     node.repeat_interval = cfg.repeat_interval.value_or(parent ? parent->repeat_interval : 4h);
     node.continue_matching = cfg.continue_matching;
+    // Not inherited (Alertmanager's NewRoute takes them from the route's own config only).
+    node.mute_time_intervals = cfg.mute_time_intervals;
+    node.active_time_intervals = cfg.active_time_intervals;
+    check_intervals(cfg.mute_time_intervals, cfg.mute_time_interval_where, cfg.where);
+    check_intervals(cfg.active_time_intervals, cfg.active_time_interval_where, cfg.where);
     node.escalation = cfg.escalation.value_or(parent ? parent->escalation : std::string());
     if (!node.escalation.empty()) check_pages_reach_a_person(cfg, node);
 
@@ -104,7 +111,19 @@ class tree_builder {
                      " cannot page a person; use an email or slack receiver");
   }
 
+  // The config loader already refuses unknown names; a tree built from code gets the same check.
+  void check_intervals(const std::vector<std::string>& names,
+                       const std::vector<config::source_location>& where,
+                       const config::source_location& route_where) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (intervals_.has(names[i])) continue;
+      errors.push_back(config::location_prefix(i < where.size() ? where[i] : route_where) +
+                       "unknown time interval " + config::quote(names[i]));
+    }
+  }
+
   std::map<std::string, std::string, std::less<>> receivers_;  // name → integration
+  const time_interval_set& intervals_;
 };
 
 // Alertmanager's Route.Match: depth first; the first matching child ends the search unless it
@@ -124,8 +143,10 @@ void collect(const route_node& node, const rules::label_set& labels,
 }  // namespace
 
 route_tree::route_tree(const config::route_config& root,
-                       const std::vector<config::receiver_config>& receivers) {
-  tree_builder builder(receivers);
+                       const std::vector<config::receiver_config>& receivers,
+                       const std::vector<config::time_interval_config>& time_intervals)
+    : intervals_(time_intervals) {
+  tree_builder builder(receivers, intervals_);
   root_.id = "0";
   builder.build(root, nullptr, root_);
   if (!builder.errors.empty()) throw config::config_error(std::move(builder.errors));
@@ -138,6 +159,18 @@ std::vector<const route_node*> route_tree::match(const rules::label_set& labels)
   // destination of last resort.
   if (out.empty()) out.push_back(&root_);
   return out;
+}
+
+std::optional<route_mute> route_tree::muted_at(const route_node& node,
+                                               std::chrono::system_clock::time_point t) const {
+  for (const std::string& name : node.mute_time_intervals) {
+    if (intervals_.contains(name, t)) return route_mute{"mute_time_interval", name};
+  }
+  if (node.active_time_intervals.empty()) return std::nullopt;
+  for (const std::string& name : node.active_time_intervals) {
+    if (intervals_.contains(name, t)) return std::nullopt;
+  }
+  return route_mute{"active_time_interval", ""};
 }
 
 std::vector<std::string> route_tree::receivers(const rules::label_set& labels) const {
@@ -185,7 +218,13 @@ void describe(const route_node& node, std::string& out) {
          std::to_string(node.repeat_interval.count()) + '|' +
          (node.continue_matching ? "continue" : "") +
          // Only when set, so routers of an older version agree on a tree without escalations.
-         (node.escalation.empty() ? "" : "|escalation=" + node.escalation) + '\n';
+         (node.escalation.empty() ? "" : "|escalation=" + node.escalation);
+  // Only when set, for the same reason.
+  if (!node.mute_time_intervals.empty()) out += "|mute=";
+  for (const auto& name : node.mute_time_intervals) out += name + ',';
+  if (!node.active_time_intervals.empty()) out += "|active=";
+  for (const auto& name : node.active_time_intervals) out += name + ',';
+  out += '\n';
   for (const route_node& child : node.routes) describe(child, out);
 }
 

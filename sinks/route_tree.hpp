@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "rules/alert.hpp"
 #include "sinks/label_matcher.hpp"
+#include "sinks/time_interval.hpp"
 
 namespace tocsin::sinks {
 
@@ -27,15 +28,24 @@ struct route_node {
   std::chrono::milliseconds group_wait{}, group_interval{}, repeat_interval{};
   bool continue_matching = false;
   std::string escalation;  // the escalation policy that pages for its groups; "" none
+  // Alertmanager's: names of time intervals; never inherited from the parent.
+  std::vector<std::string> mute_time_intervals, active_time_intervals;
   std::vector<route_node> routes;
+};
+
+// Why a route sends nothing at some time.
+struct route_mute {
+  std::string reason;    // "mute_time_interval" or "active_time_interval" (Alertmanager's)
+  std::string interval;  // the mute interval that holds; "" when outside every active one
 };
 
 class route_tree {
  public:
-  // Throws config::config_error (FILE:LINE:COL of the route) for a bad matcher or a receiver
-  // name that is not in `receivers`.
+  // Throws config::config_error (FILE:LINE:COL of the route) for a bad matcher, a receiver
+  // name that is not in `receivers` or a time interval name that is not in `time_intervals`.
   route_tree(const config::route_config& root,
-             const std::vector<config::receiver_config>& receivers);
+             const std::vector<config::receiver_config>& receivers,
+             const std::vector<config::time_interval_config>& time_intervals = {});
 
   // The destination nodes for an alert with `labels`, in tree order (at least the root).
   [[nodiscard]] std::vector<const route_node*> match(const rules::label_set& labels) const;
@@ -52,12 +62,18 @@ class route_tree {
 
   [[nodiscard]] const route_node& root() const { return root_; }
 
+  // Whether `node` sends nothing at `t` (Alertmanager's TimeMuteStage and TimeActiveStage): one
+  // of its mute_time_intervals holds `t`, or it has active_time_intervals and none holds `t`.
+  [[nodiscard]] std::optional<route_mute> muted_at(const route_node& node,
+                                                   std::chrono::system_clock::time_point t) const;
+
   // 16 hex digits that differ when any node's matchers, receiver, group_by, timers or `continue`
   // differ: routers of one cluster compare theirs (they should route alike).
   [[nodiscard]] std::string fingerprint() const;
 
  private:
   route_node root_;
+  time_interval_set intervals_;
 };
 
 }  // namespace tocsin::sinks
