@@ -142,10 +142,45 @@ void collect(const route_node& node, const rules::label_set& labels,
 
 }  // namespace
 
+namespace {
+
+void append_ranges(const char* field,
+                   const std::optional<std::vector<config::inclusive_range>>& ranges,
+                   std::string& out) {
+  if (!ranges) return;
+  out += std::string("|") + field + "=";
+  for (const auto& r : *ranges) out += std::to_string(r.begin) + ':' + std::to_string(r.end) + ',';
+}
+
+// Only when there are any, so routers of an older version agree on a tree without them.
+std::string describe_intervals(const std::vector<config::time_interval_config>& intervals) {
+  std::string out;
+  for (const auto& interval : intervals) {
+    out += "interval " + interval.name + '\n';
+    for (const auto& e : interval.entries) {
+      out += "location=" + e.location;
+      if (e.times) {
+        out += "|times=";
+        for (const auto& t : *e.times) {
+          out += std::to_string(t.start_minute) + '-' + std::to_string(t.end_minute) + ',';
+        }
+      }
+      append_ranges("weekdays", e.weekdays, out);
+      append_ranges("days_of_month", e.days_of_month, out);
+      append_ranges("months", e.months, out);
+      append_ranges("years", e.years, out);
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 route_tree::route_tree(const config::route_config& root,
                        const std::vector<config::receiver_config>& receivers,
                        const std::vector<config::time_interval_config>& time_intervals)
-    : intervals_(time_intervals) {
+    : intervals_(time_intervals), intervals_text_(describe_intervals(time_intervals)) {
   tree_builder builder(receivers, intervals_);
   root_.id = "0";
   builder.build(root, nullptr, root_);
@@ -233,6 +268,7 @@ void describe(const route_node& node, std::string& out) {
 std::string route_tree::fingerprint() const {
   std::string text;
   describe(root_, text);
+  text += intervals_text_;
   std::uint64_t hash = 14695981039346656037ULL;  // FNV-1a 64
   for (const char c : text) {
     hash ^= static_cast<unsigned char>(c);

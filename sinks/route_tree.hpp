@@ -67,13 +67,15 @@ class route_tree {
   [[nodiscard]] std::optional<route_mute> muted_at(const route_node& node,
                                                    std::chrono::system_clock::time_point t) const;
 
-  // 16 hex digits that differ when any node's matchers, receiver, group_by, timers or `continue`
-  // differ: routers of one cluster compare theirs (they should route alike).
+  // 16 hex digits that differ when any node's matchers, receiver, group_by, timers, `continue`,
+  // escalation or time intervals (names or definitions) differ: routers of one cluster compare
+  // theirs (they should route alike).
   [[nodiscard]] std::string fingerprint() const;
 
  private:
   route_node root_;
   time_interval_set intervals_;
+  std::string intervals_text_;  // the time intervals as written, for fingerprint(); "" none
 };
 
 }  // namespace tocsin::sinks

@@ -191,6 +191,33 @@ TEST_F(alert_router_time_intervals, active_time_intervals_send_only_inside_them)
   EXPECT_EQ(all[1].group_labels, (rules::label_set{{"alertname", "a2"}}));
 }
 
+TEST_F(alert_router_time_intervals, an_alert_that_resolves_during_the_mute_is_not_told) {
+  // As in Alertmanager: the muted flush counts as done, so a resolved alert leaves its group
+  // then and no resolved notification follows the interval.
+  auto team = route("team-a", "team=\"a\"");
+  team.mute_time_intervals = {"lunch"};
+  cfg.route->routes = {team};
+  time = std::make_unique<manual_clock>(at("2026-12-04T11:59:00Z"));
+  auto router = open_router();
+  rules::alert a = firing({{"alertname", "disk-full"}, {"team", "a"}});
+  router->receive(a);
+  step(*router, 50ms);
+  ASSERT_EQ(sent->all().size(), 1u);  // before lunch
+  EXPECT_TRUE(sent->all()[0].alerts[0].firing);
+
+  step(*router, at("2026-12-04T12:10:00Z") - time->now());
+  a.firing = false;
+  a.ends_at = time->now();
+  router->receive(a);
+  step(*router, 200ms);
+  // Muted twice: the flush at 12:10 (still firing) and the one the resolve brought forward.
+  EXPECT_EQ(muted("team-a", "mute_time_interval"), 2u);
+  step(*router, at("2026-12-04T13:30:00Z") - time->now());
+  step(*router, 200ms);
+  EXPECT_EQ(sent->all().size(), 1u);
+  EXPECT_TRUE(router->groups().empty());
+}
+
 TEST_F(alert_router_time_intervals, child_routes_do_not_inherit_them) {
   auto team = route("team-a", "team=\"a\"");
   team.mute_time_intervals = {"lunch"};

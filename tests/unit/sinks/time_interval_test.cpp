@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "core/rfc3339.hpp"
+#include "sinks/route_tree.hpp"
 
 namespace tocsin::sinks {
 namespace {
@@ -225,6 +226,34 @@ TEST(time_interval, alertmanagers_cases) {
   const auto feb =
       interval("[ { days_of_month: ['30:31'], years: ['2020:2023'], months: [february] } ]");
   EXPECT_FALSE(holds(feb, "2021-02-28T13:00:00Z"));
+}
+
+// Routers of a cluster compare route fingerprints: they must mute alike.
+TEST(time_interval, the_route_fingerprint_covers_the_intervals) {
+  const auto tree_of = [](const std::string& route_extra, const std::string& lunch_end) {
+    const config::config cfg = config::load_string(
+        "receivers: [ { name: r } ]\n"
+        "route: { receiver: r, routes: [ { receiver: r" +
+            route_extra +
+            " } ] }\n"
+            "time_intervals: [ { name: lunch, time_intervals: [ { times: [ { start_time: '12:00', "
+            "end_time: '" +
+            lunch_end + "' } ] } ] } ]\n",
+        "t.yaml");
+    return route_tree(*cfg.route, cfg.receivers, cfg.time_intervals).fingerprint();
+  };
+  const std::string plain = tree_of("", "13:00");
+  EXPECT_EQ(plain, tree_of("", "13:00"));
+  EXPECT_NE(plain, tree_of(", mute_time_intervals: [lunch]", "13:00"));
+  EXPECT_NE(plain, tree_of(", active_time_intervals: [lunch]", "13:00"));
+  EXPECT_NE(tree_of(", mute_time_intervals: [lunch]", "13:00"),
+            tree_of(", mute_time_intervals: [lunch]", "14:00"));
+  // A tree without intervals keeps the fingerprint it had before they existed.
+  const config::config cfg = config::load_string(
+      "receivers: [ { name: r } ]\nroute: { receiver: r, routes: [ { receiver: r } ] }\n",
+      "t.yaml");
+  EXPECT_EQ(route_tree(*cfg.route, cfg.receivers).fingerprint(),
+            route_tree(*cfg.route, cfg.receivers, {}).fingerprint());
 }
 
 }  // namespace
