@@ -123,6 +123,13 @@ TEST(time_interval, the_location_shifts_the_day_and_the_hour) {
   const auto last = interval("[ { days_of_month: [-1], location: America/New_York } ]");
   EXPECT_TRUE(holds(last, "2026-03-01T03:00:00Z"));  // 22:00 on 28 February in New York
   EXPECT_FALSE(holds(last, "2026-03-01T06:00:00Z"));
+  // A month with a DST change is as long as the calendar says. (Alertmanager divides the
+  // month's hours by 24 and rounds down, so its -1 is the 30th of March in Berlin; tocsin's is
+  // the 31st.)
+  const auto berlin_last = interval("[ { days_of_month: [-1], location: Europe/Berlin } ]");
+  EXPECT_TRUE(holds(berlin_last, "2026-03-31T10:00:00Z"));
+  EXPECT_FALSE(holds(berlin_last, "2026-03-30T10:00:00Z"));
+  EXPECT_TRUE(holds(berlin_last, "2026-10-31T10:00:00Z"));
 }
 
 TEST(time_interval, any_entry_holds_and_all_fields_of_an_entry_must) {
