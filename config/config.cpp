@@ -11,6 +11,7 @@
 #include <span>
 #include <utility>
 
+#include "config/global_config.hpp"
 #include "config/matcher_syntax.hpp"
 #include "config/oncall_config.hpp"
 #include "config/time_interval_config.hpp"
@@ -63,7 +64,10 @@ constexpr std::string_view top_keys[] = {"node_name",
                                          "router",
                                          "oncall",
                                          "time_intervals",
-                                         "mute_time_intervals"};
+                                         "mute_time_intervals",
+                                         "global",
+                                         "templates",
+                                         "external_url"};
 constexpr std::string_view input_keys[] = {"name",   "type",     "transport",      "listen",
                                            "format", "timezone", "proxy_protocol", "tls"};
 constexpr std::string_view tls_keys[] = {"cert", "key", "ca", "client_auth", "permitted_peers"};
@@ -247,6 +251,7 @@ class loader : public yaml_reader {
   std::optional<route_config> load_route(const entry& at, bool root);
   void load_inhibit_rule(const entry& at, config& cfg);
   void load_receiver(const entry& at, config& cfg);
+  void load_external_url(const entry& at, config& cfg);
 
   // Reported once, here: the rest of check-config does not see them.
   static void drop_unknown_intervals(route_config& route,
@@ -283,6 +288,7 @@ config loader::load(const YAML::Node& root) {
   const auto entries = mapping(top, top_keys);
   if (!entries) return cfg;
 
+  const entry* external_url = nullptr;  // read once `admin` is
   for (const entry& e : *entries) {
     if (e.name == "node_name") {
       if (auto v = text(e)) cfg.node_name = *v;
@@ -323,8 +329,18 @@ config loader::load(const YAML::Node& root) {
     } else if (e.name == "time_intervals" || e.name == "mute_time_intervals") {
       // The top-level `mute_time_intervals` is Alertmanager's deprecated name of the section.
       load_time_intervals(*this, e, cfg.time_intervals);
+    } else if (e.name == "global") {
+      global_config global;
+      load_global(*this, e, std::filesystem::path(file()).parent_path(), global);
+      cfg.global = std::make_shared<const global_config>(std::move(global));
+    } else if (e.name == "templates") {
+      if (auto v = text_list(e)) cfg.templates = std::move(*v);
+    } else if (e.name == "external_url") {
+      external_url = &e;
     }
   }
+  for (receiver_config& r : cfg.receivers) r.global = cfg.global;
+  if (external_url != nullptr) load_external_url(*external_url, cfg);
 
   // Checks across sections, now that every receiver and the bus are known.
   std::vector<std::string_view> receiver_names;
@@ -882,7 +898,8 @@ void loader::load_inhibit_rule(const entry& at, config& cfg) {
 }
 
 void loader::load_receiver(const entry& at, config& cfg) {
-  // Every key but `name` is an integration; which ones exist, and what their sections hold, the
+  // Every key but `name` is an integration: `slack: {…}` in tocsin's syntax, `slack_configs:
+  // [{…}, …]` in Alertmanager's. Which integrations exist, and what their sections hold, the
   // notifier registry knows (sinks/notifier.hpp), so check-config reports them by constructing.
   std::vector<std::string> integration_keys;
   if (at.value.IsMap()) {
@@ -900,6 +917,7 @@ void loader::load_receiver(const entry& at, config& cfg) {
   require(at, *entries, required_keys);
   receiver_config receiver;
   receiver.where = where(at.mark());
+  std::vector<receiver_config> integrations;
   for (const entry& e : *entries) {
     if (e.name == "name") {
       if (auto v = text(e)) {
@@ -913,16 +931,51 @@ void loader::load_receiver(const entry& at, config& cfg) {
       }
       continue;
     }
-    if (!receiver.integration.empty()) {
-      error(e.key_mark, e.path,
-            "a receiver has at most one integration (already has " + quote(receiver.integration) +
-                ")");
+    constexpr std::string_view list_suffix = "_configs";
+    if (!e.name.ends_with(list_suffix) || e.name.size() == list_suffix.size()) {
+      receiver_config one;
+      one.integration = e.name;
+      one.section = std::make_shared<const receiver_section>(receiver_section{file(), e});
+      integrations.push_back(std::move(one));
       continue;
     }
-    receiver.integration = e.name;
-    receiver.section = std::make_shared<const receiver_section>(receiver_section{file(), e});
+    // Alertmanager's list; an empty one (`slack_configs: []` or null) adds nothing, as there.
+    if (e.value.IsNull()) continue;
+    auto items = list(e);
+    if (!items) continue;
+    for (const entry& item : *items) {
+      receiver_config one;
+      one.integration = e.name.substr(0, e.name.size() - list_suffix.size());
+      one.syntax = receiver_syntax::alertmanager;
+      one.section = std::make_shared<const receiver_section>(receiver_section{file(), item});
+      integrations.push_back(std::move(one));
+    }
   }
-  cfg.receivers.push_back(std::move(receiver));
+  if (integrations.empty()) {
+    cfg.receivers.push_back(std::move(receiver));
+    return;
+  }
+  for (receiver_config& one : integrations) {
+    one.name = receiver.name;
+    one.where = receiver.where;
+    cfg.receivers.push_back(std::move(one));
+  }
+}
+
+// The top-level `external_url` (DESIGN.md, "Alertmanager compatibility") is another spelling of
+// admin.external_url: where people reach the UI, for links in notifications.
+void loader::load_external_url(const entry& at, config& cfg) {
+  auto v = url(at);
+  if (!v) return;
+  while (!v->empty() && v->back() == '/') v->pop_back();
+  if (!cfg.admin) {
+    error(at.key_mark, at.path,
+          "needs the admin listener (an `admin:` section): it serves what the links point to");
+  } else if (!cfg.admin->external_url.empty()) {
+    error(at.key_mark, at.path, "give external_url here or in admin, not both");
+  } else {
+    cfg.admin->external_url = *v;
+  }
 }
 
 }  // namespace
@@ -950,6 +1003,18 @@ config load_string(const std::string& yaml, const std::filesystem::path& file_na
   loaded out = load_string_with_errors(yaml, file_name);
   if (!out.errors.empty()) throw config_error(std::move(out.errors));
   return std::move(out.cfg);
+}
+
+std::vector<std::span<const receiver_config>> receivers_by_name(
+    const std::vector<receiver_config>& receivers) {
+  std::vector<std::span<const receiver_config>> out;
+  for (std::size_t i = 0; i < receivers.size();) {
+    std::size_t end = i + 1;
+    while (end < receivers.size() && receivers[end].name == receivers[i].name) ++end;
+    out.emplace_back(receivers.data() + i, end - i);
+    i = end;
+  }
+  return out;
 }
 
 config load_file(const std::filesystem::path& file) {

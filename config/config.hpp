@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -224,14 +225,36 @@ struct inhibit_rule_config {
 
 struct receiver_section;  // config/yaml_reader.hpp; read through config/section_reader.hpp
 
-// A receiver: a name plus at most one integration, whose section is kept as written: the
-// integration's factory (sinks/notifier.hpp) reads and checks it, so each integration owns its
-// schema and check-config is a dry run of construction.
+// Alertmanager's `global:` section: defaults the integrations written in Alertmanager's syntax
+// fall back on (`smtp_*` for email, `slack_api_url`, `opsgenie_api_*`, `telegram_api_url`,
+// `http_config` …), and `resolve_timeout`. Secrets given as `*_file` are read at load.
+struct global_config {
+  duration resolve_timeout = std::chrono::minutes(5);
+  std::string smtp_smarthost, smtp_from, smtp_hello;
+  std::string smtp_auth_username, smtp_auth_password, smtp_auth_identity, smtp_auth_secret;
+  std::optional<bool> smtp_require_tls;
+  std::string slack_api_url, pagerduty_url, opsgenie_api_url, opsgenie_api_key, telegram_api_url;
+  std::shared_ptr<const receiver_section> http_config;  // null when not given
+  source_location where;
+};
+
+// Which spelling an integration was written in: tocsin's one-integration `slack: {…}` keys, or
+// an element of an Alertmanager `slack_configs: [ … ]` list, with Alertmanager's field names
+// and defaults (and `global:` behind them).
+enum class receiver_syntax { tocsin, alertmanager };
+
+// One integration of a receiver, whose section is kept as written: the integration's factory
+// (sinks/notifier.hpp) reads and checks it, so each integration owns its schema and
+// check-config is a dry run of construction. config::receivers holds one entry per integration,
+// in the order written, each with its receiver's name (a receiver with several integrations
+// notifies through each); a receiver without any is one entry with an empty `integration`.
 struct receiver_config {
   std::string name;
   std::string integration;  // the integration's key: "" (drops), slack, email, webhook, …
   std::shared_ptr<const receiver_section> section;  // null: no settings (receivers built in code)
   source_location where;
+  receiver_syntax syntax = receiver_syntax::tocsin;
+  std::shared_ptr<const global_config> global;  // null: the defaults
 };
 
 // The `oncall:` section (DESIGN.md, "On-call"): people, who of them is on call when, and whom an
@@ -333,7 +356,10 @@ struct config {
   std::vector<std::string> rules_files;
   std::optional<route_config> route;
   std::vector<inhibit_rule_config> inhibit_rules;
-  std::vector<receiver_config> receivers;
+  std::vector<receiver_config> receivers;  // one entry per integration (receiver_config)
+  std::shared_ptr<const global_config> global = std::make_shared<const global_config>();
+  // Alertmanager's `templates:`: template files (globs, relative to the config's folder).
+  std::vector<std::string> templates;
   // `time_intervals` and the deprecated `mute_time_intervals`, in the order written.
   std::vector<time_interval_config> time_intervals;
   oncall_config oncall;
@@ -365,6 +391,11 @@ struct loaded {
 };
 loaded load_file_with_errors(const std::filesystem::path& file);
 loaded load_string_with_errors(const std::string& yaml, const std::filesystem::path& file_name);
+
+// config::receivers by receiver: each span is one receiver's entries (the loader writes them
+// next to each other), in the order written.
+std::vector<std::span<const receiver_config>> receivers_by_name(
+    const std::vector<receiver_config>& receivers);
 
 // Parses a Go/Prometheus duration (`500ms`, `10s`, `5m`, `4h`, `1h30m`, `1d`); nullopt if invalid.
 std::optional<duration> parse_duration(std::string_view text);

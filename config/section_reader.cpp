@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "config/warnings.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace tocsin::config {
@@ -44,6 +45,10 @@ source_location integration_where(const receiver_config& receiver) {
   return {receiver.section->file, mark.line + 1, mark.column + 1};
 }
 
+std::string integration_path(const receiver_config& receiver) {
+  return receiver.section ? receiver.section->entry.path : receiver.integration;
+}
+
 struct section_reader::impl {
   std::shared_ptr<yaml_reader> reader;  // shared with nested sections: one list of problems
   yaml_entry at;
@@ -76,6 +81,10 @@ section_reader::section_reader(const receiver_config& receiver, names keys) {
   impl_ = std::make_unique<impl>(std::make_shared<yaml_reader>(file), std::move(at), keys,
                                  std::filesystem::path(file).parent_path());
 }
+
+section_reader::section_reader(const receiver_section& section, names keys)
+    : impl_(std::make_unique<impl>(std::make_shared<yaml_reader>(section.file), section.entry, keys,
+                                   std::filesystem::path(section.file).parent_path())) {}
 
 section_reader::section_reader(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
 section_reader::~section_reader() = default;
@@ -172,6 +181,15 @@ section_reader section_reader::section(std::string_view key, names keys) {
                                                            : parent + "." + std::string(key)};
   return section_reader(
       std::make_unique<impl>(impl_->reader, std::move(at), keys, impl_->base_dir));
+}
+
+void section_reader::ignore(names keys, std::string_view why) {
+  for (std::string_view key : keys) {
+    const yaml_entry* e = impl_->find(key);
+    if (e == nullptr) continue;
+    warn(location_prefix(impl_->reader->where(e->key_mark)) + e->path +
+         ": ignored: " + std::string(why));
+  }
 }
 
 void section_reader::error(std::string_view key, const std::string& message) {

@@ -35,6 +35,9 @@ std::optional<std::string> read_secret_file(const std::filesystem::path& file,
 // Where `receiver`'s integration key was written; the receiver's own location when it was built
 // in code.
 source_location integration_where(const receiver_config& receiver);
+// Its path in the config, as messages name it (`receivers[0].slack_configs[1]`); the
+// integration's name when it was built in code.
+std::string integration_path(const receiver_config& receiver);
 
 // One mapping of a receiver's integration section (or a mapping nested in it). Each reading
 // function reports its own problem and returns nullopt; check() throws them all.
@@ -44,6 +47,8 @@ class section_reader {
   // reported with a "did you mean", duplicate keys too. A receiver without a section (built in
   // code) reads as an empty one.
   section_reader(const receiver_config& receiver, names keys);
+  // A section that is not a receiver's own (global.http_config).
+  section_reader(const receiver_section& section, names keys);
   ~section_reader();
   section_reader(section_reader&&) noexcept;
   section_reader& operator=(section_reader&&) noexcept;
@@ -71,6 +76,10 @@ class section_reader {
   // The mapping under `key` (`auth: { … }`), whose problems join this reader's. Absent or empty,
   // it reads as empty.
   section_reader section(std::string_view key, names keys);
+
+  // Warns (config/warnings.hpp) about each of `keys` that is there: tocsin reads no further.
+  // For Alertmanager's keys tocsin does not implement, so its files load unchanged.
+  void ignore(names keys, std::string_view why);
 
   // Reports a problem with `key`'s value (with the section itself when `key` is absent).
   void error(std::string_view key, const std::string& message);

@@ -93,7 +93,7 @@ std::vector<std::string> check_receivers(const config::config& cfg) {
   sinks::notifier_registry notifiers;
   sinks::register_builtin_notifiers(notifiers);
   std::vector<std::string> errors;
-  for (const auto& receiver : cfg.receivers) {
+  for (const auto receiver : config::receivers_by_name(cfg.receivers)) {
     try {
       (void)notifiers.create(receiver);
     } catch (const config::config_error& e) {

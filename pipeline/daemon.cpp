@@ -248,7 +248,9 @@ void daemon::start_admin() {
   if (router_) {
     sinks::alertmanager_api_options api;
     api.metrics = &metrics_;
-    for (const auto& r : startup_.receivers) api.receiver_names.push_back(r.name);
+    for (const auto r : config::receivers_by_name(startup_.receivers)) {
+      api.receiver_names.push_back(r.front().name);
+    }
     api.publish_alert = router_->alert_publisher();
     if (collector_ && !search::archive_templates(startup_).empty()) {
       // From an alert to the archived lines that fired it: its rule's match, narrowed to its

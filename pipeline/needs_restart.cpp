@@ -33,6 +33,9 @@ std::vector<std::string> needs_restart(const config::config& running, const conf
   }
   if (running.data_dir != next.data_dir) changed.emplace_back("data_dir");
   if (running.node_name != next.node_name) changed.emplace_back("node_name");
+  if (running.global->resolve_timeout != next.global->resolve_timeout) {
+    changed.emplace_back("global.resolve_timeout");
+  }
   return changed;
 }
 

@@ -53,6 +53,8 @@ router_pipeline::router_pipeline(const config::config& startup,
   sinks::register_builtin_notifiers(notifiers_);
   sinks::router_options options;
   options.data_dir = startup.data_dir;
+  options.resolve_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(startup.global->resolve_timeout);
   if (startup.admin) {
     options.external_url = startup.admin->external_url.empty()
                                ? (startup.admin->tls ? "https://" : "http://") +

@@ -334,16 +334,18 @@ std::map<std::string, receiver_state> alert_router::impl::make_receivers(
   worker_options worker = options.worker;
   worker.dead_letter_file = options.data_dir / "dead-letter.jsonl";
   std::map<std::string, receiver_state> out;
-  for (const config::receiver_config& r : cfg.receivers) {
-    receiver_state& state = out[r.name];
+  for (const std::span<const config::receiver_config> r :
+       config::receivers_by_name(cfg.receivers)) {
+    const std::string& name = r.front().name;
+    receiver_state& state = out[name];
     state.discarded =
         &metrics.get_counter("tocsin_notifications_total", "Notifications by receiver and result.",
-                             {{"receiver", r.name}, {"result", "discarded"}});
+                             {{"receiver", name}, {"result", "discarded"}});
     std::unique_ptr<notifier> n = registry.create(r);
     if (!n) continue;
     state.send_resolved = n->send_resolved();
     state.worker = std::make_unique<receiver_worker>(
-        r.name, std::move(n), worker, metrics,
+        name, std::move(n), worker, metrics,
         [this, generation](const notification& sent) { on_delivered(sent, generation); }, time,
         [this](const notification& n, bool given_up) {
           if (n.page) pages->failed(n.page->entry_id, given_up);

@@ -94,7 +94,7 @@ http_post_response http_post(const http_post_request& request) {
   add_header("Content-Type: " + request.content_type);
   add_header("Expect:");  // no 100-continue round trip for bodies over 1 KiB
   if (request.basic_username.empty() && !request.bearer_token.empty()) {
-    add_header("Authorization: Bearer " + request.bearer_token);
+    add_header("Authorization: " + request.authorization_type + " " + request.bearer_token);
   }
   for (const std::string& h : request.headers) add_header(h);
   std::unique_ptr<curl_slist, slist_deleter> headers(raw_headers);
@@ -107,6 +107,14 @@ http_post_response http_post(const http_post_request& request) {
     curl_easy_setopt(c, CURLOPT_CAINFO, request.pinned_cert_file.c_str());
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  if (!request.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, request.ca_file.c_str());
+  if (!request.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, request.cert_file.c_str());
+  if (!request.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, request.key_file.c_str());
+  if (request.insecure_skip_verify) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!request.proxy_url.empty()) curl_easy_setopt(c, CURLOPT_PROXY, request.proxy_url.c_str());
   curl_easy_setopt(c, CURLOPT_POST, 1L);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));

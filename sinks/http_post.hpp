@@ -19,6 +19,11 @@ struct http_post_request {
   // At most one of these: basic auth when `basic_username` is set, else a bearer token when set.
   std::string basic_username, basic_password;
   std::string bearer_token;
+  std::string authorization_type = "Bearer";  // the scheme bearer_token is sent with
+  // Alertmanager's http_config: tls_config's files (PEM) and checks, and a proxy.
+  std::string ca_file, cert_file, key_file;
+  bool insecure_skip_verify = false;
+  std::string proxy_url;  // "" = libcurl's default (the *_proxy environment variables)
   // Trust exactly this PEM certificate instead of the system's CAs, whatever name it carries
   // (tocsin's own admin.tls cert, reached by address); "" = the system's CAs and name checks.
   std::string pinned_cert_file;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 
 #include "config/section_reader.hpp"
@@ -36,6 +37,68 @@ std::unique_ptr<notifier> checked(std::unique_ptr<notifier> n, const std::string
   return n;
 }
 
+// A receiver with several integrations (Alertmanager's `*_configs` lists). The worker retries a
+// notification by calling send() again with the same object, so the parts that took it are
+// remembered for as long as the same notification comes back, and a retry does not repeat them
+// (Alertmanager retries each integration on its own). Delivered once every part has it; a retry
+// while a part can still take it; permanent once the rest failed for good.
+class fan_out_notifier final : public notifier {
+ public:
+  explicit fan_out_notifier(std::vector<std::unique_ptr<notifier>> parts)
+      : notifier(std::any_of(parts.begin(), parts.end(),
+                             [](const auto& p) { return p->send_resolved(); })),
+        parts_(std::move(parts)),
+        taken_(parts_.size(), false) {}
+
+  delivery_result send(const notification& n) override {
+    // The id names the content (sinks/notification.hpp); the address tells a retry of the one
+    // notification from the next one with the same content, which is to be sent again.
+    if (&n != current_ || n.id != current_id_ || n.group_key != current_group_) {
+      current_ = &n;
+      current_id_ = n.id;
+      current_group_ = n.group_key;
+      std::fill(taken_.begin(), taken_.end(), false);
+    }
+    std::optional<delivery_result> retry, permanent;
+    int status = 0;
+    for (std::size_t i = 0; i < parts_.size(); ++i) {
+      if (taken_[i]) continue;
+      delivery_result r = send_part(*parts_[i], n);
+      if (r.result == delivery_result::outcome::delivered) {
+        taken_[i] = true;
+        status = r.status;
+      } else if (r.result == delivery_result::outcome::retry) {
+        r.detail = "integration " + std::to_string(i + 1) + ": " + r.detail;
+        if (!retry) retry = std::move(r);
+      } else {
+        taken_[i] = true;  // not worth repeating
+        r.detail = "integration " + std::to_string(i + 1) + ": " + r.detail;
+        if (!permanent) permanent = std::move(r);
+      }
+    }
+    if (retry) return *retry;
+    current_ = nullptr;
+    if (permanent) return *permanent;
+    return delivery_result::delivered(status);
+  }
+
+ private:
+  // A part without send_resolved gets the firing alerts only, and nothing when there are none.
+  static delivery_result send_part(notifier& part, const notification& n) {
+    if (part.send_resolved() || n.page) return part.send(n);
+    if (!n.firing()) return delivery_result::delivered();
+    if (n.firing_count() == n.alerts.size()) return part.send(n);
+    notification firing_only = n;
+    std::erase_if(firing_only.alerts, [](const rules::alert& a) { return !a.firing; });
+    return part.send(firing_only);
+  }
+
+  std::vector<std::unique_ptr<notifier>> parts_;
+  std::vector<bool> taken_;  // worker thread only, like the rest
+  const notification* current_ = nullptr;
+  std::string current_id_, current_group_;
+};
+
 }  // namespace
 
 // --- notifier_registry --------------------------------------------------------------------------
@@ -51,6 +114,12 @@ bool notifier_registry::has(const std::string& integration) const {
 std::unique_ptr<notifier> notifier_registry::create(const config::receiver_config& receiver) const {
   if (receiver.integration.empty()) return nullptr;
   const auto it = factories_.find(receiver.integration);
+  if (it == factories_.end() && receiver.section &&
+      is_unsupported_alertmanager_integration(receiver.integration)) {
+    throw config::config_error({config::location_prefix(config::integration_where(receiver)) +
+                                config::integration_path(receiver) + ": tocsin does not support " +
+                                "Alertmanager's " + receiver.integration + " integration"});
+  }
   if (it == factories_.end()) {
     std::vector<std::string_view> known;
     for (const auto& [name, factory] : factories_) known.push_back(name);
@@ -60,6 +129,23 @@ std::unique_ptr<notifier> notifier_registry::create(const config::receiver_confi
                                 config::suggestion(receiver.integration, known)});
   }
   return it->second(receiver);
+}
+
+std::unique_ptr<notifier> notifier_registry::create(
+    std::span<const config::receiver_config> integrations) const {
+  std::vector<std::unique_ptr<notifier>> parts;
+  std::vector<std::string> errors;
+  for (const config::receiver_config& one : integrations) {
+    try {
+      if (auto n = create(one)) parts.push_back(std::move(n));
+    } catch (const config::config_error& e) {
+      errors.insert(errors.end(), e.errors().begin(), e.errors().end());
+    }
+  }
+  if (!errors.empty()) throw config::config_error(std::move(errors));
+  if (parts.empty()) return nullptr;
+  if (parts.size() == 1) return std::move(parts.front());
+  return std::make_unique<fan_out_notifier>(std::move(parts));
 }
 
 // --- receiver_worker ----------------------------------------------------------------------------

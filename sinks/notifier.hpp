@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 
 #include "config/config.hpp"
@@ -52,6 +53,12 @@ class notifier_registry {
   // nullptr for a receiver without an integration (it discards). Throws config::config_error for
   // an unknown integration (with a "did you mean") or bad settings.
   [[nodiscard]] std::unique_ptr<notifier> create(const config::receiver_config& receiver) const;
+  // The notifier of one receiver from all its integrations (config::receivers_by_name()):
+  // nullptr when it has none, the integration's own for one, and for several one that sends to
+  // each (a retry goes only to those that have not taken the notification yet). Throws
+  // config::config_error with every integration's problems.
+  [[nodiscard]] std::unique_ptr<notifier> create(
+      std::span<const config::receiver_config> integrations) const;
 
  private:
   std::map<std::string, notifier_factory> factories_;

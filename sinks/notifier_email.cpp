@@ -263,6 +263,22 @@ constexpr std::string_view setting_keys[] = {"smarthost", "from", "to",      "re
 constexpr std::string_view required_keys[] = {"smarthost", "from", "to"};
 constexpr std::string_view auth_keys[] = {"username", "password_file"};
 constexpr std::string_view tls_keys[] = {"ca_file"};
+constexpr std::string_view alertmanager_keys[] = {"to",
+                                                  "from",
+                                                  "hello",
+                                                  "smarthost",
+                                                  "auth_username",
+                                                  "auth_password",
+                                                  "auth_password_file",
+                                                  "auth_secret",
+                                                  "auth_identity",
+                                                  "headers",
+                                                  "html",
+                                                  "text",
+                                                  "require_tls",
+                                                  "tls_config",
+                                                  "send_resolved"};
+constexpr std::string_view alertmanager_ignored_keys[] = {"hello", "auth_secret", "auth_identity"};
 // Fields that describe the message structure are ours alone.
 constexpr std::string_view reserved_headers[] = {"Date",
                                                  "Message-ID",
@@ -271,68 +287,58 @@ constexpr std::string_view reserved_headers[] = {"Date",
                                                  "Content-Transfer-Encoding",
                                                  "X-Tocsin-Notification-Id"};
 
-// Reads the `email:` section, reporting every problem at its key (config::section_reader).
-email_settings read_settings(const config::receiver_config& receiver) {
-  config::section_reader in(receiver, setting_keys);
-  in.require(required_keys);
-  email_settings s;
-
-  if (const auto endpoint = in.address("smarthost")) {
-    if (endpoint->port == 0) {
-      in.error("smarthost",
-               "must be host:port with a port, not " + config::quote(config::to_string(*endpoint)));
-    }
-    // 465 is SMTP submission over implicit TLS (RFC 8314); elsewhere TLS comes from STARTTLS.
-    s.url = (endpoint->port == 465 ? "smtps://" : "smtp://") + config::to_string(*endpoint);
+// smtp(s)://host:port for `smarthost`, or "" after reporting why not.
+std::string smtp_url(config::section_reader& in, const std::optional<config::endpoint>& endpoint) {
+  if (!endpoint) return {};
+  if (endpoint->port == 0) {
+    in.error("smarthost",
+             "must be host:port with a port, not " + config::quote(config::to_string(*endpoint)));
+    return {};
   }
-  s.require_tls = in.flag("require_tls").value_or(true);
-  s.send_resolved = in.flag("send_resolved").value_or(false);
+  // 465 is SMTP submission over implicit TLS (RFC 8314); elsewhere TLS comes from STARTTLS.
+  return (endpoint->port == 465 ? "smtps://" : "smtp://") + config::to_string(*endpoint);
+}
 
-  if (const auto from = in.text("from")) {
-    if (auto from_mailbox = parse_mailbox(*from)) {
-      s.from = std::move(*from_mailbox);
-      s.message_id_domain = s.from.address.substr(s.from.address.rfind('@') + 1);
-    } else {
-      in.error("from", "not an address: " + config::quote(*from));
-    }
+void read_from(config::section_reader& in, const std::string& from, email_settings& s) {
+  if (auto from_mailbox = parse_mailbox(from)) {
+    s.from = std::move(*from_mailbox);
+    s.message_id_domain = s.from.address.substr(s.from.address.rfind('@') + 1);
+  } else {
+    in.error("from", "not an address: " + config::quote(from));
   }
+}
 
-  if (const auto to = in.text_list("to")) {
-    bool bad_entry = false;
-    for (const std::string& item : *to) {
-      for (const std::string& one : split_mailboxes(item)) {
-        if (auto to_mailbox = parse_mailbox(one)) {
-          s.to.push_back(std::move(*to_mailbox));
-        } else {
-          in.error("to", "has an entry that is not an address: " + config::quote(one));
-          bad_entry = true;
-        }
+// `to` items, each possibly several comma-separated addresses.
+void read_to(config::section_reader& in, const std::vector<std::string>& to, email_settings& s) {
+  bool bad_entry = false;
+  for (const std::string& item : to) {
+    for (const std::string& one : split_mailboxes(item)) {
+      if (auto to_mailbox = parse_mailbox(one)) {
+        s.to.push_back(std::move(*to_mailbox));
+      } else {
+        in.error("to", "has an entry that is not an address: " + config::quote(one));
+        bad_entry = true;
       }
     }
-    if (to->empty()) {
-      in.error("to", "must not be empty");
-    } else if (s.to.empty() && !bad_entry) {  // entries that are only separators: `to: ","`
-      in.error("to", "needs at least one address");
-    }
   }
+  if (to.empty()) {
+    in.error("to", "must not be empty");
+  } else if (s.to.empty() && !bad_entry) {  // entries that are only separators: `to: ","`
+    in.error("to", "needs at least one address");
+  }
+}
 
-  if (in.has("auth")) {
-    config::section_reader auth = in.section("auth", auth_keys);
-    auth.require(auth_keys);
-    s.username = auth.text("username");
-    if (auto password = auth.secret_file("password_file")) s.password = std::move(*password);
-  }
-  if (in.has("tls")) {
-    config::section_reader tls = in.section("tls", tls_keys);
-    if (const auto ca_path = tls.path("ca_file")) {
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(*ca_path, ec)) {
-        tls.error("ca_file", config::quote(ca_path->string()) + " is not a readable file");
-      }
-      s.ca_file = ca_path->string();
+void read_ca_file(config::section_reader& tls, email_settings& s) {
+  if (const auto ca_path = tls.path("ca_file")) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*ca_path, ec)) {
+      tls.error("ca_file", config::quote(ca_path->string()) + " is not a readable file");
     }
+    s.ca_file = ca_path->string();
   }
+}
 
+void read_headers(config::section_reader& in, email_settings& s) {
   const auto headers = in.text_map("headers");
   for (const auto& header : headers.value_or(std::map<std::string, std::string>{})) {
     // Named, not structured bindings: clang 14 cannot capture those in a lambda.
@@ -351,8 +357,97 @@ email_settings read_settings(const config::receiver_config& receiver) {
     }
     s.headers.emplace_back(name, rules::annotation_template(value));
   }
+}
 
+// Reads the `email:` section, reporting every problem at its key (config::section_reader).
+email_settings read_settings(const config::receiver_config& receiver) {
+  config::section_reader in(receiver, setting_keys);
+  in.require(required_keys);
+  email_settings s;
+  s.url = smtp_url(in, in.address("smarthost"));
+  s.require_tls = in.flag("require_tls").value_or(true);
+  s.send_resolved = in.flag("send_resolved").value_or(false);
+  if (const auto from = in.text("from")) read_from(in, *from, s);
+  if (const auto to = in.text_list("to")) read_to(in, *to, s);
+  if (in.has("auth")) {
+    config::section_reader auth = in.section("auth", auth_keys);
+    auth.require(auth_keys);
+    s.username = auth.text("username");
+    if (auto password = auth.secret_file("password_file")) s.password = std::move(*password);
+  }
+  if (in.has("tls")) {
+    config::section_reader tls = in.section("tls", tls_keys);
+    read_ca_file(tls, s);
+  }
+  read_headers(in, s);
   if (const auto v = in.text("subject")) s.subject.emplace(*v);
+  if (const auto v = in.text("text")) s.text.emplace(*v);
+  if (const auto v = in.text("html")) s.html.emplace(*v);
+  in.check();
+  return s;
+}
+
+// An `email_configs` item: Alertmanager's keys, with `global:`'s smtp_* behind them. `to` is one
+// string of comma-separated addresses there; the subject is the `Subject` header.
+email_settings read_alertmanager_settings(const config::receiver_config& receiver) {
+  config::section_reader in(receiver, alertmanager_keys);
+  in.ignore(alertmanager_ignored_keys, "tocsin does not implement this email setting");
+  const config::global_config& global = global_of(receiver);
+  email_settings s;
+  if (in.has("smarthost")) {
+    s.url = smtp_url(in, in.address("smarthost"));
+  } else if (!global.smtp_smarthost.empty()) {
+    s.url = smtp_url(in, config::parse_endpoint(global.smtp_smarthost));
+  } else {
+    in.error("smarthost", "missing smarthost (or global.smtp_smarthost)");
+  }
+  s.require_tls = in.flag("require_tls").value_or(global.smtp_require_tls.value_or(true));
+  s.send_resolved = in.flag("send_resolved").value_or(false);
+  if (const auto from = in.text("from")) {
+    read_from(in, *from, s);
+  } else if (!global.smtp_from.empty()) {
+    read_from(in, global.smtp_from, s);
+  } else {
+    in.error("from", "missing from (or global.smtp_from)");
+  }
+  constexpr std::string_view to_key[] = {"to"};
+  in.require(to_key);
+  if (const auto to = in.text("to")) read_to(in, {*to}, s);
+  if (auto user = in.text("auth_username")) {
+    s.username = std::move(user);
+  } else if (!global.smtp_auth_username.empty()) {
+    s.username = global.smtp_auth_username;
+  }
+  if (auto password = value_or_file(in, "auth_password")) {
+    s.password = std::move(*password);
+  } else {
+    s.password = global.smtp_auth_password;
+  }
+  if (in.has("tls_config")) {
+    constexpr std::string_view am_tls_keys[] = {
+        "ca",          "ca_file",    "cert",        "cert_file",
+        "key",         "key_file",   "server_name", "insecure_skip_verify",
+        "min_version", "max_version"};
+    config::section_reader tls = in.section("tls_config", am_tls_keys);
+    constexpr std::string_view other_tls_keys[] = {"ca",
+                                                   "cert",
+                                                   "cert_file",
+                                                   "key",
+                                                   "key_file",
+                                                   "server_name",
+                                                   "insecure_skip_verify",
+                                                   "min_version",
+                                                   "max_version"};
+    tls.ignore(other_tls_keys, "tocsin's email takes tls_config.ca_file only");
+    read_ca_file(tls, s);
+  }
+  read_headers(in, s);
+  for (auto it = s.headers.begin(); it != s.headers.end(); ++it) {
+    if (!iequals(it->first, "Subject")) continue;
+    s.subject = std::move(it->second);
+    s.headers.erase(it);
+    break;
+  }
   if (const auto v = in.text("text")) s.text.emplace(*v);
   if (const auto v = in.text("html")) s.html.emplace(*v);
   in.check();
@@ -722,7 +817,10 @@ std::unique_ptr<notifier> make_email_notifier(const config::receiver_config& rec
   // libcurl's global state must be set up before any thread uses it.
   static std::once_flag curl_ready;
   std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return std::make_unique<email_notifier>(read_settings(receiver), time);
+  return std::make_unique<email_notifier>(receiver.syntax == config::receiver_syntax::alertmanager
+                                              ? read_alertmanager_settings(receiver)
+                                              : read_settings(receiver),
+                                          time);
 }
 
 }  // namespace tocsin::sinks

@@ -7,11 +7,13 @@
 #include <cstddef>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "config/config.hpp"
 #include "config/section_reader.hpp"
+#include "sinks/http_post.hpp"
 #include "sinks/notification.hpp"
 #include "sinks/notifier.hpp"
 
@@ -22,6 +24,26 @@ std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& rec
 std::unique_ptr<notifier> make_pagerduty_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_alertmanager_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_file_notifier(const config::receiver_config& receiver);
+
+// Alertmanager's `http_config` of an integration written in its syntax, or else the one in
+// `global:`, into `request`: authorization, basic_auth, bearer_token(_file), tls_config's
+// ca/cert/key files and insecure_skip_verify, proxy_url. Other keys of it are ignored with a
+// warning, oauth2 is refused. Its problems join `in`'s.
+void read_http_config(config::section_reader& in, const config::receiver_config& receiver,
+                      http_post_request& request);
+
+// `key` or `key_file` (a secret in a file), not both; nullopt when neither is there. With
+// value_kind::url, `key`'s value must be an http(s) URL.
+enum class value_kind { text, url };
+std::optional<std::string> value_or_file(config::section_reader& in, std::string_view key,
+                                         value_kind kind = value_kind::text);
+
+// The global defaults behind `receiver` (an empty global_config when it has none).
+const config::global_config& global_of(const config::receiver_config& receiver);
+
+// Alertmanager's integrations tocsin does not have: a receiver naming one is refused rather than
+// left silent.
+bool is_unsupported_alertmanager_integration(std::string_view integration);
 
 // RFC 3339 UTC with milliseconds; the zero time_point as Go's zero time "0001-01-01T00:00:00Z".
 std::string format_time(std::chrono::system_clock::time_point tp);

@@ -3,6 +3,7 @@
 // updates the incident the dedup_key names; the notification's id is in custom_details and in
 // the X-Tocsin-Notification-Id header.
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 
@@ -59,6 +60,17 @@ constexpr std::string_view setting_keys[] = {"routing_key_file", "url",    "send
                                              "severity",         "client", "client_url"};
 constexpr std::string_view required_keys[] = {"routing_key_file"};
 constexpr std::string_view severities[] = {"critical", "error", "warning", "info"};
+constexpr std::string_view alertmanager_keys[] = {"routing_key",   "routing_key_file",
+                                                  "service_key",   "service_key_file",
+                                                  "url",           "client",
+                                                  "client_url",    "description",
+                                                  "details",       "images",
+                                                  "links",         "source",
+                                                  "severity",      "class",
+                                                  "component",     "group",
+                                                  "send_resolved", "http_config"};
+constexpr std::string_view alertmanager_payload_keys[] = {
+    "description", "details", "images", "links", "source", "class", "component", "group"};
 
 struct pagerduty_settings {
   std::string url = "https://events.pagerduty.com/v2/enqueue";
@@ -67,6 +79,7 @@ struct pagerduty_settings {
   std::string client = "tocsin";
   std::string client_url;
   bool send_resolved = true;
+  http_post_request http;  // authentication, TLS and proxy settings (Alertmanager's http_config)
 };
 
 class pagerduty_notifier final : public notifier {
@@ -77,6 +90,7 @@ class pagerduty_notifier final : public notifier {
         default_severity_(std::move(s.default_severity)),
         client_(std::move(s.client)),
         client_url_(std::move(s.client_url)) {
+    request_ = std::move(s.http);
     request_.url = std::move(s.url);
   }
 
@@ -90,8 +104,8 @@ class pagerduty_notifier final : public notifier {
  private:
   [[nodiscard]] nlohmann::ordered_json render(const notification& n) const;
 
-  http_post_request request_;
   std::string routing_key_, default_severity_, client_, client_url_;
+  http_post_request request_;
 };
 
 nlohmann::ordered_json pagerduty_notifier::render(const notification& n) const {
@@ -147,9 +161,49 @@ nlohmann::ordered_json pagerduty_notifier::render(const notification& n) const {
   return body;
 }
 
+// `pagerduty_configs` items: Alertmanager's keys for the Events API v2. The payload stays
+// tocsin's (summary, severity, custom_details), so the keys that shape Alertmanager's are
+// ignored with a warning.
+std::unique_ptr<notifier> make_alertmanager_pagerduty(const config::receiver_config& receiver) {
+  config::section_reader in(receiver, alertmanager_keys);
+  in.ignore(alertmanager_payload_keys, "tocsin sends its own PagerDuty payload");
+  constexpr std::string_view v1_keys[] = {"service_key", "service_key_file"};
+  for (std::string_view key : v1_keys) {
+    if (in.has(key)) {
+      in.error(key, "the Events API v1 is not supported; give the v2 integration's routing_key");
+    }
+  }
+  pagerduty_settings s;
+  s.routing_key = value_or_file(in, "routing_key").value_or("");
+  constexpr std::string_view key_names[] = {"routing_key", "routing_key_file", "service_key",
+                                            "service_key_file"};
+  in.require_one_of(key_names);
+  if (auto v = in.url("url")) {
+    s.url = std::move(*v);
+  } else if (!global_of(receiver).pagerduty_url.empty()) {
+    s.url = global_of(receiver).pagerduty_url;
+  }
+  // Alertmanager's severity is a template; a fixed value is the one tocsin can check.
+  if (in.has("severity") && in.text("severity").value_or("").find("{{") != std::string::npos) {
+    in.ignore(std::array<std::string_view, 1>{"severity"},
+              "a templated severity; tocsin takes the alerts' severity label");
+  } else if (auto v = in.choice("severity", severities)) {
+    s.default_severity = std::move(*v);
+  }
+  if (auto v = in.text("client")) s.client = std::move(*v);
+  if (auto v = in.url("client_url")) s.client_url = std::move(*v);
+  s.send_resolved = in.flag("send_resolved").value_or(true);
+  read_http_config(in, receiver, s.http);
+  in.check();
+  return std::make_unique<pagerduty_notifier>(std::move(s));
+}
+
 }  // namespace
 
 std::unique_ptr<notifier> make_pagerduty_notifier(const config::receiver_config& receiver) {
+  if (receiver.syntax == config::receiver_syntax::alertmanager) {
+    return make_alertmanager_pagerduty(receiver);
+  }
   config::section_reader in(receiver, setting_keys);
   in.require(required_keys);
   pagerduty_settings s;

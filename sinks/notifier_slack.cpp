@@ -50,6 +50,7 @@ constexpr std::string_view setting_keys[] = {
 
 struct slack_settings {
   std::string url;
+  http_post_request http;  // authentication, TLS and proxy settings (Alertmanager's http_config)
   std::string channel, username, icon_emoji, icon_url;
   std::optional<rules::annotation_template> title, text;  // replace the default title and text
   bool send_resolved = false;
@@ -65,6 +66,7 @@ class slack_notifier final : public notifier {
         icon_url_(std::move(s.icon_url)),
         title_(std::move(s.title)),
         text_(std::move(s.text)) {
+    request_ = std::move(s.http);
     request_.url = std::move(s.url);
   }
 
@@ -188,9 +190,42 @@ nlohmann::ordered_json slack_notifier::render(const notification& n) const {
   return body;
 }
 
+constexpr std::string_view alertmanager_keys[] = {
+    "api_url",    "api_url_file", "channel",    "username",      "color",        "title",
+    "title_link", "pretext",      "text",       "fields",        "short_fields", "footer",
+    "fallback",   "callback_id",  "icon_emoji", "icon_url",      "image_url",    "thumb_url",
+    "link_names", "mrkdwn_in",    "actions",    "send_resolved", "http_config"};
+constexpr std::string_view alertmanager_unsupported_keys[] = {
+    "color",       "title_link", "pretext",   "fields",     "short_fields", "footer", "fallback",
+    "callback_id", "image_url",  "thumb_url", "link_names", "mrkdwn_in",    "actions"};
+
+// `slack_configs` items: Alertmanager's keys, with global.slack_api_url behind api_url.
+std::unique_ptr<notifier> make_alertmanager_slack(const config::receiver_config& receiver) {
+  config::section_reader in(receiver, alertmanager_keys);
+  in.ignore(alertmanager_unsupported_keys, "tocsin's Slack message does not have this part");
+  slack_settings s;
+  s.url = value_or_file(in, "api_url", value_kind::url).value_or(global_of(receiver).slack_api_url);
+  if (s.url.empty()) {
+    in.error("api_url", "missing api_url (or api_url_file, or global.slack_api_url)");
+  }
+  s.channel = in.text("channel").value_or("");
+  s.username = in.text("username").value_or("");
+  s.icon_emoji = in.text("icon_emoji").value_or("");
+  s.icon_url = in.url("icon_url").value_or("");
+  if (auto v = in.text("title")) s.title.emplace(*v);
+  if (auto v = in.text("text")) s.text.emplace(*v);
+  s.send_resolved = in.flag("send_resolved").value_or(false);
+  read_http_config(in, receiver, s.http);
+  in.check();
+  return std::make_unique<slack_notifier>(std::move(s));
+}
+
 }  // namespace
 
 std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& receiver) {
+  if (receiver.syntax == config::receiver_syntax::alertmanager) {
+    return make_alertmanager_slack(receiver);
+  }
   config::section_reader in(receiver, setting_keys);
   slack_settings s;
   if (in.has("webhook_url") && in.has("webhook_url_file")) {

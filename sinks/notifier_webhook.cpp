@@ -11,6 +11,8 @@ constexpr std::string_view setting_keys[] = {
     "url", "max_alerts", "send_resolved", "bearer_token_file", "basic_auth", "headers", "timeout"};
 constexpr std::string_view required_keys[] = {"url"};
 constexpr std::string_view auth_keys[] = {"username", "password_file"};
+constexpr std::string_view alertmanager_keys[] = {"url",           "url_file",    "max_alerts",
+                                                  "send_resolved", "http_config", "timeout"};
 
 class webhook_notifier final : public notifier {
  public:
@@ -30,9 +32,27 @@ class webhook_notifier final : public notifier {
   std::size_t max_alerts_ = 0;
 };
 
+// `webhook_configs` items: Alertmanager's keys, and http_config for authentication.
+std::unique_ptr<notifier> make_alertmanager_webhook(const config::receiver_config& receiver) {
+  config::section_reader in(receiver, alertmanager_keys);
+  http_post_request request;
+  request.url = value_or_file(in, "url", value_kind::url).value_or("");
+  constexpr std::string_view url_keys[] = {"url", "url_file"};
+  in.require_one_of(url_keys);
+  request.timeout = in.span("timeout").value_or(std::chrono::seconds(10));
+  read_http_config(in, receiver, request);
+  const std::size_t max_alerts = in.count("max_alerts", 0, 1'000'000'000).value_or(0);
+  const bool send_resolved = in.flag("send_resolved").value_or(true);
+  in.check();
+  return std::make_unique<webhook_notifier>(std::move(request), max_alerts, send_resolved);
+}
+
 }  // namespace
 
 std::unique_ptr<notifier> make_webhook_notifier(const config::receiver_config& receiver) {
+  if (receiver.syntax == config::receiver_syntax::alertmanager) {
+    return make_alertmanager_webhook(receiver);
+  }
   config::section_reader in(receiver, setting_keys);
   in.require(required_keys);
   http_post_request request;

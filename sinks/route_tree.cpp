@@ -40,7 +40,7 @@ class tree_builder {
   tree_builder(const std::vector<config::receiver_config>& receivers,
                const time_interval_set& intervals)
       : intervals_(intervals) {
-    for (const auto& r : receivers) receivers_.emplace(r.name, r.integration);
+    for (const auto& r : receivers) receivers_[r.name].insert(r.integration);
   }
 
   // `parent` is null for the root, whose unset fields take Alertmanager's defaults.
@@ -101,14 +101,22 @@ class tree_builder {
  private:
   // A page is addressed to a person: only integrations that can address one carry pages.
   void check_pages_reach_a_person(const config::route_config& cfg, const route_node& node) {
-    static const std::set<std::string, std::less<>> cannot = {"", "webhook", "pagerduty", "file",
-                                                              "alertmanager"};
+    static const std::set<std::string, std::less<>> can = {"email", "slack", "telegram"};
     const auto r = receivers_.find(node.receiver);
-    if (r == receivers_.end() || !cannot.contains(r->second)) return;
+    if (r == receivers_.end() ||
+        std::any_of(r->second.begin(), r->second.end(),
+                    [](const std::string& integration) { return can.contains(integration); })) {
+      return;
+    }
+    std::string integrations;
+    for (const std::string& integration : r->second) {
+      if (integration.empty()) continue;
+      integrations += (integrations.empty() ? "" : ", ") + integration;
+    }
     errors.push_back(config::location_prefix(cfg.where) + "escalation " +
                      config::quote(node.escalation) + ": receiver " + config::quote(node.receiver) +
-                     (r->second.empty() ? " sends nothing" : " (" + r->second + ")") +
-                     " cannot page a person; use an email or slack receiver");
+                     (integrations.empty() ? " sends nothing" : " (" + integrations + ")") +
+                     " cannot page a person; use an email, slack or telegram receiver");
   }
 
   // The config loader already refuses unknown names; a tree built from code gets the same check.
@@ -122,7 +130,7 @@ class tree_builder {
     }
   }
 
-  std::map<std::string, std::string, std::less<>> receivers_;  // name → integration
+  std::map<std::string, std::set<std::string>, std::less<>> receivers_;  // name → integrations
   const time_interval_set& intervals_;
 };
 
