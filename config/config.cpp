@@ -289,6 +289,8 @@ config loader::load(const YAML::Node& root) {
   if (!entries) return cfg;
 
   const entry* external_url = nullptr;  // read once `admin` is
+  const entry* global_entry = nullptr;
+  std::vector<std::string> templates;
   for (const entry& e : *entries) {
     if (e.name == "node_name") {
       if (auto v = text(e)) cfg.node_name = *v;
@@ -330,15 +332,21 @@ config loader::load(const YAML::Node& root) {
       // The top-level `mute_time_intervals` is Alertmanager's deprecated name of the section.
       load_time_intervals(*this, e, cfg.time_intervals);
     } else if (e.name == "global") {
-      global_config global;
-      load_global(*this, e, std::filesystem::path(file()).parent_path(), global);
-      cfg.global = std::make_shared<const global_config>(std::move(global));
+      global_entry = &e;
     } else if (e.name == "templates") {
-      if (auto v = text_list(e)) cfg.templates = std::move(*v);
+      if (auto v = text_list(e)) templates = std::move(*v);
     } else if (e.name == "external_url") {
       external_url = &e;
     }
   }
+  global_config global;
+  const std::filesystem::path base_dir = std::filesystem::path(file()).parent_path();
+  if (global_entry != nullptr) load_global(*this, *global_entry, base_dir, global);
+  for (std::string& pattern : templates) {
+    if (std::filesystem::path(pattern).is_relative()) pattern = (base_dir / pattern).string();
+  }
+  global.templates = std::move(templates);
+  cfg.global = std::make_shared<const global_config>(std::move(global));
   for (receiver_config& r : cfg.receivers) r.global = cfg.global;
   if (external_url != nullptr) load_external_url(*external_url, cfg);
 

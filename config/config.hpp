@@ -225,10 +225,13 @@ struct inhibit_rule_config {
 
 struct receiver_section;  // config/yaml_reader.hpp; read through config/section_reader.hpp
 
-// Alertmanager's `global:` section: defaults the integrations written in Alertmanager's syntax
-// fall back on (`smtp_*` for email, `slack_api_url`, `opsgenie_api_*`, `telegram_api_url`,
-// `http_config` …), and `resolve_timeout`. Secrets given as `*_file` are read at load.
+// What every receiver shares from the top level: Alertmanager's `global:` section (defaults the
+// integrations written in Alertmanager's syntax fall back on: `smtp_*` for email,
+// `slack_api_url`, `opsgenie_api_*`, `telegram_api_url`, `http_config` …, and
+// `resolve_timeout`) and the `templates:` files. Secrets given as `*_file` are read at load.
 struct global_config {
+  // The `templates:` globs, relative ones made absolute against the config file's folder.
+  std::vector<std::string> templates;
   duration resolve_timeout = std::chrono::minutes(5);
   std::string smtp_smarthost, smtp_from, smtp_hello;
   std::string smtp_auth_username, smtp_auth_password, smtp_auth_identity, smtp_auth_secret;
@@ -358,8 +361,6 @@ struct config {
   std::vector<inhibit_rule_config> inhibit_rules;
   std::vector<receiver_config> receivers;  // one entry per integration (receiver_config)
   std::shared_ptr<const global_config> global = std::make_shared<const global_config>();
-  // Alertmanager's `templates:`: template files (globs, relative to the config's folder).
-  std::vector<std::string> templates;
   // `time_intervals` and the deprecated `mute_time_intervals`, in the order written.
   std::vector<time_interval_config> time_intervals;
   oncall_config oncall;

@@ -101,11 +101,13 @@ class tree_builder {
  private:
   // A page is addressed to a person: only integrations that can address one carry pages.
   void check_pages_reach_a_person(const config::route_config& cfg, const route_node& node) {
-    static const std::set<std::string, std::less<>> can = {"email", "slack", "telegram"};
+    static const std::set<std::string, std::less<>> cannot = {
+        "",        "webhook",    "pagerduty", "file",    "alertmanager",
+        "discord", "mattermost", "msteamsv2", "opsgenie"};
     const auto r = receivers_.find(node.receiver);
     if (r == receivers_.end() ||
-        std::any_of(r->second.begin(), r->second.end(),
-                    [](const std::string& integration) { return can.contains(integration); })) {
+        !std::all_of(r->second.begin(), r->second.end(),
+                     [](const std::string& integration) { return cannot.contains(integration); })) {
       return;
     }
     std::string integrations;

@@ -503,10 +503,9 @@ const std::vector<error_case> kErrorCases = {
     {"duplicate_receiver_name",
      "receivers:\n  - name: a\n  - name: a\n",
      {"t.yaml:3:11: receivers[1].name: duplicate receiver name 'a' (first on line 2)"}},
-    {"receiver_two_integrations",
-     "receivers:\n  - name: a\n    file: { path: x }\n    webhook: { url: 'http://h/' }\n",
-     {"t.yaml:4:5: receivers[0].webhook: a receiver has at most one integration (already has "
-      "'file')"}},
+    {"receiver_configs_not_a_list",
+     "receivers:\n  - name: a\n    slack_configs: { api_url: 'http://h/' }\n",
+     {"t.yaml:3:20: receivers[0].slack_configs: expected a list, got a mapping"}},
     {"receiver_without_name",
      "receivers:\n  - file: { path: x }\n",
      {"t.yaml:2:5: missing required key 'name' in receivers[0]"}},

@@ -248,7 +248,7 @@ global: { resolve_timeout: 2m }
 )",
                                                  "am.yml");
   EXPECT_EQ(cfg.admin->external_url, "https://alerts.example.org");
-  EXPECT_EQ(cfg.templates, std::vector<std::string>{"/etc/alertmanager/template/*.tmpl"});
+  EXPECT_EQ(cfg.global->templates, std::vector<std::string>{"/etc/alertmanager/template/*.tmpl"});
   EXPECT_EQ(cfg.global->resolve_timeout, std::chrono::minutes(2));
 
   try {

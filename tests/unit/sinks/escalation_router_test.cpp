@@ -314,7 +314,7 @@ TEST_F(escalation_router_test, a_receiver_that_cannot_address_a_person_cannot_pa
   } catch (const config::config_error& e) {
     ASSERT_EQ(e.errors().size(), 1u);
     EXPECT_NE(e.errors()[0].find("escalation 'ops-critical': receiver 'ops' (webhook) cannot page "
-                                 "a person; use an email or slack receiver"),
+                                 "a person; use an email, slack or telegram receiver"),
               std::string::npos)
         << e.errors()[0];
   }
