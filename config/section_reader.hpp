@@ -56,7 +56,7 @@ class section_reader {
 
   std::optional<std::string> text(std::string_view key);  // not empty
   std::optional<std::string> url(std::string_view key);   // http:// or https://
-  std::optional<std::string> choice(std::string_view key, names allowed);
+  std::optional<std::string> choice(std::string_view key, names allowed);  // "" may be one
   std::optional<bool> flag(std::string_view key);
   std::optional<std::uint64_t> count(std::string_view key, std::uint64_t min, std::uint64_t max);
   std::optional<duration> span(std::string_view key);     // a Go/Prometheus duration
@@ -71,6 +71,9 @@ class section_reader {
   // The mapping under `key` (`auth: { … }`), whose problems join this reader's. Absent or empty,
   // it reads as empty.
   section_reader section(std::string_view key, names keys);
+  // The mappings of the list under `key` (Opsgenie's `responders: [{…}, …]`), each read like
+  // section(). Absent or empty, none.
+  std::vector<section_reader> section_list(std::string_view key, names keys);
 
   // Reports a problem with `key`'s value (with the section itself when `key` is absent).
   void error(std::string_view key, const std::string& message);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -22,6 +23,20 @@ std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& rec
 std::unique_ptr<notifier> make_pagerduty_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_alertmanager_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_file_notifier(const config::receiver_config& receiver);
+std::unique_ptr<notifier> make_msteamsv2_notifier(const config::receiver_config& receiver);
+std::unique_ptr<notifier> make_telegram_notifier(const config::receiver_config& receiver);
+std::unique_ptr<notifier> make_discord_notifier(const config::receiver_config& receiver);
+std::unique_ptr<notifier> make_mattermost_notifier(const config::receiver_config& receiver);
+std::unique_ptr<notifier> make_opsgenie_notifier(const config::receiver_config& receiver);
+
+// A secret given in the config (`key`) or in a file (`key`_file), as Alertmanager takes them:
+// exactly one of the two; both or neither is reported. `url`: the inline value must be one.
+enum class secret_kind { text, url };
+std::optional<std::string> read_secret(config::section_reader& in, std::string_view key,
+                                       secret_kind kind);
+
+// A JSON request body; invalid UTF-8 in alert data becomes U+FFFD instead of an exception.
+std::string json_body(const nlohmann::ordered_json& body);
 
 // RFC 3339 UTC with milliseconds; the zero time_point as Go's zero time "0001-01-01T00:00:00Z".
 std::string format_time(std::chrono::system_clock::time_point tp);

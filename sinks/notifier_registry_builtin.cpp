@@ -14,6 +14,29 @@ void register_builtin_notifiers(notifier_registry& registry) {
   registry.add("pagerduty", make_pagerduty_notifier);
   registry.add("alertmanager", make_alertmanager_notifier);
   registry.add("file", make_file_notifier);
+  registry.add("msteamsv2", make_msteamsv2_notifier);
+  registry.add("telegram", make_telegram_notifier);
+  registry.add("discord", make_discord_notifier);
+  registry.add("mattermost", make_mattermost_notifier);
+  registry.add("opsgenie", make_opsgenie_notifier);
+}
+
+std::optional<std::string> read_secret(config::section_reader& in, std::string_view key,
+                                       secret_kind kind) {
+  const std::string file_key = std::string(key) + "_file";
+  if (in.has(key) && in.has(file_key)) {
+    in.error(file_key, "give " + std::string(key) + " or " + file_key + ", not both");
+    return std::nullopt;
+  }
+  if (in.has(file_key)) return in.secret_file(file_key);
+  if (in.has(key)) return kind == secret_kind::url ? in.url(key) : in.text(key);
+  const std::string_view either[] = {key, file_key};
+  in.require_one_of(either);
+  return std::nullopt;
+}
+
+std::string json_body(const nlohmann::ordered_json& body) {
+  return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::string format_time(std::chrono::system_clock::time_point tp) {
