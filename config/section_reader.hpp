@@ -56,7 +56,8 @@ class section_reader {
 
   std::optional<std::string> text(std::string_view key);  // not empty
   std::optional<std::string> url(std::string_view key);   // http:// or https://
-  std::optional<std::string> choice(std::string_view key, names allowed);  // "" may be one
+  // One of `allowed`; "" among them allows an empty value.
+  std::optional<std::string> choice(std::string_view key, names allowed);
   std::optional<bool> flag(std::string_view key);
   std::optional<std::uint64_t> count(std::string_view key, std::uint64_t min, std::uint64_t max);
   std::optional<duration> span(std::string_view key);     // a Go/Prometheus duration

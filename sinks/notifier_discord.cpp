@@ -17,9 +17,9 @@ constexpr std::size_t max_content_chars = 2000;
 constexpr int colour_firing = 0x992D22;
 constexpr int colour_resolved = 0x2ECC71;
 
-constexpr std::string_view setting_keys[] = {
-    "webhook_url", "webhook_url_file", "title",     "message",
-    "content",     "username",         "avatar_url", "send_resolved"};
+constexpr std::string_view setting_keys[] = {"webhook_url", "webhook_url_file", "title",
+                                             "message",     "content",          "username",
+                                             "avatar_url",  "send_resolved"};
 
 struct discord_settings {
   std::string url;

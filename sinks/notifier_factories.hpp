@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 

@@ -21,12 +21,17 @@ constexpr std::string_view attachment_keys[] = {
     "fallback", "color",      "pretext",   "text",   "author_name", "author_link", "author_icon",
     "title",    "title_link", "thumb_url", "footer", "footer_icon", "image_url"};
 
-constexpr std::string_view setting_keys[] = {
-    "webhook_url", "webhook_url_file", "send_resolved", "channel",     "username",
-    "icon_url",    "icon_emoji",       "type",          "fallback",    "color",
-    "pretext",     "text",             "author_name",   "author_link", "author_icon",
-    "title",       "title_link",       "thumb_url",     "footer",      "footer_icon",
-    "image_url"};
+constexpr std::string_view setting_keys[] = {"webhook_url",   "webhook_url_file",
+                                             "send_resolved", "channel",
+                                             "username",      "icon_url",
+                                             "icon_emoji",    "type",
+                                             "fallback",      "color",
+                                             "pretext",       "text",
+                                             "author_name",   "author_link",
+                                             "author_icon",   "title",
+                                             "title_link",    "thumb_url",
+                                             "footer",        "footer_icon",
+                                             "image_url"};
 
 using texts = std::map<std::string, notification_text, std::less<>>;
 

@@ -30,12 +30,11 @@ constexpr std::size_t max_entity_chars = 512;
 constexpr std::size_t max_note_chars = 25000;
 
 constexpr std::string_view setting_keys[] = {
-    "api_key",    "api_key_file", "api_url", "message", "description", "source",
-    "details",    "entity",       "responders", "actions", "tags",      "note",
-    "priority",   "update_alerts", "send_resolved"};
+    "api_key", "api_key_file", "api_url",  "message",       "description",
+    "source",  "details",      "entity",   "responders",    "actions",
+    "tags",    "note",         "priority", "update_alerts", "send_resolved"};
 constexpr std::string_view responder_keys[] = {"id", "name", "username", "type"};
-constexpr std::string_view responder_types[] = {"team", "teams", "user", "escalation",
-                                                "schedule"};
+constexpr std::string_view responder_types[] = {"team", "teams", "user", "escalation", "schedule"};
 constexpr std::string_view priorities[] = {"P1", "P2", "P3", "P4", "P5"};
 
 // Alertmanager's alias: notify.Key.Hash(), the lower-case hex SHA-256 of the group key.
@@ -126,8 +125,7 @@ struct opsgenie_settings {
 
 class opsgenie_notifier final : public notifier {
  public:
-  explicit opsgenie_notifier(opsgenie_settings s)
-      : notifier(s.send_resolved), s_(std::move(s)) {}
+  explicit opsgenie_notifier(opsgenie_settings s) : notifier(s.send_resolved), s_(std::move(s)) {}
 
   delivery_result send(const notification& n) override;
 

@@ -17,9 +17,8 @@ namespace {
 constexpr std::size_t max_message_chars = 4096;
 
 constexpr std::string_view setting_keys[] = {
-    "api_url", "bot_token",         "bot_token_file", "chat_id",    "chat_id_file",
-    "message", "message_thread_id", "parse_mode",     "send_resolved",
-    "disable_notifications"};
+    "api_url", "bot_token",         "bot_token_file", "chat_id",       "chat_id_file",
+    "message", "message_thread_id", "parse_mode",     "send_resolved", "disable_notifications"};
 constexpr std::string_view parse_modes[] = {"HTML", "MarkdownV2", "Markdown", ""};
 
 // Values are escaped for the parse mode, so a label with `<` or `_` cannot break the markup.

@@ -19,8 +19,9 @@ void brackets(std::string_view value, std::string& out) {
 }
 
 TEST(notification_text, names_are_status_count_common_labels_then_common_annotations) {
-  const notification_text text("{{status}} {{ count }} {{alertname}} {{severity}} {{runbook}} "
-                               "{{host}}|{{summary}}|{{nope}} {{ .Labels.x }}");
+  const notification_text text(
+      "{{status}} {{ count }} {{alertname}} {{severity}} {{runbook}} "
+      "{{host}}|{{summary}}|{{nope}} {{ .Labels.x }}");
   EXPECT_EQ(text.render(disk_full_group()),
             "firing 2 disk_full critical r1 || {{ .Labels.x }}");  // host, summary: not common
   EXPECT_EQ(text.render(all_resolved(disk_full_group())),

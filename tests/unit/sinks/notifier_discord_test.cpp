@@ -37,13 +37,13 @@ TEST(discord_notifier, firing_body) {
 TEST(discord_notifier, resolved_body_with_every_setting) {
   test::temp_dir dir("discord");
   test::http_capture server;
-  const auto n = make(receiver(
-      "discord", {{"webhook_url_file", dir.write_file("url", server.url("/hook") + "\n")},
-                  {"title", "{{alertname}} {{status}}"},
-                  {"message", "{{count}} alerts; runbook {{runbook}}"},
-                  {"content", "<@&123> {{severity}}"},
-                  {"username", "tocsin"},
-                  {"avatar_url", "https://tocsin.example/icon.png"}}));
+  const auto n = make(
+      receiver("discord", {{"webhook_url_file", dir.write_file("url", server.url("/hook") + "\n")},
+                           {"title", "{{alertname}} {{status}}"},
+                           {"message", "{{count}} alerts; runbook {{runbook}}"},
+                           {"content", "<@&123> {{severity}}"},
+                           {"username", "tocsin"},
+                           {"avatar_url", "https://tocsin.example/icon.png"}}));
   ASSERT_EQ(n->send(all_resolved(disk_full_group())).result, outcome::delivered);
   EXPECT_EQ(server.requests().at(0).target, "/hook");
   expect_json(server.requests().at(0).body, R"({
@@ -57,8 +57,8 @@ TEST(discord_notifier, resolved_body_with_every_setting) {
 
 TEST(discord_notifier, oversized_texts_are_cut_to_discords_limits) {
   test::http_capture server;
-  const auto n = make(receiver("discord", {{"webhook_url", server.url("/")},
-                                           {"content", "{{alertname}}"}}));
+  const auto n =
+      make(receiver("discord", {{"webhook_url", server.url("/")}, {"content", "{{alertname}}"}}));
   ASSERT_EQ(n->send(oversized_group(many_e_acute(10'000))).result, outcome::delivered);
   const auto body = only_body(server);
   const std::string content = body["content"];

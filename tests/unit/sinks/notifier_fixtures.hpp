@@ -25,8 +25,7 @@ inline const auto t0 =
     std::chrono::system_clock::time_point(1795666255120ms);  // 2026-11-26T04:10:55.120Z
 
 inline rules::alert make_alert(rules::label_set labels,
-                               std::map<std::string, std::string> annotations,
-                               bool firing = true) {
+                               std::map<std::string, std::string> annotations, bool firing = true) {
   rules::alert a;
   a.labels = std::move(labels);
   a.annotations = std::move(annotations);

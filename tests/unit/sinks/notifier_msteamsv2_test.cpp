@@ -15,30 +15,31 @@ using outcome = delivery_result::outcome;
 
 // Alertmanager's msteamsv2 message with this title, colour and text.
 std::string card(const std::string& title, const std::string& color, const std::string& text) {
-  return nlohmann::ordered_json({
-                            {"type", "message"},
-                            {"attachments",
-                             {{
-                                 {"contentType", "application/vnd.microsoft.card.adaptive"},
-                                 {"contentUrl", nullptr},
-                                 {"content",
-                                  {
-                                      {"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
-                                      {"type", "AdaptiveCard"},
-                                      {"version", "1.2"},
-                                      {"body",
-                                       {{{"type", "TextBlock"},
-                                         {"text", title},
-                                         {"weight", "Bolder"},
-                                         {"size", "Medium"},
-                                         {"wrap", true},
-                                         {"style", "heading"},
-                                         {"color", color}},
-                                        {{"type", "TextBlock"}, {"text", text}, {"wrap", true}}}},
-                                      {"msteams", {{"width", "full"}}},
-                                  }},
-                             }}},
-                        })
+  return nlohmann::ordered_json(
+             {
+                 {"type", "message"},
+                 {"attachments",
+                  {{
+                      {"contentType", "application/vnd.microsoft.card.adaptive"},
+                      {"contentUrl", nullptr},
+                      {"content",
+                       {
+                           {"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
+                           {"type", "AdaptiveCard"},
+                           {"version", "1.2"},
+                           {"body",
+                            {{{"type", "TextBlock"},
+                              {"text", title},
+                              {"weight", "Bolder"},
+                              {"size", "Medium"},
+                              {"wrap", true},
+                              {"style", "heading"},
+                              {"color", color}},
+                             {{"type", "TextBlock"}, {"text", text}, {"wrap", true}}}},
+                           {"msteams", {{"width", "full"}}},
+                       }},
+                  }}},
+             })
       .dump();
 }
 
@@ -86,8 +87,7 @@ TEST(msteamsv2_notifier, resolved_body_and_templates) {
   const auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].target, "/wf");
-  expect_json(requests[0].body,
-              card("disk_full is resolved", "Good", "**3** alerts, runbook r1"));
+  expect_json(requests[0].body, card("disk_full is resolved", "Good", "**3** alerts, runbook r1"));
 }
 
 TEST(msteamsv2_notifier, oversized_texts_are_cut_to_teams_28kb) {

@@ -65,11 +65,10 @@ TEST(opsgenie_notifier, every_setting_and_update_alerts) {
        {"source", "tocsin"},
        {"details", {{"runbook", "{{runbook}}"}, {"severity", "sev-{{severity}}"}}},
        {"entity", "disks"},
-       {"responders",
-        nlohmann::json::array({{{"id", "4513b7ea"}, {"type", "Team"}},
-                               {{"name", "ops, dba,"}, {"type", "teams"}},
-                               {{"username", "alice@example.com"}, {"type", "user"}},
-                               {{"name", "{{nope}}"}, {"type", "{{nope}}"}}})},
+       {"responders", nlohmann::json::array({{{"id", "4513b7ea"}, {"type", "Team"}},
+                                             {{"name", "ops, dba,"}, {"type", "teams"}},
+                                             {{"username", "alice@example.com"}, {"type", "user"}},
+                                             {{"name", "{{nope}}"}, {"type", "{{nope}}"}}})},
        {"actions", "restart, ping"},
        {"tags", " disk,{{severity}} "},
        {"note", "see {{runbook}}"},
@@ -149,9 +148,8 @@ TEST(opsgenie_notifier, oversized_texts_are_cut_to_opsgenies_limits) {
 
 TEST(opsgenie_notifier, answers_map_to_results) {
   test::http_capture server;
-  const auto n = make(receiver("opsgenie", {{"api_key", "k"},
-                                            {"api_url", server.url("/")},
-                                            {"update_alerts", true}}));
+  const auto n = make(receiver(
+      "opsgenie", {{"api_key", "k"}, {"api_url", server.url("/")}, {"update_alerts", true}}));
   server.push_response({.status = 503});
   server.push_response({.status = 429, .headers = {{"Retry-After", "3"}}});
   server.push_response({.status = 400, .body = R"({"message":"Request body is not processable"})"});
@@ -180,12 +178,13 @@ TEST(opsgenie_notifier, settings_errors) {
             std::vector<std::string>{"tocsin.yaml:3:5: missing required key 'api_key' or "
                                      "'api_key_file' in receivers[0].opsgenie"});
   EXPECT_EQ(
-      config_errors("opsgenie",
-                    {{"api_key", "k"},
-                     {"api_key_file", dir.write_file("k", "k")},
-                     {"priority", "P6"},
-                     {"responders", nlohmann::json::array({{{"type", "team"}},
-                                                           {{"name", "ops"}, {"type", "squad"}}})}}),
+      config_errors(
+          "opsgenie",
+          {{"api_key", "k"},
+           {"api_key_file", dir.write_file("k", "k")},
+           {"priority", "P6"},
+           {"responders",
+            nlohmann::json::array({{{"type", "team"}}, {{"name", "ops"}, {"type", "squad"}}})}}),
       (std::vector<std::string>{
           "tocsin.yaml:5:21: receivers[0].opsgenie.api_key_file: give api_key or api_key_file, "
           "not both",

@@ -43,9 +43,9 @@ TEST(telegram_notifier, firing_body) {
   EXPECT_EQ(requests[0].target, "/bot123:ABC/sendMessage");
   EXPECT_EQ(requests[0].headers.at("content-type"), "application/json");
   expect_json(requests[0].body, nlohmann::ordered_json({{"chat_id", -1001234567890},
-                                                {"text", default_message},
-                                                {"parse_mode", "HTML"},
-                                                {"disable_web_page_preview", true}})
+                                                        {"text", default_message},
+                                                        {"parse_mode", "HTML"},
+                                                        {"disable_web_page_preview", true}})
                                     .dump());
 }
 
@@ -80,8 +80,8 @@ TEST(telegram_notifier, values_are_escaped_for_the_parse_mode) {
   auto group = disk_full_group();
   for (auto& a : group.alerts) a.labels["alertname"] = "a<b>&_c";
   const auto sent = [&](const std::string& mode) {
-    const auto n = make(receiver("telegram", settings(server, {{"parse_mode", mode},
-                                                               {"message", "<i>{{alertname}}</i>"}})));
+    const auto n = make(receiver(
+        "telegram", settings(server, {{"parse_mode", mode}, {"message", "<i>{{alertname}}</i>"}})));
     EXPECT_EQ(n->send(group).result, outcome::delivered);
     return text_sent(server);
   };
@@ -111,8 +111,8 @@ TEST(telegram_notifier, a_cut_never_splits_an_html_entity_or_a_markdown_escape) 
   EXPECT_EQ(text_sent(server), std::string(4092, 'a') + "…");  // not "&am…"
 
   for (auto& a : group.alerts) a.labels["alertname"] = std::string(4094, 'a') + "__";
-  n = make(receiver("telegram",
-                    settings(server, {{"message", "{{alertname}}"}, {"parse_mode", "MarkdownV2"}})));
+  n = make(receiver(
+      "telegram", settings(server, {{"message", "{{alertname}}"}, {"parse_mode", "MarkdownV2"}})));
   ASSERT_EQ(n->send(group).result, outcome::delivered);
   EXPECT_EQ(text_sent(server), std::string(4094, 'a') + "…");  // not a lone "\"
 }
@@ -129,13 +129,14 @@ TEST(telegram_notifier, a_page_goes_to_the_persons_chat) {
                          .step = 2};
   ASSERT_EQ(n->send(group).result, outcome::delivered);
   expect_json(server.requests().back().body,
-              nlohmann::ordered_json({{"chat_id", 555123},
-                              {"text",
-                               "alice, you are paged (step 2).\n<a href=\"https://tocsin.example/ack/"
-                               "0123456789abcdef?sig=x&amp;t=1\">Acknowledge</a>\n" +
-                                   default_message},
-                              {"parse_mode", "HTML"},
-                              {"disable_web_page_preview", true}})
+              nlohmann::ordered_json(
+                  {{"chat_id", 555123},
+                   {"text",
+                    "alice, you are paged (step 2).\n<a href=\"https://tocsin.example/ack/"
+                    "0123456789abcdef?sig=x&amp;t=1\">Acknowledge</a>\n" +
+                        default_message},
+                   {"parse_mode", "HTML"},
+                   {"disable_web_page_preview", true}})
                   .dump());
 
   group.page->resolved = true;
@@ -172,7 +173,8 @@ TEST(telegram_notifier, answers_map_to_results) {
   r = n->send(disk_full_group());
   EXPECT_EQ(r.result, outcome::permanent);
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.detail, R"({"ok":false,"error_code":400,"description":"Bad Request: chat not found"})");
+  EXPECT_EQ(r.detail,
+            R"({"ok":false,"error_code":400,"description":"Bad Request: chat not found"})");
 }
 
 TEST(telegram_notifier, settings_errors) {
@@ -194,9 +196,10 @@ TEST(telegram_notifier, settings_errors) {
                 "integer), got 'x1'",
                 "tocsin.yaml:7:19: receivers[0].telegram.parse_mode: invalid value 'markdown'; "
                 "expected one of HTML, MarkdownV2, Markdown, \"\"; did you mean 'Markdown'?"}));
-  EXPECT_EQ(config_errors("telegram", {{"bot_token", "1:A"}, {"chat_id", 1}, {"parsemode", "HTML"}}),
-            std::vector<std::string>{"tocsin.yaml:6:7: unknown key 'parsemode' in "
-                                     "receivers[0].telegram; did you mean 'parse_mode'?"});
+  EXPECT_EQ(
+      config_errors("telegram", {{"bot_token", "1:A"}, {"chat_id", 1}, {"parsemode", "HTML"}}),
+      std::vector<std::string>{"tocsin.yaml:6:7: unknown key 'parsemode' in "
+                               "receivers[0].telegram; did you mean 'parse_mode'?"});
   EXPECT_EQ(config_errors("telegram", {{"bot_token", "1:A"}, {"chat_id", 1}, {"parse_mode", ""}}),
             std::vector<std::string>{});
 }
