@@ -192,6 +192,19 @@ void section_reader::ignore(names keys, std::string_view why) {
   }
 }
 
+std::vector<section_reader> section_reader::section_list(std::string_view key, names keys) {
+  std::vector<section_reader> out;
+  const yaml_entry* e = impl_->find(key);
+  if (e == nullptr) return out;
+  auto items = impl_->reader->list(*e);
+  if (!items) return out;
+  for (yaml_entry& item : *items) {
+    out.push_back(section_reader(
+        std::make_unique<impl>(impl_->reader, std::move(item), keys, impl_->base_dir)));
+  }
+  return out;
+}
+
 void section_reader::error(std::string_view key, const std::string& message) {
   const yaml_entry* e = impl_->find(key);
   if (e != nullptr) {

@@ -61,6 +61,7 @@ class section_reader {
 
   std::optional<std::string> text(std::string_view key);  // not empty
   std::optional<std::string> url(std::string_view key);   // http:// or https://
+  // One of `allowed`; "" among them allows an empty value.
   std::optional<std::string> choice(std::string_view key, names allowed);
   std::optional<bool> flag(std::string_view key);
   std::optional<std::uint64_t> count(std::string_view key, std::uint64_t min, std::uint64_t max);
@@ -76,6 +77,9 @@ class section_reader {
   // The mapping under `key` (`auth: { … }`), whose problems join this reader's. Absent or empty,
   // it reads as empty.
   section_reader section(std::string_view key, names keys);
+  // The mappings of the list under `key` (Opsgenie's `responders: [{…}, …]`), each read like
+  // section(). Absent or empty, none.
+  std::vector<section_reader> section_list(std::string_view key, names keys);
 
   // Warns (config/warnings.hpp) about each of `keys` that is there: tocsin reads no further.
   // For Alertmanager's keys tocsin does not implement, so its files load unchanged.

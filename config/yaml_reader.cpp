@@ -306,11 +306,15 @@ std::optional<std::string> yaml_reader::text(const yaml_entry& e, bool allow_emp
 }
 
 std::optional<std::string> yaml_reader::choice(const yaml_entry& e, names allowed) {
-  auto value = text(e);
+  // "" among the choices allows an empty value (Telegram's parse_mode: "" is "no markup").
+  const bool empty_allowed = std::find(allowed.begin(), allowed.end(), "") != allowed.end();
+  auto value = text(e, empty_allowed);
   if (!value) return std::nullopt;
   if (std::find(allowed.begin(), allowed.end(), *value) == allowed.end()) {
+    std::vector<std::string> listed(allowed.begin(), allowed.end());
+    std::replace(listed.begin(), listed.end(), std::string(), std::string("\"\""));
     error(e.mark(), e.path,
-          "invalid value " + quote(*value) + "; expected one of " + join(allowed, ", ") +
+          "invalid value " + quote(*value) + "; expected one of " + join(listed, ", ") +
               suggestion(*value, allowed));
     return std::nullopt;
   }

@@ -83,7 +83,7 @@ void read_http_section(config::section_reader& http, http_post_request& request)
 }  // namespace
 
 std::optional<std::string> value_or_file(config::section_reader& in, std::string_view key,
-                                         value_kind kind) {
+                                         value_kind kind, presence need) {
   const std::string file_key = std::string(key) + "_file";
   if (in.has(key) && in.has(file_key)) {
     in.error(file_key, "give " + std::string(key) + " or " + file_key + ", not both");
@@ -91,6 +91,10 @@ std::optional<std::string> value_or_file(config::section_reader& in, std::string
   }
   if (in.has(key)) return kind == value_kind::url ? in.url(key) : in.text(key);
   if (in.has(file_key)) return in.secret_file(file_key);
+  if (need == presence::required) {
+    const std::string_view either[] = {key, file_key};
+    in.require_one_of(either);
+  }
   return std::nullopt;
 }
 

@@ -116,6 +116,7 @@ http_post_response http_post(const http_post_request& request) {
   }
   if (!request.proxy_url.empty()) curl_easy_setopt(c, CURLOPT_PROXY, request.proxy_url.c_str());
   curl_easy_setopt(c, CURLOPT_POST, 1L);
+  if (request.method != "POST") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());

@@ -1,5 +1,5 @@
 #pragma once
-// One blocking HTTP POST with libcurl, for the notifiers. Never throws.
+// One blocking HTTP POST (or PUT) with libcurl, for the notifiers. Never throws.
 
 #include <chrono>
 #include <optional>
@@ -11,6 +11,7 @@
 namespace tocsin::sinks {
 
 struct http_post_request {
+  std::string method = "POST";  // or "PUT" (Opsgenie's alert updates), with the same body
   std::string url;
   std::string body;
   std::string content_type = "application/json";

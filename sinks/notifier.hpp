@@ -29,7 +29,8 @@ class notifier {
   // One attempt; blocking, on the receiver's worker thread. Never throws.
   virtual delivery_result send(const notification& n) = 0;
   // Whether resolved notifications are sent: the integration's `send_resolved`, whose default is
-  // Alertmanager's for that integration (webhook, pagerduty: true; slack, email: false).
+  // Alertmanager's for that integration (webhook, pagerduty, msteamsv2, telegram, discord,
+  // mattermost, opsgenie: true; slack, email: false).
   [[nodiscard]] bool send_resolved() const { return send_resolved_; }
 
  protected:
@@ -64,7 +65,8 @@ class notifier_registry {
   std::map<std::string, notifier_factory> factories_;
 };
 
-// slack, email, webhook, pagerduty, alertmanager, file.
+// slack, email, webhook, pagerduty, alertmanager, file, msteamsv2, telegram, discord,
+// mattermost, opsgenie.
 void register_builtin_notifiers(notifier_registry& registry);
 
 struct worker_options {

@@ -24,6 +24,14 @@ std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& rec
 std::unique_ptr<notifier> make_pagerduty_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_alertmanager_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_file_notifier(const config::receiver_config& receiver);
+std::unique_ptr<notifier> make_msteamsv2_notifier(const config::receiver_config& receiver);
+std::unique_ptr<notifier> make_telegram_notifier(const config::receiver_config& receiver);
+std::unique_ptr<notifier> make_discord_notifier(const config::receiver_config& receiver);
+std::unique_ptr<notifier> make_mattermost_notifier(const config::receiver_config& receiver);
+std::unique_ptr<notifier> make_opsgenie_notifier(const config::receiver_config& receiver);
+
+// A JSON request body; invalid UTF-8 in alert data becomes U+FFFD instead of an exception.
+std::string json_body(const nlohmann::ordered_json& body);
 
 // Alertmanager's `http_config` of an integration written in its syntax, or else the one in
 // `global:`, into `request`: authorization, basic_auth, bearer_token(_file), tls_config's
@@ -32,11 +40,14 @@ std::unique_ptr<notifier> make_file_notifier(const config::receiver_config& rece
 void read_http_config(config::section_reader& in, const config::receiver_config& receiver,
                       http_post_request& request);
 
-// `key` or `key_file` (a secret in a file), not both; nullopt when neither is there. With
-// value_kind::url, `key`'s value must be an http(s) URL.
+// `key` or `key_file` (a secret in a file), as Alertmanager takes them: not both, and with
+// presence::required one of the two; nullopt when neither is there. With value_kind::url,
+// `key`'s value must be an http(s) URL.
 enum class value_kind { text, url };
+enum class presence { optional, required };
 std::optional<std::string> value_or_file(config::section_reader& in, std::string_view key,
-                                         value_kind kind = value_kind::text);
+                                         value_kind kind = value_kind::text,
+                                         presence need = presence::optional);
 
 // The global defaults behind `receiver` (an empty global_config when it has none).
 const config::global_config& global_of(const config::receiver_config& receiver);

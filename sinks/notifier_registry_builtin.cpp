@@ -14,6 +14,15 @@ void register_builtin_notifiers(notifier_registry& registry) {
   registry.add("pagerduty", make_pagerduty_notifier);
   registry.add("alertmanager", make_alertmanager_notifier);
   registry.add("file", make_file_notifier);
+  registry.add("msteamsv2", make_msteamsv2_notifier);
+  registry.add("telegram", make_telegram_notifier);
+  registry.add("discord", make_discord_notifier);
+  registry.add("mattermost", make_mattermost_notifier);
+  registry.add("opsgenie", make_opsgenie_notifier);
+}
+
+std::string json_body(const nlohmann::ordered_json& body) {
+  return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::string format_time(std::chrono::system_clock::time_point tp) {

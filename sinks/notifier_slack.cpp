@@ -3,8 +3,8 @@
 #include <optional>
 #include <set>
 
-#include "rules/template.hpp"
 #include "sinks/http_post.hpp"
+#include "sinks/notification_text.hpp"
 #include "sinks/notifier_factories.hpp"
 
 namespace tocsin::sinks {
@@ -52,7 +52,7 @@ struct slack_settings {
   std::string url;
   http_post_request http;  // authentication, TLS and proxy settings (Alertmanager's http_config)
   std::string channel, username, icon_emoji, icon_url;
-  std::optional<rules::annotation_template> title, text;  // replace the default title and text
+  std::optional<notification_text> title, text;  // replace the default title and text
   bool send_resolved = false;
 };
 
@@ -82,7 +82,7 @@ class slack_notifier final : public notifier {
 
   http_post_request request_;
   std::string channel_, username_, icon_emoji_, icon_url_;
-  std::optional<rules::annotation_template> title_, text_;
+  std::optional<notification_text> title_, text_;
 };
 
 // A page's message text (DESIGN.md, "On-call"): a mention, so Slack notifies the person, and
@@ -102,29 +102,13 @@ nlohmann::ordered_json slack_notifier::render(const notification& n) const {
   const std::string count = std::to_string(firing ? n.firing_count() : n.alerts.size());
   const std::string severity = notification_severity(n, labels);
 
-  const auto lookup = [&](std::string_view name, std::string& out) {
-    if (name == "status") {
-      out += firing ? "firing" : "resolved";
-    } else if (name == "count") {
-      out += count;
-    } else if (const auto l = labels.find(std::string(name)); l != labels.end()) {
-      append_escaped(l->second, out);
-    } else if (const auto a = annotations.find(std::string(name)); a != annotations.end()) {
-      append_escaped(a->second, out);
-    }
-  };
-
-  std::string title;
-  if (title_) {
-    title = title_->render(lookup);
-  } else {
-    title = (firing ? "[FIRING:" + count + "] " : std::string("[RESOLVED] ")) +
-            escaped(n.display_name());
-  }
+  const std::string title =
+      truncate_utf8(title_ ? title_->render(n, append_escaped) : default_title(n, append_escaped),
+                    max_title_chars);
 
   std::string text;
   if (text_) {
-    text = text_->render(lookup);
+    text = text_->render(n, append_escaped);
   } else {
     // Summary: the common one, else the first alert's of the state the message reports.
     std::string summary;
@@ -170,7 +154,6 @@ nlohmann::ordered_json slack_notifier::render(const notification& n) const {
     color = rank >= 2 ? "danger" : rank == 1 ? "warning" : "#808080";
   }
 
-  title = truncate_utf8(title, max_title_chars);
   nlohmann::ordered_json attachment = {
       {"color", color},
       {"title", title},

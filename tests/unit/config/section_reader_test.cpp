@@ -357,5 +357,50 @@ TEST(suggestion, proposes_only_close_enough_candidates) {
   EXPECT_EQ(suggestion("zzzzzz", candidates), "");
 }
 
+TEST(section_reader, a_choice_may_allow_an_empty_value) {
+  const receiver_config receiver = receiver_of(R"(receivers:
+  - name: hook
+    webhook:
+      mode: ""
+      channel: ""
+      user: loud
+)");
+  section_reader reader(receiver, hook_keys);
+  constexpr std::string_view modes[] = {"fast", ""};
+  constexpr std::string_view nonempty_modes[] = {"fast", "slow"};
+  EXPECT_EQ(reader.choice("mode", modes), "");
+  EXPECT_EQ(reader.choice("channel", nonempty_modes), std::nullopt);
+  EXPECT_EQ(reader.choice("user", modes), std::nullopt);
+  EXPECT_THAT(
+      errors_of(reader),
+      ElementsAre("/etc/tocsin/t.yaml:5:16: receivers[0].webhook.channel: must not be empty",
+                  "/etc/tocsin/t.yaml:6:13: receivers[0].webhook.user: invalid value "
+                  "'loud'; expected one of fast, \"\""));
+}
+
+TEST(section_reader, section_list_reads_each_mapping_with_its_own_position) {
+  const receiver_config receiver = receiver_of(R"(receivers:
+  - name: hook
+    webhook:
+      auth:
+        - {user: a, channel: x}
+        - {usr: b}
+        - plain
+)");
+  section_reader reader(receiver, hook_keys);
+  constexpr std::string_view item_keys[] = {"user", "channel"};
+  auto items = reader.section_list("auth", item_keys);
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0].text("user"), "a");
+  EXPECT_EQ(items[0].text("channel"), "x");
+  EXPECT_FALSE(items[1].has("user"));
+  EXPECT_TRUE(reader.section_list("channel", item_keys).empty());  // absent: none
+  EXPECT_THAT(errors_of(reader),
+              ElementsAre("/etc/tocsin/t.yaml:6:12: unknown key 'usr' in "
+                          "receivers[0].webhook.auth[1]; did you mean 'user'?",
+                          "/etc/tocsin/t.yaml:7:11: receivers[0].webhook.auth[2]: expected a "
+                          "mapping, got 'plain'"));
+}
+
 }  // namespace
 }  // namespace tocsin::config

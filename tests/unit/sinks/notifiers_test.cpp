@@ -101,7 +101,8 @@ std::vector<std::string> ordered_keys(const nlohmann::ordered_json& object) {
 TEST(notifier_registry, builtins_and_unknowns) {
   notifier_registry registry;
   register_builtin_notifiers(registry);
-  for (const char* name : {"slack", "email", "webhook", "pagerduty", "alertmanager", "file"}) {
+  for (const char* name : {"slack", "email", "webhook", "pagerduty", "alertmanager", "file",
+                           "msteamsv2", "telegram", "discord", "mattermost", "opsgenie"}) {
     EXPECT_TRUE(registry.has(name)) << name;
   }
   EXPECT_EQ(registry.create(receiver("", {})), nullptr);
