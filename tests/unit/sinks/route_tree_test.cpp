@@ -571,5 +571,46 @@ receivers: [{ name: a }]
   }
 }
 
+// Alertmanager's `status.mutedBy` for a group (its TimeActiveStage, then TimeMuteStage, in
+// notify/notify.go): outside every active interval, all of them; else each mute interval that
+// holds.
+TEST(route_tree, muted_by_names_the_intervals_as_alertmanager_reports_them) {
+  const auto interval = [](const std::string& name, std::vector<config::minute_range> times) {
+    std::vector<config::time_interval_entry> entries;
+    for (const auto& t : times) {
+      config::time_interval_entry e;
+      e.times = std::vector<config::minute_range>{t};
+      entries.push_back(std::move(e));
+    }
+    return config::time_interval_config{name, std::move(entries), {}};
+  };
+  auto muted = route("muted", {R"(team="a")"});
+  // "lunch" holds by both its entries at 12:30; it is named once.
+  muted.mute_time_intervals = {"night", "lunch", "noon"};
+  auto active = route("active", {R"(team="b")"});
+  active.active_time_intervals = {"morning", "noon"};
+  active.mute_time_intervals = {"lunch"};
+  const route_tree tree(
+      route("default", {}, {muted, active}), receivers({"default", "muted", "active"}),
+      {interval("night", {{0, 6 * 60}}),
+       interval("lunch", {{12 * 60, 13 * 60}, {12 * 60 + 15, 12 * 60 + 45}}),
+       interval("noon", {{11 * 60, 14 * 60}}), interval("morning", {{6 * 60, 10 * 60}})});
+  const route_node& a = tree.root().routes[0];
+  const route_node& b = tree.root().routes[1];
+  const auto at = [](int hour, int minute) {
+    return std::chrono::sys_days{std::chrono::year{2026} / 12 / 4} + std::chrono::hours(hour) +
+           std::chrono::minutes(minute);
+  };
+  EXPECT_EQ(tree.muted_by(a, at(12, 30)), (strings{"lunch", "noon"}));
+  EXPECT_EQ(tree.muted_by(a, at(3, 0)), strings{"night"});
+  EXPECT_EQ(tree.muted_by(a, at(20, 0)), strings{});
+  // Outside both active intervals: both, whatever the mute intervals say.
+  EXPECT_EQ(tree.muted_by(b, at(20, 0)), (strings{"morning", "noon"}));
+  // Inside one: only the mute intervals that hold.
+  EXPECT_EQ(tree.muted_by(b, at(12, 30)), strings{"lunch"});
+  EXPECT_EQ(tree.muted_by(b, at(8, 0)), strings{});
+  EXPECT_EQ(tree.muted_by(tree.root(), at(12, 30)), strings{});
+}
+
 }  // namespace
 }  // namespace tocsin::sinks
