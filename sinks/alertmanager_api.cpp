@@ -520,9 +520,10 @@ class alertmanager_api {
 
  public:
   // Alertmanager's alertGroups (with 0.28's `mutedBy` and `muted` parameter), plus what tocsin
-  // knows of each group: `groupKey`, its `ack`
-  // and `escalation` (null when none), and per alert `fired` (copies received) and `search`
-  // (the filter that finds its log lines in the archive, when options.search_filter is set).
+  // knows of each group: `groupKey`, its `ack` and `escalation` (null when none), and per alert
+  // `fired` (copies received) and `search` (the filter that finds its log lines in the archive,
+  // when options.search_filter is set). A group's mute is worked out at the time of the request;
+  // Alertmanager marks a group when it flushes it, so there it shows from its next flush.
   http_reply alert_groups(const http_request_view& req) const {
     if (req.method != "GET") return method_not_allowed("GET");
     std::string problem;
