@@ -32,11 +32,11 @@ namespace {
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
-constexpr const char* kToken = "dashboard-secret";
+constexpr const char* dashboard_token = "dashboard-secret";
 
 // `night` is muted all day by a mute time interval, `office` is outside its only active time
 // interval (a year long gone), `default` is not muted.
-constexpr const char* kConfig = R"yaml(
+constexpr const char* dashboard_config = R"yaml(
 route:
   receiver: default
   group_by: [alertname]
@@ -189,7 +189,7 @@ struct recorded_request {
 const std::map<std::string, std::string> go_client = {
     {"User-Agent", "Go-http-client/1.1"},
     {"Accept-Encoding", "gzip"},
-    {"Authorization", std::string("Bearer ") + kToken}};
+    {"Authorization", std::string("Bearer ") + dashboard_token}};
 
 std::map<std::string, std::string> with(std::map<std::string, std::string> base,
                                         const std::map<std::string, std::string>& more) {
@@ -203,7 +203,7 @@ const std::map<std::string, std::string> grafana_proxy = {
     {"User-Agent", "Grafana/11.3.0"},
     {"Accept-Encoding", "gzip"},
     {"X-Grafana-Org-Id", "1"},
-    {"Authorization", std::string("Bearer ") + kToken}};
+    {"Authorization", std::string("Bearer ") + dashboard_token}};
 
 // karma's proxy (cmd/karma/proxy.go, httputil.ReverseProxy) passes the browser's request on: a
 // fetch() from karma's page names karma's origin; karma sets the configured headers over it.
@@ -212,7 +212,7 @@ const std::map<std::string, std::string> karma_proxy = {
     {"Origin", "https://karma.example.com"},
     {"Referer", "https://karma.example.com/"},
     {"X-Forwarded-For", "192.0.2.10"},
-    {"Authorization", std::string("Bearer ") + kToken}};
+    {"Authorization", std::string("Bearer ") + dashboard_token}};
 
 const char* const karma_silence_body =
     R"({"matchers":[{"name":"alertname","value":"karma-made","isRegex":false,"isEqual":true}],)"
@@ -291,8 +291,8 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 class alertmanager_dashboards_test : public ::testing::Test {
  protected:
   void SetUp() override {
-    cfg_ = config::load_string(std::string(kConfig) + "data_dir: " + dir_.path().string() + "\n",
-                               "t.yaml");
+    cfg_ = config::load_string(
+        std::string(dashboard_config) + "data_dir: " + dir_.path().string() + "\n", "t.yaml");
     register_builtin_notifiers(registry_);
     router_options options;
     options.data_dir = dir_.path();
@@ -301,7 +301,7 @@ class alertmanager_dashboards_test : public ::testing::Test {
     router_->start();
     // As the daemon passes it: no config text.
     register_alertmanager_api(admin_, *router_, {"", {"default", "night", "office"}, &metrics_});
-    admin_.require_token(kToken, {"/healthz"});
+    admin_.require_token(dashboard_token, {"/healthz"});
     admin_.start("127.0.0.1", 0);
     fill();
   }
@@ -314,7 +314,7 @@ class alertmanager_dashboards_test : public ::testing::Test {
   test::http_response send(std::string_view method, std::string_view target,
                            std::string_view body = {},
                            const std::map<std::string, std::string>& headers = {
-                               {"Authorization", std::string("Bearer ") + kToken}}) {
+                               {"Authorization", std::string("Bearer ") + dashboard_token}}) {
     return test::http_request(method, "127.0.0.1", admin_.port(), target, body,
                               body.empty() ? "" : "application/json", 10s, headers);
   }

@@ -28,12 +28,14 @@ config::route_config route(std::string receiver, std::vector<std::string> matche
 
 std::vector<std::string> receivers_of(const std::vector<const route_node*>& nodes) {
   std::vector<std::string> out;
+  out.reserve(nodes.size());
   for (const route_node* n : nodes) out.push_back(n->receiver);
   return out;
 }
 
 std::vector<std::string> ids_of(const std::vector<const route_node*>& nodes) {
   std::vector<std::string> out;
+  out.reserve(nodes.size());
   for (const route_node* n : nodes) out.push_back(n->id);
   return out;
 }
@@ -261,7 +263,7 @@ receivers:
 // quoted, unquoted), and TestRouteMatchers' variant (which adds `level!="critical"` and
 // `baz!~".*quux"`, true for every label set here) must route every label set to the same
 // receivers, in the same order, with the route options and keys Alertmanager's test expects.
-const char* const kAlertmanagerReceivers = R"yaml(
+const char* const alertmanager_receivers = R"yaml(
 receivers:
   - name: notify-def
   - name: notify-A
@@ -271,7 +273,7 @@ receivers:
   - name: notify-BC
 )yaml";
 
-const char* const kMatchTree = R"yaml(
+const char* const match_tree = R"yaml(
 route:
   receiver: 'notify-def'
 
@@ -327,7 +329,7 @@ route:
         group_wait: 2m
 )yaml";
 
-const char* const kMatchersTree = R"yaml(
+const char* const matchers_tree = R"yaml(
 route:
   receiver: 'notify-def'
   routes:
@@ -362,7 +364,7 @@ route:
 )yaml";
 
 // TestRouteMatchers' tree, verbatim.
-const char* const kAlertmanagerMatchersTree = R"yaml(
+const char* const alertmanager_matchers_tree = R"yaml(
 route:
   receiver: 'notify-def'
 
@@ -412,7 +414,7 @@ route:
 
 route_tree load_tree(const char* yaml) {
   const auto cfg =
-      config::load_string(std::string(yaml) + kAlertmanagerReceivers, "alertmanager.yml");
+      config::load_string(std::string(yaml) + alertmanager_receivers, "alertmanager.yml");
   return route_tree(*cfg.route, cfg.receivers);
 }
 
@@ -511,9 +513,9 @@ strings keys_of(const std::vector<const route_node*>& nodes) {
 }
 
 TEST(route_tree, alertmanagers_route_match_test_with_match_and_with_matchers) {
-  const route_tree with_match = load_tree(kMatchTree);
-  const route_tree with_matchers = load_tree(kMatchersTree);
-  const route_tree am_matchers = load_tree(kAlertmanagerMatchersTree);
+  const route_tree with_match = load_tree(match_tree);
+  const route_tree with_matchers = load_tree(matchers_tree);
+  const route_tree am_matchers = load_tree(alertmanager_matchers_tree);
   for (const am_case& c : alertmanager_cases()) {
     std::string trace;
     for (const auto& [name, value] : c.labels) trace += name + "=" + value + " ";
@@ -575,7 +577,8 @@ receivers: [{ name: a }]
 // notify/notify.go): outside every active interval, all of them; else each mute interval that
 // holds.
 TEST(route_tree, muted_by_names_the_intervals_as_alertmanager_reports_them) {
-  const auto interval = [](const std::string& name, std::vector<config::minute_range> times) {
+  const auto interval = [](const std::string& name,
+                           const std::vector<config::minute_range>& times) {
     std::vector<config::time_interval_entry> entries;
     for (const auto& t : times) {
       config::time_interval_entry e;
