@@ -130,6 +130,27 @@ TEST_F(silences, update_in_place_when_alertmanager_allows_it) {
   EXPECT_EQ(upsert_ok(store, extended), active_id);
 }
 
+// Alertmanager compares an active silence's start by the second (silence.go canUpdate,
+// StartsAt.Unix()), so a client that sends it back without milliseconds keeps the silence.
+TEST_F(silences, an_active_silences_start_is_compared_by_the_second) {
+  test::temp_dir dir("silences");
+  silence_store store(dir / "router.db", time);
+  time.advance(345ms);
+  const auto now = time.now();
+  const std::string id = upsert_ok(store, make_silence({"a=1"}, now, now + 1h));
+  auto edited = *store.get(id);
+  edited.starts_at = std::chrono::floor<std::chrono::seconds>(edited.starts_at);
+  ASSERT_NE(edited.starts_at, store.get(id)->starts_at);
+  edited.ends_at = now + 2h;
+  EXPECT_EQ(upsert_ok(store, edited), id);
+  EXPECT_EQ(store.list().size(), 1u);
+
+  // A start a second away rewrites its past: a new silence.
+  edited.starts_at -= 1s;
+  EXPECT_NE(upsert_ok(store, edited), id);
+  EXPECT_EQ(store.list().size(), 2u);
+}
+
 TEST_F(silences, changing_matchers_replaces_and_expires_the_old_silence) {
   test::temp_dir dir("silences");
   silence_store store(dir / "router.db", time);
