@@ -17,8 +17,9 @@
 namespace tocsin::sinks {
 
 struct alertmanager_api_options {
-  // GET /api/v2/status config.original (`amtool config show`). Shown to anyone who can reach
-  // the admin listener, so pass text without secrets.
+  // GET /api/v2/status config.original (`amtool config show`, Grafana's notification policies;
+  // alertmanager_config_text()). Shown to anyone who can reach the admin listener, so pass text
+  // without secrets.
   std::string config_text;
   std::vector<std::string> receiver_names;  // GET /api/v2/receivers
   metrics_registry* metrics = nullptr;      // tocsin_api_requests_total{path,code} when set

@@ -24,6 +24,7 @@
 #include "core/clock.hpp"
 #include "core/rfc3339.hpp"
 #include "sinks/alertmanager_api.hpp"
+#include "sinks/alertmanager_config_text.hpp"
 #include "tests/support/support.hpp"
 
 namespace tocsin::sinks {
@@ -161,7 +162,7 @@ const json grafana_silence = json::parse(R"({
   "createdBy": "string", "comment": "string", "status": {"state": "silence-state"},
   "matchers": [{"name": "string", "value": "string", "isRegex": "bool", "isEqual": "bool"}]})");
 // GettableStatus.UnmarshalJSON (pkg/services/ngalert/api/tooling/definitions/alertmanager.go)
-// dereferences config and reads config.original as Alertmanager's YAML ("" is an empty config).
+// dereferences config and reads config.original as Alertmanager's YAML.
 const json grafana_status = json::parse(R"({
   "cluster": {"status": "string", "peers": [{"name": "string", "address": "string"}]},
   "config": {"original": "string"}, "uptime": "time",
@@ -299,8 +300,10 @@ class alertmanager_dashboards_test : public ::testing::Test {
     options.tick = 20ms;
     router_ = std::make_unique<alert_router>(cfg_, registry_, metrics_, options);
     router_->start();
-    // As the daemon passes it: no config text.
-    register_alertmanager_api(admin_, *router_, {"", {"default", "night", "office"}, &metrics_});
+    // As the daemon passes them.
+    register_alertmanager_api(
+        admin_, *router_,
+        {alertmanager_config_text(cfg_), {"default", "night", "office"}, &metrics_});
     admin_.require_token(dashboard_token, {"/healthz"});
     admin_.start("127.0.0.1", 0);
     fill();
