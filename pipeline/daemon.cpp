@@ -42,6 +42,7 @@
 #include "search/search_api.hpp"
 #include "search/tail_api.hpp"
 #include "sinks/alertmanager_api.hpp"
+#include "sinks/alertmanager_config_text.hpp"
 #include "sinks/oncall_api.hpp"
 #include "ui/ui_assets.hpp"
 
@@ -251,6 +252,8 @@ void daemon::start_admin() {
     for (const auto r : config::receivers_by_name(startup_.receivers)) {
       api.receiver_names.push_back(r.front().name);
     }
+    // Grafana's notification policies and `amtool config routes` read it (as of the start).
+    api.config_text = sinks::alertmanager_config_text(startup_);
     api.publish_alert = router_->alert_publisher();
     if (collector_ && !search::archive_templates(startup_).empty()) {
       // From an alert to the archived lines that fired it: its rule's match, narrowed to its

@@ -1197,7 +1197,8 @@ std::vector<group_view> alert_router::groups() const {
   std::vector<group_view> out;
   out.reserve(impl_->groups_.size());
   for (const auto& [id, g] : impl_->groups_) {
-    group_view view{g.key, g.node->receiver, g.labels, {}};
+    group_view view{g.key, g.node->receiver, g.labels, {}, {}};
+    if (impl_->tree) view.muted_by = impl_->tree->muted_by(*g.node, now);
     view.alerts.reserve(g.members.size());
     for (const std::string& fp : g.members) {
       if (const auto it = impl_->alerts_.find(fp); it != impl_->alerts_.end()) {

@@ -66,6 +66,8 @@ struct group_view {
   std::string receiver;
   rules::label_set labels;  // the group_by labels
   std::vector<alert_view> alerts;
+  // The time intervals that mute its route now (route_tree::muted_by); empty: not muted.
+  std::vector<std::string> muted_by;
 };
 
 class alert_router {

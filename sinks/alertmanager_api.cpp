@@ -194,7 +194,11 @@ json string_array(const std::vector<std::string>& items) {
   return out;
 }
 
-json gettable_alert(const alert_view& v) {
+// `muted_by`: the time intervals that mute the alert's group (route_tree::muted_by). As in
+// Alertmanager >= 0.28 (api/v2/compat.go AlertToOpenAPIAlert), a muted alert's state is
+// "suppressed" whatever silences and inhibitions say, and /api/v2/alerts, which shows no group,
+// passes none: there `mutedBy` is always [].
+json gettable_alert(const alert_view& v, const std::vector<std::string>& muted_by = {}) {
   json receivers = json::array();
   for (const auto& name : v.receivers) receivers.push_back({{"name", name}});
   json out = {
@@ -206,9 +210,10 @@ json gettable_alert(const alert_view& v) {
       {"fingerprint", v.alert.fingerprint},
       {"receivers", std::move(receivers)},
       {"status",
-       {{"state", v.state},
+       {{"state", muted_by.empty() ? v.state : std::string("suppressed")},
         {"silencedBy", string_array(v.silenced_by)},
-        {"inhibitedBy", string_array(v.inhibited_by)}}},
+        {"inhibitedBy", string_array(v.inhibited_by)},
+        {"mutedBy", string_array(muted_by)}}},
   };
   if (!v.alert.generator_url.empty()) out["generatorURL"] = v.alert.generator_url;
   return out;
@@ -514,14 +519,20 @@ class alertmanager_api {
   }
 
  public:
-  // Alertmanager's alertGroups, plus what tocsin knows of each group: `groupKey`, its `ack`
-  // and `escalation` (null when none), and per alert `fired` (copies received) and `search`
-  // (the filter that finds its log lines in the archive, when options.search_filter is set).
+  // Alertmanager's alertGroups (with 0.28's `mutedBy` and `muted` parameter), plus what tocsin
+  // knows of each group: `groupKey`, its `ack` and `escalation` (null when none), and per alert
+  // `fired` (copies received) and `search` (the filter that finds its log lines in the archive,
+  // when options.search_filter is set). A group's mute is worked out at the time of the request;
+  // Alertmanager marks a group when it flushes it, so there it shows from its next flush.
   http_reply alert_groups(const http_request_view& req) const {
     if (req.method != "GET") return method_not_allowed("GET");
     std::string problem;
-    const auto selection = selection_of(parse_query(req.target), problem);
+    const auto params = parse_query(req.target);
+    const auto selection = selection_of(params, problem);
     if (!selection) return error_reply(400, problem);
+    // Alertmanager >= 0.28: muted=false leaves out the groups a time interval mutes.
+    const auto muted = bool_param(params, "muted", true, problem);
+    if (!muted) return error_reply(400, problem);
     const auto now = time_.now();
     std::map<std::pair<std::string, std::string>, oncall::escalation> escalations;
     for (auto& e : router_.oncall().escalations()) {
@@ -534,10 +545,12 @@ class alertmanager_api {
     json out = json::array();
     for (const group_view& g : groups) {
       if (!selection->keeps_receiver(g.receiver)) continue;
+      if (!*muted && !g.muted_by.empty()) continue;
       json alerts = json::array();
       for (const alert_view& v : g.alerts) {
+        // By the alert's own state, as Alertmanager filters before it applies the group's mute.
         if (!selection->keeps(v, now)) continue;
-        json a = gettable_alert(v);
+        json a = gettable_alert(v, g.muted_by);
         a["fired"] = v.received;
         if (options_.search_filter) a["search"] = options_.search_filter(v.alert);
         alerts.push_back(std::move(a));

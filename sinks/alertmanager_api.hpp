@@ -1,8 +1,10 @@
 #pragma once
-// The Alertmanager v2 API subset on the admin listener, shaped so the real `amtool` and
-// Prometheus work unchanged: POST/GET /api/v2/alerts, GET/POST /api/v2/silences,
-// GET/DELETE /api/v2/silence/{id}, GET /api/v2/status (with versionInfo), GET /api/v2/receivers,
-// GET /api/v2/alerts/groups (with tocsin's acks and escalations, for the web UI).
+// The Alertmanager v2 API subset on the admin listener, shaped so the real `amtool`,
+// Prometheus, karma and Grafana's Alertmanager data source work unchanged: POST/GET
+// /api/v2/alerts, GET/POST /api/v2/silences, GET/DELETE /api/v2/silence/{id}, GET /api/v2/status
+// (with versionInfo), GET /api/v2/receivers, GET /api/v2/alerts/groups (with tocsin's acks and
+// escalations, for the web UI). Shapes are Alertmanager 0.25's plus 0.28's `status.mutedBy`
+// (the time intervals that mute an alert's group; such an alert is "suppressed").
 
 #include <functional>
 #include <string>
@@ -15,8 +17,9 @@
 namespace tocsin::sinks {
 
 struct alertmanager_api_options {
-  // GET /api/v2/status config.original (`amtool config show`). Shown to anyone who can reach
-  // the admin listener, so pass text without secrets.
+  // GET /api/v2/status config.original (`amtool config show`, Grafana's notification policies;
+  // alertmanager_config_text()). Shown to anyone who can reach the admin listener, so pass text
+  // without secrets.
   std::string config_text;
   std::vector<std::string> receiver_names;  // GET /api/v2/receivers
   metrics_registry* metrics = nullptr;      // tocsin_api_requests_total{path,code} when set

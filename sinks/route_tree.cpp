@@ -218,6 +218,23 @@ std::optional<route_mute> route_tree::muted_at(const route_node& node,
   return route_mute{"active_time_interval", ""};
 }
 
+std::vector<std::string> route_tree::muted_by(const route_node& node,
+                                              std::chrono::system_clock::time_point t) const {
+  if (!node.active_time_intervals.empty() &&
+      std::none_of(node.active_time_intervals.begin(), node.active_time_intervals.end(),
+                   [&](const std::string& name) { return intervals_.contains(name, t); })) {
+    return node.active_time_intervals;
+  }
+  std::vector<std::string> out;
+  for (const std::string& name : node.mute_time_intervals) {
+    // Alertmanager adds a name once per entry of it that holds; once is enough to read.
+    if (intervals_.contains(name, t) && std::find(out.begin(), out.end(), name) == out.end()) {
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> route_tree::receivers(const rules::label_set& labels) const {
   std::vector<std::string> out;
   for (const route_node* node : match(labels)) {

@@ -66,6 +66,12 @@ class route_tree {
   // of its mute_time_intervals holds `t`, or it has active_time_intervals and none holds `t`.
   [[nodiscard]] std::optional<route_mute> muted_at(const route_node& node,
                                                    std::chrono::system_clock::time_point t) const;
+  // The time intervals that mute `node` at `t`, as Alertmanager (>= 0.28) reports them in an
+  // alert group's `status.mutedBy`: outside every one of its active_time_intervals, all of those
+  // (its TimeActiveStage runs first); else each of its mute_time_intervals that holds `t`, once
+  // and in the route's order (TimeMuteStage). Empty: not muted.
+  [[nodiscard]] std::vector<std::string> muted_by(const route_node& node,
+                                                  std::chrono::system_clock::time_point t) const;
 
   // 16 hex digits that differ when any node's matchers, receiver, group_by, timers, `continue`,
   // escalation or time intervals (names or definitions) differ: routers of one cluster compare

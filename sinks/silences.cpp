@@ -155,7 +155,11 @@ bool can_update(const silence& before, const silence& after, time_point now) {
   if (!same_matchers(before.matchers, after.matchers)) return false;
   switch (before.state(now)) {
     case silence_state::active:
-      return after.starts_at == before.starts_at && after.ends_at >= now;
+      // By the second, as Alertmanager 0.25 compares (StartsAt.Unix()): a client that sends the
+      // start back without its milliseconds still changes the same silence.
+      return std::chrono::floor<std::chrono::seconds>(after.starts_at) ==
+                 std::chrono::floor<std::chrono::seconds>(before.starts_at) &&
+             after.ends_at >= now;
     case silence_state::pending:
       return after.starts_at >= now;
     case silence_state::expired:

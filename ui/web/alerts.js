@@ -17,6 +17,11 @@ function alertState(a, group) {
   return 'firing';
 }
 
+// The time intervals that mute a group's route now (every alert of the group carries them).
+function mutedBy(group) {
+  return ((group.alerts[0] || {}).status || {}).mutedBy || [];
+}
+
 // The filter text that finds an alert's archived lines: the server's, else its host and app.
 function searchOf(a) {
   if (a.search) return a.search;
@@ -140,6 +145,8 @@ export default {
             h('span', {class: 'muted'}, `${g.alerts.length} alert${g.alerts.length === 1 ? '' : 's'} → `,
               h('strong', null, (g.receiver || {}).name || '?')),
             [...states].map((st) => h('span', {class: `badge st-${st}`}, st)),
+            mutedBy(g).length ? h('span', {class: 'badge st-muted', title: 'A time interval of its route holds: nothing is sent now'},
+              `muted by ${mutedBy(g).join(', ')}`) : null,
             esc ? h('span', {class: g.ack ? 'escalation done' : 'escalation', title: `Escalation policy ${esc.policy}, step ${esc.step}`},
               g.ack ? 'Paged ' : 'Paging ', (esc.paged || []).join(', ') || 'nobody', ` (${esc.policy}, step ${esc.step})`) : null,
             g.ack ? h('span', {class: 'ack-info'}, '✔ Acknowledged by ', h('strong', null, g.ack.by), ' ',

@@ -28,12 +28,14 @@ config::route_config route(std::string receiver, std::vector<std::string> matche
 
 std::vector<std::string> receivers_of(const std::vector<const route_node*>& nodes) {
   std::vector<std::string> out;
+  out.reserve(nodes.size());
   for (const route_node* n : nodes) out.push_back(n->receiver);
   return out;
 }
 
 std::vector<std::string> ids_of(const std::vector<const route_node*>& nodes) {
   std::vector<std::string> out;
+  out.reserve(nodes.size());
   for (const route_node* n : nodes) out.push_back(n->id);
   return out;
 }
@@ -261,7 +263,7 @@ receivers:
 // quoted, unquoted), and TestRouteMatchers' variant (which adds `level!="critical"` and
 // `baz!~".*quux"`, true for every label set here) must route every label set to the same
 // receivers, in the same order, with the route options and keys Alertmanager's test expects.
-const char* const kAlertmanagerReceivers = R"yaml(
+const char* const alertmanager_receivers = R"yaml(
 receivers:
   - name: notify-def
   - name: notify-A
@@ -271,7 +273,7 @@ receivers:
   - name: notify-BC
 )yaml";
 
-const char* const kMatchTree = R"yaml(
+const char* const match_tree = R"yaml(
 route:
   receiver: 'notify-def'
 
@@ -327,7 +329,7 @@ route:
         group_wait: 2m
 )yaml";
 
-const char* const kMatchersTree = R"yaml(
+const char* const matchers_tree = R"yaml(
 route:
   receiver: 'notify-def'
   routes:
@@ -362,7 +364,7 @@ route:
 )yaml";
 
 // TestRouteMatchers' tree, verbatim.
-const char* const kAlertmanagerMatchersTree = R"yaml(
+const char* const alertmanager_matchers_tree = R"yaml(
 route:
   receiver: 'notify-def'
 
@@ -412,7 +414,7 @@ route:
 
 route_tree load_tree(const char* yaml) {
   const auto cfg =
-      config::load_string(std::string(yaml) + kAlertmanagerReceivers, "alertmanager.yml");
+      config::load_string(std::string(yaml) + alertmanager_receivers, "alertmanager.yml");
   return route_tree(*cfg.route, cfg.receivers);
 }
 
@@ -511,9 +513,9 @@ strings keys_of(const std::vector<const route_node*>& nodes) {
 }
 
 TEST(route_tree, alertmanagers_route_match_test_with_match_and_with_matchers) {
-  const route_tree with_match = load_tree(kMatchTree);
-  const route_tree with_matchers = load_tree(kMatchersTree);
-  const route_tree am_matchers = load_tree(kAlertmanagerMatchersTree);
+  const route_tree with_match = load_tree(match_tree);
+  const route_tree with_matchers = load_tree(matchers_tree);
+  const route_tree am_matchers = load_tree(alertmanager_matchers_tree);
   for (const am_case& c : alertmanager_cases()) {
     std::string trace;
     for (const auto& [name, value] : c.labels) trace += name + "=" + value + " ";
@@ -569,6 +571,48 @@ receivers: [{ name: a }]
         R"m(am.yml:7:18: invalid matcher 'job=~"[a-"': invalid regex "[a-": )m"))
         << e.errors()[1];
   }
+}
+
+// Alertmanager's `status.mutedBy` for a group (its TimeActiveStage, then TimeMuteStage, in
+// notify/notify.go): outside every active interval, all of them; else each mute interval that
+// holds.
+TEST(route_tree, muted_by_names_the_intervals_as_alertmanager_reports_them) {
+  const auto interval = [](const std::string& name,
+                           const std::vector<config::minute_range>& times) {
+    std::vector<config::time_interval_entry> entries;
+    for (const auto& t : times) {
+      config::time_interval_entry e;
+      e.times = std::vector<config::minute_range>{t};
+      entries.push_back(std::move(e));
+    }
+    return config::time_interval_config{name, std::move(entries), {}};
+  };
+  auto muted = route("muted", {R"(team="a")"});
+  // "lunch" holds by both its entries at 12:30; it is named once.
+  muted.mute_time_intervals = {"night", "lunch", "noon"};
+  auto active = route("active", {R"(team="b")"});
+  active.active_time_intervals = {"morning", "noon"};
+  active.mute_time_intervals = {"lunch"};
+  const route_tree tree(
+      route("default", {}, {muted, active}), receivers({"default", "muted", "active"}),
+      {interval("night", {{0, 6 * 60}}),
+       interval("lunch", {{12 * 60, 13 * 60}, {12 * 60 + 15, 12 * 60 + 45}}),
+       interval("noon", {{11 * 60, 14 * 60}}), interval("morning", {{6 * 60, 10 * 60}})});
+  const route_node& a = tree.root().routes[0];
+  const route_node& b = tree.root().routes[1];
+  const auto at = [](int hour, int minute) {
+    return std::chrono::sys_days{std::chrono::year{2026} / 12 / 4} + std::chrono::hours(hour) +
+           std::chrono::minutes(minute);
+  };
+  EXPECT_EQ(tree.muted_by(a, at(12, 30)), (strings{"lunch", "noon"}));
+  EXPECT_EQ(tree.muted_by(a, at(3, 0)), strings{"night"});
+  EXPECT_EQ(tree.muted_by(a, at(20, 0)), strings{});
+  // Outside both active intervals: both, whatever the mute intervals say.
+  EXPECT_EQ(tree.muted_by(b, at(20, 0)), (strings{"morning", "noon"}));
+  // Inside one: only the mute intervals that hold.
+  EXPECT_EQ(tree.muted_by(b, at(12, 30)), strings{"lunch"});
+  EXPECT_EQ(tree.muted_by(b, at(8, 0)), strings{});
+  EXPECT_EQ(tree.muted_by(tree.root(), at(12, 30)), strings{});
 }
 
 }  // namespace
