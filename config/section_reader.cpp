@@ -93,6 +93,11 @@ section_reader& section_reader::operator=(section_reader&&) noexcept = default;
 
 bool section_reader::has(std::string_view key) const { return impl_->find(key) != nullptr; }
 
+source_location section_reader::where(std::string_view key) const {
+  const yaml_entry* e = impl_->find(key);
+  return impl_->reader->where(e != nullptr ? e->mark() : impl_->at.mark());
+}
+
 void section_reader::require(names keys) {
   if (impl_->is_mapping) impl_->reader->require(impl_->at, impl_->entries, keys);
 }

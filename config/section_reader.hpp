@@ -54,6 +54,9 @@ class section_reader {
   section_reader& operator=(section_reader&&) noexcept;
 
   [[nodiscard]] bool has(std::string_view key) const;
+  // Where `key`'s value starts (the section's own location when `key` is absent): for messages
+  // from parsers of their own, such as a template's.
+  [[nodiscard]] source_location where(std::string_view key) const;
   // Reports each of `keys` that is missing.
   void require(names keys);
   // Reports that none of `keys` is there ("missing required key 'a' or 'b'").

@@ -79,9 +79,10 @@ std::unique_ptr<notifier> make_discord_notifier(const config::receiver_config& r
   config::section_reader in(receiver, setting_keys);
   discord_settings s;
   s.url = value_or_file(in, "webhook_url", value_kind::url, presence::required).value_or("");
-  if (auto v = in.text("title")) s.title.emplace(*v);
-  if (auto v = in.text("message")) s.message.emplace(*v);
-  if (auto v = in.text("content")) s.content.emplace(*v);
+  text_reader texts(in, receiver);
+  s.title = texts.read("title", R"({{ template "discord.default.title" . }})");
+  s.message = texts.read("message", R"({{ template "discord.default.message" . }})");
+  s.content = texts.read("content");
   s.username = in.text("username").value_or("");
   s.avatar_url = in.url("avatar_url").value_or("");
   s.send_resolved = in.flag("send_resolved").value_or(true);

@@ -21,6 +21,7 @@
 
 #include "core/rfc3339.hpp"
 #include "rules/template.hpp"
+#include "sinks/notification_text.hpp"
 #include "sinks/notifier_factories.hpp"
 
 namespace tocsin::sinks {
@@ -240,6 +241,26 @@ std::optional<mailbox> parse_mailbox(std::string_view text) {
 
 // ---- settings ----
 
+// A subject, body or header template: the email's own `{{name}}` vocabulary (subject, alerts,
+// receiver … below), or a Go template over Alertmanager's data (notification_text.hpp).
+struct email_text {
+  std::optional<rules::annotation_template> placeholders;
+  std::optional<notification_text> go;
+};
+
+// The text at `key`, in the language its receiver's syntax and its own syntax call for.
+std::optional<email_text> read_email_text(config::section_reader& in, text_reader& texts,
+                                          const config::receiver_config& receiver,
+                                          std::string_view key, std::string_view value,
+                                          go_template::escaping mode) {
+  if (receiver.syntax == config::receiver_syntax::tocsin && !uses_go_syntax(value)) {
+    return email_text{rules::annotation_template(value), std::nullopt};
+  }
+  auto go = texts.go(key, value, in.where(key), mode);
+  if (!go) return std::nullopt;
+  return email_text{std::nullopt, std::move(go)};
+}
+
 struct email_settings {
   std::string url;  // smtp://host:port, or smtps://host:465
   bool require_tls = true;
@@ -249,10 +270,10 @@ struct email_settings {
   std::string password;
   std::string ca_file;  // empty: libcurl's default CA store
   // Extra header fields in configuration order; From/To/Subject here replace the defaults.
-  std::vector<std::pair<std::string, rules::annotation_template>> headers;
-  std::optional<rules::annotation_template> subject;
-  std::optional<rules::annotation_template> text;
-  std::optional<rules::annotation_template> html;
+  std::vector<std::pair<std::string, email_text>> headers;
+  std::optional<email_text> subject;
+  std::optional<email_text> text;
+  std::optional<email_text> html;
   std::string message_id_domain;
   bool send_resolved = false;
 };
@@ -338,7 +359,8 @@ void read_ca_file(config::section_reader& tls, email_settings& s) {
   }
 }
 
-void read_headers(config::section_reader& in, email_settings& s) {
+void read_headers(config::section_reader& in, text_reader& texts,
+                  const config::receiver_config& receiver, email_settings& s) {
   const auto headers = in.text_map("headers");
   for (const auto& header : headers.value_or(std::map<std::string, std::string>{})) {
     // Named, not structured bindings: clang 14 cannot capture those in a lambda.
@@ -355,7 +377,10 @@ void read_headers(config::section_reader& in, email_settings& s) {
       in.error("headers", config::quote(name) + " is set by tocsin");
       continue;
     }
-    s.headers.emplace_back(name, rules::annotation_template(value));
+    if (auto text = read_email_text(in, texts, receiver, "headers", value,
+                                    go_template::escaping::text)) {
+      s.headers.emplace_back(name, std::move(*text));
+    }
   }
 }
 
@@ -379,10 +404,15 @@ email_settings read_settings(const config::receiver_config& receiver) {
     config::section_reader tls = in.section("tls", tls_keys);
     read_ca_file(tls, s);
   }
-  read_headers(in, s);
-  if (const auto v = in.text("subject")) s.subject.emplace(*v);
-  if (const auto v = in.text("text")) s.text.emplace(*v);
-  if (const auto v = in.text("html")) s.html.emplace(*v);
+  text_reader texts(in, receiver);
+  read_headers(in, texts, receiver, s);
+  const auto text_at = [&](std::string_view key, go_template::escaping mode) {
+    const auto v = in.text(key);
+    return v ? read_email_text(in, texts, receiver, key, *v, mode) : std::nullopt;
+  };
+  s.subject = text_at("subject", go_template::escaping::text);
+  s.text = text_at("text", go_template::escaping::text);
+  s.html = text_at("html", go_template::escaping::html);
   in.check();
   return s;
 }
@@ -441,15 +471,30 @@ email_settings read_alertmanager_settings(const config::receiver_config& receive
     tls.ignore(other_tls_keys, "tocsin's email takes tls_config.ca_file only");
     read_ca_file(tls, s);
   }
-  read_headers(in, s);
+  text_reader texts(in, receiver);
+  read_headers(in, texts, receiver, s);
   for (auto it = s.headers.begin(); it != s.headers.end(); ++it) {
     if (!iequals(it->first, "Subject")) continue;
     s.subject = std::move(it->second);
     s.headers.erase(it);
     break;
   }
-  if (const auto v = in.text("text")) s.text.emplace(*v);
-  if (const auto v = in.text("html")) s.html.emplace(*v);
+  // Alertmanager's defaults: its subject and HTML templates; no text part of its own.
+  const auto text_at = [&](std::string_view key, std::string_view fallback,
+                           go_template::escaping mode) -> std::optional<email_text> {
+    const auto v = in.text(key);
+    if (!v && fallback.empty()) return std::nullopt;
+    auto go = texts.go(key, v.value_or(std::string(fallback)),
+                         v ? in.where(key) : config::source_location{}, mode);
+    if (!go) return std::nullopt;
+    return email_text{std::nullopt, std::move(go)};
+  };
+  if (!s.subject) {
+    s.subject = text_at("subject", R"({{ template "email.default.subject" . }})",
+                        go_template::escaping::text);
+  }
+  s.text = text_at("text", "", go_template::escaping::text);
+  s.html = text_at("html", R"({{ template "email.default.html" . }})", go_template::escaping::html);
   in.check();
   return s;
 }
@@ -534,8 +579,11 @@ struct template_values {
   std::string alerts_text;
   std::string alerts_html;
 
-  [[nodiscard]] std::string render(const rules::annotation_template& t, bool html) const {
-    return t.render([&](std::string_view name, std::string& out) {
+  const notification* n = nullptr;
+
+  [[nodiscard]] std::string render(const email_text& t, bool html) const {
+    if (t.go) return t.go->render(*n);
+    return t.placeholders->render([&](std::string_view name, std::string& out) {
       const std::string key(name);
       const std::string* value = nullptr;
       if (auto it = labels.find(key); it != labels.end()) {
@@ -555,6 +603,7 @@ struct template_values {
 
 template_values make_values(const notification& n) {
   template_values v;
+  v.n = &n;
   v.labels = n.common_labels();
   v.annotations = n.common_annotations();
   const std::size_t firing = n.firing_count();

@@ -21,6 +21,8 @@ namespace tocsin::sinks {
 
 std::unique_ptr<notifier> make_webhook_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& receiver);
+// A `slack_configs` item: Alertmanager's Slack message, field for field.
+std::unique_ptr<notifier> make_alertmanager_slack_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_pagerduty_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_alertmanager_notifier(const config::receiver_config& receiver);
 std::unique_ptr<notifier> make_file_notifier(const config::receiver_config& receiver);

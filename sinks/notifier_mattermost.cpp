@@ -94,13 +94,14 @@ std::unique_ptr<notifier> make_mattermost_notifier(const config::receiver_config
   config::section_reader in(receiver, setting_keys);
   const std::string url =
       value_or_file(in, "webhook_url", value_kind::url, presence::required).value_or("");
+  text_reader reader(in, receiver);
   texts settings;
   for (const std::string_view key : setting_keys) {
     if (key == "webhook_url" || key == "webhook_url_file" || key == "send_resolved" ||
         key == "http_config") {
       continue;
     }
-    if (auto v = in.text(key)) settings.emplace(std::string(key), notification_text(*v));
+    if (auto v = reader.read(key)) settings.emplace(std::string(key), std::move(*v));
   }
   const bool send_resolved = in.flag("send_resolved").value_or(true);
   http_post_request http;

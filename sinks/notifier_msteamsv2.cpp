@@ -113,8 +113,9 @@ std::unique_ptr<notifier> make_msteamsv2_notifier(const config::receiver_config&
   config::section_reader in(receiver, setting_keys);
   msteamsv2_settings s;
   s.url = value_or_file(in, "webhook_url", value_kind::url, presence::required).value_or("");
-  if (auto v = in.text("title")) s.title.emplace(*v);
-  if (auto v = in.text("text")) s.text.emplace(*v);
+  text_reader texts(in, receiver);
+  s.title = texts.read("title");
+  s.text = texts.read("text");
   s.send_resolved = in.flag("send_resolved").value_or(true);
   read_http_config(in, receiver, s.http);
   in.check();

@@ -263,19 +263,21 @@ std::unique_ptr<notifier> make_opsgenie_notifier(const config::receiver_config& 
     s.api_url = global.opsgenie_api_url;
   }
   if (!s.api_url.ends_with('/')) s.api_url += '/';  // the API paths are appended to it
-  const auto text_setting = [&](std::string_view key, std::optional<notification_text>& to) {
-    if (auto v = in.text(key)) to.emplace(*v);
-  };
-  text_setting("message", s.message);
-  text_setting("description", s.description);
-  text_setting("source", s.source);
-  text_setting("entity", s.entity);
-  text_setting("actions", s.actions);
-  text_setting("tags", s.tags);
-  text_setting("note", s.note);
-  if (auto v = maybe_templated_choice(in, "priority", priorities)) s.priority.emplace(*v);
+  text_reader texts(in, receiver);
+  s.message = texts.read("message", R"({{ template "opsgenie.default.message" . }})");
+  s.description = texts.read("description", R"({{ template "opsgenie.default.description" . }})");
+  s.source = texts.read("source", R"({{ template "opsgenie.default.source" . }})");
+  s.entity = texts.read("entity");
+  s.actions = texts.read("actions");
+  s.tags = texts.read("tags");
+  s.note = texts.read("note");
+  if (auto v = maybe_templated_choice(in, "priority", priorities)) {
+    s.priority = texts.parse("priority", *v);
+  }
   if (auto details = in.text_map("details")) {
-    for (const auto& [name, value] : *details) s.details.emplace(name, notification_text(value));
+    for (const auto& [name, value] : *details) {
+      if (auto text = texts.parse("details", value)) s.details.emplace(name, std::move(*text));
+    }
   }
   for (config::section_reader& r : in.section_list("responders", responder_keys)) {
     if (!r.has("id") && !r.has("name") && !r.has("username")) {

@@ -173,41 +173,11 @@ nlohmann::ordered_json slack_notifier::render(const notification& n) const {
   return body;
 }
 
-constexpr std::string_view alertmanager_keys[] = {
-    "api_url",    "api_url_file", "channel",    "username",      "color",        "title",
-    "title_link", "pretext",      "text",       "fields",        "short_fields", "footer",
-    "fallback",   "callback_id",  "icon_emoji", "icon_url",      "image_url",    "thumb_url",
-    "link_names", "mrkdwn_in",    "actions",    "send_resolved", "http_config"};
-constexpr std::string_view alertmanager_unsupported_keys[] = {
-    "color",       "title_link", "pretext",   "fields",     "short_fields", "footer", "fallback",
-    "callback_id", "image_url",  "thumb_url", "link_names", "mrkdwn_in",    "actions"};
-
-// `slack_configs` items: Alertmanager's keys, with global.slack_api_url behind api_url.
-std::unique_ptr<notifier> make_alertmanager_slack(const config::receiver_config& receiver) {
-  config::section_reader in(receiver, alertmanager_keys);
-  in.ignore(alertmanager_unsupported_keys, "tocsin's Slack message does not have this part");
-  slack_settings s;
-  s.url = value_or_file(in, "api_url", value_kind::url).value_or(global_of(receiver).slack_api_url);
-  if (s.url.empty()) {
-    in.error("api_url", "missing api_url (or api_url_file, or global.slack_api_url)");
-  }
-  s.channel = in.text("channel").value_or("");
-  s.username = in.text("username").value_or("");
-  s.icon_emoji = in.text("icon_emoji").value_or("");
-  s.icon_url = in.url("icon_url").value_or("");
-  if (auto v = in.text("title")) s.title.emplace(*v);
-  if (auto v = in.text("text")) s.text.emplace(*v);
-  s.send_resolved = in.flag("send_resolved").value_or(false);
-  read_http_config(in, receiver, s.http);
-  in.check();
-  return std::make_unique<slack_notifier>(std::move(s));
-}
-
 }  // namespace
 
 std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& receiver) {
   if (receiver.syntax == config::receiver_syntax::alertmanager) {
-    return make_alertmanager_slack(receiver);
+    return make_alertmanager_slack_notifier(receiver);
   }
   config::section_reader in(receiver, setting_keys);
   slack_settings s;
@@ -224,8 +194,9 @@ std::unique_ptr<notifier> make_slack_notifier(const config::receiver_config& rec
   s.username = in.text("username").value_or("");
   s.icon_emoji = in.text("icon_emoji").value_or("");
   s.icon_url = in.url("icon_url").value_or("");
-  if (auto v = in.text("title")) s.title.emplace(*v);
-  if (auto v = in.text("text")) s.text.emplace(*v);
+  text_reader texts(in, receiver);
+  s.title = texts.read("title");
+  s.text = texts.read("text");
   s.send_resolved = in.flag("send_resolved").value_or(false);
   in.check();
   return std::make_unique<slack_notifier>(std::move(s));

@@ -221,7 +221,8 @@ std::unique_ptr<notifier> make_telegram_notifier(const config::receiver_config& 
     in.require_one_of(chat_keys);
   }
   s.message_thread_id = in.count("message_thread_id", 0, 2'147'483'647).value_or(0);
-  if (auto v = in.text("message")) s.message.emplace(*v);
+  text_reader texts(in, receiver);
+  s.message = texts.read("message", R"({{ template "telegram.default.message" . }})");
   if (auto v = in.choice("parse_mode", parse_modes)) s.parse_mode = std::move(*v);
   s.disable_notifications = in.flag("disable_notifications").value_or(false);
   s.send_resolved = in.flag("send_resolved").value_or(true);
