@@ -195,8 +195,8 @@ bool equal(const value& a, const value& b) {
 bool less(const value& a, const value& b) {
   const basic ka = basic_kind(a);
   const basic kb = basic_kind(b);
-  if (ka == basic::boolean || ka == basic::other || ka == basic::invalid ||
-      kb == basic::boolean || kb == basic::other || kb == basic::invalid) {
+  if (ka == basic::boolean || ka == basic::other || ka == basic::invalid || kb == basic::boolean ||
+      kb == basic::other || kb == basic::invalid) {
     throw exec_error("invalid type for comparison");
   }
   if (ka != kb) throw exec_error("incompatible types for comparison");
@@ -226,9 +226,8 @@ value index_of(std::span<const value> args) {
                                : "cannot index slice/array with type " + go_type_name(key));
         }
         const std::int64_t x = key.as_int();
-        const auto size = static_cast<std::int64_t>(item.type() == value::kind::list
-                                                        ? item.as_list().size()
-                                                        : item.as_string().size());
+        const auto size = static_cast<std::int64_t>(
+            item.type() == value::kind::list ? item.as_list().size() : item.as_string().size());
         if (x < 0 || x >= size) {
           throw exec_error("index out of range: " + std::to_string(x));
         }

@@ -193,8 +193,8 @@ std::string shortest_float(double f) {
   if (std::isinf(f)) return f > 0 ? "+Inf" : "-Inf";
   if (f == 0) return std::signbit(f) ? "-0" : "0";
   std::array<char, 64> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), f,
-                                 std::chars_format::scientific);
+  auto [end, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), f, std::chars_format::scientific);
   std::string sci(buf.data(), end);  // "-1.2345e+06"
   std::string sign;
   if (sci[0] == '-') {
@@ -370,7 +370,8 @@ std::string bad_verb(const value& v, const spec& sp) {
 
 std::string format_int(std::int64_t i, const spec& sp) {
   const bool negative = i < 0;
-  const std::uint64_t u = negative ? 0 - static_cast<std::uint64_t>(i) : static_cast<std::uint64_t>(i);
+  const std::uint64_t u =
+      negative ? 0 - static_cast<std::uint64_t>(i) : static_cast<std::uint64_t>(i);
   std::string digits;
   switch (sp.verb) {
     case 'd':
@@ -682,9 +683,8 @@ namespace {
 constexpr std::array<std::string_view, 12> long_months = {
     "January", "February", "March",     "April",   "May",      "June",
     "July",    "August",   "September", "October", "November", "December"};
-constexpr std::array<std::string_view, 7> long_days = {"Sunday",   "Monday", "Tuesday",
-                                                       "Wednesday", "Thursday", "Friday",
-                                                       "Saturday"};
+constexpr std::array<std::string_view, 7> long_days = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                                       "Thursday", "Friday", "Saturday"};
 
 std::string two(int n) {
   char b[16];
@@ -804,8 +804,7 @@ std::string format_go_time(const time_value& t, std::string_view layout) {
       std::snprintf(b, sizeof b, "%03d", yday);
       out += b;
       i += 3;
-    } else if (c == '0' && i + 1 < layout.size() && layout[i + 1] >= '1' &&
-               layout[i + 1] <= '6') {
+    } else if (c == '0' && i + 1 < layout.size() && layout[i + 1] >= '1' && layout[i + 1] <= '6') {
       const int values[] = {month, mday, hour12, minute, second, year % 100};
       out += two(values[layout[i + 1] - '1']);
       i += 2;

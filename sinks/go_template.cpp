@@ -37,8 +37,8 @@ struct command {
 
 struct pipeline {
   int line = 0;
-  bool is_assign = false;            // `$x = …` rather than `$x := …`
-  std::vector<std::string> decl;     // declared or assigned variables
+  bool is_assign = false;         // `$x = …` rather than `$x := …`
+  std::vector<std::string> decl;  // declared or assigned variables
   std::vector<command> cmds;
 };
 
@@ -77,8 +77,24 @@ struct parse_failure {
 // ---------------------------------------------------------------------------------------------
 
 enum class tok {
-  text, left, right, identifier, field, variable, string, raw_string, character, number, dot,
-  pipe, lparen, rparen, declare, assign, comma, eof
+  text,
+  left,
+  right,
+  identifier,
+  field,
+  variable,
+  string,
+  raw_string,
+  character,
+  number,
+  dot,
+  pipe,
+  lparen,
+  rparen,
+  declare,
+  assign,
+  comma,
+  eof
 };
 
 struct token {
@@ -461,8 +477,9 @@ std::optional<value> parse_number(std::string text) {
       digits = t.substr(1);
     }
   }
-  const bool is_float = base == 10 ? t.find_first_of(".eE") != std::string_view::npos
-                                   : (base == 16 && t.find_first_of(".pP") != std::string_view::npos);
+  const bool is_float = base == 10
+                            ? t.find_first_of(".eE") != std::string_view::npos
+                            : (base == 16 && t.find_first_of(".pP") != std::string_view::npos);
   if (!is_float) {
     std::uint64_t u = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), u, base);
@@ -494,7 +511,9 @@ class parser {
   using has_function_fn = std::function<bool(std::string_view)>;
 
   parser(std::vector<token> tokens, std::string name, std::string file, has_function_fn has_fn)
-      : toks_(std::move(tokens)), name_(std::move(name)), file_(std::move(file)),
+      : toks_(std::move(tokens)),
+        name_(std::move(name)),
+        file_(std::move(file)),
         has_function_(std::move(has_fn)) {}
 
   // The trees this text defines: its top-level text as `name` plus every define/block.
@@ -558,8 +577,7 @@ class parser {
   }
   static bool is_keyword(std::string_view s) {
     return s == "block" || s == "break" || s == "continue" || s == "define" || s == "else" ||
-           s == "end" || s == "if" || s == "range" || s == "nil" || s == "template" ||
-           s == "with";
+           s == "end" || s == "if" || s == "range" || s == "nil" || s == "template" || s == "with";
   }
 
   void add_tree(std::shared_ptr<parsed_tree> tree) {
@@ -711,8 +729,10 @@ class parser {
     n.what = node::kind::call;
     n.line = name_tok.line;
     n.text = string_literal(name_tok);
-    if (peek().type != tok::right) n.pipe = parse_pipeline(clause, tok::right);
-    else next();
+    if (peek().type != tok::right)
+      n.pipe = parse_pipeline(clause, tok::right);
+    else
+      next();
     if (context == "block") {
       // {{block "x" .}}body{{end}} defines x and calls it.
       auto tree = std::make_shared<parsed_tree>();
@@ -740,8 +760,7 @@ class parser {
             toks_[pos_ + 1].type == tok::comma)) {
       const token& v = next();
       const token& op = next();
-      if (op.type == tok::assign &&
-          std::find(vars_.begin(), vars_.end(), v.text) == vars_.end()) {
+      if (op.type == tok::assign && std::find(vars_.begin(), vars_.end(), v.text) == vars_.end()) {
         fail(v.line, "undefined variable \"" + v.text + "\"");
       }
       pipe->decl.push_back(v.text);
@@ -970,7 +989,10 @@ class executor {
 
   executor(const function_map& functions, lookup_fn lookup, missing_key missing, limits lim,
            std::string& out)
-      : functions_(functions), lookup_(std::move(lookup)), missing_(missing), limits_(lim),
+      : functions_(functions),
+        lookup_(std::move(lookup)),
+        missing_(missing),
+        limits_(lim),
         out_(out) {}
 
   void run(const parsed_tree& tree, const value& data) {
@@ -1212,8 +1234,8 @@ class executor {
   }
 
   value eval_field_chain(const value& dot, value receiver, const std::string& text,
-                         const std::vector<std::string>& fields,
-                         const std::vector<operand>& args, const std::optional<value>& final) {
+                         const std::vector<std::string>& fields, const std::vector<operand>& args,
+                         const std::optional<value>& final) {
     static const std::vector<operand> no_args(1);
     for (std::size_t i = 0; i + 1 < fields.size(); ++i) {
       receiver = eval_field(dot, fields[i], text, no_args, std::nullopt, receiver);
@@ -1296,8 +1318,8 @@ class executor {
     const auto n = static_cast<int>(argv.size() - self);
     if (f.max_args < 0 ? n < f.min_args : (n < f.min_args || n > f.max_args)) {
       throw exec_error("wrong number of args for " + name + ": want " +
-                       (f.max_args < 0 ? "at least " : "") + std::to_string(f.min_args) +
-                       " got " + std::to_string(n));
+                       (f.max_args < 0 ? "at least " : "") + std::to_string(f.min_args) + " got " +
+                       std::to_string(n));
     }
     try {
       return f.call(argv);
@@ -1329,24 +1351,23 @@ const type_info& time_type() {
     type_info info{"time.Time", {}};
     auto self = [](std::span<const value> a) -> const time_value& { return a[0].as_time(); };
     info.methods["String"] = {0, 0, [self](auto a) { return value(format_go_time(self(a))); }};
-    info.methods["Format"] = {1, 1, [self](auto a) {
-                                return value(format_go_time(self(a), want_string(a[1])));
-                              }};
+    info.methods["Format"] = {
+        1, 1, [self](auto a) { return value(format_go_time(self(a), want_string(a[1]))); }};
     info.methods["UTC"] = {0, 0, [self](auto a) {
                              time_value t = self(a);
                              t.offset = std::chrono::seconds(0);
                              t.zone = "UTC";
                              return value(std::move(t));
                            }};
-    info.methods["Unix"] = {0, 0, [self](auto a) {
-                              return value(static_cast<std::int64_t>(
-                                  self(a).seconds.time_since_epoch().count()));
-                            }};
-    info.methods["UnixMilli"] = {0, 0, [self](auto a) {
-                                   return value(static_cast<std::int64_t>(
-                                       self(a).seconds.time_since_epoch().count() * 1000 +
-                                       self(a).nanos / 1000000));
-                                 }};
+    info.methods["Unix"] = {
+        0, 0, [self](auto a) {
+          return value(static_cast<std::int64_t>(self(a).seconds.time_since_epoch().count()));
+        }};
+    info.methods["UnixMilli"] = {
+        0, 0, [self](auto a) {
+          return value(static_cast<std::int64_t>(self(a).seconds.time_since_epoch().count() * 1000 +
+                                                 self(a).nanos / 1000000));
+        }};
     info.methods["IsZero"] = {0, 0, [self](auto a) { return value(self(a).is_go_zero()); }};
     return info;
   }();
@@ -1356,20 +1377,15 @@ const type_info& time_type() {
 const type_info& duration_type() {
   static const type_info t = [] {
     type_info info{"time.Duration", {}};
-    info.methods["String"] = {
-        0, 0, [](auto a) { return value(format_go_duration(a[0].as_duration())); }};
-    info.methods["Seconds"] = {0, 0, [](auto a) {
-                                 return value(static_cast<double>(a[0].as_duration().count()) /
-                                              1e9);
-                               }};
-    info.methods["Minutes"] = {0, 0, [](auto a) {
-                                 return value(static_cast<double>(a[0].as_duration().count()) /
-                                              60e9);
-                               }};
-    info.methods["Hours"] = {0, 0, [](auto a) {
-                               return value(static_cast<double>(a[0].as_duration().count()) /
-                                            3600e9);
-                             }};
+    info.methods["String"] = {0, 0,
+                              [](auto a) { return value(format_go_duration(a[0].as_duration())); }};
+    info.methods["Seconds"] = {
+        0, 0, [](auto a) { return value(static_cast<double>(a[0].as_duration().count()) / 1e9); }};
+    info.methods["Minutes"] = {
+        0, 0, [](auto a) { return value(static_cast<double>(a[0].as_duration().count()) / 60e9); }};
+    info.methods["Hours"] = {
+        0, 0,
+        [](auto a) { return value(static_cast<double>(a[0].as_duration().count()) / 3600e9); }};
     return info;
   }();
   return t;
@@ -1403,10 +1419,10 @@ std::int64_t want_int(const value& v) {
 }
 
 std::vector<std::string> want_strings(const value& v) {
-  const bool string_list =
-      v.type() == value::kind::list && v.named_type() != nullptr &&
-      std::all_of(v.as_list().begin(), v.as_list().end(),
-                  [](const value& e) { return e.type() == value::kind::string; });
+  const bool string_list = v.type() == value::kind::list && v.named_type() != nullptr &&
+                           std::all_of(v.as_list().begin(), v.as_list().end(), [](const value& e) {
+                             return e.type() == value::kind::string;
+                           });
   if (v.type() == value::kind::nil || v.type() == value::kind::invalid) return {};
   if (!string_list) {
     throw arg_type_error("wrong type for value; expected []string; got " + go_type_name(v));

@@ -74,22 +74,33 @@ struct time_value {
 // printed as "<no value>"; `nil` is the literal nil.
 class value {
  public:
-  enum class kind { invalid, nil, boolean, integer, floating, string, list, map, record, time,
-                    duration };
+  enum class kind {
+    invalid,
+    nil,
+    boolean,
+    integer,
+    floating,
+    string,
+    list,
+    map,
+    record,
+    time,
+    duration
+  };
   using list_type = std::vector<value>;
   using map_type = std::map<std::string, value>;
   using record_type = std::vector<std::pair<std::string, value>>;  // fields in declaration order
 
   value() = default;
-  value(bool b) : data_(b) {}                          // NOLINT(google-explicit-constructor)
-  value(int i) : data_(std::int64_t{i}) {}             // NOLINT(google-explicit-constructor)
-  value(std::int64_t i) : data_(i) {}                  // NOLINT(google-explicit-constructor)
-  value(double d) : data_(d) {}                        // NOLINT(google-explicit-constructor)
-  value(std::string s) : data_(std::move(s)) {}        // NOLINT(google-explicit-constructor)
-  value(const char* s) : data_(std::string(s)) {}      // NOLINT(google-explicit-constructor)
+  value(bool b) : data_(b) {}                           // NOLINT(google-explicit-constructor)
+  value(int i) : data_(std::int64_t{i}) {}              // NOLINT(google-explicit-constructor)
+  value(std::int64_t i) : data_(i) {}                   // NOLINT(google-explicit-constructor)
+  value(double d) : data_(d) {}                         // NOLINT(google-explicit-constructor)
+  value(std::string s) : data_(std::move(s)) {}         // NOLINT(google-explicit-constructor)
+  value(const char* s) : data_(std::string(s)) {}       // NOLINT(google-explicit-constructor)
   value(std::string_view s) : data_(std::string(s)) {}  // NOLINT(google-explicit-constructor)
-  value(time_value t) : data_(std::move(t)) {}         // NOLINT(google-explicit-constructor)
-  value(std::chrono::nanoseconds d) : data_(d) {}      // NOLINT(google-explicit-constructor)
+  value(time_value t) : data_(std::move(t)) {}          // NOLINT(google-explicit-constructor)
+  value(std::chrono::nanoseconds d) : data_(d) {}       // NOLINT(google-explicit-constructor)
 
   static value nil();
   // `type` may be null: a plain []interface{}.

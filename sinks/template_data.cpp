@@ -5,10 +5,10 @@
 #include <glob.h>
 #include <re2/re2.h>
 
+#include <date/tz.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <date/tz.h>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -70,10 +70,10 @@ const type_info& kv_type() {
     type_info info{"template.KV", {}};
     info.methods["SortedPairs"] = {0, 0, [](auto a) { return sorted_pairs(a[0]); }};
     info.methods["Names"] = {0, 0, [](auto a) { return strings_of(sorted_pairs(a[0]), "Name"); }};
-    info.methods["Values"] = {0, 0,
-                              [](auto a) { return strings_of(sorted_pairs(a[0]), "Value"); }};
+    info.methods["Values"] = {0, 0, [](auto a) { return strings_of(sorted_pairs(a[0]), "Value"); }};
     info.methods["Remove"] = {1, 1, [](auto a) {
-                                const std::vector<std::string> keys = go_template::want_strings(a[1]);
+                                const std::vector<std::string> keys =
+                                    go_template::want_strings(a[1]);
                                 value::map_type rest = a[0].as_map();
                                 for (const auto& k : keys) rest.erase(k);
                                 return value::map(std::move(rest), value(""), &kv_type());
@@ -100,8 +100,7 @@ const type_info& alerts_type() {
   static const type_info t = [] {
     type_info info{"template.Alerts", {}};
     info.methods["Firing"] = {0, 0, [](auto a) { return alerts_with_status(a[0], "firing"); }};
-    info.methods["Resolved"] = {0, 0,
-                                [](auto a) { return alerts_with_status(a[0], "resolved"); }};
+    info.methods["Resolved"] = {0, 0, [](auto a) { return alerts_with_status(a[0], "resolved"); }};
     return info;
   }();
   return t;
@@ -140,13 +139,13 @@ std::string title_case(std::string_view s) {
     const bool upper = c >= 'A' && c <= 'Z';
     const bool mid = c == '\'' || c == '.' || c == ':';
     if (lower || upper) {
-      out += static_cast<char>(!mid_word ? (lower ? c - 'a' + 'A' : c)
-                                         : (upper ? c - 'A' + 'a' : c));
+      out +=
+          static_cast<char>(!mid_word ? (lower ? c - 'a' + 'A' : c) : (upper ? c - 'A' + 'a' : c));
       mid_word = true;
     } else {
       out += c;
-      const bool keeps_word = (c >= '0' && c <= '9') || c == '_' || mid ||
-                              static_cast<unsigned char>(c) >= 0x80;
+      const bool keeps_word =
+          (c >= '0' && c <= '9') || c == '_' || mid || static_cast<unsigned char>(c) >= 0x80;
       if (!keeps_word || (mid && previous_mid)) mid_word = false;
     }
     previous_mid = mid;
@@ -305,8 +304,7 @@ time_value in_zone(const time_value& t, const std::string& name) {
     return out;
   }
   try {
-    const date::time_zone* zone =
-        name == "Local" ? date::current_zone() : date::locate_zone(name);
+    const date::time_zone* zone = name == "Local" ? date::current_zone() : date::locate_zone(name);
     const auto info = zone->get_info(t.seconds);
     out.offset = info.offset;
     out.zone = info.abbrev;
@@ -471,10 +469,10 @@ go_template::function_map alertmanager_template_functions() {
                   const auto re = compile_regexp(want_string(a[0]));
                   return value(RE2::PartialMatch(want_string(a[1]), *re));
                 }};
-  f["reReplaceAll"] = {3, 3, [](auto a) {
-                         return value(replace_all(want_string(a[0]), want_string(a[1]),
-                                                  want_string(a[2])));
-                       }};
+  f["reReplaceAll"] = {
+      3, 3, [](auto a) {
+        return value(replace_all(want_string(a[0]), want_string(a[1]), want_string(a[2])));
+      }};
   f["safeHtml"] = {1, 1, [](auto a) { return value(want_string(a[0])); }};
   f["safeUrl"] = {1, 1, [](auto a) { return value(want_string(a[0])); }};
   f["urlUnescape"] = {1, 1, [](auto a) { return value(query_unescape(want_string(a[0]))); }};
@@ -487,19 +485,18 @@ go_template::function_map alertmanager_template_functions() {
                  return value(go_template::format_go_time(want_time(a[1]), want_string(a[0])));
                }};
   f["tz"] = {2, 2, [](auto a) { return value(in_zone(want_time(a[1]), want_string(a[0]))); }};
-  f["since"] = {1, 1, [](auto a) {
-                  const time_value& t = want_time(a[0]);
-                  const auto now = time_value::from(std::chrono::system_clock::now());
-                  const auto secs = (now.seconds - t.seconds).count();
-                  // Go's Duration saturates at ±292 years.
-                  if (std::abs(secs) > 9'000'000'000LL) {
-                    return value(std::chrono::nanoseconds(secs > 0 ? INT64_MAX : INT64_MIN));
-                  }
-                  return value(std::chrono::nanoseconds(secs * 1'000'000'000LL + now.nanos -
-                                                        t.nanos));
-                }};
-  f["humanizeDuration"] = {1, 1,
-                           [](auto a) { return value(humanize_duration(seconds_of(a[0]))); }};
+  f["since"] = {
+      1, 1, [](auto a) {
+        const time_value& t = want_time(a[0]);
+        const auto now = time_value::from(std::chrono::system_clock::now());
+        const auto secs = (now.seconds - t.seconds).count();
+        // Go's Duration saturates at ±292 years.
+        if (std::abs(secs) > 9'000'000'000LL) {
+          return value(std::chrono::nanoseconds(secs > 0 ? INT64_MAX : INT64_MIN));
+        }
+        return value(std::chrono::nanoseconds(secs * 1'000'000'000LL + now.nanos - t.nanos));
+      }};
+  f["humanizeDuration"] = {1, 1, [](auto a) { return value(humanize_duration(seconds_of(a[0]))); }};
   return f;
 }
 

@@ -31,7 +31,8 @@ go_template::function_map alertmanager_template_functions();
 // matches each of `patterns` (the `templates:` globs, each expanded in sorted order; a pattern
 // that matches nothing is fine, as in Alertmanager), with missingkey=zero. Throws
 // std::runtime_error on an unreadable file or a parse error ("FILE:LINE: template: …").
-go_template::template_set load_alertmanager_templates(const std::vector<std::string>& patterns = {});
+go_template::template_set load_alertmanager_templates(
+    const std::vector<std::string>& patterns = {});
 
 // Renders a receiver field's text (`title: '{{ template "slack.default.title" . }}'`) for `n`,
 // like Alertmanager's ExecuteTextString. `where` names the config file and the line the value

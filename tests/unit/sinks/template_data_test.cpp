@@ -41,8 +41,8 @@ std::chrono::system_clock::time_point at(const char* rfc3339) {
 
 rules::alert disk_alert(const std::string& instance, const std::string& severity, bool firing) {
   rules::alert a;
-  a.labels = {{"alertname", "DiskFull"}, {"instance", instance}, {"job", "node"},
-              {"severity", severity}};
+  a.labels = {
+      {"alertname", "DiskFull"}, {"instance", instance}, {"job", "node"}, {"severity", severity}};
   a.annotations = {{"summary", "Disk /var is 95% full"}};
   a.firing = firing;
   a.fingerprint = rules::fingerprint(a.labels);
@@ -111,11 +111,10 @@ TEST(alertmanager_templates, every_template_alertmanager_0_25_defines_is_there) 
   for (const char* name :
        {"slack.default.title", "slack.default.text", "slack.default.fallback",
         "slack.default.titlelink", "email.default.subject", "email.default.html",
-        "pagerduty.default.description", "pagerduty.default.instances",
-        "opsgenie.default.message", "opsgenie.default.description", "wechat.default.message",
-        "victorops.default.state_message", "pushover.default.message", "sns.default.message",
-        "telegram.default.message", "discord.default.title", "discord.default.message",
-        "webex.default.message"}) {
+        "pagerduty.default.description", "pagerduty.default.instances", "opsgenie.default.message",
+        "opsgenie.default.description", "wechat.default.message", "victorops.default.state_message",
+        "pushover.default.message", "sns.default.message", "telegram.default.message",
+        "discord.default.title", "discord.default.message", "webex.default.message"}) {
     EXPECT_TRUE(templates.defines(name)) << name;
   }
 }
@@ -123,24 +122,27 @@ TEST(alertmanager_templates, every_template_alertmanager_0_25_defines_is_there) 
 TEST(alertmanager_templates, user_files_from_globs_add_and_override_templates) {
   test::temp_dir dir;
   dir.write_file("b.tmpl", R"({{ define "slack.default.title" }}custom {{ .Status }}{{ end }})");
-  dir.write_file("a.tmpl", R"({{ define "myorg.text" }}wiki/{{ .GroupLabels.alertname }}{{ end }})");
+  dir.write_file("a.tmpl",
+                 R"({{ define "myorg.text" }}wiki/{{ .GroupLabels.alertname }}{{ end }})");
   dir.write_file("ignored.txt", "{{ broken");
   const auto templates = load_alertmanager_templates(
       {(dir.path() / "*.tmpl").string(), (dir.path() / "none-*.tmpl").string()});
   const notification n = disk_notification(true);
-  EXPECT_EQ(render_alertmanager_text(templates, R"({{ template "slack.default.title" . }})", n).text,
-            "custom firing");
+  EXPECT_EQ(
+      render_alertmanager_text(templates, R"({{ template "slack.default.title" . }})", n).text,
+      "custom firing");
   EXPECT_EQ(render_alertmanager_text(templates, R"({{ template "myorg.text" . }})", n).text,
             "wiki/DiskFull");
   // The built-in ones that were not overridden are still there.
-  EXPECT_EQ(render_alertmanager_text(templates, R"({{ template "email.default.subject" . }})", n)
-                .text,
-            "[FIRING:1] DiskFull node ");
+  EXPECT_EQ(
+      render_alertmanager_text(templates, R"({{ template "email.default.subject" . }})", n).text,
+      "[FIRING:1] DiskFull node ");
 }
 
 TEST(alertmanager_templates, a_broken_user_file_names_its_path_and_line) {
   test::temp_dir dir;
-  const auto path = dir.write_file("bad.tmpl", "{{ define \"x\" }}\nok\n{{ .Foo | }}{{ nosuch }}\n{{ end }}");
+  const auto path =
+      dir.write_file("bad.tmpl", "{{ define \"x\" }}\nok\n{{ .Foo | }}{{ nosuch }}\n{{ end }}");
   try {
     (void)load_alertmanager_templates({path.string()});
     FAIL() << "no error";
@@ -153,10 +155,11 @@ TEST(alertmanager_templates, a_broken_user_file_names_its_path_and_line) {
 TEST(alertmanager_templates, receiver_text_errors_name_the_config_file_and_line) {
   const auto templates = load_alertmanager_templates();
   const notification n = disk_notification(true);
-  const auto parse = render_alertmanager_text(templates, "ok\n{{ if }}", n, {"alertmanager.yml", 30});
+  const auto parse =
+      render_alertmanager_text(templates, "ok\n{{ if }}", n, {"alertmanager.yml", 30});
   EXPECT_EQ(parse.error, "alertmanager.yml:31: template: missing value for if");
-  const auto exec = render_alertmanager_text(templates, "{{ template \"nope\" . }}", n,
-                                             {"alertmanager.yml", 30});
+  const auto exec =
+      render_alertmanager_text(templates, "{{ template \"nope\" . }}", n, {"alertmanager.yml", 30});
   EXPECT_THAT(exec.error, HasSubstr("alertmanager.yml:30: template: executing"));
   EXPECT_THAT(exec.error, HasSubstr("template \"nope\" not defined"));
 }
@@ -170,8 +173,10 @@ TEST(alertmanager_templates, later_functions_work_too) {
             "2026-01-02 03:04");
   EXPECT_EQ(render(R"({{ (index .Alerts 0).StartsAt | tz "Europe/Madrid" | date "15:04 MST" }})"),
             "04:04 CET");
-  EXPECT_EQ(render(R"({{ humanizeDuration 3723 }} {{ humanizeDuration 0.25 }} {{ humanizeDuration 1.5 }})"),
-            "1h 2m 3s 250ms 1.5s");
+  EXPECT_EQ(
+      render(
+          R"({{ humanizeDuration 3723 }} {{ humanizeDuration 0.25 }} {{ humanizeDuration 1.5 }})"),
+      "1h 2m 3s 250ms 1.5s");
   EXPECT_EQ(render(R"({{ urlUnescape "a%20b+c" }} {{ safeUrl "x" }})"), "a b c x");
   EXPECT_THAT(render(R"({{ since (index .Alerts 0).StartsAt }})"), HasSubstr("h"));
 }
