@@ -1,6 +1,7 @@
 // Go's printing of template values: the value model itself, fmt's %v rules, Sprintf's verbs,
 // strconv.Quote, time.Time and time.Duration formatting.
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cinttypes>
@@ -424,10 +425,12 @@ std::string format_float(double f, const spec& sp) {
   if (sp.sharp) fmt += '#';
   if (sp.precision >= 0) fmt += "." + std::to_string(sp.precision);
   fmt += sp.verb == 'F' ? 'f' : sp.verb;
-  std::array<char, 512> b{};
-  std::snprintf(b.data(), b.size(), fmt.c_str(), f);
-  std::string s = b.data();
-  if (std::isinf(f)) s = f > 0 ? (sp.plus ? "+Inf" : "+Inf") : "-Inf";
+  // Measure first: a precision of thousands of digits is legal.
+  const int n = std::snprintf(nullptr, 0, fmt.c_str(), f);
+  std::string s(static_cast<std::size_t>(std::max(n, 0)) + 1, '\0');
+  std::snprintf(s.data(), s.size(), fmt.c_str(), f);
+  s.resize(static_cast<std::size_t>(std::max(n, 0)));
+  if (std::isinf(f)) s = f > 0 ? "+Inf" : "-Inf";  // Go shows the sign of an infinity always
   if (std::isnan(f)) s = "NaN";
   return pad(s, sp, true);
 }

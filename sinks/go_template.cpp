@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <ranges>
 #include <utility>
 
 namespace tocsin::sinks::go_template {
@@ -43,7 +44,16 @@ struct pipeline {
 };
 
 struct node {
-  enum class kind { text, action, if_, range, with, call, break_, continue_ };
+  enum class kind {
+    text,
+    action,
+    if_action,
+    range_action,
+    with_action,
+    call,
+    break_action,
+    continue_action
+  };
   kind what = kind::text;
   int line = 0;
   std::string text;  // text; the called template's name
@@ -678,7 +688,7 @@ class parser {
         expect(tok::right, word);
         if (range_depth_ == 0) fail(line, "{{" + word + "}} outside {{range}}");
         node n;
-        n.what = word == "break" ? node::kind::break_ : node::kind::continue_;
+        n.what = word == "break" ? node::kind::break_action : node::kind::continue_action;
         n.line = line;
         return {std::move(n), nullptr};
       }
@@ -694,13 +704,14 @@ class parser {
     if (++nesting_ > max_parse_nesting) fail(peek().line, "template nested too deeply");
     const std::size_t saved_vars = vars_.size();
     node n;
-    n.what = context == "if" ? node::kind::if_
-                             : (context == "range" ? node::kind::range : node::kind::with);
+    n.what = context == "if"
+                 ? node::kind::if_action
+                 : (context == "range" ? node::kind::range_action : node::kind::with_action);
     n.line = peek().line;
     n.pipe = parse_pipeline(context, tok::right);
-    if (n.what == node::kind::range) ++range_depth_;
+    if (n.what == node::kind::range_action) ++range_depth_;
     auto [list, end] = item_list();
-    if (n.what == node::kind::range) --range_depth_;
+    if (n.what == node::kind::range_action) --range_depth_;
     n.list = std::move(list);
     if (*end == "else") {
       n.has_else = true;
@@ -1038,27 +1049,27 @@ class executor {
         if (n.pipe->decl.empty()) write(v.is_valid() ? to_go_string(v) : "<no value>");
         return;
       }
-      case node::kind::if_:
-      case node::kind::with: {
+      case node::kind::if_action:
+      case node::kind::with_action: {
         const std::size_t mark = vars_.size();
         const value v = eval_pipeline(dot, *n.pipe);
         if (is_true(v)) {
-          walk_list(n.what == node::kind::with ? v : dot, n.list);
+          walk_list(n.what == node::kind::with_action ? v : dot, n.list);
         } else if (n.has_else) {
           walk_list(dot, n.else_list);
         }
         vars_.resize(mark);
         return;
       }
-      case node::kind::range:
+      case node::kind::range_action:
         walk_range(dot, n);
         return;
       case node::kind::call:
         walk_template(dot, n);
         return;
-      case node::kind::break_:
+      case node::kind::break_action:
         throw break_signal{};
-      case node::kind::continue_:
+      case node::kind::continue_action:
         throw continue_signal{};
     }
   }
@@ -1145,9 +1156,9 @@ class executor {
   }
 
   void set_var(const std::string& name, const value& v) {
-    for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
-      if (it->first == name) {
-        it->second = v;
+    for (std::size_t i = vars_.size(); i-- > 0;) {  // the innermost declaration wins
+      if (vars_[i].first == name) {
+        vars_[i].second = v;
         return;
       }
     }
@@ -1155,8 +1166,8 @@ class executor {
   }
 
   const value& var_value(const std::string& name) {
-    for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
-      if (it->first == name) return it->second;
+    for (std::size_t i = vars_.size(); i-- > 0;) {
+      if (vars_[i].first == name) return vars_[i].second;
     }
     throw exec_error("undefined variable: " + name);
   }
