@@ -3,7 +3,9 @@
 #include "sinks/template_data.hpp"
 
 #include <glob.h>
+#include <locale.h>
 #include <re2/re2.h>
+#include <wctype.h>
 
 #include <date/tz.h>
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/utf8.hpp"
 #include "sinks/embedded_templates.hpp"
 
 namespace tocsin::sinks {
@@ -113,43 +116,109 @@ const type_info& data_type() {
 
 // --- functions -----------------------------------------------------------------------------
 
-std::string ascii_upper(std::string s) {
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return s;
+// Unicode's simple case mappings, as Go's unicode.ToUpper/ToLower, from glibc's C.UTF-8 tables
+// (ASCII only where that locale is missing).
+locale_t utf8_ctype() {
+  static const locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
+  return loc;
 }
 
-std::string ascii_lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+char32_t upper_rune(char32_t c) {
+  if (c < 0x80) return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+  return utf8_ctype() != nullptr
+             ? static_cast<char32_t>(towupper_l(static_cast<wint_t>(c), utf8_ctype()))
+             : c;
+}
+
+char32_t lower_rune(char32_t c) {
+  if (c < 0x80) return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+  return utf8_ctype() != nullptr
+             ? static_cast<char32_t>(towlower_l(static_cast<wint_t>(c), utf8_ctype()))
+             : c;
+}
+
+// Title case differs from upper case for the digraphs: ǆ is Ǆ in upper case, ǅ in title case.
+char32_t title_rune(char32_t c) {
+  if (c < 0x80 || utf8_ctype() == nullptr) return upper_rune(c);
+  static const wctrans_t to_title = wctrans_l("totitle", utf8_ctype());
+  return to_title != nullptr
+             ? static_cast<char32_t>(towctrans_l(static_cast<wint_t>(c), to_title, utf8_ctype()))
+             : upper_rune(c);
+}
+
+void append_rune(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
   }
-  return s;
+}
+
+// Calls f(rune) for each code point of s; an invalid byte is U+FFFD, as Go's range over a string.
+template <class F>
+void for_each_rune(std::string_view s, F f) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      f(static_cast<char32_t>(b));
+      ++i;
+      continue;
+    }
+    const std::size_t n = utf8_sequence_length(s, i);
+    if (n == 0) {
+      f(char32_t{0xFFFD});
+      ++i;
+      continue;
+    }
+    char32_t cp = b & (n == 2 ? 0x1F : (n == 3 ? 0x0F : 0x07));
+    for (std::size_t k = 1; k < n; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    f(cp);
+    i += n;
+  }
+}
+
+std::string map_runes(std::string_view s, char32_t (*mapping)(char32_t)) {
+  std::string out;
+  out.reserve(s.size());
+  for_each_rune(s, [&](char32_t c) { append_rune(out, mapping(c)); });
+  return out;
 }
 
 // cases.Title(language.AmericanEnglish): the first cased letter of a word upper case, the rest
-// lower case. Words break at spaces and punctuation; letters, digits, '_' and the "mid-word"
-// characters ' . : (one at a time) keep a word going. ASCII only; other bytes pass through.
+// lower case. Words break at spaces and punctuation; digits, '_' and a single "mid-word"
+// character (' . :) keep a word going, so "it's" is "It's" but "3am" is "3Am", as in Go.
 std::string title_case(std::string_view s) {
   std::string out;
   bool mid_word = false;
   bool previous_mid = false;
-  for (const char c : s) {
-    const bool lower = c >= 'a' && c <= 'z';
-    const bool upper = c >= 'A' && c <= 'Z';
+  for_each_rune(s, [&](char32_t c) {
+    const char32_t upper = upper_rune(c);
+    const char32_t lower = lower_rune(c);
+    const bool cased = upper != c || lower != c;
     const bool mid = c == '\'' || c == '.' || c == ':';
-    if (lower || upper) {
-      out +=
-          static_cast<char>(!mid_word ? (lower ? c - 'a' + 'A' : c) : (upper ? c - 'A' + 'a' : c));
+    if (cased) {
+      append_rune(out, mid_word ? lower : title_rune(c));
       mid_word = true;
     } else {
-      out += c;
-      const bool keeps_word =
-          (c >= '0' && c <= '9') || c == '_' || mid || static_cast<unsigned char>(c) >= 0x80;
+      append_rune(out, c);
+      const bool keeps_word = (c >= '0' && c <= '9') || c == '_' || mid ||
+                              (c >= 0x80 && utf8_ctype() != nullptr &&
+                               iswalnum_l(static_cast<wint_t>(c), utf8_ctype()) != 0);
       if (!keeps_word || (mid && previous_mid)) mid_word = false;
     }
     previous_mid = mid;
-  }
+  });
   return out;
 }
 
@@ -449,8 +518,8 @@ value alertmanager_template_data(const notification& n) {
 go_template::function_map alertmanager_template_functions() {
   using go_template::want_string;
   go_template::function_map f = go_template::builtin_functions();
-  f["toUpper"] = {1, 1, [](auto a) { return value(ascii_upper(want_string(a[0]))); }};
-  f["toLower"] = {1, 1, [](auto a) { return value(ascii_lower(want_string(a[0]))); }};
+  f["toUpper"] = {1, 1, [](auto a) { return value(map_runes(want_string(a[0]), upper_rune)); }};
+  f["toLower"] = {1, 1, [](auto a) { return value(map_runes(want_string(a[0]), lower_rune)); }};
   f["title"] = {1, 1, [](auto a) { return value(title_case(want_string(a[0]))); }};
   f["trimSpace"] = {1, 1, [](auto a) { return value(trim_space(want_string(a[0]))); }};
   // join is strings.Join with the separator first, for pipelines: {{ .Values | join ", " }}.
