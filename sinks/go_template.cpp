@@ -1449,14 +1449,16 @@ std::vector<std::string> want_strings(const value& v) {
 // ---------------------------------------------------------------------------------------------
 
 template_set::template_set(function_map functions, missing_key missing, limits lim)
-    : functions_(std::move(functions)), missing_(missing), limits_(lim) {}
+    : functions_(std::make_shared<const function_map>(std::move(functions))),
+      missing_(missing),
+      limits_(lim) {}
 
 std::optional<std::string> template_set::parse(std::string_view name, std::string_view text,
                                                const source_location& where) {
   try {
     lexer lex(text, where.line);
     parser p(lex.run(), std::string(name), where.file, [this](std::string_view f) {
-      return f == "and" || f == "or" || functions_.find(f) != functions_.end();
+      return f == "and" || f == "or" || functions_->find(f) != functions_->end();
     });
     for (auto& [tree_name, tree] : p.run()) {
       auto it = templates_.find(tree_name);
@@ -1491,7 +1493,7 @@ render_result template_set::execute(std::string_view name, const value& data) co
   }
   try {
     executor ex(
-        functions_,
+        *functions_,
         [this](std::string_view n) -> const parsed_tree* {
           auto t = templates_.find(n);
           return t == templates_.end() ? nullptr : t->second.get();
@@ -1502,6 +1504,8 @@ render_result template_set::execute(std::string_view name, const value& data) co
     result.error = f.message;
   } catch (const std::exception& e) {  // e.g. std::bad_alloc: a render never throws
     result.error = std::string("template: ") + e.what();
+  } catch (...) {
+    result.error = "template: internal error";
   }
   if (!result.ok()) result.text.clear();
   return result;

@@ -208,7 +208,7 @@ class template_set {
                                            const source_location& where) const;
 
  private:
-  function_map functions_;
+  std::shared_ptr<const function_map> functions_;  // shared by the copies execute_text makes
   missing_key missing_;
   limits limits_;
   std::map<std::string, std::shared_ptr<const parsed_tree>, std::less<>> templates_;
