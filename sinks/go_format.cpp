@@ -45,6 +45,12 @@ value value::nil() {
   return v;
 }
 
+value value::safe_html(std::string s) {
+  value v(std::move(s));
+  v.safe_html_ = true;
+  return v;
+}
+
 value value::list(list_type items, const type_info* type) {
   auto c = std::make_shared<compound>();
   c->what = kind::list;
@@ -65,6 +71,8 @@ value value::map(map_type entries, value missing, const type_info* type) {
   v.data_ = std::shared_ptr<const compound>(std::move(c));
   return v;
 }
+
+value value::map(map_type entries) { return map(std::move(entries), value(), nullptr); }
 
 value value::record(record_type fields, const type_info* type) {
   auto c = std::make_shared<compound>();

@@ -9,6 +9,8 @@
 #include <ranges>
 #include <utility>
 
+#include "sinks/go_html.hpp"
+
 namespace tocsin::sinks::go_template {
 
 // ---------------------------------------------------------------------------------------------
@@ -998,13 +1000,15 @@ class executor {
  public:
   using lookup_fn = std::function<const parsed_tree*(std::string_view)>;
 
+  // `html`: null for plain text, else the HTML context the output is escaped for.
   executor(const function_map& functions, lookup_fn lookup, missing_key missing, limits lim,
-           std::string& out)
+           std::string& out, html_context* html)
       : functions_(functions),
         lookup_(std::move(lookup)),
         missing_(missing),
         limits_(lim),
-        out_(out) {}
+        out_(out),
+        html_(html) {}
 
   void run(const parsed_tree& tree, const value& data) {
     tree_ = &tree;
@@ -1042,11 +1046,20 @@ class executor {
     line_ = n.line;
     switch (n.what) {
       case node::kind::text:
-        write(n.text);
+        if (html_ != nullptr) {
+          write(html_->template_text(n.text));
+        } else {
+          write(n.text);
+        }
         return;
       case node::kind::action: {
         const value v = eval_pipeline(dot, *n.pipe);
-        if (n.pipe->decl.empty()) write(v.is_valid() ? to_go_string(v) : "<no value>");
+        if (!n.pipe->decl.empty()) return;
+        if (html_ != nullptr) {
+          write(html_->escape(v, predefined_escaper(*n.pipe)));
+        } else {
+          write(v.is_valid() ? to_go_string(v) : "<no value>");
+        }
         return;
       }
       case node::kind::if_action:
@@ -1072,6 +1085,15 @@ class executor {
       case node::kind::continue_action:
         throw continue_signal{};
     }
+  }
+
+  // "html" or "urlquery" when the pipeline ends with that function (html/template lets it stand
+  // in for an escaper it would add), else "".
+  static std::string_view predefined_escaper(const pipeline& p) {
+    const operand& last = p.cmds.back().args[0];
+    if (last.what != operand::kind::identifier) return {};
+    const std::string& name = last.idents[0];
+    return name == "html" || name == "urlquery" ? std::string_view(name) : std::string_view();
   }
 
   void walk_range(const value& dot, const node& n) {
@@ -1348,6 +1370,7 @@ class executor {
   missing_key missing_;
   limits limits_;
   std::string& out_;
+  html_context* html_;
   const parsed_tree* tree_ = nullptr;
   std::vector<std::pair<std::string, value>> vars_;
   int depth_ = 0;
@@ -1484,13 +1507,14 @@ std::vector<std::string> template_set::names() const {
   return out;
 }
 
-render_result template_set::execute(std::string_view name, const value& data) const {
+render_result template_set::execute(std::string_view name, const value& data, escaping mode) const {
   render_result result;
   auto it = templates_.find(name);
   if (it == templates_.end()) {
     result.error = "template: no template \"" + std::string(name) + "\" associated with template";
     return result;
   }
+  html_context html;
   try {
     executor ex(
         *functions_,
@@ -1498,7 +1522,7 @@ render_result template_set::execute(std::string_view name, const value& data) co
           auto t = templates_.find(n);
           return t == templates_.end() ? nullptr : t->second.get();
         },
-        missing_, limits_, result.text);
+        missing_, limits_, result.text, mode == escaping::html ? &html : nullptr);
     ex.run(*it->second, data);
   } catch (const exec_failure& f) {
     result.error = f.message;
@@ -1512,11 +1536,11 @@ render_result template_set::execute(std::string_view name, const value& data) co
 }
 
 render_result template_set::execute_text(std::string_view text, const value& data,
-                                         const source_location& where) const {
+                                         const source_location& where, escaping mode) const {
   if (text.empty()) return {};
   template_set copy = *this;
   if (auto error = copy.parse("", text, where)) return {{}, *error};
-  return copy.execute("", data);
+  return copy.execute("", data, mode);
 }
 
 }  // namespace tocsin::sinks::go_template

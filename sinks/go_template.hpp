@@ -103,11 +103,15 @@ class value {
   value(std::chrono::nanoseconds d) : data_(d) {}       // NOLINT(google-explicit-constructor)
 
   static value nil();
+  // A string that is HTML already (Alertmanager's safeHtml): printed as is in text; HTML-mode
+  // escaping leaves it alone where HTML may go.
+  static value safe_html(std::string s);
   // `type` may be null: a plain []interface{}.
   static value list(list_type items, const type_info* type = nullptr);
   // `missing` is what a missing key reads as under missingkey=zero: the zero value of the
   // element type ("" for map[string]string; invalid for map[string]interface{}).
-  static value map(map_type entries, value missing = {}, const type_info* type = nullptr);
+  static value map(map_type entries, value missing, const type_info* type = nullptr);
+  static value map(map_type entries);  // a map[string]interface{}
   static value record(record_type fields, const type_info* type);
   // A []string.
   static value strings(const std::vector<std::string>& items);
@@ -115,6 +119,7 @@ class value {
   [[nodiscard]] kind type() const;
   [[nodiscard]] const type_info* named_type() const;  // null for basic kinds and plain lists/maps
   [[nodiscard]] bool is_valid() const { return type() != kind::invalid; }
+  [[nodiscard]] bool is_safe_html() const { return safe_html_; }
 
   // Accessors; each requires the matching kind.
   [[nodiscard]] bool as_bool() const { return std::get<bool>(data_); }
@@ -137,6 +142,7 @@ class value {
   std::variant<std::monostate, nil_tag, bool, std::int64_t, double, std::string, time_value,
                std::chrono::nanoseconds, std::shared_ptr<const compound>>
       data_;
+  bool safe_html_ = false;
 };
 
 // Go's truth: false for no value, nil, false, 0, "" and empty lists and maps.
@@ -177,6 +183,11 @@ struct limits {
   std::uint64_t max_steps = 1000000;  // nodes evaluated in one render
 };
 
+// How actions' output is written: as is (text/template), or escaped for where it lands in the
+// HTML the template writes (html/template; see go_html.hpp), as Alertmanager renders an email's
+// `html`.
+enum class escaping { text, html };
+
 struct render_result {
   std::string text;
   std::string error;  // empty on success
@@ -201,11 +212,13 @@ class template_set {
   [[nodiscard]] std::vector<std::string> names() const;  // sorted
 
   // Runs template `name` with dot = data.
-  [[nodiscard]] render_result execute(std::string_view name, const value& data) const;
+  [[nodiscard]] render_result execute(std::string_view name, const value& data,
+                                      escaping mode = escaping::text) const;
   // Parses `text` as an anonymous template in a copy of this namespace (its defines are seen by
   // itself only) and runs it: Alertmanager's ExecuteTextString. "" renders "" without parsing.
   [[nodiscard]] render_result execute_text(std::string_view text, const value& data,
-                                           const source_location& where) const;
+                                           const source_location& where,
+                                           escaping mode = escaping::text) const;
 
  private:
   std::shared_ptr<const function_map> functions_;  // shared by the copies execute_text makes

@@ -542,7 +542,7 @@ go_template::function_map alertmanager_template_functions() {
       3, 3, [](auto a) {
         return value(replace_all(want_string(a[0]), want_string(a[1]), want_string(a[2])));
       }};
-  f["safeHtml"] = {1, 1, [](auto a) { return value(want_string(a[0])); }};
+  f["safeHtml"] = {1, 1, [](auto a) { return value::safe_html(want_string(a[0])); }};
   f["safeUrl"] = {1, 1, [](auto a) { return value(want_string(a[0])); }};
   f["urlUnescape"] = {1, 1, [](auto a) { return value(query_unescape(want_string(a[0]))); }};
   f["stringSlice"] = {0, -1, [](auto a) {
@@ -590,9 +590,10 @@ go_template::template_set load_alertmanager_templates(const std::vector<std::str
 
 go_template::render_result render_alertmanager_text(const go_template::template_set& templates,
                                                     std::string_view text, const notification& n,
-                                                    const go_template::source_location& where) {
+                                                    const go_template::source_location& where,
+                                                    go_template::escaping mode) {
   try {
-    return templates.execute_text(text, alertmanager_template_data(n), where);
+    return templates.execute_text(text, alertmanager_template_data(n), where, mode);
   } catch (const std::exception& e) {  // building the data can only fail to allocate
     return {{}, e.what()};
   }

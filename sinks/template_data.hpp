@@ -35,11 +35,12 @@ go_template::template_set load_alertmanager_templates(
     const std::vector<std::string>& patterns = {});
 
 // Renders a receiver field's text (`title: '{{ template "slack.default.title" . }}'`) for `n`,
-// like Alertmanager's ExecuteTextString. `where` names the config file and the line the value
-// starts on, for errors.
-go_template::render_result render_alertmanager_text(const go_template::template_set& templates,
-                                                    std::string_view text, const notification& n,
-                                                    const go_template::source_location& where = {});
+// like Alertmanager's ExecuteTextString; with escaping::html, like its ExecuteHTMLString (an
+// email's `html`). `where` names the config file and the line the value starts on, for errors.
+go_template::render_result render_alertmanager_text(
+    const go_template::template_set& templates, std::string_view text, const notification& n,
+    const go_template::source_location& where = {},
+    go_template::escaping mode = go_template::escaping::text);
 
 // regexp.QuoteMeta: a backslash before each of \.+*?()|[]{}^$
 std::string go_quote_meta(std::string_view s);

@@ -3,7 +3,8 @@
 // renders them. The expected text (testdata/alertmanager_default_templates.json) was produced by
 // Go's text/template (missingkey=zero) executing Debian's Alertmanager 0.25 default.tmpl and
 // email.tmpl with Alertmanager's template.Data, KV, Pairs and Alerts types and its 0.25
-// functions (title from golang.org/x/text/cases), over the same two notifications as here.
+// functions (title from golang.org/x/text/cases), over the same two notifications as here; the
+// "_html" scenarios by Go's html/template, as Alertmanager renders an email's `html`.
 // tests/integration/alertmanager_templates_test.cpp checks the same against the real binary.
 
 #include "sinks/template_data.hpp"
@@ -76,19 +77,20 @@ nlohmann::json expected_renders() {
   return nlohmann::json::parse(in);
 }
 
-void check_scenario(const std::string& scenario, const notification& n) {
+void check_scenario(const std::string& scenario, const notification& n,
+                    go_template::escaping mode = go_template::escaping::text) {
   const go_template::template_set templates = load_alertmanager_templates();
   const go_template::value data = alertmanager_template_data(n);
   const nlohmann::json expected = expected_renders().at(scenario);
-  ASSERT_GT(expected.size(), 50U);
+  ASSERT_GT(expected.size(), mode == go_template::escaping::text ? 50U : 5U);
   for (const auto& [key, value] : expected.items()) {
     SCOPED_TRACE(scenario + ": " + key);
     const std::string want = value.get<std::string>();
     const bool is_name = key.find("{{") == std::string::npos && key.find(' ') == std::string::npos;
     if (is_name) EXPECT_TRUE(templates.defines(key));
     const go_template::render_result got =
-        is_name ? templates.execute(key, data)
-                : render_alertmanager_text(templates, key, n, {"alertmanager.yml", 12});
+        is_name ? templates.execute(key, data, mode)
+                : render_alertmanager_text(templates, key, n, {"alertmanager.yml", 12}, mode);
     if (want.starts_with("ERROR: ")) {
       EXPECT_FALSE(got.ok()) << got.text;
       continue;
@@ -104,6 +106,16 @@ TEST(alertmanager_templates, default_templates_render_like_alertmanager_firing_a
 
 TEST(alertmanager_templates, default_templates_render_like_alertmanager_resolved_only) {
   check_scenario("resolved_only", disk_notification(false));
+}
+
+// An email's `html` goes through html/template in Alertmanager: values are escaped for where
+// they land (text, attributes, URLs, scripts), template comments are dropped.
+TEST(alertmanager_templates, html_renders_like_alertmanagers_html_template_firing_and_resolved) {
+  check_scenario("firing_and_resolved_html", disk_notification(true), go_template::escaping::html);
+}
+
+TEST(alertmanager_templates, html_renders_like_alertmanagers_html_template_resolved_only) {
+  check_scenario("resolved_only_html", disk_notification(false), go_template::escaping::html);
 }
 
 TEST(alertmanager_templates, every_template_alertmanager_0_25_defines_is_there) {
