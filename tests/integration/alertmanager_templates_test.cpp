@@ -1,9 +1,10 @@
 // Alertmanager templates, tocsin against the real thing: Debian's Alertmanager 0.25 sends a Slack
 // notification (to an HTTP capture server) whose title, text, pretext, footer, defaults and
 // fields are its documented example templates, a user template file, every named template of
-// its default.tmpl and email.tmpl and texts using its functions; tocsin renders the same texts
-// for the same notification with sinks/template_data.hpp, and each must equal Alertmanager's,
-// byte for byte. (The templates are not wired into tocsin's receivers yet, so the library does
+// its default.tmpl and email.tmpl and texts using its functions, and an email (to an SMTP
+// capture server) with its default HTML body and Subject; tocsin renders the same texts for the
+// same notification with sinks/template_data.hpp, and each must equal Alertmanager's, byte for
+// byte. (The templates are not wired into tocsin's receivers yet, so the library does
 // tocsin's side.)
 
 #include <gtest/gtest.h>
@@ -21,6 +22,7 @@
 #include "tests/support/http_capture.hpp"
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/smtp_server.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 
@@ -55,6 +57,15 @@ const std::map<std::string, std::string> slack_texts = {
      "{{ template \"email.default.subject\" . }}"},
 };
 
+// The email's html (through Go's html/template there) and Subject (text): the default HTML plus
+// values landing in text, an attribute and a URL.
+const std::string email_html =
+    R"({{ template "email.default.html" . }}<p title="{{ .CommonAnnotations.summary }}">)"
+    R"({{ range .Alerts }}{{ .Annotations.description }}<a href="{{ .GeneratorURL }}">)"
+    R"({{ .Labels.instance }}</a><!-- {{ .Status }} -->{{ end }}</p>)";
+const std::string email_subject =
+    R"({{ template "email.default.subject" . }}{{ .CommonLabels.job | toUpper }})";
+
 const std::string myorg_tmpl =
     R"({{ define "slack.myorg.text" }}https://internal.myorg.net/wiki/alerts/{{ .GroupLabels.app }}/{{ .GroupLabels.alertname }}{{ end}})";
 
@@ -79,29 +90,33 @@ std::vector<std::string> field_texts() {
 // A YAML double-quoted scalar (JSON's string syntax is one).
 std::string yaml_quoted(const std::string& s) { return json(s).dump(); }
 
-std::string alertmanager_yml(const std::string& slack_url, const fs::path& template_dir,
-                             const std::vector<std::string>& fields) {
-  std::string y =
-      "route:\n"
-      "  receiver: team-x.ops\n"
-      "  group_by: [alertname, job]\n"
-      "  group_wait: 1s\n"
-      "  group_interval: 1m\n"
-      "  repeat_interval: 1h\n"
-      "templates:\n"
-      "  - " +
-      yaml_quoted((template_dir / "*.tmpl").string()) +
-      "\n"
-      "receivers:\n"
-      "  - name: team-x.ops\n"
-      "    slack_configs:\n"
-      "      - api_url: " +
-      yaml_quoted(slack_url) +
-      "\n"
-      "        send_resolved: true\n"
-      "        channel: '#alerts'\n";
-  for (const auto& [key, text] : slack_texts)
+std::string alertmanager_yml(const std::string& slack_url, std::uint16_t smtp_port,
+                             const fs::path& template_dir, const std::vector<std::string>& fields) {
+  std::string y = "route:\n";
+  y += "  receiver: team-x.ops\n";
+  y += "  group_by: [alertname, job]\n";
+  y += "  group_wait: 1s\n";
+  y += "  group_interval: 1m\n";
+  y += "  repeat_interval: 1h\n";
+  y += "templates:\n";
+  y += "  - " + yaml_quoted((template_dir / "*.tmpl").string()) + "\n";
+  y += "receivers:\n";
+  y += "  - name: team-x.ops\n";
+  y += "    email_configs:\n";
+  y += "      - to: ops@example.com\n";
+  y += "        from: alertmanager@example.com\n";
+  y += "        smarthost: 127.0.0.1:" + std::to_string(smtp_port) + "\n";
+  y += "        require_tls: false\n";
+  y += "        send_resolved: true\n";
+  y += "        html: " + yaml_quoted(email_html) + "\n";
+  y += "        headers: { Subject: " + yaml_quoted(email_subject) + " }\n";
+  y += "    slack_configs:\n";
+  y += "      - api_url: " + yaml_quoted(slack_url) + "\n";
+  y += "        send_resolved: true\n";
+  y += "        channel: '#alerts'\n";
+  for (const auto& [key, text] : slack_texts) {
     y += "        " + key + ": " + yaml_quoted(text) + "\n";
+  }
   y += "        fields:\n";
   for (std::size_t i = 0; i < fields.size(); ++i) {
     y += "          - title: " + yaml_quoted("field " + std::to_string(i)) + "\n";
@@ -154,6 +169,7 @@ TEST(alertmanager_templates, tocsin_renders_what_a_real_alertmanager_sends) {
   if (alertmanager.empty()) GTEST_SKIP() << "prometheus-alertmanager is not installed";
 
   http_capture slack;
+  smtp_server smtp;
   temp_dir dir("am-templates");
   fs::create_directories(dir / "templates");
   fs::create_directories(dir / "data");
@@ -161,7 +177,7 @@ TEST(alertmanager_templates, tocsin_renders_what_a_real_alertmanager_sends) {
   const std::vector<std::string> fields = field_texts();
   ASSERT_GT(fields.size(), 50U);
   dir.write_file("alertmanager.yml",
-                 alertmanager_yml(slack.url("/slack"), dir / "templates", fields));
+                 alertmanager_yml(slack.url("/slack"), smtp.port(), dir / "templates", fields));
 
   const std::uint16_t port = free_port();
   process_options options;
@@ -247,6 +263,27 @@ TEST(alertmanager_templates, tocsin_renders_what_a_real_alertmanager_sends) {
     EXPECT_EQ(render(fields[i]), sent_fields[i].value("value", ""))
         << "field " << i << ": " << fields[i];
   }
+
+  // The email: its Subject as text, its html through html/template's escaping.
+  ASSERT_TRUE(wait_until([&] { return !smtp.messages().empty(); }, 30s))
+      << "no email; Alertmanager log:\n"
+      << am_log();
+  const json mail = smtp.messages().front();
+  EXPECT_EQ(render(email_subject), mail.at("headers").value("Subject", ""));
+  std::string their_html;
+  for (const json& part : mail.at("parts")) {
+    if (part.value("type", "") == "text/html") their_html = part.value("content", "");
+  }
+  // Quoted-printable travels with CRLF line ends; the template's are LF.
+  for (auto at = their_html.find("\r\n"); at != std::string::npos;
+       at = their_html.find("\r\n", at)) {
+    their_html.erase(at, 1);
+  }
+  const auto ours = sinks::render_alertmanager_text(
+      templates, email_html, n, {"alertmanager.yml", 1}, sinks::go_template::escaping::html);
+  ASSERT_TRUE(ours.ok()) << ours.error;
+  EXPECT_GT(their_html.size(), 10000U);
+  EXPECT_EQ(ours.text, their_html);
 }
 
 }  // namespace
