@@ -322,7 +322,7 @@ std::string json_value(const value& v) {
 
 // jsValEscaper: the value as a JavaScript expression, padded so it cannot run into a keyword.
 std::string js_value_escape(const value& v) {
-  const std::string json = json_value(v);
+  std::string json = json_value(v);
   const auto ident = [](char c) {
     return is_alpha(c) || (c >= '0' && c <= '9') || c == '_' || c == '$';
   };
@@ -367,7 +367,7 @@ std::string css_value_filter(const std::string& s) {
 
 // htmlNameFilter: an attribute name written by an action.
 std::string html_name_filter(const std::string& s) {
-  const std::string name = lower(s);
+  std::string name = lower(s);
   if (name.empty() || name.starts_with("on") || name == "style" || name == "href" ||
       name == "src") {
     return std::string(failsafe);
@@ -597,9 +597,9 @@ std::size_t html_context::advance(std::string_view s, std::string& out) {
 std::string html_context::escape(const value& v, std::string_view predefined) const {
   // html/template's stringify: a string as is, no value as "", anything else as Go prints it.
   const bool safe_html = v.type() == value::kind::string && v.is_safe_html();
-  const std::string text = v.type() == value::kind::string                   ? v.as_string()
-                           : (!v.is_valid() || v.type() == value::kind::nil) ? std::string()
-                                                                             : to_go_string(v);
+  std::string text = v.type() == value::kind::string                   ? v.as_string()
+                     : (!v.is_valid() || v.type() == value::kind::nil) ? std::string()
+                                                                       : to_go_string(v);
   // The delimiter's escaper, after the context's own; "html" is as strict as the quoted one.
   const auto attr_escape = [&](const std::string& s) {
     if (delim_ == delim::space_or_tag_end) return html_nospace_escape(s);
