@@ -162,8 +162,9 @@ std::string format_go_time(const time_value& t, std::string_view layout);
 std::string format_go_duration(std::chrono::nanoseconds d);
 
 using function_map = std::map<std::string, callable, std::less<>>;
-// Go's builtins except and/or/not-free ones the engine evaluates itself (and, or): call, html,
-// index, slice, js, len, not, print, printf, println, urlquery, eq, ne, lt, le, gt, ge.
+// Go's predefined functions html, index, slice, js, len, not, print, printf, println, urlquery,
+// eq, ne, lt, le, gt, ge. (`and` and `or` are always there: the engine evaluates them lazily, as
+// Go does. `call` is not, as template values here are never functions.)
 function_map builtin_functions();
 
 // Where a template's text comes from, for error messages: "FILE:LINE: template: …". `line` is
@@ -194,7 +195,7 @@ struct render_result {
   [[nodiscard]] bool ok() const { return error.empty(); }
 };
 
-struct parsed_tree;  // one named template's parse tree (go_template.cpp)
+struct parsed_tree;  // one named template's parse tree (go_parse.hpp)
 
 // Named templates in one namespace, like a Go *template.Template and its associated templates.
 // Parsing is not thread-safe; once parsed, execute() may run from several threads at once.
