@@ -179,7 +179,12 @@ TEST(alertmanager_migration, what_tocsin_does_not_do_is_named_with_its_location)
                                    "        oauth2:\n"                              // 15
                                    "          client_id: a\n"                       // 16
                                    "          client_secret: b\n"                   // 17
-                                   "          token_url: 'http://127.0.0.1:9/t'\n");
+                                   "          token_url: 'http://127.0.0.1:9/t'\n"  // 18
+                                   "  email_configs:\n"                            // 19
+                                   "    - to: 'a@example.org'\n"                   // 20
+                                   "      from: 'b@example.org'\n"                 // 21
+                                   "      smarthost: 'localhost:25'\n"             // 22
+                                   "      hello: 'host.example.org'\n");           // 23
   ASSERT_EQ(amtool_check(path).exit_code, 0);
   const auto ours = tocsin_check(path);
   EXPECT_EQ(ours.exit_code, 1);
@@ -189,7 +194,7 @@ TEST(alertmanager_migration, what_tocsin_does_not_do_is_named_with_its_location)
                 "pushover integration",
            at + "16:11: receivers[0].slack_configs[0].http_config.oauth2: tocsin does not support "
                 "OAuth 2.0 here",
-           "warning: " + at + "10:7: receivers[0].slack_configs[0].actions: ignored",
+           "warning: " + at + "23:7: receivers[0].email_configs[0].hello: ignored",
        }) {
     EXPECT_NE(ours.stderr_text.find(expected), std::string::npos)
         << "missing " << expected << " in:\n"
