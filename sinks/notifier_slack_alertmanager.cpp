@@ -85,25 +85,30 @@ class alertmanager_slack_notifier final : public notifier {
     if (!s_.fields.empty()) {
       auto fields = nlohmann::ordered_json::array();
       for (const slack_field& f : s_.fields) {
-        fields.push_back({{"title", f.title.render(n)},
-                          {"value", f.value.render(n)},
-                          {"short", f.is_short.value_or(s_.short_fields)}});
+        nlohmann::ordered_json field = nlohmann::ordered_json::object();
+        set_unless_empty(field, "title", f.title.render(n));
+        set_unless_empty(field, "value", f.value.render(n));
+        field["short"] = f.is_short.value_or(s_.short_fields);
+        fields.push_back(std::move(field));
       }
       attachment["fields"] = std::move(fields);
     }
     if (!s_.actions.empty()) {
       auto actions = nlohmann::ordered_json::array();
       for (const slack_action& a : s_.actions) {
-        nlohmann::ordered_json action = {{"type", a.type.render(n)}, {"text", a.text.render(n)}};
+        nlohmann::ordered_json action = nlohmann::ordered_json::object();
+        set_unless_empty(action, "type", a.type.render(n));
+        set_unless_empty(action, "text", a.text.render(n));
         set_unless_empty(action, "url", a.url.render(n));
         set_unless_empty(action, "style", a.style.render(n));
         set_unless_empty(action, "name", a.name.render(n));
         set_unless_empty(action, "value", a.value.render(n));
         if (a.confirm) {
-          action["confirm"] = {{"title", (*a.confirm)[0].render(n)},
-                               {"text", (*a.confirm)[1].render(n)},
-                               {"ok_text", (*a.confirm)[2].render(n)},
-                               {"dismiss_text", (*a.confirm)[3].render(n)}};
+          nlohmann::ordered_json confirm = nlohmann::ordered_json::object();
+          for (std::size_t i = 0; i < std::size(confirm_keys); ++i) {
+            set_unless_empty(confirm, confirm_keys[i].data(), (*a.confirm).at(i).render(n));
+          }
+          action["confirm"] = std::move(confirm);
         }
         actions.push_back(std::move(action));
       }

@@ -19,6 +19,8 @@
 
 #include "sinks/template_data.hpp"
 #include "tests/support/files.hpp"
+#include "config/config.hpp"
+#include "sinks/notifier.hpp"
 #include "tests/support/http_capture.hpp"
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
@@ -284,6 +286,31 @@ TEST(alertmanager_templates, tocsin_renders_what_a_real_alertmanager_sends) {
   ASSERT_TRUE(ours.ok()) << ours.error;
   EXPECT_GT(their_html.size(), 10000U);
   EXPECT_EQ(ours.text, their_html);
+
+  // The same alertmanager.yml loaded by tocsin: its receiver sends the same Slack message (every
+  // part of it, defaults included) and the same email Subject and HTML.
+  const config::config cfg = config::load_file(dir / "alertmanager.yml");
+  sinks::notifier_registry registry;
+  sinks::register_builtin_notifiers(registry);
+  const auto receivers = config::receivers_by_name(cfg.receivers);
+  ASSERT_EQ(receivers.size(), 1U);
+  const auto receiver = registry.create(receivers.front());
+  n.group_key = "{}:{alertname=\"DiskFull\", job=\"node\"}";
+  const sinks::delivery_result result = receiver->send(n);
+  ASSERT_EQ(result.result, sinks::delivery_result::outcome::delivered) << result.detail;
+  ASSERT_EQ(slack.requests().size(), 2U);
+  EXPECT_EQ(json::parse(slack.requests()[1].body), sent);
+  ASSERT_TRUE(wait_until([&] { return smtp.messages().size() == 2; }, 30s));
+  const json our_mail = smtp.messages()[1];
+  EXPECT_EQ(our_mail.at("headers").value("Subject", ""), mail.at("headers").value("Subject", ""));
+  std::string our_html;
+  for (const json& part : our_mail.at("parts")) {
+    if (part.value("type", "") == "text/html") our_html = part.value("content", "");
+  }
+  for (auto at = our_html.find("\r\n"); at != std::string::npos; at = our_html.find("\r\n", at)) {
+    our_html.erase(at, 1);
+  }
+  EXPECT_EQ(our_html, their_html);
 }
 
 }  // namespace
