@@ -159,6 +159,71 @@ std::optional<std::map<std::string, std::string>> section_reader::text_map(std::
   return e == nullptr ? std::nullopt : impl_->reader->text_map(*e);
 }
 
+namespace {
+
+// Nested at most this deep: a hostile config cannot exhaust the stack.
+constexpr int max_tree_depth = 32;
+
+std::optional<text_tree> read_tree(yaml_reader& reader, const YAML::Node& node,
+                                   const YAML::Mark& mark, const std::string& path, int depth) {
+  text_tree out;
+  out.path = path;
+  out.where = reader.where(mark);
+  if (depth > max_tree_depth) {
+    reader.error(mark, path, "nested deeper than " + std::to_string(max_tree_depth) + " levels");
+    return std::nullopt;
+  }
+  if (node.IsNull()) {
+    out.plain = true;
+    out.text = "null";
+    return out;
+  }
+  if (node.IsScalar()) {
+    out.text = node.Scalar();
+    out.plain = node.Tag() == "?";
+    return out;
+  }
+  bool ok = true;
+  if (node.IsSequence()) {
+    out.type = text_tree::kind::list;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      auto item = read_tree(reader, node[i], node[i].Mark(), path + "[" + std::to_string(i) + "]",
+                            depth + 1);
+      if (item) out.items.emplace_back("", std::move(*item));
+      ok = ok && item.has_value();
+    }
+    return ok ? std::optional<text_tree>(std::move(out)) : std::nullopt;
+  }
+  out.type = text_tree::kind::map;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const YAML::Node key = it->first;
+    if (!key.IsScalar()) {
+      reader.error(key.Mark(), path, "expected a string key, got " + describe(key));
+      ok = false;
+      continue;
+    }
+    const bool duplicate = std::any_of(out.items.begin(), out.items.end(),
+                                       [&](const auto& e) { return e.first == key.Scalar(); });
+    if (duplicate) {
+      reader.error(key.Mark(), path, "duplicate key " + quote(key.Scalar()));
+      ok = false;
+      continue;
+    }
+    auto item = read_tree(reader, it->second, key.Mark(), path + "." + key.Scalar(), depth + 1);
+    if (item) out.items.emplace_back(key.Scalar(), std::move(*item));
+    ok = ok && item.has_value();
+  }
+  return ok ? std::optional<text_tree>(std::move(out)) : std::nullopt;
+}
+
+}  // namespace
+
+std::optional<text_tree> section_reader::tree(std::string_view key) {
+  const yaml_entry* e = impl_->find(key);
+  if (e == nullptr) return std::nullopt;
+  return read_tree(*impl_->reader, e->value, e->mark(), e->path, 0);
+}
+
 std::optional<std::filesystem::path> section_reader::path(std::string_view key) {
   auto name = text(key);
   if (!name) return std::nullopt;

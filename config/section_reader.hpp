@@ -39,6 +39,18 @@ source_location integration_where(const receiver_config& receiver);
 // integration's name when it was built in code.
 std::string integration_path(const receiver_config& receiver);
 
+// A free-form value whose scalars are texts (a webhook's `payload`): a mapping (entries in the
+// order written), a list, or one scalar.
+struct text_tree {
+  enum class kind { text, list, map };
+  kind type = kind::text;
+  std::string text;
+  bool plain = false;  // an unquoted scalar (`3`, `true`), which may stand for a number or bool
+  std::vector<std::pair<std::string, text_tree>> items;  // list items have empty names
+  std::string path;                                      // for messages: `payload.a[0]`
+  source_location where;
+};
+
 // One mapping of a receiver's integration section (or a mapping nested in it). Each reading
 // function reports its own problem and returns nullopt; check() throws them all.
 class section_reader {
@@ -72,6 +84,7 @@ class section_reader {
   std::optional<endpoint> address(std::string_view key);  // host:port
   std::optional<std::vector<std::string>> text_list(std::string_view key);
   std::optional<std::map<std::string, std::string>> text_map(std::string_view key);
+  std::optional<text_tree> tree(std::string_view key);
   // A file name, relative to the config file's folder (systemd starts us in /).
   std::optional<std::filesystem::path> path(std::string_view key);
   // The secret in the file `key` names (read_secret_file()).

@@ -58,8 +58,7 @@ notification_text::notification_text(std::shared_ptr<const go_template::template
 
 std::string notification_text::render(const notification& n, text_escape escape) const {
   if (go_) {
-    go_template::render_result r =
-        go_->execute(go_name_, alertmanager_template_data(n), go_mode_);
+    go_template::render_result r = go_->execute(go_name_, alertmanager_template_data(n), go_mode_);
     if (r.ok()) return std::move(r.text);
     spdlog::warn("receiver {}: template {} failed: {}", n.receiver, go_name_, r.error);
     return "[template error: " + r.error + "]";
@@ -93,8 +92,8 @@ bool uses_go_syntax(std::string_view text) {
       action.remove_suffix(1);
     }
     const bool bare_name =
-        !action.empty() && (std::isalpha(static_cast<unsigned char>(action[0])) != 0 ||
-                            action[0] == '_') &&
+        !action.empty() &&
+        (std::isalpha(static_cast<unsigned char>(action[0])) != 0 || action[0] == '_') &&
         std::all_of(action.begin(), action.end(), [](char c) {
           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
         });
@@ -125,14 +124,16 @@ std::optional<notification_text> text_reader::read(std::string_view key,
   return go(key, *text, in_.where(key), mode);
 }
 
-std::optional<notification_text> text_reader::parse(std::string_view key, std::string_view value) {
+std::optional<notification_text> text_reader::parse(
+    std::string_view key, std::string_view value,
+    const std::optional<config::source_location>& where) {
   if (!alertmanager_syntax_ && !uses_go_syntax(value)) return notification_text(value);
-  return go(key, value, in_.where(key));
+  return go(key, value, where.value_or(in_.where(key)));
 }
 
 std::optional<notification_text> text_reader::go(std::string_view key, std::string_view text,
-                                                      const config::source_location& where,
-                                                      go_template::escaping mode) {
+                                                 const config::source_location& where,
+                                                 go_template::escaping mode) {
   if (!templates_) return std::nullopt;
   // A copy of the shared set (its parsed templates are shared, not copied) with this text in it.
   auto own = std::make_shared<go_template::template_set>(*templates_);

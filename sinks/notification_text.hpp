@@ -64,8 +64,11 @@ class text_reader {
   std::optional<notification_text> read(std::string_view key,
                                         std::string_view alertmanager_default = {},
                                         go_template::escaping mode = go_template::escaping::text);
-  // `value`, found under `key` (a map's value), in the language read() would take for it.
-  std::optional<notification_text> parse(std::string_view key, std::string_view value);
+  // `value`, found under `key` (a map's value), in the language read() would take for it;
+  // `where` it starts when that is not `key`'s value.
+  std::optional<notification_text> parse(
+      std::string_view key, std::string_view value,
+      const std::optional<config::source_location>& where = std::nullopt);
   // `value` as a Go template; `where` is where it starts (empty for a default), for errors.
   std::optional<notification_text> go(std::string_view key, std::string_view value,
                                       const config::source_location& where,

@@ -377,8 +377,8 @@ void read_headers(config::section_reader& in, text_reader& texts,
       in.error("headers", config::quote(name) + " is set by tocsin");
       continue;
     }
-    if (auto text = read_email_text(in, texts, receiver, "headers", value,
-                                    go_template::escaping::text)) {
+    if (auto text =
+            read_email_text(in, texts, receiver, "headers", value, go_template::escaping::text)) {
       s.headers.emplace_back(name, std::move(*text));
     }
   }
@@ -485,7 +485,7 @@ email_settings read_alertmanager_settings(const config::receiver_config& receive
     const auto v = in.text(key);
     if (!v && fallback.empty()) return std::nullopt;
     auto go = texts.go(key, v.value_or(std::string(fallback)),
-                         v ? in.where(key) : config::source_location{}, mode);
+                       v ? in.where(key) : config::source_location{}, mode);
     if (!go) return std::nullopt;
     return email_text{std::nullopt, std::move(go)};
   };

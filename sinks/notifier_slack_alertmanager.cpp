@@ -17,13 +17,13 @@ namespace {
 constexpr std::size_t max_title_chars = 1024;
 
 constexpr std::string_view setting_keys[] = {
-    "api_url",    "api_url_file", "channel",    "username",      "color",       "title",
+    "api_url",    "api_url_file", "channel",    "username",      "color",        "title",
     "title_link", "pretext",      "text",       "fields",        "short_fields", "footer",
-    "fallback",   "callback_id",  "icon_emoji", "icon_url",      "image_url",   "thumb_url",
+    "fallback",   "callback_id",  "icon_emoji", "icon_url",      "image_url",    "thumb_url",
     "link_names", "mrkdwn_in",    "actions",    "send_resolved", "http_config"};
 constexpr std::string_view field_keys[] = {"title", "value", "short"};
-constexpr std::string_view action_keys[] = {"type",  "text",  "url",    "style",
-                                            "name",  "value", "confirm"};
+constexpr std::string_view action_keys[] = {"type", "text",  "url",    "style",
+                                            "name", "value", "confirm"};
 constexpr std::string_view confirm_keys[] = {"title", "text", "ok_text", "dismiss_text"};
 
 // An optional template; renders "" when absent.

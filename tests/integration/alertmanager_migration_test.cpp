@@ -180,11 +180,11 @@ TEST(alertmanager_migration, what_tocsin_does_not_do_is_named_with_its_location)
                                    "          client_id: a\n"                       // 16
                                    "          client_secret: b\n"                   // 17
                                    "          token_url: 'http://127.0.0.1:9/t'\n"  // 18
-                                   "  email_configs:\n"                            // 19
-                                   "    - to: 'a@example.org'\n"                   // 20
-                                   "      from: 'b@example.org'\n"                 // 21
-                                   "      smarthost: 'localhost:25'\n"             // 22
-                                   "      hello: 'host.example.org'\n");           // 23
+                                   "  email_configs:\n"                             // 19
+                                   "    - to: 'a@example.org'\n"                    // 20
+                                   "      from: 'b@example.org'\n"                  // 21
+                                   "      smarthost: 'localhost:25'\n"              // 22
+                                   "      hello: 'host.example.org'\n");            // 23
   ASSERT_EQ(amtool_check(path).exit_code, 0);
   const auto ours = tocsin_check(path);
   EXPECT_EQ(ours.exit_code, 1);

@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "sinks/template_data.hpp"
-#include "tests/support/files.hpp"
 #include "config/config.hpp"
 #include "sinks/notifier.hpp"
+#include "sinks/template_data.hpp"
+#include "tests/support/files.hpp"
 #include "tests/support/http_capture.hpp"
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
