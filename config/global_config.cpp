@@ -66,7 +66,14 @@ void load_global(yaml_reader& reader, const yaml_entry& at, const std::filesyste
     } else if (k == "smtp_hello") {
       if (auto v = reader.text(e)) out.smtp_hello = *v;
     } else if (k == "smtp_smarthost") {
-      if (auto v = reader.text(e)) out.smtp_smarthost = *v;
+      // host:port, checked here so a bad one is reported at its own line.
+      if (auto v = reader.address(e)) {
+        if (v->port == 0) {
+          reader.error(e.mark(), e.path, "must be host:port with a port");
+        } else {
+          out.smtp_smarthost = e.value.Scalar();
+        }
+      }
     } else if (k == "smtp_auth_username") {
       if (auto v = reader.text(e)) out.smtp_auth_username = *v;
     } else if (k == "smtp_auth_password") {

@@ -385,7 +385,11 @@ std::optional<std::string> yaml_reader::url(const yaml_entry& e) {
   const bool http = value->starts_with("http://") && value->size() > 7;
   const bool https = value->starts_with("https://") && value->size() > 8;
   if (!http && !https) {
-    error(e.mark(), e.path, "invalid URL " + quote(*value) + ": expected http:// or https://");
+    // Webhook URLs carry their secret in the path: show the scheme and host only.
+    const std::size_t scheme = value->find("://");
+    const std::size_t path = value->find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    const std::string shown = path == std::string::npos ? *value : value->substr(0, path) + "/…";
+    error(e.mark(), e.path, "invalid URL " + quote(shown) + ": expected http:// or https://");
     return std::nullopt;
   }
   return value;

@@ -107,7 +107,7 @@ void emit_member(const json& value, int indent, std::string& out) {
     emit(value, value.is_object() ? indent + 2 : indent, out);
   } else {
     out += ' ';
-    out += value.dump();
+    out += value.dump(-1, ' ', false, json::error_handler_t::replace);
     out += '\n';
   }
 }
@@ -127,7 +127,7 @@ void emit(const json& value, int indent, std::string& out) {
         emit(item, indent + 2, members);
         out += pad + "- " + members.substr(static_cast<std::size_t>(indent) + 2);
       } else {
-        out += pad + "- " + item.dump() + "\n";
+        out += pad + "- " + item.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
       }
     }
   }

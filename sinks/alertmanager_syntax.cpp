@@ -2,6 +2,7 @@
 // (prometheus/common's HTTPClientConfig), `global:` defaults, secrets given inline or as files.
 
 #include <algorithm>
+#include <cctype>
 
 #include "sinks/notifier_factories.hpp"
 
@@ -47,7 +48,22 @@ void read_http_section(config::section_reader& http, http_post_request& request)
   if (auto token = value_or_file(http, "bearer_token")) request.bearer_token = std::move(*token);
   if (http.has("authorization")) {
     config::section_reader auth = http.section("authorization", authorization_keys);
-    if (auto type = auth.text("type")) request.authorization_type = std::move(*type);
+    if (auto type = auth.text("type")) {
+      // prometheus/common: a single token; Basic has its own section.
+      const bool token = std::all_of(type->begin(), type->end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+      });
+      if (!token) {
+        auth.error("type", "must be one word, such as Bearer");
+      } else if (type->size() == 5 &&
+                 std::equal(type->begin(), type->end(), "basic", [](char a, char b) {
+                   return std::tolower(static_cast<unsigned char>(a)) == b;
+                 })) {
+        auth.error("type", "use basic_auth for Basic authentication");
+      } else {
+        request.authorization_type = std::move(*type);
+      }
+    }
     if (auto credentials = value_or_file(auth, "credentials")) {
       request.bearer_token = std::move(*credentials);
     }
@@ -89,7 +105,15 @@ std::optional<std::string> value_or_file(config::section_reader& in, std::string
     in.error(file_key, "give " + std::string(key) + " or " + file_key + ", not both");
     return std::nullopt;
   }
-  if (in.has(key)) return kind == value_kind::url ? in.url(key) : in.text(key);
+  if (in.has(key)) {
+    auto value = kind == value_kind::url ? in.url(key) : in.text(key);
+    // It goes into a header or a URL: a line break would start another header.
+    if (value && value->find_first_of("\r\n") != std::string::npos) {
+      in.error(key, "must be one line");
+      return std::nullopt;
+    }
+    return value;
+  }
   if (in.has(file_key)) return in.secret_file(file_key);
   if (need == presence::required) {
     const std::string_view either[] = {key, file_key};

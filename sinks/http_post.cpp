@@ -93,7 +93,16 @@ http_post_response http_post(const http_post_request& request) {
   };
   add_header("Content-Type: " + request.content_type);
   add_header("Expect:");  // no 100-continue round trip for bodies over 1 KiB
-  if (request.basic_username.empty() && !request.bearer_token.empty()) {
+  // An integration's own Authorization header (Opsgenie's GenieKey) wins, as in Go's client.
+  const bool has_authorization =
+      std::any_of(request.headers.begin(), request.headers.end(), [](const std::string& h) {
+        constexpr std::string_view name = "authorization:";
+        return h.size() >= name.size() &&
+               std::equal(name.begin(), name.end(), h.begin(), [](char a, char b) {
+                 return a == std::tolower(static_cast<unsigned char>(b));
+               });
+      });
+  if (request.basic_username.empty() && !request.bearer_token.empty() && !has_authorization) {
     add_header("Authorization: " + request.authorization_type + " " + request.bearer_token);
   }
   for (const std::string& h : request.headers) add_header(h);

@@ -67,8 +67,15 @@ struct delivery_result {
   int status = 0;      // HTTP or SMTP status, 0 when none
   std::string detail;  // error text or the peer's response body (truncated)
   std::optional<std::chrono::seconds> retry_after;
+  // Delivered by a receiver with several integrations while some of them failed for good: each
+  // of those failures, to be dead-lettered on its own (sinks/notifier.hpp).
+  std::vector<delivery_result> failed_parts;
 
-  static delivery_result delivered(int status = 0) { return {outcome::delivered, status, {}, {}}; }
+  static delivery_result delivered(int status = 0) {
+    delivery_result r;
+    r.status = status;
+    return r;
+  }
 };
 
 }  // namespace tocsin::sinks

@@ -38,51 +38,74 @@ std::unique_ptr<notifier> checked(std::unique_ptr<notifier> n, const std::string
 }
 
 // A receiver with several integrations (Alertmanager's `*_configs` lists). The worker retries a
-// notification by calling send() again with the same object, so the parts that took it are
-// remembered for as long as the same notification comes back, and a retry does not repeat them
-// (Alertmanager retries each integration on its own). Delivered once every part has it; a retry
-// while a part can still take it; permanent once the rest failed for good.
+// notification by calling send() again, so what each part made of it is remembered while the
+// same notification (its id names its content) comes back, and a retry goes only to the parts
+// still pending (Alertmanager retries each integration on its own). A notification is settled
+// once no part is pending: delivered when a part took it, the parts that failed for good
+// reported with it (failed_parts) to be dead-lettered on their own; permanent when every part
+// failed. A page only goes to the parts that can address a person, and one of them taking it is
+// enough.
 class fan_out_notifier final : public notifier {
  public:
-  explicit fan_out_notifier(std::vector<std::unique_ptr<notifier>> parts)
+  struct part {
+    std::unique_ptr<notifier> sender;
+    bool pages = false;  // can_page() of its integration
+  };
+
+  explicit fan_out_notifier(std::vector<part> parts)
       : notifier(std::any_of(parts.begin(), parts.end(),
-                             [](const auto& p) { return p->send_resolved(); })),
+                             [](const part& p) { return p.sender->send_resolved(); })),
         parts_(std::move(parts)),
-        taken_(parts_.size(), false) {}
+        states_(parts_.size(), state::pending) {}
 
   delivery_result send(const notification& n) override {
-    // The id names the content (sinks/notification.hpp); the address tells a retry of the one
-    // notification from the next one with the same content, which is to be sent again.
-    if (&n != current_ || n.id != current_id_ || n.group_key != current_group_) {
-      current_ = &n;
+    if (n.id.empty() || n.id != current_id_ || n.group_key != current_group_) {
       current_id_ = n.id;
       current_group_ = n.group_key;
-      std::fill(taken_.begin(), taken_.end(), false);
+      std::fill(states_.begin(), states_.end(), state::pending);
+      failures_.clear();
     }
-    std::optional<delivery_result> retry, permanent;
-    int status = 0;
+    std::optional<delivery_result> retry;
+    bool taken = false;
     for (std::size_t i = 0; i < parts_.size(); ++i) {
-      if (taken_[i]) continue;
-      delivery_result r = send_part(*parts_[i], n);
+      if (n.page && !parts_[i].pages) continue;
+      if (states_[i] == state::taken) taken = true;
+      if (states_[i] != state::pending) continue;
+      delivery_result r = send_part(*parts_[i].sender, n);
+      r.detail = "integration " + std::to_string(i + 1) + ": " + r.detail;
       if (r.result == delivery_result::outcome::delivered) {
-        taken_[i] = true;
-        status = r.status;
-      } else if (r.result == delivery_result::outcome::retry) {
-        r.detail = "integration " + std::to_string(i + 1) + ": " + r.detail;
-        if (!retry) retry = std::move(r);
-      } else {
-        taken_[i] = true;  // not worth repeating
-        r.detail = "integration " + std::to_string(i + 1) + ": " + r.detail;
-        if (!permanent) permanent = std::move(r);
+        states_[i] = state::taken;
+        taken = true;
+      } else if (r.result == delivery_result::outcome::permanent) {
+        states_[i] = state::failed;
+        failures_.push_back(std::move(r));
+      } else if (!retry) {
+        retry = std::move(r);
+      } else if (r.retry_after && (!retry->retry_after || *r.retry_after > *retry->retry_after)) {
+        retry->retry_after = r.retry_after;
       }
     }
+    if (n.page && taken) return settle(delivery_result::delivered());
     if (retry) return *retry;
-    current_ = nullptr;
-    if (permanent) return *permanent;
-    return delivery_result::delivered(status);
+    if (!taken && !failures_.empty()) {
+      delivery_result first = failures_.front();
+      return settle(std::move(first));
+    }
+    delivery_result done = delivery_result::delivered();
+    done.failed_parts = std::move(failures_);
+    return settle(std::move(done));
   }
 
  private:
+  enum class state { pending, taken, failed };
+
+  delivery_result settle(delivery_result r) {
+    current_id_.clear();
+    current_group_.clear();
+    failures_.clear();
+    return r;
+  }
+
   // A part without send_resolved gets the firing alerts only, and nothing when there are none.
   static delivery_result send_part(notifier& part, const notification& n) {
     if (part.send_resolved() || n.page) return part.send(n);
@@ -93,13 +116,24 @@ class fan_out_notifier final : public notifier {
     return part.send(firing_only);
   }
 
-  std::vector<std::unique_ptr<notifier>> parts_;
-  std::vector<bool> taken_;  // worker thread only, like the rest
-  const notification* current_ = nullptr;
+  std::vector<part> parts_;
+  // For the notification in progress (worker thread only, like the rest).
+  std::vector<state> states_;
+  std::vector<delivery_result> failures_;
   std::string current_id_, current_group_;
 };
 
 }  // namespace
+
+bool can_page(std::string_view integration) {
+  // The built-in integrations that post to a channel or a system, not to a person; one
+  // registered by others (a test's) is taken to reach whom it is told.
+  constexpr std::string_view channel_only[] = {"",           "webhook",      "pagerduty",
+                                               "file",       "alertmanager", "discord",
+                                               "mattermost", "msteamsv2",    "opsgenie"};
+  return std::find(std::begin(channel_only), std::end(channel_only), integration) ==
+         std::end(channel_only);
+}
 
 // --- notifier_registry --------------------------------------------------------------------------
 
@@ -133,18 +167,18 @@ std::unique_ptr<notifier> notifier_registry::create(const config::receiver_confi
 
 std::unique_ptr<notifier> notifier_registry::create(
     std::span<const config::receiver_config> integrations) const {
-  std::vector<std::unique_ptr<notifier>> parts;
+  std::vector<fan_out_notifier::part> parts;
   std::vector<std::string> errors;
   for (const config::receiver_config& one : integrations) {
     try {
-      if (auto n = create(one)) parts.push_back(std::move(n));
+      if (auto n = create(one)) parts.push_back({std::move(n), can_page(one.integration)});
     } catch (const config::config_error& e) {
       errors.insert(errors.end(), e.errors().begin(), e.errors().end());
     }
   }
   if (!errors.empty()) throw config::config_error(std::move(errors));
   if (parts.empty()) return nullptr;
-  if (parts.size() == 1) return std::move(parts.front());
+  if (parts.size() == 1) return std::move(parts.front().sender);
   return std::make_unique<fan_out_notifier>(std::move(parts));
 }
 
@@ -182,6 +216,10 @@ void receiver_worker::deliver(const notification& n) {
   for (int attempt = 1;; ++attempt) {
     const delivery_result r = notifier_->send(n);
     if (r.result == delivery_result::outcome::delivered) {
+      for (const delivery_result& part : r.failed_parts) {
+        dead_letter(n, part, "permanent failure of one integration");
+        failed_.inc();
+      }
       success_.inc();
       if (n.due_since != steady::time_point{}) {
         latency_.observe(std::chrono::duration<double>(clock_.steady_now() - n.due_since).count());

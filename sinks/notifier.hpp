@@ -13,6 +13,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "config/config.hpp"
 #include "core/bounded_worker.hpp"
@@ -68,6 +69,10 @@ class notifier_registry {
 // slack, email, webhook, pagerduty, alertmanager, file, msteamsv2, telegram, discord,
 // mattermost, opsgenie.
 void register_builtin_notifiers(notifier_registry& registry);
+
+// Whether an integration can address a notification to one person, as an on-call page needs
+// (DESIGN.md, "On-call"): among the built-in ones, email, slack and telegram.
+bool can_page(std::string_view integration);
 
 struct worker_options {
   std::size_t queue_capacity = 1000;

@@ -170,7 +170,7 @@ nlohmann::ordered_json opsgenie_notifier::create_body(const notification& n,
   for (const responder& r : s_.responders) {
     const std::string id = render(r.id, n), name = render(r.name, n);
     const std::string username = render(r.username, n), type = r.type.render(n);
-    if (id.empty() && name.empty() && username.empty() && type.empty()) continue;
+    if (id.empty() && name.empty() && username.empty()) continue;  // a template gave nothing
     if (type == "teams") {  // `name` lists teams: one responder each
       for (const std::string& team : split_list(trimmed(name))) {
         responders.push_back({{"name", team}, {"type", "team"}});
@@ -286,9 +286,10 @@ std::unique_ptr<notifier> make_opsgenie_notifier(const config::receiver_config& 
     constexpr std::string_view type_key[] = {"type"};
     r.require(type_key);
     responder one;
-    if (auto v = r.text("id")) one.id.emplace(*v);
-    if (auto v = r.text("name")) one.name.emplace(*v);
-    if (auto v = r.text("username")) one.username.emplace(*v);
+    text_reader responder_texts(r, receiver);
+    one.id = responder_texts.read("id");
+    one.name = responder_texts.read("name");
+    one.username = responder_texts.read("username");
     if (auto v = r.text("type")) {
       // Alertmanager takes the type in any case, and checks it only when it is not templated.
       std::string type = *v;
@@ -301,7 +302,7 @@ std::unique_ptr<notifier> make_opsgenie_notifier(const config::receiver_config& 
                               "; expected one of team, teams, user, escalation, schedule");
         }
       }
-      one.type = notification_text(type);
+      if (auto text = responder_texts.parse("type", type)) one.type = std::move(*text);
     }
     s.responders.push_back(std::move(one));
   }

@@ -182,7 +182,9 @@ nlohmann::ordered_json telegram_notifier::render(const notification& n) const {
   // Alertmanager's options: no link previews; the others only when set, as telebot sends them.
   body["disable_web_page_preview"] = true;
   if (disable_notifications_) body["disable_notification"] = true;
-  if (message_thread_id_ != 0) body["message_thread_id"] = message_thread_id_;
+  // A page in the person's own chat has no threads.
+  const bool own_chat = n.page && !n.page->telegram.empty();
+  if (message_thread_id_ != 0 && !own_chat) body["message_thread_id"] = message_thread_id_;
   return body;
 }
 
@@ -221,9 +223,12 @@ std::unique_ptr<notifier> make_telegram_notifier(const config::receiver_config& 
     in.require_one_of(chat_keys);
   }
   s.message_thread_id = in.count("message_thread_id", 0, 2'147'483'647).value_or(0);
-  text_reader texts(in, receiver);
-  s.message = texts.read("message", R"({{ template "telegram.default.message" . }})");
   if (auto v = in.choice("parse_mode", parse_modes)) s.parse_mode = std::move(*v);
+  // Like Alertmanager, a Go template's values are HTML-escaped when Telegram reads HTML.
+  text_reader texts(in, receiver);
+  s.message = texts.read(
+      "message", R"({{ template "telegram.default.message" . }})",
+      s.parse_mode == "HTML" ? go_template::escaping::html : go_template::escaping::text);
   s.disable_notifications = in.flag("disable_notifications").value_or(false);
   s.send_resolved = in.flag("send_resolved").value_or(true);
   read_http_config(in, receiver, s.http);

@@ -7,6 +7,7 @@
 
 #include "config/matcher_syntax.hpp"
 #include "config/yaml_reader.hpp"
+#include "sinks/notifier.hpp"
 
 namespace tocsin::sinks {
 namespace {
@@ -101,13 +102,9 @@ class tree_builder {
  private:
   // A page is addressed to a person: only integrations that can address one carry pages.
   void check_pages_reach_a_person(const config::route_config& cfg, const route_node& node) {
-    static const std::set<std::string, std::less<>> cannot = {
-        "",        "webhook",    "pagerduty", "file",    "alertmanager",
-        "discord", "mattermost", "msteamsv2", "opsgenie"};
     const auto r = receivers_.find(node.receiver);
-    if (r == receivers_.end() ||
-        !std::all_of(r->second.begin(), r->second.end(),
-                     [](const std::string& integration) { return cannot.contains(integration); })) {
+    if (r == receivers_.end() || std::any_of(r->second.begin(), r->second.end(),
+                                             [](const std::string& i) { return can_page(i); })) {
       return;
     }
     std::string integrations;

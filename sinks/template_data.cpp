@@ -485,10 +485,37 @@ value alertmanager_kv(const std::map<std::string, std::string>& entries) {
   return value::map(std::move(m), value(""), &kv_type());
 }
 
+namespace {
+
+// Alertmanager's order of a notification's alerts (types.AlertSlice): by the `job` label, then
+// `instance` (an alert without one after those with it), then the label sets as sorted pairs.
+bool alertmanager_before(const rules::alert& a, const rules::alert& b) {
+  for (const char* key : {"job", "instance"}) {
+    const auto x = a.labels.find(key);
+    const auto y = b.labels.find(key);
+    if (x == a.labels.end() && y == b.labels.end()) continue;
+    if (x == a.labels.end()) return false;
+    if (y == b.labels.end()) return true;
+    if (x->second != y->second) return x->second < y->second;
+  }
+  // model.LabelSet.Before: pair by pair (name, then value) in name order; a prefix first.
+  return std::lexicographical_compare(a.labels.begin(), a.labels.end(), b.labels.begin(),
+                                      b.labels.end());
+}
+
+}  // namespace
+
 value alertmanager_template_data(const notification& n) {
+  std::vector<const rules::alert*> sorted;
+  sorted.reserve(n.alerts.size());
+  for (const rules::alert& a : n.alerts) sorted.push_back(&a);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const rules::alert* a, const rules::alert* b) {
+    return alertmanager_before(*a, *b);
+  });
   value::list_type alerts;
   alerts.reserve(n.alerts.size());
-  for (const rules::alert& a : n.alerts) {
+  for (const rules::alert* alert : sorted) {
+    const rules::alert& a = *alert;
     alerts.push_back(value::record(
         {
             {"Status", value(a.firing ? "firing" : "resolved")},

@@ -124,18 +124,50 @@ TEST(alertmanager_syntax, a_retry_goes_only_to_the_integrations_that_did_not_tak
   EXPECT_EQ(json::parse(hook.requests()[2].body)["status"], "resolved");
 }
 
-TEST(alertmanager_syntax, a_permanent_failure_of_one_integration_does_not_stop_the_others) {
+TEST(alertmanager_syntax, a_permanent_failure_of_one_integration_is_reported_on_its_own) {
   test::http_capture a, b;
   const config::config cfg = config::load_string(
       "receivers:\n  - name: ops\n    webhook_configs:\n      - url: " + a.url("/a") +
           "\n      - url: " + b.url("/b") + "\n",
       "am.yml");
   auto n = make(cfg.receivers);
+  // a fails for good while b is busy: the next attempt goes to b alone, and then the
+  // notification counts as delivered with a's failure beside it (dead-lettered on its own).
   a.push_response({400, "bad"});
-  const delivery_result r = n->send(one_alert());
-  EXPECT_EQ(r.result, outcome::permanent);
-  EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(b.requests().size(), 1U);
+  b.push_response({503, "busy"});
+  const notification firing = one_alert();
+  EXPECT_EQ(n->send(firing).result, outcome::retry);
+  const delivery_result r = n->send(firing);
+  EXPECT_EQ(r.result, outcome::delivered);
+  ASSERT_EQ(r.failed_parts.size(), 1U);
+  EXPECT_EQ(r.failed_parts[0].status, 400);
+  EXPECT_NE(r.failed_parts[0].detail.find("integration 1"), std::string::npos);
+  EXPECT_EQ(a.requests().size(), 1U);
+  EXPECT_EQ(b.requests().size(), 2U);
+
+  // Every part failing for good is a permanent failure of the notification.
+  a.push_response({400, "bad"});
+  b.push_response({404, "gone"});
+  EXPECT_EQ(n->send(one_alert(false)).result, outcome::permanent);
+}
+
+TEST(alertmanager_syntax, a_page_goes_to_the_integrations_that_reach_a_person) {
+  test::http_capture slack, hook;
+  const config::config cfg = config::load_string(
+      "receivers:\n  - name: ops\n    webhook_configs:\n      - url: " + hook.url("/w") +
+          "\n    slack_configs:\n      - api_url: " + slack.url("/s") + "\n",
+      "am.yml");
+  auto n = make(cfg.receivers);
+  notification page = one_alert();
+  page.id = "page-1";
+  page.page = page_info{};
+  page.page->user = "alice";
+  page.page->slack = "U0ALICE";
+  page.page->step = 1;
+  EXPECT_EQ(n->send(page).result, outcome::delivered);
+  EXPECT_TRUE(hook.requests().empty()) << "a webhook cannot page a person";
+  ASSERT_EQ(slack.requests().size(), 1U);
+  EXPECT_NE(slack.requests()[0].body.find("<@U0ALICE>"), std::string::npos);
 }
 
 TEST(alertmanager_syntax, global_slack_api_url_and_http_config_are_the_defaults) {

@@ -63,7 +63,7 @@ TEST(webhook_payload, texts_are_templates_and_values_stay_inside_json_strings) {
                                     {"quoted", "3"},
                                     {"list", {"firing", "fixed"}},
                                     {"nested", {{"receiver", "ops"}}}})
-                                   .dump()));
+                                  .dump()));
   // In the order written, not sorted.
   EXPECT_LT(hook.requests()[0].body.find("\"text\""), hook.requests()[0].body.find("\"count\""));
 }
@@ -76,8 +76,9 @@ TEST(webhook_payload, webhook_configs_take_go_templates_and_report_their_errors)
   EXPECT_EQ(json::parse(hook.requests()[0].body), json({{"title", "DISK_FULL"}}));
 
   try {
-    (void)make("receivers:\n  - name: ops\n    webhook_configs:\n      - url: http://127.0.0.1:1/\n"
-               "        payload:\n          title: '{{ .Status'\n");
+    (void)make(
+        "receivers:\n  - name: ops\n    webhook_configs:\n      - url: http://127.0.0.1:1/\n"
+        "        payload:\n          title: '{{ .Status'\n");
     FAIL() << "a broken template loads";
   } catch (const config::config_error& e) {
     ASSERT_EQ(e.errors().size(), 1U);
