@@ -3,6 +3,10 @@
 // templates: a value model that mirrors the Go values templates see, a template_set that parses
 // named templates into one namespace, and execution with Go's semantics and Go's printing.
 // What Alertmanager adds (its data model and functions) lives in template_data.hpp.
+//
+// The language is Go 1.19's (what Alertmanager 0.25 is built with): no `else with`, no range over
+// integers or functions. Not here: `call` (values are never functions), complex numbers,
+// unsigned integers as a type of their own, custom delimiters.
 
 #include <chrono>
 #include <cstddef>
