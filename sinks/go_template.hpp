@@ -3,6 +3,10 @@
 // templates: a value model that mirrors the Go values templates see, a template_set that parses
 // named templates into one namespace, and execution with Go's semantics and Go's printing.
 // What Alertmanager adds (its data model and functions) lives in template_data.hpp.
+//
+// The language is Go 1.19's (what Alertmanager 0.25 is built with): no `else with`, no range over
+// integers or functions. Not here: `call` (values are never functions), complex numbers,
+// unsigned integers as a type of their own, custom delimiters.
 
 #include <chrono>
 #include <cstddef>
@@ -209,6 +213,10 @@ class template_set {
   // `name`. Returns the parse error ("FILE:LINE: template: …"), or nullopt.
   std::optional<std::string> parse(std::string_view name, std::string_view text,
                                    const source_location& where);
+  // Whether `text` parses against this set (its functions), without keeping it: for checking a
+  // receiver's texts when the config loads. The parse error, or nullopt.
+  [[nodiscard]] std::optional<std::string> check_text(std::string_view text,
+                                                      const source_location& where) const;
   [[nodiscard]] bool defines(std::string_view name) const;
   [[nodiscard]] std::vector<std::string> names() const;  // sorted
 

@@ -176,6 +176,16 @@ TEST(alertmanager_templates, receiver_text_errors_name_the_config_file_and_line)
   EXPECT_THAT(exec.error, HasSubstr("template \"nope\" not defined"));
 }
 
+TEST(alertmanager_templates, receiver_texts_can_be_checked_when_the_config_loads) {
+  const auto templates = load_alertmanager_templates();
+  EXPECT_FALSE(templates.check_text(R"({{ template "slack.default.title" . }})", {"am.yml", 3}));
+  EXPECT_EQ(templates.check_text("{{ .Status | nosuch }}", {"am.yml", 3}).value_or(""),
+            "am.yml:3: template: function \"nosuch\" not defined");
+  // Checking leaves nothing behind.
+  EXPECT_FALSE(templates.check_text(R"({{ define "extra" }}x{{ end }})", {"am.yml", 3}));
+  EXPECT_FALSE(templates.defines("extra"));
+}
+
 TEST(alertmanager_templates, later_functions_work_too) {
   const auto templates = load_alertmanager_templates();
   const notification n = disk_notification(true);
