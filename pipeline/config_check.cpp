@@ -3,6 +3,7 @@
 #include <date/tz.h>
 
 #include <functional>
+#include <set>
 
 #include "collector/tls_context.hpp"
 #include "config/section_reader.hpp"
@@ -15,6 +16,7 @@
 #include "sinks/inhibitor.hpp"
 #include "sinks/notifier.hpp"
 #include "sinks/route_tree.hpp"
+#include "sinks/template_data.hpp"
 
 namespace tocsin::pipeline {
 
@@ -93,11 +95,21 @@ std::vector<std::string> check_receivers(const config::config& cfg) {
   sinks::notifier_registry notifiers;
   sinks::register_builtin_notifiers(notifiers);
   std::vector<std::string> errors;
+  // What every receiver shares (global.http_config, the templates files) is reported once.
+  std::set<std::string> seen;
+  const auto add = [&](const std::string& error) {
+    if (seen.insert(error).second) errors.push_back(error);
+  };
+  try {
+    (void)sinks::load_alertmanager_templates(cfg.global->templates);
+  } catch (const std::exception& e) {
+    add(e.what());
+  }
   for (const auto receiver : config::receivers_by_name(cfg.receivers)) {
     try {
       (void)notifiers.create(receiver);
     } catch (const config::config_error& e) {
-      errors.insert(errors.end(), e.errors().begin(), e.errors().end());
+      for (const std::string& error : e.errors()) add(error);
     }
   }
   return errors;

@@ -115,7 +115,7 @@ TEST(slack_settings, each_bad_setting_at_its_key) {
                           "t.yaml:7:25: receivers[1].slack.webhook_url_file: give webhook_url or "
                           "webhook_url_file, not both",
                           "t.yaml:8:17: receivers[1].slack.icon_url: invalid URL "
-                          "'hooks.slack.com/i.png': expected http:// or https://",
+                          "'hooks.slack.com/…': expected http:// or https://",
                           "t.yaml:9:7: unknown key 'chanel' in receivers[1].slack; did you mean "
                           "'channel'?",
                           "t.yaml:11:32: receivers[2].slack.webhook_url_file: cannot read "
