@@ -1,10 +1,31 @@
 #pragma once
-// UTF-8 validation shared by the JSON writer (core/json_text) and the GELF reader.
+// UTF-8 validation shared by the JSON writer (core/json_text) and the GELF reader, and the
+// encoder of one code point the matcher and template parsers share.
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace tocsin {
+
+// Appends code point `cp` (at most U+10FFFF) as UTF-8.
+inline void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
 
 // Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0 when it is invalid
 // (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.hpp"
 #include "sinks/go_template.hpp"
 
 namespace tocsin::sinks::go_template {
@@ -265,24 +266,6 @@ std::size_t utf8_length(std::string_view s, std::size_t i, char32_t& cp) {
     return 0;
   }
   return n;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // strconv.Quote: printable text as is, the usual backslash escapes, \x for bad bytes.

@@ -10,6 +10,8 @@
 #include <optional>
 #include <utility>
 
+#include "core/utf8.hpp"
+
 namespace tocsin::sinks::go_template {
 
 namespace {
@@ -288,24 +290,6 @@ class lexer {
 // Literals
 // ---------------------------------------------------------------------------------------------
 
-void append_utf8_rune(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // strconv.Unquote for "…" and '…' bodies (without the quotes); nullopt on a bad escape.
 std::optional<std::string> unescape(std::string_view body, char quote) {
   std::string out;
@@ -376,7 +360,7 @@ std::optional<std::string> unescape(std::string_view body, char quote) {
       case 'U': {
         auto v = hex_digits(e == 'u' ? 4 : 8);
         if (!v || *v > 0x10FFFF || (*v >= 0xD800 && *v <= 0xDFFF)) return std::nullopt;
-        append_utf8_rune(out, *v);
+        append_utf8(out, *v);
         break;
       }
       default:

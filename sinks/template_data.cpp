@@ -146,24 +146,6 @@ char32_t title_rune(char32_t c) {
              : upper_rune(c);
 }
 
-void append_rune(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Calls f(rune) for each code point of s; an invalid byte is U+FFFD, as Go's range over a string.
 template <class F>
 void for_each_rune(std::string_view s, F f) {
@@ -191,7 +173,7 @@ void for_each_rune(std::string_view s, F f) {
 std::string map_runes(std::string_view s, char32_t (*mapping)(char32_t)) {
   std::string out;
   out.reserve(s.size());
-  for_each_rune(s, [&](char32_t c) { append_rune(out, mapping(c)); });
+  for_each_rune(s, [&](char32_t c) { append_utf8(out, mapping(c)); });
   return out;
 }
 
@@ -208,10 +190,10 @@ std::string title_case(std::string_view s) {
     const bool cased = upper != c || lower != c;
     const bool mid = c == '\'' || c == '.' || c == ':';
     if (cased) {
-      append_rune(out, mid_word ? lower : title_rune(c));
+      append_utf8(out, mid_word ? lower : title_rune(c));
       mid_word = true;
     } else {
-      append_rune(out, c);
+      append_utf8(out, c);
       const bool keeps_word = (c >= '0' && c <= '9') || c == '_' || mid ||
                               (c >= 0x80 && utf8_ctype() != nullptr &&
                                iswalnum_l(static_cast<wint_t>(c), utf8_ctype()) != 0);
