@@ -189,7 +189,7 @@ std::optional<text_tree> read_tree(yaml_reader& reader, const YAML::Node& node,
     for (std::size_t i = 0; i < node.size(); ++i) {
       auto item = read_tree(reader, node[i], node[i].Mark(), path + "[" + std::to_string(i) + "]",
                             depth + 1);
-      if (item) out.items.emplace_back("", std::move(*item));
+      if (item) out.items.push_back(std::move(*item));
       ok = ok && item.has_value();
     }
     return ok ? std::optional<text_tree>(std::move(out)) : std::nullopt;
@@ -203,14 +203,17 @@ std::optional<text_tree> read_tree(yaml_reader& reader, const YAML::Node& node,
       continue;
     }
     const bool duplicate = std::any_of(out.items.begin(), out.items.end(),
-                                       [&](const auto& e) { return e.first == key.Scalar(); });
+                                       [&](const text_tree& e) { return e.name == key.Scalar(); });
     if (duplicate) {
       reader.error(key.Mark(), path, "duplicate key " + quote(key.Scalar()));
       ok = false;
       continue;
     }
     auto item = read_tree(reader, it->second, key.Mark(), path + "." + key.Scalar(), depth + 1);
-    if (item) out.items.emplace_back(key.Scalar(), std::move(*item));
+    if (item) {
+      item->name = key.Scalar();
+      out.items.push_back(std::move(*item));
+    }
     ok = ok && item.has_value();
   }
   return ok ? std::optional<text_tree>(std::move(out)) : std::nullopt;

@@ -44,10 +44,11 @@ std::string integration_path(const receiver_config& receiver);
 struct text_tree {
   enum class kind { text, list, map };
   kind type = kind::text;
+  std::string name;  // its key in the mapping that holds it; "" in a list or at the top
   std::string text;
   bool plain = false;  // an unquoted scalar (`3`, `true`), which may stand for a number or bool
-  std::vector<std::pair<std::string, text_tree>> items;  // list items have empty names
-  std::string path;                                      // for messages: `payload.a[0]`
+  std::vector<text_tree> items;
+  std::string path;  // for messages: `payload.a[0]`
   source_location where;
 };
 

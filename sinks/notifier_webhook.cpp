@@ -25,22 +25,24 @@ constexpr std::string_view alertmanager_keys[] = {
 // A `payload`, compiled: a fixed JSON value, a template, or a list or mapping of them.
 struct payload_node {
   config::text_tree::kind type = config::text_tree::kind::text;
+  std::string name;                       // its key in the mapping that holds it
   std::optional<notification_text> text;  // a string leaf
-  nlohmann::ordered_json fixed;           // an unquoted number, true, false or null
-  std::vector<std::pair<std::string, payload_node>> items;
+  std::string fixed;                      // an unquoted number, true, false or null, as JSON
+  std::vector<payload_node> items;
 
   [[nodiscard]] nlohmann::ordered_json render(const notification& n) const {
     switch (type) {
       case config::text_tree::kind::text:
-        return text ? nlohmann::ordered_json(text->render(n)) : fixed;
+        return text ? nlohmann::ordered_json(text->render(n))
+                    : nlohmann::ordered_json::parse(fixed, nullptr, /*allow_exceptions=*/false);
       case config::text_tree::kind::list: {
         auto out = nlohmann::ordered_json::array();
-        for (const auto& [name, item] : items) out.push_back(item.render(n));
+        for (const payload_node& item : items) out.push_back(item.render(n));
         return out;
       }
       case config::text_tree::kind::map: {
         auto out = nlohmann::ordered_json::object();
-        for (const auto& [name, item] : items) out[name] = item.render(n);
+        for (const payload_node& item : items) out[item.name] = item.render(n);
         return out;
       }
     }
@@ -51,12 +53,13 @@ struct payload_node {
 std::optional<payload_node> compile_payload(const config::text_tree& tree, text_reader& texts) {
   payload_node out;
   out.type = tree.type;
+  out.name = tree.name;
   if (tree.type == config::text_tree::kind::text) {
     if (tree.plain) {
       // YAML's `3`, `true` and `null` stay a number, a bool and null in the JSON.
       auto value = nlohmann::ordered_json::parse(tree.text, nullptr, /*allow_exceptions=*/false);
       if (!value.is_discarded() && !value.is_string() && !value.is_structured()) {
-        out.fixed = std::move(value);
+        out.fixed = value.dump();
         return out;
       }
     }
@@ -64,10 +67,10 @@ std::optional<payload_node> compile_payload(const config::text_tree& tree, text_
     if (!out.text) return std::nullopt;
     return out;
   }
-  for (const auto& [name, item] : tree.items) {
+  for (const config::text_tree& item : tree.items) {
     auto compiled = compile_payload(item, texts);
     if (!compiled) return std::nullopt;
-    out.items.emplace_back(name, std::move(*compiled));
+    out.items.push_back(std::move(*compiled));
   }
   return out;
 }
