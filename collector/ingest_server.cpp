@@ -35,6 +35,21 @@ using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT
 constexpr std::size_t initial_tcp_buffer = 16 * 1024;
 constexpr std::size_t max_udp_datagram = 65536;
 constexpr int udp_receive_buffer = 4 * 1024 * 1024;
+
+// The kernel silently caps SO_RCVBUF at net.core.rmem_max (208 KiB on a stock system), and a
+// small buffer loses datagrams in any burst: say so at start, with the fix.
+void warn_if_receive_buffer_capped(const std::string& input, udp::socket& socket) {
+  asio::socket_base::receive_buffer_size granted;
+  boost::system::error_code ec;
+  socket.get_option(granted, ec);
+  // Linux reports up to twice what was asked (its bookkeeping counts too), never less when it
+  // granted all of it.
+  if (ec || granted.value() >= udp_receive_buffer) return;
+  spdlog::warn(
+      "input {}: the kernel granted a UDP receive buffer of {} KiB, not {} KiB "
+      "(net.core.rmem_max caps it); bursts will be dropped: sysctl -w net.core.rmem_max={}",
+      input, granted.value() / 1024, udp_receive_buffer / 1024, udp_receive_buffer);
+}
 constexpr auto backpressure_poll = std::chrono::milliseconds(10);
 constexpr auto error_log_interval = std::chrono::seconds(1);
 // A TLS client that has not finished its handshake by then is cut off (or at idle_timeout), and
@@ -954,6 +969,7 @@ void ingest_server::impl::bind_input(const config::input_config& in, input_stats
         socket.set_option(reuse_port(true));
         boost::system::error_code ignored;
         socket.set_option(asio::socket_base::receive_buffer_size(udp_receive_buffer), ignored);
+        if (sh == shards.front()) warn_if_receive_buffer_capped(in.name, socket);
         socket.bind(ep);
         port = socket.local_endpoint().port();
         std::make_shared<udp_receiver>(*sh, ctx, std::move(socket))->start();
