@@ -70,9 +70,9 @@ bool contains(const std::vector<std::string>& list, const std::string& item) {
 
 void check_files(const built_package& pkg) {
   const auto paths = package_paths(pkg.deb);
-  std::vector<std::string> expected = {"/usr/bin/tocsin", "/usr/lib/sysusers.d/tocsin.conf",
-                                       "/etc/tocsin/tocsin.yaml",
-                                       "/usr/share/doc/tocsin/README.md"};
+  std::vector<std::string> expected = {
+      "/usr/bin/tocsin", "/usr/lib/sysusers.d/tocsin.conf", "/usr/lib/sysctl.d/30-tocsin.conf",
+      "/etc/tocsin/tocsin.yaml", "/usr/share/doc/tocsin/README.md"};
   for (const auto& unit : unit_names) expected.push_back("/usr/lib/systemd/system/" + unit);
   ASSERT_FALSE(example_rule_names().empty());
   for (const auto& rule : example_rule_names()) expected.push_back("/etc/tocsin/rules/" + rule);
@@ -127,6 +127,7 @@ void check_maintainer_scripts(const built_package& pkg) {
   const std::string postinst = read_file(control / "postinst");
   EXPECT_NE(postinst.find("systemd-sysusers tocsin.conf"), std::string::npos);
   EXPECT_NE(postinst.find("adduser --system"), std::string::npos);
+  EXPECT_NE(postinst.find("systemctl restart systemd-sysctl.service"), std::string::npos);
 }
 
 // rules_files: ["rules/*.yaml"] resolves against the config file, so the extracted config
