@@ -238,7 +238,6 @@ struct global_config {
   std::optional<bool> smtp_require_tls;
   std::string slack_api_url, pagerduty_url, opsgenie_api_url, opsgenie_api_key, telegram_api_url;
   std::shared_ptr<const receiver_section> http_config;  // null when not given
-  source_location where;
 };
 
 // Which spelling an integration was written in: tocsin's one-integration `slack: {…}` keys, or

@@ -24,7 +24,6 @@ constexpr std::string_view global_keys[] = {
 
 void load_global(yaml_reader& reader, const yaml_entry& at, const std::filesystem::path& base_dir,
                  global_config& out) {
-  out.where = reader.where(at.mark());
   const auto entries = reader.mapping(at, global_keys);
   if (!entries) return;
   const auto secret = [&](const entry& e, std::string& value) {

@@ -524,12 +524,6 @@ std::optional<std::string> template_set::parse(std::string_view name, std::strin
   }
 }
 
-std::optional<std::string> template_set::check_text(std::string_view text,
-                                                    const source_location& where) const {
-  template_set copy = *this;
-  return copy.parse("", text, where);
-}
-
 bool template_set::defines(std::string_view name) const {
   return templates_.find(name) != templates_.end();
 }

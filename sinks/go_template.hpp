@@ -213,10 +213,6 @@ class template_set {
   // `name`. Returns the parse error ("FILE:LINE: template: …"), or nullopt.
   std::optional<std::string> parse(std::string_view name, std::string_view text,
                                    const source_location& where);
-  // Whether `text` parses against this set (its functions), without keeping it: for checking a
-  // receiver's texts when the config loads. The parse error, or nullopt.
-  [[nodiscard]] std::optional<std::string> check_text(std::string_view text,
-                                                      const source_location& where) const;
   [[nodiscard]] bool defines(std::string_view name) const;
   [[nodiscard]] std::vector<std::string> names() const;  // sorted
 
