@@ -68,8 +68,9 @@ constexpr std::string_view top_keys[] = {"node_name",
                                          "global",
                                          "templates",
                                          "external_url"};
-constexpr std::string_view input_keys[] = {"name",   "type",     "transport",      "listen",
-                                           "format", "timezone", "proxy_protocol", "tls"};
+constexpr std::string_view input_keys[] = {"name",           "type",   "transport",
+                                           "listen",         "format", "timezone",
+                                           "proxy_protocol", "tls",    "receive_buffer"};
 constexpr std::string_view tls_keys[] = {"cert", "key", "ca", "client_auth", "permitted_peers"};
 constexpr std::string_view limits_keys[] = {"max_message_bytes",
                                             "max_connections",
@@ -424,6 +425,8 @@ void loader::load_input(const entry& at, config& cfg) {
       if (v == "rfc3164") input.format = syslog_format::rfc3164;
     } else if (e.name == "proxy_protocol") {
       if (auto v = flag(e)) input.proxy_protocol = *v;
+    } else if (e.name == "receive_buffer") {
+      if (auto v = count(e, 64 * 1024, std::size_t{1} << 30)) input.receive_buffer = *v;
     } else if (e.name == "timezone") {
       if (auto v = text(e)) {
         if (!tocsin::input_timezone::from_name(*v)) {
@@ -454,6 +457,10 @@ void loader::load_input(const entry& at, config& cfg) {
   const entry* proxy = find(*entries, "proxy_protocol");
   if (proxy != nullptr && input.proxy_protocol && transport_name == "udp") {
     error(proxy->key_mark, proxy->path, "only valid with transport: tcp, tls or http");
+  }
+  const entry* receive_buffer = find(*entries, "receive_buffer");
+  if (receive_buffer != nullptr && transport_name && transport_name != "udp") {
+    error(receive_buffer->key_mark, receive_buffer->path, "only valid with transport: udp");
   }
   const entry* tls = find(*entries, "tls");
   if (transport_name == "tls") {

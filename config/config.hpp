@@ -57,6 +57,10 @@ struct input_config {
   // header from a load balancer; the sender it names is the event's `source` and is what
   // per-source limits count. A connection without a valid header is refused.
   bool proxy_protocol = false;
+  // Key `receive_buffer` (udp): the SO_RCVBUF each shard's socket asks for. Datagrams that
+  // arrive while it is full are lost in the kernel, so it must hold a burst; the kernel caps it
+  // at net.core.rmem_max unless tocsin may force it (CAP_NET_ADMIN).
+  std::size_t receive_buffer = std::size_t{8} << 20;
   source_location where;
 };
 

@@ -9,8 +9,9 @@ std::vector<std::string> needs_restart(const config::config& running, const conf
   std::vector<std::string> changed;
   const auto same_input = [](const config::input_config& a, const config::input_config& b) {
     return std::tie(a.name, a.type, a.transport_kind, a.listen, a.format, a.timezone, a.tls,
-                    a.proxy_protocol) == std::tie(b.name, b.type, b.transport_kind, b.listen,
-                                                  b.format, b.timezone, b.tls, b.proxy_protocol);
+                    a.proxy_protocol, a.receive_buffer) ==
+           std::tie(b.name, b.type, b.transport_kind, b.listen, b.format, b.timezone, b.tls,
+                    b.proxy_protocol, b.receive_buffer);
   };
   if (!std::equal(running.inputs.begin(), running.inputs.end(), next.inputs.begin(),
                   next.inputs.end(), same_input)) {

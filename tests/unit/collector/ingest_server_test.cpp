@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -214,6 +215,56 @@ TEST(ingest_server, udp_drops_are_counted_while_the_sink_is_full) {
   EXPECT_TRUE(test::wait_until([&] { return dropped.value() == 5; }, 5s)) << dropped.value();
   EXPECT_TRUE(sink.messages().empty());
   ::close(fd);
+}
+
+// Datagrams are taken up to 16 a call (recvmmsg): a burst queued while the shard was busy is
+// read whole, each datagram with its own sender, and one datagram after it is not left waiting
+// for another.
+TEST(ingest_server, a_udp_burst_from_several_senders_arrives_whole_with_each_sender) {
+  const auto port = test::free_port();
+  const auto cfg = two_inputs(port);
+  switchable_sink sink;
+  metrics_registry metrics;
+  ingest_server server(cfg, sink, metrics, 1);
+  server.start();
+
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  constexpr int senders = 3, per_sender = 700;  // 2 100 datagrams: more than one wake-up's worth
+  std::vector<int> fds;
+  std::map<std::string, int> expected;  // source → datagrams
+  for (int k = 0; k < senders; ++k) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+    expected["127.0.0.1:" + std::to_string(ntohs(local.sin_port))] = per_sender;
+    fds.push_back(fd);
+  }
+  for (int i = 0; i < per_sender; ++i) {
+    for (int k = 0; k < senders; ++k) {
+      const std::string msg =
+          "<13>1 2026-11-26T04:10:55Z h app - - - s" + std::to_string(k) + "-" + std::to_string(i);
+      ASSERT_EQ(::send(fds[k], msg.data(), msg.size(), 0), static_cast<ssize_t>(msg.size()));
+    }
+  }
+  const auto total = static_cast<std::size_t>(senders * per_sender);
+  ASSERT_TRUE(test::wait_until([&] { return sink.messages().size() == total; }, 10s))
+      << sink.messages().size() << " of " << total;
+  std::map<std::string, int> seen;
+  for (const auto& source : sink.sources()) ++seen[source];
+  EXPECT_EQ(seen, expected);
+  const auto messages = sink.messages();
+  EXPECT_EQ(std::count(messages.begin(), messages.end(), "s2-699"), 1);
+
+  const std::string last = "<13>1 2026-11-26T04:10:55Z h app - - - last";
+  ASSERT_EQ(::send(fds[0], last.data(), last.size(), 0), static_cast<ssize_t>(last.size()));
+  ASSERT_TRUE(test::wait_until([&] { return sink.messages().size() == total + 1; }, 5s));
+  EXPECT_EQ(sink.messages().back(), "last");
+  for (const int fd : fds) ::close(fd);
 }
 
 TEST(ingest_server, port_in_use_is_a_clear_error) {

@@ -60,6 +60,32 @@ TEST(limits_config, proxy_protocol_is_per_stream_input) {
             1u);
 }
 
+TEST(limits_config, receive_buffer_is_per_udp_input) {
+  const auto cfg = load_string(
+      "inputs:\n"
+      "  - { name: a, type: syslog, transport: udp, listen: 127.0.0.1:0, receive_buffer: 33554432 "
+      "}\n"
+      "  - { name: b, type: gelf, transport: udp, listen: 127.0.0.1:0 }\n",
+      "t.yaml");
+  ASSERT_EQ(cfg.inputs.size(), 2u);
+  EXPECT_EQ(cfg.inputs[0].receive_buffer, 33554432u);
+  EXPECT_EQ(cfg.inputs[1].receive_buffer, std::size_t{8} << 20) << "the default";
+  const auto tcp = test::errors_of(load_string,
+                                   "inputs:\n"
+                                   "  - { name: t, type: syslog, transport: tcp, listen: "
+                                   "127.0.0.1:0, receive_buffer: 1048576 }\n");
+  ASSERT_EQ(tcp.size(), 1u);
+  EXPECT_NE(tcp[0].find("receive_buffer: only valid with transport: udp"), std::string::npos)
+      << tcp[0];
+  EXPECT_EQ(test::errors_of(load_string,
+                            "inputs:\n"
+                            "  - { name: u, type: syslog, transport: udp, listen: 127.0.0.1:0, "
+                            "receive_buffer: 1000 }\n")
+                .size(),
+            1u)
+      << "below 64 KiB";
+}
+
 TEST(limits_config, per_source_limits_are_read) {
   const auto cfg = load_string(
       "limits:\n  per_source_rate: 500\n  burst: 2000\n  max_connections_per_source: 8\n",
