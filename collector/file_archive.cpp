@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -24,8 +26,22 @@ constexpr off_t max_torn_tail_scan = 16 * 1024 * 1024;
 // {host}/{app} pairs remembered as known; beyond it the oldest is forgotten (and is "new" again).
 constexpr std::size_t max_known_sources = 64 * 1024;
 constexpr std::size_t eager_flush_bytes = 1024 * 1024;
+// A file's buffer is kept for the next round up to this size (a burst's larger one is freed).
+constexpr std::size_t max_spare_bytes = 256 * 1024;
 constexpr auto idle_file_close = std::chrono::minutes(5);
 constexpr std::size_t max_component_bytes = 128;
+
+// Shard side, per thread: the file each recent {host}/{app}/{date} went to, so that most events
+// skip expanding and sanitizing the path template and looking the path up. Direct-mapped: a
+// collision is only a miss.
+struct recent_file {
+  std::uint64_t archive = 0;  // file_archive::id_; 0: empty
+  std::int64_t day = 0;
+  std::string host, app;
+  std::shared_ptr<void> file;  // the archive's open_file
+};
+constexpr std::size_t recent_files = 256;
+std::atomic<std::uint64_t> next_archive_id{1};
 
 bool is_safe_path_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -117,6 +133,7 @@ file_archive::file_archive(std::string path_template, metrics_registry& metrics,
                            file_archive_limits limits)
     : path_template_(std::move(path_template)),
       limits_(limits),
+      id_(next_archive_id.fetch_add(1)),
       lines_written_(metrics.get_counter("tocsin_output_lines_total", "Lines written by outputs.",
                                          {{"output", "file"}})),
       bytes_written_(metrics.get_counter("tocsin_output_bytes_total", "Bytes written by outputs.",
@@ -207,17 +224,45 @@ void file_archive::consume(const event& ev) {
   append_event_json(ev, line);
   line += '\n';
 
-  std::string path = expand_path_template(path_template_, ev);
+  thread_local std::array<recent_file, recent_files> recent;
+  const std::int64_t day =
+      std::chrono::floor<std::chrono::days>(ev.received_at.time_since_epoch()).count();
+  const std::hash<std::string_view> hash;
+  recent_file& slot =
+      recent[(hash(ev.host) * 31 + hash(ev.app) + static_cast<std::size_t>(day)) % recent_files];
+  std::shared_ptr<open_file> cached;
+  if (slot.archive == id_ && slot.day == day && slot.host == ev.host && slot.app == ev.app) {
+    cached = std::static_pointer_cast<open_file>(slot.file);
+  }
 
+  std::shared_ptr<open_file> admitted;  // to remember once the lock is released
   std::size_t pending;
   {
     std::lock_guard lock(mutex_);
-    auto it = files_.find(path);
-    if (it == files_.end()) it = files_.try_emplace(admit_new_path(ev, std::move(path))).first;
-    auto& file = it->second;
-    if (!file) file = std::make_shared<open_file>();
+    open_file* file = cached && !cached->retired ? cached.get() : nullptr;
+    if (file == nullptr) {
+      std::string path = expand_path_template(path_template_, ev);
+      auto it = files_.find(path);
+      bool own_path = true;  // not sent to _overflow, which it may leave once tokens are back
+      if (it == files_.end()) {
+        std::string granted = admit_new_path(ev, path);
+        own_path = granted == path;
+        it = files_.try_emplace(std::move(granted)).first;
+      }
+      if (!it->second) it->second = std::make_shared<open_file>();
+      file = it->second.get();
+      if (own_path) admitted = it->second;
+    }
     file->pending += line;
-    pending = pending_bytes_.fetch_add(line.size(), std::memory_order_relaxed) + line.size();
+    pending = pending_total_ += line.size();
+    pending_bytes_.store(pending, std::memory_order_relaxed);
+  }
+  if (admitted) {
+    slot.archive = id_;
+    slot.day = day;
+    slot.host = ev.host;
+    slot.app = ev.app;
+    slot.file = std::move(admitted);
   }
   if (pending >= eager_flush_bytes) wake_.notify_one();
 }
@@ -264,10 +309,12 @@ void file_archive::writer_loop() {
     for (auto it = files_.begin(); it != files_.end();) {
       auto& file = it->second;
       if (!file->pending.empty()) {
-        batch.push_back({it->first, file, std::move(file->pending)});
-        file->pending.clear();
+        auto& item = batch.emplace_back(batch_item{it->first, file, std::move(file->spare)});
+        item.data.clear();
+        item.data.swap(file->pending);
         ++it;
       } else if (now - file->last_write > idle_file_close) {
+        file->retired = true;
         idle.push_back(std::move(file));  // bounded fds: hosts come and go
         it = files_.erase(it);
       } else {
@@ -279,15 +326,19 @@ void file_archive::writer_loop() {
     held_back = false;
     disk_full_this_round_ = false;
     bool wrote = false;
+    std::size_t done_bytes = 0;  // written, or lost for good
     for (auto& item : batch) {
       const std::size_t size = item.data.size();
       const auto result = write_out(item);
-      pending_bytes_.fetch_sub(size - item.data.size(), std::memory_order_relaxed);
-      if (result == write_result::written) wrote = true;
+      done_bytes += size - item.data.size();
+      if (result == write_result::written) {
+        wrote = true;
+        if (item.data.capacity() <= max_spare_bytes) item.file->spare = std::move(item.data);
+      }
       if (result == write_result::retry) {
         held_back = true;
       } else if (result == write_result::failed) {
-        pending_bytes_.fetch_sub(item.data.size(), std::memory_order_relaxed);
+        done_bytes += item.data.size();
         item.data.clear();
       }
     }
@@ -303,6 +354,8 @@ void file_archive::writer_loop() {
     }
 
     lock.lock();
+    pending_total_ -= done_bytes;
+    pending_bytes_.store(pending_total_, std::memory_order_relaxed);
     for (auto& item : batch) {
       if (!item.data.empty()) put_back(item);
     }
@@ -314,6 +367,7 @@ void file_archive::writer_loop() {
             std::count(file->pending.begin(), file->pending.end(), '\n'));
         file->pending.clear();
       }
+      pending_total_ = 0;
       pending_bytes_.store(0, std::memory_order_relaxed);
       write_errors_.inc(lines);
       spdlog::error("archive: stopping with {} lines that could not be written", lines);

@@ -76,7 +76,11 @@ class file_archive final : public event_sink {
  private:
   struct open_file {
     int fd = -1;
-    std::string pending;  // guarded by mutex_
+    std::string pending;   // guarded by mutex_
+    bool retired = false;  // guarded by mutex_: no longer in files_ (closed for being idle)
+    // Writer thread only: the buffer `pending` had before, written and emptied, given back to it
+    // at the next round, so shards append into memory already grown instead of growing anew.
+    std::string spare;
     std::chrono::steady_clock::time_point last_write;
   };
   struct batch_item {
@@ -104,6 +108,7 @@ class file_archive final : public event_sink {
 
   const std::string path_template_;
   const file_archive_limits limits_;
+  const std::uint64_t id_;  // tells this archive's entries in the shards' path caches from others
   counter& lines_written_;
   counter& bytes_written_;
   counter& write_errors_;
@@ -117,6 +122,9 @@ class file_archive final : public event_sink {
   std::condition_variable wake_;
   std::condition_variable flushed_;
   std::map<std::string, std::shared_ptr<open_file>> files_;
+  // Bytes consumed and not yet written or given up. Kept under mutex_ (a locked add per event
+  // costs more than the rest of consume()); the atomic copy is what accepting() reads.
+  std::size_t pending_total_ = 0;
   std::atomic<std::size_t> pending_bytes_{0};
   std::uint64_t flush_requests_ = 0, flushes_done_ = 0;  // guarded by mutex_
   bool reopen_requested_ = false;

@@ -1,9 +1,21 @@
 #include "core/rfc3339.hpp"
 
-#include <cstdio>
 #include <ctime>
 
 namespace tocsin {
+
+namespace {
+
+void append_digits(std::string& out, long value, int width) {
+  char buf[8];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out.append(buf, static_cast<std::size_t>(width));
+}
+
+}  // namespace
 
 void append_rfc3339_utc(std::chrono::system_clock::time_point tp, std::string& out,
                         int fraction_digits) {
@@ -11,17 +23,36 @@ void append_rfc3339_utc(std::chrono::system_clock::time_point tp, std::string& o
   // floor, not truncation toward zero, so times before 1970 format correctly too.
   const auto micros = floor<microseconds>(tp.time_since_epoch()).count();
   const auto secs = static_cast<std::time_t>(floor<seconds>(microseconds(micros)).count());
-  long frac = static_cast<long>(micros - static_cast<long long>(secs) * 1'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  const bool millis = fraction_digits == 3;
-  if (millis) frac /= 1000;
-  char buf[48];
-  const int n = std::snprintf(
-      buf, sizeof buf,
-      millis ? "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ" : "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-  if (n > 0) out.append(buf, static_cast<std::size_t>(n));
+  const long frac = static_cast<long>(micros - static_cast<long long>(secs) * 1'000'000);
+  // Every archived event carries its receive time: most share their second with the one before,
+  // so the "YYYY-MM-DDTHH:MM:SS." part is kept per thread and only the fraction is formatted.
+  thread_local std::time_t cached_secs = 0;
+  thread_local std::string cached_prefix;
+  if (cached_prefix.empty() || secs != cached_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    cached_prefix.clear();
+    append_digits(cached_prefix, tm.tm_year + 1900, 4);  // system_clock spans 1677–2262
+    cached_prefix += '-';
+    append_digits(cached_prefix, tm.tm_mon + 1, 2);
+    cached_prefix += '-';
+    append_digits(cached_prefix, tm.tm_mday, 2);
+    cached_prefix += 'T';
+    append_digits(cached_prefix, tm.tm_hour, 2);
+    cached_prefix += ':';
+    append_digits(cached_prefix, tm.tm_min, 2);
+    cached_prefix += ':';
+    append_digits(cached_prefix, tm.tm_sec, 2);
+    cached_prefix += '.';
+    cached_secs = secs;
+  }
+  out += cached_prefix;
+  if (fraction_digits == 3) {
+    append_digits(out, frac / 1000, 3);
+  } else {
+    append_digits(out, frac, 6);
+  }
+  out += 'Z';
 }
 
 std::string format_rfc3339_millis(std::chrono::system_clock::time_point tp) {

@@ -37,6 +37,20 @@ TEST(rfc3339, formats_times_before_1970) {
   EXPECT_EQ(format_rfc3339_millis(system_clock::time_point(-1us)), "1969-12-31T23:59:59.999Z");
 }
 
+// The date and time of day are kept per thread for the last second formatted: a new second, and
+// an earlier one, must not show the old one.
+TEST(rfc3339, each_second_shows_its_own_date_and_time) {
+  const auto a = at(2026y / November / 26, 23h + 59min + 59s + 999999us);
+  std::string out;
+  append_rfc3339_utc(a, out);
+  append_rfc3339_utc(a + 1us, out);
+  append_rfc3339_utc(a, out, 3);
+  append_rfc3339_utc(at(2000y / January / 1, 0us), out);
+  EXPECT_EQ(out,
+            "2026-11-26T23:59:59.999999Z2026-11-27T00:00:00.000000Z2026-11-26T23:59:59.999Z"
+            "2000-01-01T00:00:00.000000Z");
+}
+
 TEST(rfc3339, parses_utc_offsets_and_fractions) {
   const auto base = at(2026y / November / 26, 4h + 10min + 55s);
   EXPECT_EQ(parse_rfc3339("2026-11-26T04:10:55Z"), base);
@@ -133,6 +147,29 @@ TEST(json_text, escapes_every_control_character) {
   std::string out;
   append_json_escaped("a\"b\\c\nd\re\tf\bg\fh\x01i\x1f", out);
   EXPECT_EQ(out, "a\\\"b\\\\c\\nd\\re\\tf\\bg\\fh\\u0001i\\u001f");
+}
+
+// Plain text is copied eight bytes at a time: every byte value, at every position of a word and
+// in the tail, must still be seen.
+TEST(json_text, every_byte_is_escaped_wherever_it_falls) {
+  for (int b = 0; b < 256; ++b) {
+    for (std::size_t pos = 0; pos < 19; ++pos) {
+      std::string text(19, 'a');
+      text[pos] = static_cast<char>(b);
+      std::string fast;
+      append_json_escaped(text, fast);
+      std::string slow;  // one byte at a time: the escaped byte between two plain runs
+      append_json_escaped(text.substr(0, pos), slow);
+      append_json_escaped(text.substr(pos, 1), slow);
+      append_json_escaped(text.substr(pos + 1), slow);
+      ASSERT_EQ(fast, slow) << "byte " << b << " at " << pos;
+      if (b >= 0x20 && b < 0x80 && b != '"' && b != '\\') {
+        EXPECT_EQ(fast, text);
+      } else {
+        EXPECT_NE(fast, text) << "byte " << b << " at " << pos;
+      }
+    }
+  }
 }
 
 TEST(json_text, keeps_valid_utf8_and_replaces_invalid_bytes) {
