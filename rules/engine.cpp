@@ -101,6 +101,7 @@
 #include <deque>
 #include <list>
 #include <mutex>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -322,6 +323,7 @@ struct rule_state {
   std::list<group_state> groups;  // least recently matched first
   std::unordered_map<std::string_view, std::list<group_state>::iterator> index;
   time_point next_due = time_point::max();  // no group has anything to do before this
+  std::size_t position = 0;                 // in the engine's states
 
   minute_counts recent_matches;
   counter* matches = nullptr;
@@ -447,9 +449,25 @@ struct alert_engine::impl {
   std::vector<std::unique_ptr<rule_state>> states;
   std::unordered_map<std::string_view, std::size_t> state_by_name;  // views into states' names
   std::vector<rule_state*> term_rules;  // the new_term rules among `states`, which tick() visits
-  // No rule has anything to do before this (the least of their next_due), so a tick() with
-  // nothing due costs no walk over the rules (test-rules ticks at every line).
-  time_point earliest_due = time_point::min();
+  // The rules by their next_due, soonest first, so a tick() visits only the rules due, not all of
+  // them (test-rules ticks at every line). An entry whose time is no longer its rule's next_due
+  // is stale and skipped.
+  using due_entry = std::pair<time_point, rule_state*>;
+  std::priority_queue<due_entry, std::vector<due_entry>, std::greater<>> due_rules;
+
+  void schedule(rule_state& rs, time_point at) {
+    if (at >= rs.next_due) return;
+    rs.next_due = at;
+    due_rules.emplace(at, &rs);
+  }
+
+  // Every rule with something to do, once: after install(), or when stale entries pile up.
+  void reschedule_all() {
+    due_rules = {};
+    for (const auto& rs : states) {
+      if (rs->next_due != time_point::max()) due_rules.emplace(rs->next_due, rs.get());
+    }
+  }
   time_point clock = time_point::min();
   std::unordered_map<std::string, hit_batch> hits;  // by hits_key(); options.cluster_windows
 
@@ -981,8 +999,7 @@ struct alert_engine::impl {
         apply_window(rs, g, seconds_of(now), o, now, out);
         break;
     }
-    rs.next_due = std::min(rs.next_due, due(rs, g));
-    earliest_due = std::min(earliest_due, rs.next_due);
+    schedule(rs, due(rs, g));
   }
 
   void tick_rule(rule_state& rs, time_point now, std::vector<alert>& out) {
@@ -1086,12 +1103,13 @@ struct alert_engine::impl {
     }
     states = std::move(fresh);
     state_by_name.clear();
-    earliest_due = time_point::min();  // the next tick() looks at every rule
+    reschedule_all();
     term_rules.clear();
     for (const auto& rs : states) {
       if (rs->terms) term_rules.push_back(rs.get());
     }
     for (std::size_t i = 0; i < states.size(); ++i) {
+      states[i]->position = i;
       state_by_name.try_emplace(states[i]->def.name, i);
       states[i]->live_groups->set(static_cast<std::int64_t>(states[i]->groups.size()));
     }
@@ -1235,13 +1253,24 @@ void alert_engine::tick(time_point now, std::vector<alert>& out) {
   std::lock_guard lock(impl_->mutex);
   const time_point t = impl_->advance(now);
   for (rule_state* rs : impl_->term_rules) impl_->tick_terms(*rs, t);
-  if (t < impl_->earliest_due) return;
-  time_point earliest = time_point::max();
-  for (auto& rs : impl_->states) {
-    if (t >= rs->next_due) impl_->tick_rule(*rs, t, out);
-    earliest = std::min(earliest, rs->next_due);
+  auto& queue = impl_->due_rules;
+  if (queue.empty() || queue.top().first > t) return;
+  thread_local std::vector<rule_state*> due;
+  due.clear();
+  for (; !queue.empty() && queue.top().first <= t; queue.pop()) {
+    const auto [at, rs] = queue.top();
+    if (at != rs->next_due) continue;  // stale: scheduled again since
+    rs->next_due = time_point::max();  // so that a second entry for the same time is stale too
+    due.push_back(rs);
   }
-  impl_->earliest_due = earliest;
+  // In the rules' order, as a walk over all of them would have it: alerts come out the same.
+  std::sort(due.begin(), due.end(),
+            [](const rule_state* a, const rule_state* b) { return a->position < b->position; });
+  for (rule_state* rs : due) {
+    impl_->tick_rule(*rs, t, out);
+    if (rs->next_due != time_point::max()) queue.emplace(rs->next_due, rs);
+  }
+  if (queue.size() > 4 * impl_->states.size() + 64) impl_->reschedule_all();
 }
 
 void alert_engine::forget_state() {
@@ -1252,6 +1281,7 @@ void alert_engine::forget_state() {
     rs->next_due = time_point::max();
     rs->live_groups->set(0);
   }
+  impl_->due_rules = {};
   impl_->clock = time_point::min();
 }
 
