@@ -426,7 +426,7 @@ void loader::load_input(const entry& at, config& cfg) {
     } else if (e.name == "proxy_protocol") {
       if (auto v = flag(e)) input.proxy_protocol = *v;
     } else if (e.name == "receive_buffer") {
-      if (auto v = count(e, 64 * 1024, std::size_t{1} << 30)) input.receive_buffer = *v;
+      if (auto v = count(e, 64 * 1024, std::size_t{1} << 29)) input.receive_buffer = *v;
     } else if (e.name == "timezone") {
       if (auto v = text(e)) {
         if (!tocsin::input_timezone::from_name(*v)) {
