@@ -26,7 +26,8 @@ constexpr off_t max_torn_tail_scan = 16 * 1024 * 1024;
 // {host}/{app} pairs remembered as known; beyond it the oldest is forgotten (and is "new" again).
 constexpr std::size_t max_known_sources = 64 * 1024;
 constexpr std::size_t eager_flush_bytes = 1024 * 1024;
-// A file's buffer is kept for the next round up to this size (a burst's larger one is freed).
+// A file's buffer is kept for the next round up to this size (a burst's larger one is freed), and
+// all of them together up to a quarter of max_pending_bytes.
 constexpr std::size_t max_spare_bytes = 256 * 1024;
 constexpr auto idle_file_close = std::chrono::minutes(5);
 constexpr std::size_t max_component_bytes = 128;
@@ -42,6 +43,11 @@ struct recent_file {
 };
 constexpr std::size_t recent_files = 256;
 std::atomic<std::uint64_t> next_archive_id{1};
+
+// What a string holds on the heap (none while its text fits in the string itself).
+std::size_t heap_bytes(const std::string& s) {
+  return s.capacity() > std::string().capacity() ? s.capacity() : 0;
+}
 
 bool is_safe_path_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -309,12 +315,16 @@ void file_archive::writer_loop() {
     for (auto it = files_.begin(); it != files_.end();) {
       auto& file = it->second;
       if (!file->pending.empty()) {
+        spare_bytes_ -= heap_bytes(file->spare);
         auto& item = batch.emplace_back(batch_item{it->first, file, std::move(file->spare)});
         item.data.clear();
         item.data.swap(file->pending);
         ++it;
       } else if (now - file->last_write > idle_file_close) {
-        file->retired = true;
+        file->retired = true;  // a shard's path cache may still hold it: give back its memory
+        spare_bytes_ -= heap_bytes(file->spare);
+        std::string().swap(file->spare);
+        std::string().swap(file->pending);
         idle.push_back(std::move(file));  // bounded fds: hosts come and go
         it = files_.erase(it);
       } else {
@@ -333,7 +343,11 @@ void file_archive::writer_loop() {
       done_bytes += size - item.data.size();
       if (result == write_result::written) {
         wrote = true;
-        if (item.data.capacity() <= max_spare_bytes) item.file->spare = std::move(item.data);
+        if (item.data.capacity() <= max_spare_bytes &&
+            spare_bytes_ + heap_bytes(item.data) <= limits_.max_pending_bytes / 4) {
+          spare_bytes_ += heap_bytes(item.data);
+          item.file->spare = std::move(item.data);
+        }
       }
       if (result == write_result::retry) {
         held_back = true;

@@ -18,8 +18,10 @@
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <cerrno>
 #include <cstring>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -373,9 +375,10 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
         socket_(std::move(socket)),
         decoder_(in.cfg, in.limits.max_message_bytes),
         expiry_timer_(sh.io),
-        buffer_(udp_batch * max_udp_datagram) {
+        retry_timer_(sh.io),
+        buffer_(new char[udp_batch * max_udp_datagram]) {  // not zeroed: pages stay untouched
     for (std::size_t i = 0; i < udp_batch; ++i) {
-      slots_[i] = {buffer_.data() + i * max_udp_datagram, max_udp_datagram};
+      slots_[i] = {buffer_.get() + i * max_udp_datagram, max_udp_datagram};
       headers_[i].msg_hdr.msg_iov = &slots_[i];
       headers_[i].msg_hdr.msg_iovlen = 1;
     }
@@ -415,7 +418,17 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
         sender_ = senders_[k];
         handle(std::string_view(static_cast<const char*>(slots_[k].iov_base), headers_[k].msg_len));
       }
-      if (n < static_cast<int>(udp_batch)) {  // drained (EAGAIN); an error shows again there
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        // Datagrams may still be queued, and the reactor would not report them again until the
+        // next one arrives: try again shortly.
+        in_.stats.error("receive_error", std::strerror(errno), "-");
+        retry_timer_.expires_after(std::chrono::milliseconds(10));
+        retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+          if (ec != asio::error::operation_aborted) self->drain();
+        });
+        return;
+      }
+      if (n < static_cast<int>(udp_batch)) {  // drained
         receive();
         return;
       }
@@ -477,7 +490,8 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
   message_decoder decoder_;
   std::string assembled_;  // the last reassembled GELF message
   asio::steady_timer expiry_timer_;
-  std::vector<char> buffer_;  // udp_batch slots of max_udp_datagram bytes
+  asio::steady_timer retry_timer_;
+  std::unique_ptr<char[]> buffer_;  // udp_batch slots of max_udp_datagram bytes
   std::array<iovec, udp_batch> slots_{};
   std::array<mmsghdr, udp_batch> headers_{};
   std::array<udp::endpoint, udp_batch> senders_{};

@@ -1259,16 +1259,21 @@ void alert_engine::tick(time_point now, std::vector<alert>& out) {
   due.clear();
   for (; !queue.empty() && queue.top().first <= t; queue.pop()) {
     const auto [at, rs] = queue.top();
-    if (at != rs->next_due) continue;  // stale: scheduled again since
-    rs->next_due = time_point::max();  // so that a second entry for the same time is stale too
-    due.push_back(rs);
+    if (at == rs->next_due) due.push_back(rs);  // else stale: scheduled again since
   }
   // In the rules' order, as a walk over all of them would have it: alerts come out the same.
+  // (A rule queued twice for the same time is ticked once.)
   std::sort(due.begin(), due.end(),
             [](const rule_state* a, const rule_state* b) { return a->position < b->position; });
-  for (rule_state* rs : due) {
-    impl_->tick_rule(*rs, t, out);
-    if (rs->next_due != time_point::max()) queue.emplace(rs->next_due, rs);
+  due.erase(std::unique(due.begin(), due.end()), due.end());
+  try {
+    for (rule_state* rs : due) {
+      impl_->tick_rule(*rs, t, out);
+      if (rs->next_due != time_point::max()) queue.emplace(rs->next_due, rs);
+    }
+  } catch (...) {
+    impl_->reschedule_all();  // the rules not ticked yet are out of the queue but still due
+    throw;
   }
   if (queue.size() > 4 * impl_->states.size() + 64) impl_->reschedule_all();
 }
