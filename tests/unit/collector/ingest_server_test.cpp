@@ -304,7 +304,7 @@ TEST(ingest_server, a_udp_backlog_from_several_senders_is_read_whole_with_each_s
     }
   }
   sink.open();  // and nothing is sent after this
-  const auto total = static_cast<std::size_t>(senders * per_sender + 1);
+  constexpr std::size_t total = std::size_t{senders} * per_sender + 1;
   ASSERT_TRUE(test::wait_until([&] { return sink.size() == total; }, 5s))
       << sink.size() << " of " << total;
   std::map<std::string, int> seen;
