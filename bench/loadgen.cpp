@@ -21,7 +21,8 @@
 //         --expect-metric NAME=VALUE  the sum of every NAME series on http://HOST:PORT/metrics
 //         --expect-lines DIR=VALUE    the number of lines in the regular files under DIR
 //       --connections C  C TCP connections (separate sockets, so SO_REUSEPORT spreads them), each
-//                        sending its own contiguous C-th of the lines, all at once
+//                        sending its own contiguous C-th of the lines, all at once; with UDP, C
+//                        sockets (source ports) taking turns batch by batch
 //       --tls            TCP inside TLS 1.3 (no certificate verification), RFC 5425 style
 //       --gelf-tcp       GELF documents (the same host, app and text as the lines: the text is
 //                        short_message) over TCP, NUL-framed
@@ -372,13 +373,15 @@ tls_context make_tls_client() {
 
 // UDP at a fixed rate: every 200 µs, send the datagrams the schedule says are due, batched with
 // sendmmsg. Datagrams the kernel refuses (ENOBUFS) are retried, so "sent" means "left this host".
-void send_udp(int fd, const std::vector<std::string_view>& datagrams, double rate,
-              std::atomic<bool>& done) {
+// Paced, in batches of up to 64 datagrams, each batch from the next of `fds` in turn: several
+// source ports, as from several senders, which SO_REUSEPORT spreads over a daemon's sockets.
+void send_udp(const std::vector<int>& fds, const std::vector<std::string_view>& datagrams,
+              double rate, std::atomic<bool>& done) {
   constexpr std::size_t batch = 64;
   std::array<mmsghdr, batch> msgs{};
   std::array<iovec, batch> iov{};
   const auto start = steady::now();
-  std::size_t next = 0;
+  std::size_t next = 0, turn = 0;
   while (next < datagrams.size()) {
     const double elapsed = std::chrono::duration<double>(steady::now() - start).count();
     const std::size_t due =
@@ -392,6 +395,7 @@ void send_udp(int fd, const std::vector<std::string_view>& datagrams, double rat
         msgs[j].msg_hdr.msg_iov = &iov[j];
         msgs[j].msg_hdr.msg_iovlen = 1;
       }
+      const int fd = fds[turn++ % fds.size()];
       const int sent = ::sendmmsg(fd, msgs.data(), static_cast<unsigned>(n), 0);
       if (sent < 0) {
         if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) continue;
@@ -473,9 +477,7 @@ options parse_send_options(int argc, char** argv) {
   if (opt.connections == 0 || opt.connections > opt.count) {
     throw std::runtime_error("--connections must be 1..count");
   }
-  if (opt.udp && (opt.tls || opt.connections > 1)) {
-    throw std::runtime_error("--tls and --connections are for TCP");
-  }
+  if (opt.udp && opt.tls) throw std::runtime_error("--tls is for TCP");
   if (opt.expectations.empty()) throw std::runtime_error("send needs at least one --expect-*");
   for (const auto& e : opt.expectations) {
     if (e.what == expectation::kind::metric && opt.metrics_port == 0) {
@@ -527,12 +529,15 @@ int run_send(const options& opt) {
   tls_context tls;
   if (opt.tls) tls = make_tls_client();
   std::vector<std::unique_ptr<connection>> conns;
-  int udp_fd = -1;
+  std::vector<int> udp_fds;
   if (opt.udp) {
-    udp_fd = ::socket(AF_INET, SOCK_DGRAM, 0);
     const sockaddr_in addr = loopback(opt.port);
-    if (udp_fd < 0 || ::connect(udp_fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr)) {
-      throw std::runtime_error(std::string("UDP socket: ") + std::strerror(errno));
+    for (std::size_t c = 0; c < opt.connections; ++c) {
+      const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+      if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr)) {
+        throw std::runtime_error(std::string("UDP socket: ") + std::strerror(errno));
+      }
+      udp_fds.push_back(fd);
     }
   } else {
     for (std::size_t c = 0; c < opt.connections; ++c) {
@@ -566,7 +571,8 @@ int run_send(const options& opt) {
   const auto start = steady::now();
   std::vector<std::thread> senders;
   if (opt.udp) {
-    senders.emplace_back(send_udp, udp_fd, std::cref(datagrams), datagram_rate, std::ref(done[0]));
+    senders.emplace_back(send_udp, std::cref(udp_fds), std::cref(datagrams), datagram_rate,
+                         std::ref(done[0]));
   } else {
     // Connection c sends messages [c·N/C, (c+1)·N/C): contiguous, so the match rate stays 1 %.
     for (std::size_t c = 0; c < conns.size(); ++c) {
@@ -609,11 +615,11 @@ int run_send(const options& opt) {
     }
   }
   const double seconds = std::chrono::duration<double>(steady::now() - start).count();
-  if (opt.udp) ::shutdown(udp_fd, SHUT_RDWR);
+  for (const int fd : udp_fds) ::shutdown(fd, SHUT_RDWR);
   for (auto& c : conns) c->abort();
   for (auto& t : senders) t.join();
   conns.clear();
-  if (udp_fd >= 0) ::close(udp_fd);
+  for (const int fd : udp_fds) ::close(fd);
   if (send_seconds < 0) send_seconds = seconds;
 
   double progress = 1;
