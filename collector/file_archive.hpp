@@ -142,7 +142,7 @@ class file_archive final : public event_sink {
 
   // Writer thread only.
   std::vector<std::shared_ptr<open_file>> open_;  // files holding a descriptor
-  std::size_t spare_bytes_ = 0;                   // the capacity of every open_file::spare
+  std::size_t spare_bytes_ = 0;                   // what every open_file::spare holds on the heap
   std::atomic<bool> disk_full_{false};
   bool disk_full_this_round_ = false;
   std::chrono::steady_clock::time_point disk_full_since_{}, disk_full_logged_{};
