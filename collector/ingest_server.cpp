@@ -350,10 +350,13 @@ bool take_source_slot(const input_context& in, connection_tickets& tickets,
   return true;
 }
 
+// `received_at`: when the read that brought the message returned. Messages from one read share
+// it, which spares a clock read per message.
 decode_status deliver(event& ev, const input_context& in, message_decoder& decoder,
-                      std::string_view data, std::string_view source) {
+                      std::string_view data, std::string_view source,
+                      std::chrono::system_clock::time_point received_at) {
   ev.clear();
-  ev.received_at = std::chrono::system_clock::now();
+  ev.received_at = received_at;
   ev.source.assign(source);
   ev.input = in.cfg.name;
   const decode_status status = decoder.decode(data, ev);
@@ -412,6 +415,7 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
       }
       const int n =
           ::recvmmsg(socket_.native_handle(), headers_.data(), udp_batch, MSG_DONTWAIT, nullptr);
+      if (n > 0) received_at_ = std::chrono::system_clock::now();
       for (int i = 0; i < n; ++i) {
         const auto k = static_cast<std::size_t>(i);
         senders_[k].resize(headers_[k].msg_hdr.msg_namelen);
@@ -463,7 +467,7 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
       in_.stats.error("rate_limited", "source over per_source_rate, datagram dropped", source_);
       return;
     }
-    deliver(shard_.ev, in_, decoder_, datagram, source_);
+    deliver(shard_.ev, in_, decoder_, datagram, source_, received_at_);
   }
 
   void expire_chunks() {
@@ -496,6 +500,7 @@ class udp_receiver : public std::enable_shared_from_this<udp_receiver> {
   std::array<mmsghdr, udp_batch> headers_{};
   std::array<udp::endpoint, udp_batch> senders_{};
   udp::endpoint sender_, last_sender_;
+  std::chrono::system_clock::time_point received_at_;  // of the datagrams in hand
   std::string source_;
 };
 
@@ -618,6 +623,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
 
   // Hands every complete frame in the buffer to the decoder, then keeps the partial tail.
   void drain(bool at_end) {
+    const auto received_at = std::chrono::system_clock::now();
     std::size_t start = 0;
     for (;;) {
       const std::string_view rest(buffer_.data() + start, used_ - start);
@@ -628,7 +634,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
       if (r.what == stream_framer::result::kind::error) {
         in_.stats.error(r.error_code, "framing error", source_);
       } else {
-        deliver(shard_.ev, in_, decoder_, r.frame, source_);
+        deliver(shard_.ev, in_, decoder_, r.frame, source_, received_at);
       }
     }
     if (start > 0) {
@@ -699,7 +705,8 @@ class gelf_http_link final : public gelf_http_input {
   void received(std::size_t bytes) override { in_.stats.bytes.inc(bytes); }
   decode_status deliver(std::string_view body) override {
     throttle_.count();
-    return collector::deliver(shard_.ev, in_, decoder_, body, source_);
+    return collector::deliver(shard_.ev, in_, decoder_, body, source_,
+                              std::chrono::system_clock::now());
   }
   void reject(const char* code, const char* what) override {
     throttle_.count();
@@ -729,7 +736,8 @@ class relp_link final : public relp_input {
   [[nodiscard]] bool accepting() const override { return in_.sink.accepting(); }
   void received(std::size_t bytes) override { in_.stats.bytes.inc(bytes); }
   bool deliver(std::string_view message, std::string_view source) override {
-    return collector::deliver(ev_, in_, decoder_, message, source).is_ok();
+    return collector::deliver(ev_, in_, decoder_, message, source, std::chrono::system_clock::now())
+        .is_ok();
   }
   bool wait_written(std::chrono::milliseconds timeout) override {
     return in_.sink.wait_written(timeout);

@@ -87,12 +87,15 @@ std::size_t stream_framer::find_terminator(std::string_view s, std::size_t from)
   const char* begin = s.data() + from;
   const std::size_t n = s.size() - from;
   // memchr is vectorised; two bounded passes beat one byte-by-byte loop over two characters.
-  const void* nul = std::memchr(begin, '\0', n);
-  std::size_t end = nul ? static_cast<std::size_t>(static_cast<const char*>(nul) - begin) : n;
+  // The LF first: the NUL search then covers one line, not the whole buffer each frame.
+  std::size_t end = n;
   if (mode_ == mode::syslog) {
     if (const void* lf = std::memchr(begin, '\n', end)) {
       end = static_cast<std::size_t>(static_cast<const char*>(lf) - begin);
     }
+  }
+  if (const void* nul = std::memchr(begin, '\0', end)) {
+    end = static_cast<std::size_t>(static_cast<const char*>(nul) - begin);
   }
   return end == n ? std::string_view::npos : from + end;
 }

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "config/config.hpp"
+#include "rules/literal_prefilter.hpp"
 
 namespace tocsin::rules {
 namespace {
@@ -148,6 +149,7 @@ struct match_scratch {
   std::vector<std::uint32_t> hits;     // per rule: how many of its patterns matched
   std::vector<std::uint32_t> touched;  // rules with hits > 0
   std::vector<int> set_hits;
+  std::string lowered;               // the literal prefilter's
   std::vector<std::string> buffers;  // per field slot, for texts that are built
   std::vector<std::string_view> texts;
   std::vector<unsigned char> present;
@@ -172,13 +174,28 @@ struct hits_reset {
 }  // namespace
 
 struct compiled_rules::impl {
-  // One event field that some rule matches, with every rule's pattern for it in one set.
-  struct field_slot {
-    std::string field;  // as written: "message", "fields.user"
-    field_ref ref;      // views into `field`, fixed up once the slots stop moving
+  // Patterns of one field in one set: those the literal prefilter guards, or those that need
+  // no literal and run on every event.
+  struct pattern_group {
     std::unique_ptr<RE2::Set> set;
-    std::vector<std::uint32_t> set_rule;  // set index -> rule index
-    std::vector<const RE2*> set_regex;    // set index -> that pattern's own RE2 (fallback)
+    std::optional<literal_prefilter> prefilter;  // none: the set runs on every event
+    std::vector<std::uint32_t> set_rule;         // set index -> rule index
+    std::vector<const RE2*> set_regex;           // set index -> that pattern's own RE2 (fallback)
+  };
+  // A pattern on its way into a group.
+  struct slot_pattern {
+    std::string pattern;
+    std::string error_prefix;
+    std::uint32_t rule = 0;
+    const RE2* regex = nullptr;
+  };
+  // One event field that some rule matches, with every rule's pattern for it in at most two
+  // sets.
+  struct field_slot {
+    std::string field;                   // as written: "message", "fields.user"
+    field_ref ref;                       // views into `field`, fixed up once the slots stop moving
+    std::vector<slot_pattern> patterns;  // until the groups are built
+    std::vector<pattern_group> groups;
   };
   // One pattern of one rule, compiled alone for captures.
   struct rule_pattern {
@@ -201,7 +218,45 @@ struct compiled_rules::impl {
   std::vector<field_slot> slots;
   std::vector<rule_entry> rules;
   mutable std::atomic<std::uint64_t> fallbacks{0};
+
+  static void build_groups(field_slot& slot, const RE2::Options& options,
+                           const RE2::Options& set_options, std::vector<std::string>& errors);
 };
+
+// Splits a field's patterns into the group the literal prefilter guards and the group that runs
+// on every event, and compiles their sets.
+void compiled_rules::impl::build_groups(field_slot& slot, const RE2::Options& options,
+                                        const RE2::Options& set_options,
+                                        std::vector<std::string>& errors) {
+  std::vector<std::string> texts;
+  texts.reserve(slot.patterns.size());
+  for (const auto& p : slot.patterns) texts.push_back(p.pattern);
+  literal_prefilter::split split = literal_prefilter::analyse(texts, options);
+  texts.clear();
+  for (const bool filtered : {true, false}) {
+    pattern_group group;
+    group.set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
+    for (std::size_t k = 0; k < slot.patterns.size(); ++k) {
+      if (split.filtered[k] != filtered) continue;
+      const auto& p = slot.patterns[k];
+      std::string set_error;
+      if (group.set->Add(p.pattern, &set_error) < 0) {
+        errors.push_back(p.error_prefix + set_error);
+        continue;
+      }
+      group.set_rule.push_back(p.rule);
+      group.set_regex.push_back(p.regex);
+    }
+    if (group.set_rule.empty()) continue;
+    if (!group.set->Compile()) {
+      errors.push_back("the " + std::to_string(group.set_rule.size()) + " patterns for field " +
+                       slot.field + " need more than 64 MiB to compile");
+    }
+    if (filtered) group.prefilter.emplace(std::move(split.atoms));
+    slot.groups.push_back(std::move(group));
+  }
+  slot.patterns = {};
+}
 
 compiled_rules::compiled_rules(std::vector<rule_definition> rules)
     : compiled_rules(rule_files{std::move(rules), {}}) {}
@@ -250,17 +305,9 @@ compiled_rules::compiled_rules(rule_files files)
       if (fresh) {
         impl::field_slot slot;
         slot.field = p.field;
-        slot.set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
         impl_->slots.push_back(std::move(slot));
       }
-      impl::field_slot& slot = impl_->slots[it->second];
-      std::string set_error;
-      if (slot.set->Add(p.pattern, &set_error) < 0) {
-        errors.push_back(prefix + set_error);
-        continue;
-      }
-      slot.set_rule.push_back(e);
-      slot.set_regex.push_back(re.get());
+      impl_->slots[it->second].patterns.push_back({p.pattern, prefix, e, re.get()});
 
       impl::rule_pattern compiled;
       compiled.slot = it->second;
@@ -294,10 +341,7 @@ compiled_rules::compiled_rules(rule_files files)
   }
   for (impl::field_slot& slot : impl_->slots) {
     slot.ref = *parse_field(slot.field);
-    if (!slot.set->Compile()) {
-      errors.push_back("the " + std::to_string(slot.set_rule.size()) + " patterns for field " +
-                       slot.field + " need more than 64 MiB to compile");
-    }
+    impl::build_groups(slot, options, set_options, errors);
   }
   if (!errors.empty()) throw config::config_error(std::move(errors));
 }
@@ -327,27 +371,30 @@ void compiled_rules::match(const collector::event& ev, std::vector<rule_match>& 
     if (s.present[i] == 0) continue;  // rules on this field cannot match
     s.texts[i] = text;
     const re2::StringPiece piece(text.data(), text.size());
-    RE2::Set::ErrorInfo info{RE2::Set::kNoError};
-    // Most lines match nothing. Asking only "any match?" first stops at the first match and
-    // spares the per-call index set RE2 allocates when asked which patterns matched.
-    const bool any = slot.set->Match(piece, nullptr, &info);
-    if (!any && info.kind == RE2::Set::kNoError) continue;
-    const bool listed = any && slot.set->Match(piece, &s.set_hits, &info);
-    if (!listed) {
-      if (info.kind == RE2::Set::kNoError) continue;
-      // The set's DFA gave up (out of memory on a pathological input): answer the same
-      // question one pattern at a time.
-      m.fallbacks.fetch_add(1, std::memory_order_relaxed);
-      s.set_hits.clear();
-      for (std::size_t k = 0; k < slot.set_regex.size(); ++k) {
-        if (RE2::PartialMatch(piece, *slot.set_regex[k])) {
-          s.set_hits.push_back(static_cast<int>(k));
+    for (const impl::pattern_group& group : slot.groups) {
+      if (group.prefilter && !group.prefilter->may_match(text, s.lowered)) continue;
+      RE2::Set::ErrorInfo info{RE2::Set::kNoError};
+      // Most lines match nothing. Asking only "any match?" first stops at the first match and
+      // spares the per-call index set RE2 allocates when asked which patterns matched.
+      const bool any = group.set->Match(piece, nullptr, &info);
+      if (!any && info.kind == RE2::Set::kNoError) continue;
+      const bool listed = any && group.set->Match(piece, &s.set_hits, &info);
+      if (!listed) {
+        if (info.kind == RE2::Set::kNoError) continue;
+        // The set's DFA gave up (out of memory on a pathological input): answer the same
+        // question one pattern at a time.
+        m.fallbacks.fetch_add(1, std::memory_order_relaxed);
+        s.set_hits.clear();
+        for (std::size_t k = 0; k < group.set_regex.size(); ++k) {
+          if (RE2::PartialMatch(piece, *group.set_regex[k])) {
+            s.set_hits.push_back(static_cast<int>(k));
+          }
         }
       }
-    }
-    for (int k : s.set_hits) {
-      const std::uint32_t r = slot.set_rule[static_cast<std::size_t>(k)];
-      if (s.hits[r]++ == 0) s.touched.push_back(r);
+      for (int k : s.set_hits) {
+        const std::uint32_t r = group.set_rule[static_cast<std::size_t>(k)];
+        if (s.hits[r]++ == 0) s.touched.push_back(r);
+      }
     }
   }
   if (s.touched.empty()) return;

@@ -79,6 +79,36 @@ TEST(matcher, one_rule) {
   }
 }
 
+// A field's patterns with a literal run behind the literal prefilter, the others on every event;
+// either way the matches come in definition order, and Unicode case folding still matches.
+TEST(matcher, patterns_with_and_without_literals_on_one_field) {
+  const compiled_rules rules({
+      make_rule("number", {{"message", "[0-9]{3}"}}),
+      make_rule("oom", {{"message", "(?i)out of memory"}}),
+      make_rule("short", {{"message", "^ok$"}}),
+      make_rule("kelvin", {{"message", "(?i)kelvin"}}),
+  });
+  struct test_case {
+    const char* message;
+    std::vector<std::string> names;
+  };
+  const std::vector<test_case> cases = {
+      {"Out Of Memory: 123 killed", {"number", "oom"}},
+      {"OUT OF MEMORY", {"oom"}},
+      {"ok", {"short"}},
+      {"pid 404", {"number"}},
+      {"\xE2\x84\xAA"
+       "ELVIN",
+       {"kelvin"}},  // KELVIN SIGN folds to k
+      {"out of mem", {}},
+  };
+  for (const test_case& c : cases) {
+    event ev;
+    ev.message = c.message;
+    EXPECT_EQ(names(rules, ev), c.names) << c.message;
+  }
+}
+
 TEST(matcher, many_rules_report_every_match_in_definition_order) {
   const compiled_rules rules({
       make_rule("failed", {{"message", "failed"}}),
