@@ -13,24 +13,10 @@ namespace {
 
 // Shorter literals (say "oom") would stop the prefilter from skipping much; a pattern with none
 // longer always runs instead.
-constexpr int min_atom_length = 4;
-constexpr std::size_t long_key = 8;
-constexpr std::size_t short_key = 4;
-constexpr std::size_t gram = 4;
-
-std::uint32_t load4(const char* p) {
-  std::uint32_t v = 0;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-std::uint64_t load_key(const char* p, std::size_t length) {
-  std::uint64_t v = 0;
-  std::memcpy(&v, p, length);
-  return v;
-}
-
-std::uint32_t gram_hash(std::uint32_t g) { return g * 0x9E3779B1U; }
+constexpr std::size_t min_literal_length = 4;
+// Windows of 8-byte grams looked at every 5th position: literals of 12 bytes or more.
+constexpr std::size_t max_stride = 5;
+constexpr std::size_t long_window = 8 + max_stride - 1;
 
 std::size_t key_hash(std::uint64_t key) {
   return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> 32);
@@ -72,136 +58,179 @@ bool lower_ascii(std::string_view text, char* out) {
 
 }  // namespace
 
-literal_prefilter::split literal_prefilter::analyse(const std::vector<std::string>& patterns,
-                                                    const RE2::Options& options) {
-  split result;
-  result.filtered.assign(patterns.size(), false);
-  re2::FilteredRE2 filter(min_atom_length);
-  std::vector<std::size_t> pattern_of;  // FilteredRE2's id -> index into patterns
-  for (std::size_t i = 0; i < patterns.size(); ++i) {
-    int id = 0;
-    if (filter.Add(patterns[i], options, &id) == RE2::NoError) pattern_of.push_back(i);
+std::vector<std::string> literal_prefilter::required_literals(const std::string& pattern,
+                                                              const RE2::Options& options) {
+  re2::FilteredRE2 filter(static_cast<int>(min_literal_length));
+  int id = 0;
+  if (filter.Add(pattern, options, &id) != RE2::NoError) return {};
+  std::vector<std::string> literals;
+  filter.Compile(&literals);
+  std::vector<int> matches;
+  filter.AllPotentials({}, &matches);  // passes with no literal seen: needs none
+  const auto shorter = [](std::size_t length) {
+    return [length](const std::string& literal) { return literal.size() < length; };
+  };
+  if (!matches.empty() || literals.empty() ||
+      std::any_of(literals.begin(), literals.end(), shorter(min_literal_length))) {
+    return {};
   }
-  if (pattern_of.empty()) return result;
-  filter.Compile(&result.atoms);
-  const auto too_short = [](const std::string& atom) { return atom.size() < short_key; };
-  if (std::any_of(result.atoms.begin(), result.atoms.end(), too_short)) {
-    result.atoms.clear();  // not expected from FilteredRE2; no key could find such an atom
-    return result;
+  // Patterns often need one of several literals and also another, (a|b)…c: when the long ones
+  // alone are enough to find every match (the short ones alone satisfy nothing), the short ones
+  // are dropped, for a faster scan.
+  std::vector<int> short_ones;
+  for (std::size_t i = 0; i < literals.size(); ++i) {
+    if (literals[i].size() < long_window) short_ones.push_back(static_cast<int>(i));
   }
-  // With no atom found, only the patterns that need none may match.
-  std::vector<int> need_none;
-  filter.AllPotentials({}, &need_none);
-  for (const std::size_t i : pattern_of) result.filtered[i] = true;
-  for (const int id : need_none) result.filtered[pattern_of[static_cast<std::size_t>(id)]] = false;
-  return result;
+  if (!short_ones.empty() && short_ones.size() < literals.size()) {
+    filter.AllPotentials(short_ones, &matches);
+    if (matches.empty()) {
+      literals.erase(std::remove_if(literals.begin(), literals.end(), shorter(long_window)),
+                     literals.end());
+    }
+  }
+  std::sort(literals.begin(), literals.end());
+  return literals;
 }
 
-literal_prefilter::literal_prefilter(std::vector<std::string> atoms) : atoms_(std::move(atoms)) {
-  // Each atom is found by one key: the window of its bytes least common in logs, and least
-  // shared with other atoms' keys (a shared key makes every hit check them all).
-  std::map<std::pair<std::uint64_t, std::size_t>, std::vector<candidate>> by_key;
+literal_prefilter::literal_prefilter(const std::vector<std::vector<std::string>>& literals) {
+  // Distinct literals, each with the patterns that need it.
+  std::map<std::string, std::vector<std::uint32_t>, std::less<>> by_literal;
+  for (std::size_t k = 0; k < literals.size(); ++k) {
+    for (const std::string& literal : literals[k]) {
+      by_literal[literal].push_back(static_cast<std::uint32_t>(k));
+    }
+  }
+  std::size_t shortest = long_window;
+  for (auto& [literal, patterns] : by_literal) {
+    shortest = std::min(shortest, literal.size());
+    first_pattern_.push_back(static_cast<std::uint32_t>(patterns_.size()));
+    patterns_.insert(patterns_.end(), patterns.begin(), patterns.end());
+    literals_.push_back(literal);
+  }
+  first_pattern_.push_back(static_cast<std::uint32_t>(patterns_.size()));
+  gram_ = shortest >= 8 ? 8 : 4;
+  gram_mask_ = gram_ == 8 ? ~std::uint64_t{0} : 0xFFFFFFFFU;
+  stride_ = std::min<std::size_t>(shortest - gram_ + 1, max_stride);
+  const std::size_t window_length = gram_ + stride_ - 1;
+
+  // Each literal's window: its bytes least common in logs, and least shared with other
+  // literals' (a shared key makes every hit check them all).
+  std::map<std::uint64_t, std::vector<window>> by_key;
   std::unordered_map<std::uint64_t, int> taken;
-  bool all_long = true;
-  for (std::size_t a = 0; a < atoms_.size(); ++a) {
-    const std::string& atom = atoms_[a];
-    const std::size_t length = atom.size() >= long_key ? long_key : short_key;
-    all_long = all_long && length == long_key;
+  for (std::size_t i = 0; i < literals_.size(); ++i) {
+    const std::string& literal = literals_[i];
     std::size_t best = 0;
     int best_score = 0;
-    for (std::size_t at = 0; at + length <= atom.size(); ++at) {
-      int score = 0;
-      for (std::size_t i = 0; i < length; ++i) {
-        score += commonness(static_cast<unsigned char>(atom[at + i]));
+    for (std::size_t at = 0; at + window_length <= literal.size(); ++at) {
+      int score = 2 * taken[load_gram(&literal[at])];
+      for (std::size_t b = 0; b < window_length; ++b) {
+        score += commonness(static_cast<unsigned char>(literal[at + b]));
       }
-      score = score * static_cast<int>(long_key / length) + 2 * taken[load_key(&atom[at], length)];
       if (at == 0 || score < best_score) {
         best = at;
         best_score = score;
       }
     }
-    const std::uint64_t key = load_key(&atom[best], length);
+    const std::uint64_t key = load_gram(&literal[best]);
     ++taken[key];
-    by_key[{key, length}].push_back(
-        {static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(best)});
+    by_key[key].push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(best)});
   }
 
-  // 8-byte keys have 5 grams of 4 bytes; looking at every 5th position finds one of them.
-  stride_ = all_long ? long_key - gram + 1 : 1;
-  const std::size_t grams = by_key.size() * stride_;
-  // About one set byte in 16 or fewer, for few hits on text that holds no key.
-  const std::size_t size = std::clamp<std::size_t>(std::bit_ceil(grams * 16), 4096, 1U << 20);
-  grams_.assign(size, 0);
-  gram_shift_ = 32 - static_cast<unsigned>(std::countr_zero(size));
-
-  std::size_t long_count = 0;
-  std::size_t short_count = 0;
-  for (const auto& [key, found] : by_key) ++(key.second == long_key ? long_count : short_count);
-  long_keys_.slots.resize(std::bit_ceil(long_count * 2 + 1));
-  short_keys_.slots.resize(std::bit_ceil(short_count * 2 + 1));
-  for (const auto& [key, found] : by_key) {
-    const auto [value, length] = key;
-    key_table& table = length == long_key ? long_keys_ : short_keys_;
-    std::size_t slot = key_hash(value) & (table.slots.size() - 1);
-    while (table.slots[slot].begin != table.slots[slot].end) {
-      slot = (slot + 1) & (table.slots.size() - 1);
-    }
-    table.slots[slot] = {value, static_cast<std::uint32_t>(table.candidates.size()),
-                         static_cast<std::uint32_t>(table.candidates.size() + found.size())};
-    table.candidates.insert(table.candidates.end(), found.begin(), found.end());
-    char bytes[long_key] = {};
-    std::memcpy(bytes, &value, sizeof value);
-    for (std::size_t offset = 0; offset < stride_; ++offset) {
-      grams_[gram_hash(load4(bytes + offset)) >> gram_shift_] |=
-          static_cast<std::uint8_t>(1U << offset);
+  // About one used slot in 8; a slot's tag (8 more bits of the hash) rules out most other grams
+  // that land there.
+  const std::size_t size =
+      std::clamp<std::size_t>(std::bit_ceil(by_key.size() * stride_ * 8), 4096, 1U << 20);
+  grams_.assign(size, gram_slot{});
+  gram_shift_ = 64 - static_cast<unsigned>(std::countr_zero(size));
+  keys_.resize(std::bit_ceil(by_key.size() * 2 + 1));
+  for (const auto& [key, windows] : by_key) {
+    std::size_t slot = key_hash(key) & (keys_.size() - 1);
+    while (keys_[slot].begin != keys_[slot].end) slot = (slot + 1) & (keys_.size() - 1);
+    keys_[slot] = {key, static_cast<std::uint32_t>(windows_.size()),
+                   static_cast<std::uint32_t>(windows_.size() + windows.size())};
+    windows_.insert(windows_.end(), windows.begin(), windows.end());
+    // Windows with one key may differ after it: each puts its own grams in.
+    for (const window& w : windows) {
+      const char* start = literals_[w.literal].data() + w.offset;
+      for (std::size_t offset = 0; offset < stride_; ++offset) {
+        const std::uint64_t hash = gram_hash(load_gram(start + offset));
+        gram_slot& slot = grams_[hash >> gram_shift_];
+        const std::uint8_t tag = tag_of(hash);
+        slot.tag = slot.offsets == 0 || slot.tag == tag ? tag : any_tag;
+        slot.offsets = static_cast<std::uint8_t>(slot.offsets | 1U << offset);
+      }
     }
   }
 }
 
-const literal_prefilter::key_entry* literal_prefilter::key_table::find(std::uint64_t key) const {
-  if (candidates.empty()) return nullptr;
-  const std::size_t mask = slots.size() - 1;
+std::uint64_t literal_prefilter::load_gram(const char* p) const {
+  std::uint64_t v = 0;
+  std::memcpy(&v, p, gram_);
+  return v;
+}
+
+// The same as load_gram, as one load, where 8 bytes may be read (the padded scratch).
+std::uint64_t literal_prefilter::load_padded_gram(const char* p) const {
+  static_assert(std::endian::native == std::endian::little, "gram masks take the first bytes");
+  std::uint64_t v = 0;
+  std::memcpy(&v, p, sizeof v);
+  return v & gram_mask_;
+}
+
+std::uint64_t literal_prefilter::gram_hash(std::uint64_t gram) {
+  return gram * 0x9E3779B97F4A7C15ULL;
+}
+
+// The 8 bits of the hash below the slot's, never any_tag.
+std::uint8_t literal_prefilter::tag_of(std::uint64_t hash) const {
+  const auto tag = static_cast<std::uint8_t>(hash >> (gram_shift_ - 8));
+  return tag == any_tag ? 1 : tag;
+}
+
+const literal_prefilter::key_entry* literal_prefilter::find_key(std::uint64_t key) const {
+  const std::size_t mask = keys_.size() - 1;
   for (std::size_t slot = key_hash(key) & mask;; slot = (slot + 1) & mask) {
-    const key_entry& entry = slots[slot];
+    const key_entry& entry = keys_[slot];
     if (entry.begin == entry.end) return nullptr;
     if (entry.key == key) return &entry;
   }
 }
 
-bool literal_prefilter::atom_at(const key_table& table, std::uint64_t key, std::size_t at,
-                                std::string_view lowered) const {
-  const key_entry* entry = table.find(key);
-  if (entry == nullptr) return false;
-  for (std::uint32_t c = entry->begin; c < entry->end; ++c) {
-    const candidate& cand = table.candidates[c];
-    const std::string& atom = atoms_[cand.atom];
-    if (at < cand.offset) continue;
-    const std::size_t start = at - cand.offset;
-    if (lowered.substr(start, atom.size()) == atom) return true;
+void literal_prefilter::literals_at(std::size_t at, std::string_view lowered,
+                                    std::vector<std::uint32_t>& candidates) const {
+  const key_entry* entry = find_key(load_padded_gram(lowered.data() + at));
+  if (entry == nullptr) return;
+  for (std::uint32_t w = entry->begin; w < entry->end; ++w) {
+    const window& found = windows_[w];
+    if (at < found.offset) continue;
+    const std::string& literal = literals_[found.literal];
+    if (lowered.substr(at - found.offset, literal.size()) != literal) continue;
+    candidates.insert(candidates.end(), patterns_.begin() + first_pattern_[found.literal],
+                      patterns_.begin() + first_pattern_[found.literal + 1]);
   }
-  return false;
 }
 
-bool literal_prefilter::key_at(std::size_t at, std::string_view lowered) const {
-  const char* p = lowered.data() + at;
-  if (at + long_key <= lowered.size() && atom_at(long_keys_, load_key(p, long_key), at, lowered)) {
-    return true;
-  }
-  return atom_at(short_keys_, load_key(p, short_key), at, lowered);
-}
-
-bool literal_prefilter::may_match(std::string_view text, std::string& scratch) const {
-  scratch.resize(text.size());
-  if (!lower_ascii(text, scratch.data())) return true;
-  const std::string_view lowered = scratch;
-  for (std::size_t at = 0; at + gram <= lowered.size(); at += stride_) {
-    const std::uint8_t offsets = grams_[gram_hash(load4(lowered.data() + at)) >> gram_shift_];
-    if (offsets == 0) continue;
+literal_prefilter::verdict literal_prefilter::candidates(
+    std::string_view text, std::string& scratch, std::vector<std::uint32_t>& candidates) const {
+  candidates.clear();
+  if (literals_.empty()) return verdict::none;
+  scratch.resize(text.size() + sizeof(std::uint64_t));  // loads of 8 bytes near the end
+  if (!lower_ascii(text, scratch.data())) return verdict::any;
+  const std::string_view lowered(scratch.data(), text.size());
+  for (std::size_t at = 0; at + gram_ <= lowered.size(); at += stride_) {
+    const std::uint64_t hash = gram_hash(load_padded_gram(lowered.data() + at));
+    const gram_slot slot = grams_[hash >> gram_shift_];
+    if (slot.offsets == 0 || (slot.tag != any_tag && slot.tag != tag_of(hash))) continue;
     for (std::size_t offset = 0; offset < stride_ && offset <= at; ++offset) {
-      if ((offsets >> offset & 1U) != 0 && key_at(at - offset, lowered)) return true;
+      if ((slot.offsets >> offset & 1U) != 0) literals_at(at - offset, lowered, candidates);
     }
+    // A text full of literals: one pass of the set beats many patterns one by one.
+    if (candidates.size() > 4 * max_candidates) return verdict::any;
   }
-  return false;
+  if (candidates.empty()) return verdict::none;
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  return candidates.size() > max_candidates ? verdict::any : verdict::some;
 }
 
 }  // namespace tocsin::rules

@@ -1,8 +1,9 @@
 #pragma once
-// A quick, conservative test run before a field's RE2::Set: does the text contain one of the
-// literals ("atoms") that RE2's FilteredRE2 found the patterns need? Most log lines match no rule
-// and contain none of them, and the set's DFA costs more per byte the more patterns it holds,
-// while this costs about the same for one pattern as for ten thousand.
+// A quick test run before a field's RE2::Set: which patterns could match this text at all? RE2's
+// FilteredRE2 finds, for each pattern, literals one of which every match contains; most log lines
+// match no rule and contain none of them. The set's DFA costs more per byte the more patterns it
+// holds (and builds states for each new kind of line); this scan costs about the same for one
+// pattern as for ten thousand, and leaves only the patterns whose literals it saw to run.
 
 #include <re2/re2.h>
 
@@ -15,50 +16,66 @@ namespace tocsin::rules {
 
 class literal_prefilter {
  public:
-  // Patterns whose every match contains one of `atoms`, and those that may match without any
-  // (no literal of 4 bytes or more to require), which must always run.
-  struct split {
-    std::vector<std::string> atoms;  // lower case, 4 bytes or longer
-    std::vector<bool> filtered;      // per pattern: a match always contains an atom
+  // Literals (lower case, 4 bytes or longer) one of which every match of `pattern` contains,
+  // compared case-insensitively; empty when it has none to require (say "[0-9]+" or "oom"), or
+  // does not compile with `options`.
+  static std::vector<std::string> required_literals(const std::string& pattern,
+                                                    const RE2::Options& options);
+
+  // literals[k]: pattern k's required_literals(), none empty.
+  explicit literal_prefilter(const std::vector<std::vector<std::string>>& literals);
+
+  enum class verdict {
+    none,  // no pattern can match the text
+    some,  // only the patterns put in `candidates` can
+    any,   // any may: non-ASCII text (Unicode case folding can turn it into an ASCII
+           // literal), or more than max_candidates patterns
   };
-  // Patterns must compile with `options` (the caller has checked them).
-  static split analyse(const std::vector<std::string>& patterns, const RE2::Options& options);
+  static constexpr std::size_t max_candidates = 32;
 
-  explicit literal_prefilter(std::vector<std::string> atoms);
-
-  // False only when `text` is ASCII and holds none of the atoms, compared case-insensitively
-  // (atoms are lower case, as FilteredRE2 makes them). Non-ASCII text always may match, since
-  // Unicode case folding can turn it into an ASCII atom. `scratch` gets the lower-cased text.
-  [[nodiscard]] bool may_match(std::string_view text, std::string& scratch) const;
+  // `candidates` gets the indexes (into `literals`) of the patterns with a literal in the text,
+  // ascending, each once. `scratch` gets the lower-cased text.
+  verdict candidates(std::string_view text, std::string& scratch,
+                     std::vector<std::uint32_t>& candidates) const;
 
  private:
-  // Atoms found by a "key": 8 bytes of each atom of 8 or more, 4 bytes of each shorter one.
+  // Each literal is found by one window of its bytes, gram_ + stride_ - 1 long. The window's
+  // first gram_ bytes are its key; its stride_ grams (gram_ bytes at offsets 0..stride_-1) go
+  // into grams_, so that looking at every stride_-th position of the text meets one of them.
   struct key_entry {
     std::uint64_t key = 0;
-    std::uint32_t begin = 0, end = 0;  // its candidates; begin == end: an empty slot
+    std::uint32_t begin = 0, end = 0;  // its windows; begin == end: an empty slot
   };
-  struct candidate {
-    std::uint32_t atom = 0;
-    std::uint32_t offset = 0;  // where the key starts in the atom
+  struct window {
+    std::uint32_t literal = 0;
+    std::uint32_t offset = 0;  // where the key starts in the literal
   };
-  struct key_table {
-    std::vector<key_entry> slots;  // open addressing, a power of two
-    std::vector<candidate> candidates;
-    [[nodiscard]] const key_entry* find(std::uint64_t key) const;
+  // By a hash of gram_ bytes of text: a bit per offset at which those bytes are in a window,
+  // and a tag from the rest of the hash of the one gram there (any_tag: several).
+  struct gram_slot {
+    std::uint8_t offsets = 0;
+    std::uint8_t tag = 0;
   };
+  static constexpr std::uint8_t any_tag = 0;
 
-  [[nodiscard]] bool atom_at(const key_table& table, std::uint64_t key, std::size_t at,
-                             std::string_view lowered) const;
-  [[nodiscard]] bool key_at(std::size_t at, std::string_view lowered) const;
+  [[nodiscard]] std::uint64_t load_gram(const char* p) const;
+  [[nodiscard]] std::uint64_t load_padded_gram(const char* p) const;
+  [[nodiscard]] static std::uint64_t gram_hash(std::uint64_t gram);
+  [[nodiscard]] std::uint8_t tag_of(std::uint64_t hash) const;
+  [[nodiscard]] const key_entry* find_key(std::uint64_t key) const;
+  // Adds the patterns of every literal whose window starts at `at`.
+  void literals_at(std::size_t at, std::string_view lowered,
+                   std::vector<std::uint32_t>& candidates) const;
 
-  std::vector<std::string> atoms_;
-  key_table long_keys_;   // 8-byte keys
-  key_table short_keys_;  // 4-byte keys
-  // By a hash of 4 bytes of text: a bit per offset (0..stride_-1) at which those 4 bytes start
-  // some key. The scan looks at every stride_-th position only: any key of 8 bytes has one of
-  // its first stride_ 4-byte grams there.
-  std::vector<std::uint8_t> grams_;
-  unsigned gram_shift_ = 32;
+  std::vector<std::string> literals_;    // distinct
+  std::vector<std::uint32_t> patterns_;  // of literal i: patterns_[first_[i]..first_[i+1])
+  std::vector<std::uint32_t> first_pattern_;
+  std::vector<key_entry> keys_;  // open addressing, a power of two
+  std::vector<window> windows_;
+  std::vector<gram_slot> grams_;
+  unsigned gram_shift_ = 64;
+  std::size_t gram_ = 8;  // 8, or 4 when a literal is shorter than 8
+  std::uint64_t gram_mask_ = ~std::uint64_t{0};
   std::size_t stride_ = 1;
 };
 

@@ -149,8 +149,9 @@ struct match_scratch {
   std::vector<std::uint32_t> hits;     // per rule: how many of its patterns matched
   std::vector<std::uint32_t> touched;  // rules with hits > 0
   std::vector<int> set_hits;
-  std::string lowered;               // the literal prefilter's
-  std::vector<std::string> buffers;  // per field slot, for texts that are built
+  std::string lowered;                    // the literal prefilter's
+  std::vector<std::uint32_t> candidates;  // the literal prefilter's
+  std::vector<std::string> buffers;       // per field slot, for texts that are built
   std::vector<std::string_view> texts;
   std::vector<unsigned char> present;
   std::vector<re2::StringPiece> groups;
@@ -161,6 +162,9 @@ match_scratch& scratch() {
   thread_local match_scratch s;
   return s;
 }
+
+// Longest text whose prefilter candidates are matched one by one (see lean_options).
+constexpr std::size_t max_candidate_text = 1024;
 
 // Resets the touched counters even if an allocation throws half-way.
 struct hits_reset {
@@ -174,8 +178,9 @@ struct hits_reset {
 }  // namespace
 
 struct compiled_rules::impl {
-  // Patterns of one field in one set: those the literal prefilter guards, or those that need
-  // no literal and run on every event.
+  // Patterns of one field in one set: those the literal prefilter guards (the set runs only
+  // when the prefilter cannot narrow them down to a few), or those that need no literal and run
+  // on every event.
   struct pattern_group {
     std::unique_ptr<RE2::Set> set;
     std::optional<literal_prefilter> prefilter;  // none: the set runs on every event
@@ -228,16 +233,17 @@ struct compiled_rules::impl {
 void compiled_rules::impl::build_groups(field_slot& slot, const RE2::Options& options,
                                         const RE2::Options& set_options,
                                         std::vector<std::string>& errors) {
-  std::vector<std::string> texts;
-  texts.reserve(slot.patterns.size());
-  for (const auto& p : slot.patterns) texts.push_back(p.pattern);
-  literal_prefilter::split split = literal_prefilter::analyse(texts, options);
-  texts.clear();
+  std::vector<std::vector<std::string>> literals;
+  literals.reserve(slot.patterns.size());
+  for (const auto& p : slot.patterns) {
+    literals.push_back(literal_prefilter::required_literals(p.pattern, options));
+  }
   for (const bool filtered : {true, false}) {
     pattern_group group;
     group.set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
+    std::vector<std::vector<std::string>> group_literals;
     for (std::size_t k = 0; k < slot.patterns.size(); ++k) {
-      if (split.filtered[k] != filtered) continue;
+      if (literals[k].empty() == filtered) continue;
       const auto& p = slot.patterns[k];
       std::string set_error;
       if (group.set->Add(p.pattern, &set_error) < 0) {
@@ -246,13 +252,14 @@ void compiled_rules::impl::build_groups(field_slot& slot, const RE2::Options& op
       }
       group.set_rule.push_back(p.rule);
       group.set_regex.push_back(p.regex);
+      if (filtered) group_literals.push_back(literals[k]);
     }
     if (group.set_rule.empty()) continue;
     if (!group.set->Compile()) {
       errors.push_back("the " + std::to_string(group.set_rule.size()) + " patterns for field " +
                        slot.field + " need more than 64 MiB to compile");
     }
-    if (filtered) group.prefilter.emplace(std::move(split.atoms));
+    if (filtered) group.prefilter.emplace(group_literals);
     slot.groups.push_back(std::move(group));
   }
   slot.patterns = {};
@@ -273,6 +280,13 @@ compiled_rules::compiled_rules(rule_files files)
   RE2::Options set_options = options;
   set_options.set_never_capture(true);
   set_options.set_max_mem(std::int64_t{64} << 20);
+  // A pattern's own RE2 checks the prefilter's few candidates on a line. Given too little
+  // memory for a DFA, RE2 runs its NFA instead: on a log line that is faster than building a DFA
+  // for each pattern, and 10 000 patterns do not each keep ~13 KB of DFA states. Patterns too
+  // large for it, and those with named groups (whose captures are searched for in whole
+  // messages, where a DFA first finds the match), get RE2's default.
+  RE2::Options lean_options = options;
+  lean_options.set_max_mem(std::int64_t{16} << 10);
 
   std::map<std::string, std::uint32_t, std::less<>> slot_of;
   // One entry: the patterns of a rule's `match` (or a ratio rule's `of`), or of a metric's.
@@ -295,7 +309,10 @@ compiled_rules::compiled_rules(rule_files files)
         errors.push_back(prefix + "unknown field");
         continue;
       }
-      auto re = std::make_unique<RE2>(p.pattern, options);
+      auto re = std::make_unique<RE2>(p.pattern, lean_options);
+      if (re->error_code() == RE2::ErrorPatternTooLarge || !re->NamedCapturingGroups().empty()) {
+        re = std::make_unique<RE2>(p.pattern, options);
+      }
       if (!re->ok()) {
         errors.push_back(prefix + re->error());
         continue;
@@ -372,7 +389,22 @@ void compiled_rules::match(const collector::event& ev, std::vector<rule_match>& 
     s.texts[i] = text;
     const re2::StringPiece piece(text.data(), text.size());
     for (const impl::pattern_group& group : slot.groups) {
-      if (group.prefilter && !group.prefilter->may_match(text, s.lowered)) continue;
+      const auto verdict = group.prefilter
+                               ? group.prefilter->candidates(text, s.lowered, s.candidates)
+                               : literal_prefilter::verdict::any;
+      if (verdict == literal_prefilter::verdict::none) continue;
+      // The NFA each candidate may run is slow on long messages: the set scans those once.
+      if (verdict == literal_prefilter::verdict::some && text.size() <= max_candidate_text) {
+        // A few patterns, each on its own: a small DFA each, where the set's would build
+        // states for all of them.
+        for (const std::uint32_t k : s.candidates) {
+          if (RE2::PartialMatch(piece, *group.set_regex[k])) {
+            const std::uint32_t r = group.set_rule[k];
+            if (s.hits[r]++ == 0) s.touched.push_back(r);
+          }
+        }
+        continue;
+      }
       RE2::Set::ErrorInfo info{RE2::Set::kNoError};
       // Most lines match nothing. Asking only "any match?" first stops at the first match and
       // spares the per-call index set RE2 allocates when asked which patterns matched.

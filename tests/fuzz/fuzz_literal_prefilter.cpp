@@ -1,9 +1,10 @@
 // libFuzzer target for rules/literal_prefilter.hpp: the input is patterns, one per line, then a
-// NUL and a text. Whenever a pattern the prefilter guards matches the text, the prefilter must
-// say the text may match.
+// NUL and a text. Whenever a pattern with required literals matches the text, the prefilter must
+// name it among the candidates (or answer "any").
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -35,13 +36,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     patterns.emplace_back(line);
     compiled.push_back(std::move(re));
   }
-  const auto split = literal_prefilter::analyse(patterns, options);
-  if (split.filtered.size() != patterns.size()) std::abort();
-  const literal_prefilter filter(split.atoms);
-  std::string scratch;
-  const bool may = filter.may_match(text, scratch);
+  std::vector<std::vector<std::string>> literals;
+  std::vector<std::size_t> pattern_of;  // guarded pattern k -> index into patterns
   for (std::size_t p = 0; p < patterns.size(); ++p) {
-    if (split.filtered[p] && !may && RE2::PartialMatch(text, *compiled[p])) std::abort();
+    auto required = literal_prefilter::required_literals(patterns[p], options);
+    if (required.empty()) continue;
+    literals.push_back(std::move(required));
+    pattern_of.push_back(p);
+  }
+  const literal_prefilter filter(literals);
+  std::string scratch;
+  std::vector<std::uint32_t> candidates;
+  const auto verdict = filter.candidates(text, scratch, candidates);
+  if (verdict == literal_prefilter::verdict::any) return 0;
+  for (std::uint32_t k = 0; k < literals.size(); ++k) {
+    const bool candidate = std::binary_search(candidates.begin(), candidates.end(), k);
+    if (!candidate && RE2::PartialMatch(text, *compiled[pattern_of[k]])) std::abort();
   }
   return 0;
 }
