@@ -83,21 +83,21 @@ void stream_framer::reset() {
 }
 
 std::size_t stream_framer::find_terminator(std::string_view s, std::size_t from) const {
-  if (from >= s.size()) return std::string_view::npos;
-  const char* begin = s.data() + from;
-  const std::size_t n = s.size() - from;
   // memchr is vectorised; two bounded passes beat one byte-by-byte loop over two characters.
-  // The LF first: the NUL search then covers one line, not the whole buffer each frame.
-  std::size_t end = n;
-  if (mode_ == mode::syslog) {
-    if (const void* lf = std::memchr(begin, '\n', end)) {
-      end = static_cast<std::size_t>(static_cast<const char*>(lf) - begin);
+  // They go a window at a time, so that finding a frame costs its own length, not the rest of
+  // the buffer's (a NUL-framed stream holds no LF to stop the first pass).
+  constexpr std::size_t window = 512;
+  for (std::size_t at = from; at < s.size(); at += window) {
+    const char* begin = s.data() + at;
+    std::size_t length = std::min(window, s.size() - at);
+    const void* lf = mode_ == mode::syslog ? std::memchr(begin, '\n', length) : nullptr;
+    if (lf != nullptr) length = static_cast<std::size_t>(static_cast<const char*>(lf) - begin);
+    if (const void* nul = std::memchr(begin, '\0', length)) {
+      return at + static_cast<std::size_t>(static_cast<const char*>(nul) - begin);
     }
+    if (lf != nullptr) return at + length;
   }
-  if (const void* nul = std::memchr(begin, '\0', end)) {
-    end = static_cast<std::size_t>(static_cast<const char*>(nul) - begin);
-  }
-  return end == n ? std::string_view::npos : from + end;
+  return std::string_view::npos;
 }
 
 stream_framer::result stream_framer::next(std::string_view in) {

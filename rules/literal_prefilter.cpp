@@ -6,7 +6,6 @@
 #include <bit>
 #include <cstring>
 #include <map>
-#include <unordered_map>
 
 namespace tocsin::rules {
 namespace {
@@ -17,9 +16,16 @@ constexpr std::size_t min_literal_length = 4;
 // Windows of 8-byte grams looked at every 5th position: literals of 12 bytes or more.
 constexpr std::size_t max_stride = 5;
 constexpr std::size_t long_window = 8 + max_stride - 1;
+// Bytes after the text in the scratch buffer: a window's key is read as 8 + 4 bytes from a
+// position at most gram (>= 4) bytes before the text's end.
+constexpr std::size_t padding = 8;
 
-std::size_t key_hash(std::uint64_t key) {
-  return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> 32);
+std::size_t key_hash(std::uint64_t head, std::uint32_t tail) {
+  return static_cast<std::size_t>(((head ^ tail) * 0x9E3779B97F4A7C15ULL) >> 32);
+}
+
+std::uint64_t low_bytes(std::size_t n) {
+  return n >= 8 ? ~std::uint64_t{0} : (1ULL << (8 * n)) - 1;
 }
 
 // How often a byte shows up in log text, roughly (letters by English frequency, digits and the
@@ -58,37 +64,37 @@ bool lower_ascii(std::string_view text, char* out) {
 
 }  // namespace
 
-std::vector<std::string> literal_prefilter::required_literals(const std::string& pattern,
-                                                              const RE2::Options& options) {
-  re2::FilteredRE2 filter(static_cast<int>(min_literal_length));
+namespace {
+
+// FilteredRE2's literals for `pattern`, each at least `min_length` bytes; empty when it finds no
+// set of them one of which every match contains. (A shorter literal counts as "anything" in
+// FilteredRE2's formula: a branch with one matches without a literal.)
+std::vector<std::string> literals_of(const std::string& pattern, const RE2::Options& options,
+                                     std::size_t min_length) {
+  re2::FilteredRE2 filter(static_cast<int>(min_length));
   int id = 0;
   if (filter.Add(pattern, options, &id) != RE2::NoError) return {};
   std::vector<std::string> literals;
   filter.Compile(&literals);
-  std::vector<int> matches;
-  filter.AllPotentials({}, &matches);  // passes with no literal seen: needs none
-  const auto shorter = [](std::size_t length) {
-    return [length](const std::string& literal) { return literal.size() < length; };
-  };
-  if (!matches.empty() || literals.empty() ||
-      std::any_of(literals.begin(), literals.end(), shorter(min_literal_length))) {
+  std::vector<int> without_literals;
+  filter.AllPotentials({}, &without_literals);  // passes when no literal is seen: needs none
+  const auto shorter = [&](const std::string& literal) { return literal.size() < min_length; };
+  if (!without_literals.empty() || literals.empty() ||
+      std::any_of(literals.begin(), literals.end(), shorter)) {
     return {};
   }
-  // Patterns often need one of several literals and also another, (a|b)…c: when the long ones
-  // alone are enough to find every match (the short ones alone satisfy nothing), the short ones
-  // are dropped, for a faster scan.
-  std::vector<int> short_ones;
-  for (std::size_t i = 0; i < literals.size(); ++i) {
-    if (literals[i].size() < long_window) short_ones.push_back(static_cast<int>(i));
-  }
-  if (!short_ones.empty() && short_ones.size() < literals.size()) {
-    filter.AllPotentials(short_ones, &matches);
-    if (matches.empty()) {
-      literals.erase(std::remove_if(literals.begin(), literals.end(), shorter(long_window)),
-                     literals.end());
-    }
-  }
   std::sort(literals.begin(), literals.end());
+  return literals;
+}
+
+}  // namespace
+
+std::vector<std::string> literal_prefilter::required_literals(const std::string& pattern,
+                                                              const RE2::Options& options) {
+  // Long literals let the scan look at every 5th position only; a pattern often has them
+  // besides short ones, (connection reset|pipe is broken).*errno.
+  auto literals = literals_of(pattern, options, long_window);
+  if (literals.empty()) literals = literals_of(pattern, options, min_literal_length);
   return literals;
 }
 
@@ -115,14 +121,16 @@ literal_prefilter::literal_prefilter(const std::vector<std::vector<std::string>>
 
   // Each literal's window: its bytes least common in logs, and least shared with other
   // literals' (a shared key makes every hit check them all).
-  std::map<std::uint64_t, std::vector<window>> by_key;
-  std::unordered_map<std::uint64_t, int> taken;
+  head_mask_ = low_bytes(window_length);
+  tail_mask_ = static_cast<std::uint32_t>(low_bytes(window_length > 8 ? window_length - 8 : 0));
+  std::map<std::pair<std::uint64_t, std::uint32_t>, std::vector<window>> by_key;
   for (std::size_t i = 0; i < literals_.size(); ++i) {
     const std::string& literal = literals_[i];
     std::size_t best = 0;
     int best_score = 0;
     for (std::size_t at = 0; at + window_length <= literal.size(); ++at) {
-      int score = 2 * taken[load_gram(&literal[at])];
+      const auto found = by_key.find(key_of_literal(&literal[at], window_length));
+      int score = found == by_key.end() ? 0 : 2 * static_cast<int>(found->second.size());
       for (std::size_t b = 0; b < window_length; ++b) {
         score += commonness(static_cast<unsigned char>(literal[at + b]));
       }
@@ -131,9 +139,8 @@ literal_prefilter::literal_prefilter(const std::vector<std::vector<std::string>>
         best_score = score;
       }
     }
-    const std::uint64_t key = load_gram(&literal[best]);
-    ++taken[key];
-    by_key[key].push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(best)});
+    by_key[key_of_literal(&literal[best], window_length)].push_back(
+        {static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(best)});
   }
 
   // About one used slot in 8; a slot's tag (8 more bits of the hash) rules out most other grams
@@ -144,12 +151,11 @@ literal_prefilter::literal_prefilter(const std::vector<std::vector<std::string>>
   gram_shift_ = 64 - static_cast<unsigned>(std::countr_zero(size));
   keys_.resize(std::bit_ceil(by_key.size() * 2 + 1));
   for (const auto& [key, windows] : by_key) {
-    std::size_t slot = key_hash(key) & (keys_.size() - 1);
+    std::size_t slot = key_hash(key.first, key.second) & (keys_.size() - 1);
     while (keys_[slot].begin != keys_[slot].end) slot = (slot + 1) & (keys_.size() - 1);
-    keys_[slot] = {key, static_cast<std::uint32_t>(windows_.size()),
+    keys_[slot] = {key.first, key.second, static_cast<std::uint32_t>(windows_.size()),
                    static_cast<std::uint32_t>(windows_.size() + windows.size())};
     windows_.insert(windows_.end(), windows.begin(), windows.end());
-    // Windows with one key may differ after it: each puts its own grams in.
     for (const window& w : windows) {
       const char* start = literals_[w.literal].data() + w.offset;
       for (std::size_t offset = 0; offset < stride_; ++offset) {
@@ -167,6 +173,17 @@ std::uint64_t literal_prefilter::load_gram(const char* p) const {
   std::uint64_t v = 0;
   std::memcpy(&v, p, gram_);
   return v;
+}
+
+std::pair<std::uint64_t, std::uint32_t> literal_prefilter::key_of_literal(const char* p,
+                                                                          std::size_t length) {
+  char bytes[16] = {};
+  std::memcpy(bytes, p, length);
+  std::uint64_t head = 0;
+  std::uint32_t tail = 0;
+  std::memcpy(&head, bytes, sizeof head);
+  std::memcpy(&tail, bytes + sizeof head, sizeof tail);
+  return {head, tail};
 }
 
 // The same as load_gram, as one load, where 8 bytes may be read (the padded scratch).
@@ -187,18 +204,24 @@ std::uint8_t literal_prefilter::tag_of(std::uint64_t hash) const {
   return tag == any_tag ? 1 : tag;
 }
 
-const literal_prefilter::key_entry* literal_prefilter::find_key(std::uint64_t key) const {
+const literal_prefilter::key_entry* literal_prefilter::find_key(const char* p) const {
+  std::uint64_t head = 0;
+  std::uint32_t tail = 0;
+  std::memcpy(&head, p, sizeof head);
+  std::memcpy(&tail, p + sizeof head, sizeof tail);
+  head &= head_mask_;
+  tail &= tail_mask_;
   const std::size_t mask = keys_.size() - 1;
-  for (std::size_t slot = key_hash(key) & mask;; slot = (slot + 1) & mask) {
+  for (std::size_t slot = key_hash(head, tail) & mask;; slot = (slot + 1) & mask) {
     const key_entry& entry = keys_[slot];
     if (entry.begin == entry.end) return nullptr;
-    if (entry.key == key) return &entry;
+    if (entry.head == head && entry.tail == tail) return &entry;
   }
 }
 
 void literal_prefilter::literals_at(std::size_t at, std::string_view lowered,
                                     std::vector<std::uint32_t>& candidates) const {
-  const key_entry* entry = find_key(load_padded_gram(lowered.data() + at));
+  const key_entry* entry = find_key(lowered.data() + at);
   if (entry == nullptr) return;
   for (std::uint32_t w = entry->begin; w < entry->end; ++w) {
     const window& found = windows_[w];
@@ -214,7 +237,7 @@ literal_prefilter::verdict literal_prefilter::candidates(
     std::string_view text, std::string& scratch, std::vector<std::uint32_t>& candidates) const {
   candidates.clear();
   if (literals_.empty()) return verdict::none;
-  scratch.resize(text.size() + sizeof(std::uint64_t));  // loads of 8 bytes near the end
+  scratch.resize(text.size() + padding);  // loads of 8 and 12 bytes near the end
   if (!lower_ascii(text, scratch.data())) return verdict::any;
   const std::string_view lowered(scratch.data(), text.size());
   for (std::size_t at = 0; at + gram_ <= lowered.size(); at += stride_) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tocsin::rules {
@@ -39,11 +40,12 @@ class literal_prefilter {
                      std::vector<std::uint32_t>& candidates) const;
 
  private:
-  // Each literal is found by one window of its bytes, gram_ + stride_ - 1 long. The window's
-  // first gram_ bytes are its key; its stride_ grams (gram_ bytes at offsets 0..stride_-1) go
-  // into grams_, so that looking at every stride_-th position of the text meets one of them.
+  // Each literal is found by one window of its bytes, gram_ + stride_ - 1 (at most 12) long: its
+  // key. The window's stride_ grams (gram_ bytes at offsets 0..stride_-1) go into grams_, so
+  // that looking at every stride_-th position of the text meets one of them.
   struct key_entry {
-    std::uint64_t key = 0;
+    std::uint64_t head = 0;            // the window's first 8 bytes
+    std::uint32_t tail = 0;            // and the rest
     std::uint32_t begin = 0, end = 0;  // its windows; begin == end: an empty slot
   };
   struct window {
@@ -62,7 +64,10 @@ class literal_prefilter {
   [[nodiscard]] std::uint64_t load_padded_gram(const char* p) const;
   [[nodiscard]] static std::uint64_t gram_hash(std::uint64_t gram);
   [[nodiscard]] std::uint8_t tag_of(std::uint64_t hash) const;
-  [[nodiscard]] const key_entry* find_key(std::uint64_t key) const;
+  [[nodiscard]] static std::pair<std::uint64_t, std::uint32_t> key_of_literal(const char* p,
+                                                                              std::size_t length);
+  // The window starting at p (in the padded scratch), if it is a key.
+  [[nodiscard]] const key_entry* find_key(const char* p) const;
   // Adds the patterns of every literal whose window starts at `at`.
   void literals_at(std::size_t at, std::string_view lowered,
                    std::vector<std::uint32_t>& candidates) const;
@@ -76,6 +81,8 @@ class literal_prefilter {
   unsigned gram_shift_ = 64;
   std::size_t gram_ = 8;  // 8, or 4 when a literal is shorter than 8
   std::uint64_t gram_mask_ = ~std::uint64_t{0};
+  std::uint64_t head_mask_ = ~std::uint64_t{0};  // of a key's 8 + 4 bytes, those in the window
+  std::uint32_t tail_mask_ = 0;
   std::size_t stride_ = 1;
 };
 

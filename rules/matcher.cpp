@@ -163,8 +163,10 @@ match_scratch& scratch() {
   return s;
 }
 
-// Longest text whose prefilter candidates are matched one by one (see lean_options).
-constexpr std::size_t max_candidate_text = 1024;
+// Most work (the candidates' RE2 program sizes times the text's length) for which a field's
+// prefilter candidates are matched one by one (see lean_options): RE2's NFA costs about that.
+// Beyond it (long messages, lines stuffed with rules' literals) the set scans the text once.
+constexpr std::size_t max_candidate_work = std::size_t{1} << 17;
 
 // Resets the touched counters even if an allocation throws half-way.
 struct hits_reset {
@@ -186,6 +188,7 @@ struct compiled_rules::impl {
     std::optional<literal_prefilter> prefilter;  // none: the set runs on every event
     std::vector<std::uint32_t> set_rule;         // set index -> rule index
     std::vector<const RE2*> set_regex;           // set index -> that pattern's own RE2 (fallback)
+    std::vector<std::uint32_t> program_size;     // set index -> set_regex's ProgramSize()
   };
   // A pattern on its way into a group.
   struct slot_pattern {
@@ -226,6 +229,12 @@ struct compiled_rules::impl {
 
   static void build_groups(field_slot& slot, const RE2::Options& options,
                            const RE2::Options& set_options, std::vector<std::string>& errors);
+  static std::size_t candidate_work(const pattern_group& group,
+                                    const std::vector<std::uint32_t>& candidates) {
+    std::size_t sum = 0;
+    for (const std::uint32_t k : candidates) sum += group.program_size[k];
+    return sum;
+  }
 };
 
 // Splits a field's patterns into the group the literal prefilter guards and the group that runs
@@ -252,6 +261,7 @@ void compiled_rules::impl::build_groups(field_slot& slot, const RE2::Options& op
       }
       group.set_rule.push_back(p.rule);
       group.set_regex.push_back(p.regex);
+      group.program_size.push_back(static_cast<std::uint32_t>(p.regex->ProgramSize()));
       if (filtered) group_literals.push_back(literals[k]);
     }
     if (group.set_rule.empty()) continue;
@@ -393,8 +403,8 @@ void compiled_rules::match(const collector::event& ev, std::vector<rule_match>& 
                                ? group.prefilter->candidates(text, s.lowered, s.candidates)
                                : literal_prefilter::verdict::any;
       if (verdict == literal_prefilter::verdict::none) continue;
-      // The NFA each candidate may run is slow on long messages: the set scans those once.
-      if (verdict == literal_prefilter::verdict::some && text.size() <= max_candidate_text) {
+      if (verdict == literal_prefilter::verdict::some &&
+          impl::candidate_work(group, s.candidates) * text.size() <= max_candidate_work) {
         // A few patterns, each on its own: a small DFA each, where the set's would build
         // states for all of them.
         for (const std::uint32_t k : s.candidates) {

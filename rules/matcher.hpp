@@ -1,7 +1,8 @@
 #pragma once
-// The compiled rule set: one RE2::Set per event field over every rule's pattern for that field,
-// so an event costs one scan per field whatever the number of rules; only candidate rules then
-// run their full RE2 for captures and the remaining conditions.
+// The compiled rule set: per event field a literal prefilter that names the few rules whose
+// literals the text holds, each then checked on its own, and RE2::Sets over the field's patterns
+// for the rest, so an event costs about one scan per field whatever the number of rules; only
+// candidate rules then run their full RE2 for captures and the remaining conditions.
 
 #include <cstdint>
 #include <memory>
@@ -53,8 +54,9 @@ class compiled_rules {
   // non-string JSON values dumped, sd.ID.PARAM unescaped). False when the event lacks it.
   static bool field_value(const collector::event& ev, std::string_view field, std::string& out);
 
-  // How often a field's RE2::Set gave up (DFA out of memory) and match() fell back to running
-  // that field's patterns one by one. Stays 0 unless patterns and input are pathological.
+  // How often one of a field's RE2::Sets (those of patterns with and without literals) gave up
+  // (DFA out of memory) and match() fell back to running its patterns one by one. Stays 0
+  // unless patterns and input are pathological.
   [[nodiscard]] std::uint64_t set_fallbacks() const;
 
  private:

@@ -53,6 +53,26 @@ TEST(literal_prefilter, required_literals_of_four_bytes_or_more) {
   }
 }
 
+// A pattern whose one branch has only short literals keeps them, however many long branches it
+// has. (RE2's filter tree cuts links from literals used in more than 9 places, so asking it
+// whether the short ones alone can match said no here, and the match was missed.)
+TEST(literal_prefilter, keeps_short_literals_a_branch_needs) {
+  const char* phrases[] = {
+      "failed password for",    "invalid user name",        "connection closed by",
+      "authentication failure", "session opened for",       "maximum authentication",
+      "received disconnect",    "reverse mapping checking", "did not receive identification"};
+  std::string pattern;
+  for (const char* phrase : phrases) {
+    pattern += std::string("sshd.*") + phrase + "|pam_unix.*" + phrase + "|";
+  }
+  pattern += "sshd.*pam_unix";
+  const std::string text = "sshd[12]: pam_unix(sshd:auth): check pass; user unknown";
+  ASSERT_TRUE(RE2::PartialMatch(text, RE2(pattern)));
+  const auto literals = literal_prefilter::required_literals(pattern, RE2::Options());
+  ASSERT_FALSE(literals.empty());
+  EXPECT_EQ(found(over({literals}), text), std::vector<std::uint32_t>{0});
+}
+
 TEST(literal_prefilter, names_the_patterns_whose_literals_it_sees_whatever_their_case) {
   const auto filter =
       over({{"disk failed unit="}, {"out of memory"}, {"panic"}, {"panic", "oops!"}});
