@@ -106,7 +106,7 @@ literal_prefilter::literal_prefilter(const std::vector<std::vector<std::string>>
       by_literal[literal].push_back(static_cast<std::uint32_t>(k));
     }
   }
-  std::size_t shortest = long_window;
+  std::size_t shortest = long_window;  // callers pass literals of min_literal_length or more
   for (auto& [literal, patterns] : by_literal) {
     shortest = std::min(shortest, literal.size());
     first_pattern_.push_back(static_cast<std::uint32_t>(patterns_.size()));
@@ -116,6 +116,7 @@ literal_prefilter::literal_prefilter(const std::vector<std::vector<std::string>>
   first_pattern_.push_back(static_cast<std::uint32_t>(patterns_.size()));
   gram_ = shortest >= 8 ? 8 : 4;
   gram_mask_ = gram_ == 8 ? ~std::uint64_t{0} : 0xFFFFFFFFU;
+  shortest = std::max(shortest, min_literal_length);  // never a stride of 0
   stride_ = std::min<std::size_t>(shortest - gram_ + 1, max_stride);
   const std::size_t window_length = gram_ + stride_ - 1;
 

@@ -23,7 +23,7 @@ class literal_prefilter {
   static std::vector<std::string> required_literals(const std::string& pattern,
                                                     const RE2::Options& options);
 
-  // literals[k]: pattern k's required_literals(), none empty.
+  // literals[k]: pattern k's required_literals(), none empty (so each 4 bytes or longer).
   explicit literal_prefilter(const std::vector<std::vector<std::string>>& literals);
 
   enum class verdict {

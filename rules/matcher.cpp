@@ -404,9 +404,9 @@ void compiled_rules::match(const collector::event& ev, std::vector<rule_match>& 
                                : literal_prefilter::verdict::any;
       if (verdict == literal_prefilter::verdict::none) continue;
       if (verdict == literal_prefilter::verdict::some &&
-          impl::candidate_work(group, s.candidates) * text.size() <= max_candidate_work) {
-        // A few patterns, each on its own: a small DFA each, where the set's would build
-        // states for all of them.
+          impl::candidate_work(group, s.candidates) <= max_candidate_work / text.size()) {
+        // A few patterns, each on its own (RE2's NFA), where the set's DFA would build states
+        // that hold every pattern.
         for (const std::uint32_t k : s.candidates) {
           if (RE2::PartialMatch(piece, *group.set_regex[k])) {
             const std::uint32_t r = group.set_rule[k];

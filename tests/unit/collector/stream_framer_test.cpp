@@ -299,6 +299,28 @@ TEST(stream_framer, huge_line_keeps_buffer_bounded) {
 }
 
 // An oversize counted frame is skipped by its count, LFs and all, as the bytes arrive.
+// Terminators are searched 512 bytes at a time: an LF or NUL on either side of each window's
+// edge, and the earlier of the two when both are in a frame, whatever the frame's length.
+TEST(stream_framer, terminators_on_every_side_of_a_search_window) {
+  for (std::size_t length = 500; length <= 1100; ++length) {
+    for (const char end : {'\n', '\0'}) {
+      const std::string line = "<13>" + std::string(length - 4, 'x');
+      const std::string stream = line + end + "<13>next\n";
+      ASSERT_EQ(run(mode::syslog, 4096, {stream}),
+                (std::vector<std::string>{"F:" + line, "F:<13>next"}))
+          << length;
+    }
+    // A NUL-framed stream with no LF at all.
+    const std::string frame = "{" + std::string(length - 2, 'y') + "}";
+    ASSERT_EQ(run(mode::nul, 4096, {frame + '\0' + frame + '\0'}),
+              (std::vector<std::string>{"F:" + frame, "F:" + frame}))
+        << length;
+  }
+  const std::string both = "<13>" + std::string(600, 'x') + '\0' + "tail\n";
+  EXPECT_EQ(run(mode::syslog, 4096, {both}),
+            (std::vector<std::string>{"F:<13>" + std::string(600, 'x'), "F:tail"}));
+}
+
 TEST(stream_framer, oversize_counted_frame_skipped_exactly) {
   const std::string body(100'000, '\n');
   const std::string stream = oc(body) + oc("<13>ok") + "<13>line\n";
