@@ -62,10 +62,6 @@ bool lower_ascii(std::string_view text, char* out) {
   return (seen & high) == 0;
 }
 
-}  // namespace
-
-namespace {
-
 // FilteredRE2's literals for `pattern`, each at least `min_length` bytes; empty when it finds no
 // set of them one of which every match contains. (A shorter literal counts as "anything" in
 // FilteredRE2's formula: a branch with one matches without a literal.)

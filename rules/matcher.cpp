@@ -187,7 +187,7 @@ struct compiled_rules::impl {
     std::unique_ptr<RE2::Set> set;
     std::optional<literal_prefilter> prefilter;  // none: the set runs on every event
     std::vector<std::uint32_t> set_rule;         // set index -> rule index
-    std::vector<const RE2*> set_regex;           // set index -> that pattern's own RE2 (fallback)
+    std::vector<const RE2*> set_regex;           // set index -> its own RE2 (candidates, fallback)
     std::vector<std::uint32_t> program_size;     // set index -> set_regex's ProgramSize()
   };
   // A pattern on its way into a group.
